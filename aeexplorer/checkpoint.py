@@ -1,0 +1,236 @@
+"""Checkpoints: one ``.safetensors`` file per model. No pickle anywhere.
+
+Tensors: the weights under ``model.``, and the atlas (the test set's codes and labels) under
+``atlas.``, so the app can draw the latent map without the data set on disk. Metadata (JSON
+strings): ``format``, ``format_version``, ``config``, ``dataset``, ``train`` (train config and
+history) and ``metrics``. The file is untrusted input: the header is validated before any model
+is built, and writes are atomic (a temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .data import CLASS_NAMES
+from .errors import CheckpointError
+from .latent import Codes
+from .models import Autoencoder, ModelConfig, build_model
+
+FORMAT = "aeexplorer"
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class Atlas:
+    mu: torch.Tensor  # (N, D) test-set codes
+    logvar: torch.Tensor | None  # (N, D) for a VAE
+    labels: torch.Tensor  # (N,) int64
+
+
+@dataclass
+class Checkpoint:
+    model: Autoencoder
+    config: ModelConfig
+    dataset: str
+    atlas: Atlas
+    train: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return CLASS_NAMES[self.dataset]
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: Autoencoder,
+    dataset: str,
+    atlas: Atlas,
+    train: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    """Write atomically: a crash mid-write leaves any existing file at ``path`` untouched."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors["atlas.mu"] = atlas.mu.float().contiguous()
+    tensors["atlas.labels"] = atlas.labels.long().contiguous()
+    if atlas.logvar is not None:
+        tensors["atlas.logvar"] = atlas.logvar.float().contiguous()
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "config": model.config.to_json(),
+        "dataset": dataset,
+        "train": json.dumps(train or {}),
+        "metrics": json.dumps(metrics or {}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def atlas_from_codes(codes: Codes, labels: torch.Tensor) -> Atlas:
+    return Atlas(mu=codes.mu, logvar=codes.logvar, labels=labels)
+
+
+def read_header(path: str | os.PathLike) -> dict[str, Any]:
+    """Parse and check a safetensors header without reading any tensor data."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint file at {path}")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path.name} is not a safetensors file (too short)")
+        n = int.from_bytes(head, "little")
+        if n > MAX_HEADER_BYTES or 8 + n > size:
+            raise CheckpointError(f"{path.name} is not a safetensors file (bad header length)")
+        try:
+            header = json.loads(fh.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise CheckpointError(f"{path.name} is not a safetensors file (header is not JSON)")
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
+        raise CheckpointError(f"{path.name} has no aeexplorer metadata")
+    meta = header.pop("__metadata__")
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path.name} is a safetensors file but not an aeexplorer checkpoint")
+    if meta.get("format_version") != str(FORMAT_VERSION):
+        raise CheckpointError(
+            f"{path.name} has format version {meta.get('format_version')!r}; "
+            f"this aeexplorer reads version {FORMAT_VERSION}"
+        )
+    for name, info in header.items():
+        if not isinstance(info, dict) or "shape" not in info or "dtype" not in info:
+            raise CheckpointError(f"{path.name}: tensor {name!r} has a malformed entry")
+        if 8 + n + max(info.get("data_offsets") or [0]) > size:
+            raise CheckpointError(f"{path.name} is truncated (tensor {name!r} runs past the end)")
+    return {"meta": meta, "tensors": header}
+
+
+def read_card(path: str | os.PathLike) -> dict[str, Any]:
+    """The model card (config, dataset, train, metrics) from the header alone: no weights."""
+    meta = read_header(path)["meta"]
+    config = _parse_config(meta, Path(path).name)
+    return {
+        "config": config,
+        "dataset": _parse_dataset(meta, Path(path).name),
+        "train": _parse_json_object(meta, "train", Path(path).name),
+        "metrics": _parse_json_object(meta, "metrics", Path(path).name),
+    }
+
+
+def _parse_config(meta: dict, name: str) -> ModelConfig:
+    try:
+        return ModelConfig.from_dict(json.loads(meta.get("config", "")))
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{name}: invalid model config ({exc})") from None
+
+
+def _parse_dataset(meta: dict, name: str) -> str:
+    dataset = meta.get("dataset")
+    if dataset not in CLASS_NAMES:
+        raise CheckpointError(f"{name}: unknown dataset {dataset!r}")
+    return dataset
+
+
+def _parse_json_object(meta: dict, key: str, name: str) -> dict:
+    try:
+        value = json.loads(meta.get(key, "{}"))
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{name}: metadata field {key!r} is not a JSON object")
+    return value
+
+
+_DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16"}
+
+
+def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str, list[int]]]:
+    with torch.device("meta"):  # shapes only: no memory is allocated for the weights
+        model = build_model(config)
+    expected = {
+        f"model.{k}": (_DTYPES[v.dtype], list(v.shape)) for k, v in model.state_dict().items()
+    }
+    expected["atlas.mu"] = ("F32", [n_atlas, config.latent_dim])
+    expected["atlas.labels"] = ("I64", [n_atlas])
+    if config.variational:
+        expected["atlas.logvar"] = ("F32", [n_atlas, config.latent_dim])
+    return expected
+
+
+def _check_tensors(header: dict, config: ModelConfig, name: str) -> None:
+    tensors = header["tensors"]
+    labels = tensors.get("atlas.labels", {}).get("shape")
+    if not (isinstance(labels, list) and len(labels) == 1 and isinstance(labels[0], int)):
+        raise CheckpointError(f"{name}: the atlas of test-set codes is missing")
+    expected = _expected_tensors(config, labels[0])
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{name}: tensors do not match the config (missing {missing[:3]}, "
+                              f"unexpected {extra[:3]})")
+    for key, (dtype, shape) in expected.items():
+        if tensors[key]["dtype"] != dtype or tensors[key]["shape"] != shape:
+            raise CheckpointError(
+                f"{name}: tensor {key!r} is {tensors[key]['dtype']} {tensors[key]['shape']}, "
+                f"expected {dtype} {shape}"
+            )
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
+    """Validate the header, then build the model from its config and load the weights."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    header = read_header(path)
+    card = read_card(path)
+    _check_tensors(header, card["config"], path.name)
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path.name} could not be read ({exc})") from None
+    labels = tensors["atlas.labels"]
+    n_classes = len(CLASS_NAMES[card["dataset"]])
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
+        raise CheckpointError(f"{path.name}: atlas labels outside 0..{n_classes - 1}")
+    model = build_model(card["config"])
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    model.load_state_dict(weights, strict=True)
+    atlas = Atlas(tensors["atlas.mu"], tensors.get("atlas.logvar"), labels)
+    return Checkpoint(
+        model=model.to(device).eval(), config=card["config"], dataset=card["dataset"],
+        atlas=atlas, train=card["train"], metrics=card["metrics"], path=path,
+    )
+
+
+def list_checkpoints(*folders: str | os.PathLike) -> list[Path]:
+    """Every ``.safetensors`` file in the given folders, sorted by name."""
+    found: list[Path] = []
+    for folder in folders:
+        folder = Path(folder)
+        if folder.is_dir():
+            found += sorted(p for p in folder.glob("*.safetensors") if p.is_file())
+    return found

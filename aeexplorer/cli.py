@@ -1,0 +1,82 @@
+"""Command line: ``python -m aeexplorer train | evaluate | encode``.
+
+Every error meant for a person (missing data, a bad image, a wrong checkpoint, a diverged
+training) is printed as one ``error:`` line on stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import AeError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aeexplorer", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and write a checkpoint")
+    t.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
+    t.add_argument("--model", choices=("ae", "vae"), default="vae")
+    t.add_argument("--arch", choices=("dense", "conv"), default="dense")
+    t.add_argument("--latent-dim", type=int, default=2)
+    t.add_argument("--hidden", type=_int_list, default=(512, 256), help="e.g. 512,256")
+    t.add_argument("--channels", type=_int_list, default=(32, 64), help="conv only, e.g. 32,64")
+    t.add_argument("--batchnorm", action="store_true")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--beta", type=float, default=1.0, help="KL weight (VAE)")
+    t.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    t.add_argument("--out", required=True, type=Path)
+    _data_args(t)
+
+    e = sub.add_parser("evaluate", help="print a checkpoint's test-set figures")
+    e.add_argument("checkpoint", type=Path)
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _data_args(e)
+
+    c = sub.add_parser("encode", help="place images in a checkpoint's latent space")
+    c.add_argument("checkpoint", type=Path)
+    c.add_argument("images", nargs="+", type=Path)
+    c.add_argument("--json", action="store_true", help="one JSON list on stdout")
+    return parser
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None, help="data root (default: $AEEXPLORER_DATA or ./data)")
+    p.add_argument("--download", action="store_true", help="download the data set if missing")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import commands  # torch is imported here, after --help and argument errors
+
+    try:
+        return getattr(commands, args.command)(args)
+    except AeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+

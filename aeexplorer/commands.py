@@ -1,0 +1,95 @@
+"""The three CLI commands. Argument parsing lives in ``cli.py``; this module imports torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import AeError
+
+_FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
+
+
+def train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .models import ModelConfig
+    from .pipeline import train_and_save
+    from .training import TrainConfig
+
+    try:
+        model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
+                                hidden=args.hidden, channels=args.channels, batchnorm=args.batchnorm)
+        cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+                          lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
+                          kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
+    bar = tqdm(total=cfg.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
+               bar_format="{desc} {bar} {n:.2f}/{total} epochs [{elapsed}<{remaining}{postfix}]")
+
+    def progress(epoch: int, batch: int, n_batches: int, parts: dict) -> None:
+        bar.n = epoch + (batch + 1) / n_batches
+        bar.set_description(f"epoch {epoch + 1}/{cfg.epochs} batch {batch + 1}/{n_batches}",
+                            refresh=False)
+        bar.set_postfix({k: f"{v:.2f}" for k, v in parts.items()}, refresh=False)
+        bar.update(0)
+
+    try:
+        path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
+                                       progress)
+    finally:
+        bar.close()
+    shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
+    print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .data import load_split
+    from .metrics import evaluate as evaluate_model
+
+    ckpt = load_checkpoint(args.checkpoint)
+    train_split = load_split(ckpt.dataset, True, args.data_dir, args.download)
+    test_split = load_split(ckpt.dataset, False, args.data_dir, args.download)
+    figures = evaluate_model(ckpt.model, train_split, test_split)["figures"]
+    report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
+              "model": ckpt.config.kind, "arch": ckpt.config.arch,
+              "latent_dim": ckpt.config.latent_dim, **figures}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:>15}: {value:.4f}" if isinstance(value, float) else f"{key:>15}: {value}")
+    return 0
+
+
+def encode(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .explore import place_image
+    from .preprocess import read_image_bytes
+
+    ckpt = load_checkpoint(args.checkpoint)
+    results, failed = [], 0
+    for file in args.images:
+        try:
+            placed = place_image(ckpt, read_image_bytes(file))
+        except (AeError, OSError) as exc:
+            failed += 1
+            results.append({"file": str(file), "error": str(exc)})
+            print(f"error: {file}: {exc}", file=sys.stderr)
+            continue
+        results.append({"file": str(file), **placed.to_dict()})
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for r in results:
+            if "error" in r:
+                continue
+            z = ", ".join(f"{v:.3f}" for v in r["z"])
+            print(f"{r['file']}: z=({z}) label={r['label_name']} "
+                  f"nearest={[n['index'] for n in r['nearest']]}")
+    return 1 if failed else 0
+

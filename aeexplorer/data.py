@@ -1,0 +1,78 @@
+"""MNIST and Fashion-MNIST through torchvision, each split held as one tensor in memory.
+
+The data root comes from the ``--data-dir`` flag, else ``AEEXPLORER_DATA``, else ``./data``.
+Nothing is downloaded unless asked for (``download=True``), and a missing data set gives a
+message that names the folder to fill.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DataNotFound
+
+if TYPE_CHECKING:
+    import torch
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+}
+_FOLDERS = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+DATASETS = tuple(CLASS_NAMES)
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # (N, 1, 28, 28) float32 in [0, 1]
+    labels: torch.Tensor  # (N,) int64
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def resolve_data_root(data_dir: str | os.PathLike | None = None) -> Path:
+    if data_dir:
+        return Path(data_dir).expanduser()
+    return Path(os.environ.get("AEEXPLORER_DATA") or "data").expanduser()
+
+
+def check_dataset_name(name: str) -> str:
+    if name not in CLASS_NAMES:
+        raise DataNotFound(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    return name
+
+
+def raw_folder(name: str, root: Path) -> Path:
+    return root / _FOLDERS[check_dataset_name(name)] / "raw"
+
+
+def load_split(
+    name: str, train: bool, data_dir: str | os.PathLike | None = None, download: bool = False
+) -> Split:
+    """Load one split as tensors. Raises ``DataNotFound`` with the folder to fill."""
+    import torchvision
+
+    root = resolve_data_root(data_dir)
+    cls = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST}[
+        check_dataset_name(name)
+    ]
+    try:
+        ds = cls(str(root), train=train, download=download)
+    except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError here
+        folder = raw_folder(name, root)
+        hint = "" if download else ", or pass --download where a network is available"
+        raise DataNotFound(
+            f"{_FOLDERS[name]} not found in {folder} (expected {', '.join(_FILES)}); "
+            f"set --data-dir or AEEXPLORER_DATA to a folder that holds it{hint} ({exc})"
+        ) from None
+    images = ds.data.unsqueeze(1).float().div_(255.0)  # uint8 (N, 28, 28) -> (N, 1, 28, 28)
+    return Split(images=images, labels=ds.targets.long().clone())

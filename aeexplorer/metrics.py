@@ -1,0 +1,60 @@
+"""Test-set figures, as ``python -m aeexplorer evaluate --json`` prints them.
+
+- recon_bce: Bernoulli NLL summed over pixels, mean over images (nats per image). For a VAE it
+  is the ELBO's reconstruction term, estimated with one posterior sample per image (fixed
+  seed), so that neg_elbo = recon_bce + kl is an honest bound.
+- recon_mse: mean squared error per pixel of the reconstruction a user sees: the decoded
+  code (the posterior mean for a VAE).
+- knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .data import Split
+from .latent import encode_all, knn_accuracy
+from .losses import bce_per_image, kl_per_image
+from .models import Autoencoder, count_parameters
+
+
+@torch.no_grad()
+def reconstruction_metrics(
+    model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0
+) -> dict[str, float | None]:
+    model.eval()
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    bce = mse = kl = 0.0
+    for start in range(0, len(data), batch_size):
+        x = data.images[start : start + batch_size].to(device)
+        mu, logvar = model.encode(x)
+        logits_mean = model.decode_logits(mu)
+        mse += (torch.sigmoid(logits_mean) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
+        if logvar is None:
+            bce += bce_per_image(logits_mean, x).sum().item()
+        else:
+            z = model.reparameterize(mu, logvar, generator=gen)
+            bce += bce_per_image(model.decode_logits(z), x).sum().item()
+            kl += kl_per_image(mu, logvar).sum().item()
+    n = len(data)
+    variational = model.config.variational
+    return {
+        "recon_bce": bce / n,
+        "recon_mse": mse / n,
+        "kl": kl / n if variational else None,
+        "neg_elbo": (bce + kl) / n if variational else None,
+    }
+
+
+def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
+    """All figures for one model; the atlas is returned too, so training can store it."""
+    test_codes = encode_all(model, test.images)
+    train_codes = encode_all(model, train.images)
+    figures = reconstruction_metrics(model, test)
+    figures["knn5_accuracy"] = knn_accuracy(
+        train_codes.mu, train.labels, test_codes.mu, test.labels, k=5
+    )
+    figures["n_test"] = len(test)
+    figures["parameters"] = count_parameters(model)
+    return {"figures": figures, "test_codes": test_codes}

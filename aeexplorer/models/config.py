@@ -1,0 +1,78 @@
+"""Model configuration: a frozen dataclass that is saved beside the weights and is the only way
+to rebuild a model (see ``build_model``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("ae", "vae")
+ARCHS = ("dense", "conv")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "vae"  # "ae": deterministic code; "vae": Gaussian posterior q(z|x)
+    arch: str = "dense"  # "dense": MLP; "conv": strided convolutions
+    latent_dim: int = 2
+    hidden: tuple[int, ...] = (512, 256)  # dense layer widths, encoder order (decoder mirrors)
+    channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order (decoder mirrors)
+    batchnorm: bool = False  # BatchNorm after each hidden layer
+    image_size: int = 28
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
+        if not 1 <= self.latent_dim <= 512:
+            raise ValueError(f"latent_dim must be between 1 and 512, not {self.latent_dim}")
+        if not 1 <= len(self.hidden) <= 8 or any(not 1 <= h <= 4096 for h in self.hidden):
+            raise ValueError("hidden must list 1 to 8 layer widths, each from 1 to 4096")
+        if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
+            raise ValueError("channels must list two channel counts, each from 1 to 512")
+        if self.image_size != 28:
+            raise ValueError("only 28x28 images are supported")
+
+    @property
+    def variational(self) -> bool:
+        return self.kind == "vae"
+
+    @property
+    def name(self) -> str:
+        return f"{self.arch}-{self.kind}"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        """Rebuild from JSON data, checking names and types (checkpoints are untrusted input)."""
+        if not isinstance(data, dict):
+            raise ValueError("the model config is not a JSON object")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in ("hidden", "channels"):
+                if not isinstance(value, list) or not all(_is_int(v) for v in value):
+                    raise ValueError(f"config field {key!r} must be a list of integers")
+                value = tuple(value)
+            elif key == "batchnorm":
+                if not isinstance(value, bool):
+                    raise ValueError("config field 'batchnorm' must be true or false")
+            elif key in ("latent_dim", "image_size"):
+                if not _is_int(value):
+                    raise ValueError(f"config field {key!r} must be an integer")
+            elif not isinstance(value, str):
+                raise ValueError(f"config field {key!r} must be a string")
+            values[key] = value
+        return cls(**values)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

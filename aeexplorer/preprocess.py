@@ -1,0 +1,244 @@
+"""Turn any image of a digit into a 28x28 input, the way MNIST itself was made.
+
+MNIST (LeCun et al. 1998): size-normalised to fit a 20x20 box keeping the aspect ratio,
+anti-aliased, then centred by centre of mass in a 28x28 field. A photo of a digit on paper
+needs more before that: greyscale, ink made bright on dark (inverting a light background),
+uneven lighting removed, specks and paper edges dropped, and the pen's stroke width brought
+close to MNIST's so that a fine pen and a marker land alike.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # uploads above this are refused before decoding
+MAX_PIXELS = 40_000_000  # declared width x height above this is refused (decompression bombs)
+WORK_SIDE = 400  # photos are analysed at most this many pixels on a side
+BOX, FIELD = 20, 28  # MNIST's digit box and field
+MIN_CONTRAST = 0.08  # ink fainter than this above the background counts as no ink
+
+
+@dataclass
+class Preprocessed:
+    grey: np.ndarray  # (H, W) the upload in greyscale, [0, 1], at most WORK_SIDE a side
+    ink: np.ndarray  # (H, W) ink map: ink bright on black, background removed, [0, 1]
+    box: tuple[int, int, int, int]  # (top, left, bottom, right) of the digit in ``ink``
+    image: np.ndarray  # (28, 28) float32 in [0, 1]: the model's input
+    inverted: bool  # True when the upload had a light background
+
+
+def read_image_bytes(path: str | os.PathLike) -> bytes:
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"no such file: {path}")
+    if path.stat().st_size > MAX_UPLOAD_BYTES:
+        raise ImageError(f"{path.name} is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+    return path.read_bytes()
+
+
+def preprocess_bytes(data: bytes) -> Preprocessed:
+    """Any Pillow-readable image file's bytes -> a 28x28 MNIST-style input."""
+    return preprocess_array(decode_image(data))
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Image file bytes -> (H, W) float32 greyscale in [0, 1], transparency on white, EXIF
+    rotation applied, the first frame of an animation, downscaled to at most WORK_SIDE."""
+    if not data:
+        raise ImageError("the file is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(f"the file is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise ImageError(f"the image is too large ({w}x{h} pixels; the limit is "
+                                 f"{MAX_PIXELS // 1_000_000} megapixels)")
+            im.seek(0)
+            im.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale, cheaply
+            im = ImageOps.exif_transpose(im)
+            return _to_grey(im)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("not an image file that can be read (try PNG, JPEG, BMP, GIF or WebP)")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"the image declares too many pixels (the limit is "
+                         f"{MAX_PIXELS // 1_000_000} megapixels)")
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError(f"the image file is damaged or truncated ({exc})")
+
+
+def _to_grey(im: Image.Image) -> np.ndarray:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = _scale_to_unit(np.asarray(im))
+    else:
+        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+            rgba = im.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(white, rgba)
+        arr = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    return _shrink(arr)
+
+
+def _shrink(arr: np.ndarray) -> np.ndarray:
+    h, w = arr.shape
+    scale = WORK_SIDE / max(h, w)
+    if scale >= 1:
+        return arr.astype(np.float32)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = Image.fromarray(arr.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
+    return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
+
+
+def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
+    """Any numeric array -> float32 in [0, 1] by its type's range (or its own, for floats)."""
+    if arr.dtype == bool:
+        return arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.integer):
+        hi = float(arr.max(initial=0))
+        lo = float(arr.min(initial=0))
+        if lo < 0:
+            arr, hi = arr.astype(np.float64) - lo, hi - lo
+        top = next((t for t in (1.0, 255.0, 65535.0) if hi <= t), hi)
+        return (arr.astype(np.float64) / top).astype(np.float32)
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ImageError("the image holds NaN or infinite values")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return arr.astype(np.float32)
+    return ((arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)).astype(np.float32)
+
+
+def as_grey(arr: np.ndarray) -> np.ndarray:
+    """An array of any numeric dtype, (H, W), (H, W, 1|3|4) or (1|3|4, H, W) -> (H, W) in
+    [0, 1]. Colour is reduced to luminance; alpha is composited on white."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "biuf":
+        raise ImageError(f"an image must hold numbers, not {arr.dtype}")
+    arr = np.squeeze(arr) if arr.ndim > 2 else arr
+    if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # channels first -> channels last
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        unit = _scale_to_unit(arr)
+        grey = unit[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if arr.shape[-1] == 4:
+            grey = grey * unit[..., 3] + (1.0 - unit[..., 3])
+        return _shrink(grey.astype(np.float32))
+    if arr.ndim != 2 or min(arr.shape) < 1:
+        raise ImageError(f"expected a greyscale or colour image, got an array of shape {arr.shape}")
+    return _shrink(_scale_to_unit(arr))
+
+
+def preprocess_array(arr: np.ndarray) -> Preprocessed:
+    """A decoded image (see ``as_grey`` for what is accepted) -> a 28x28 MNIST-style input."""
+    from scipy import ndimage
+
+    grey = as_grey(arr)
+    inverted = bool(np.median(grey) > 0.5)  # paper dominates a photo of a digit
+    ink = 1.0 - grey if inverted else grey.copy()
+    ink = np.clip(ink - _background(ink), 0.0, None)
+    hi = float(np.percentile(ink, 99.5)) if ink.size > 200 else float(ink.max())
+    if hi < MIN_CONTRAST:
+        raise ImageError("no ink found: the image looks blank")
+    ink = np.clip(ink / hi, 0.0, 1.0)
+    mask = _digit_mask(ink > _otsu(ink), ndimage)
+    if not mask.any():
+        raise ImageError("no ink found: the image looks blank")
+    ink = np.where(ndimage.binary_dilation(mask, iterations=2), ink, 0.0).astype(np.float32)
+    rows, cols = np.nonzero(mask)
+    box = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
+    crop = _fix_stroke(ink[box[0] : box[2], box[1] : box[3]], mask[box[0] : box[2], box[1] : box[3]])
+    image = _centre(_fit(crop), ndimage)
+    return Preprocessed(grey=grey, ink=ink, box=box, image=image, inverted=inverted)
+
+
+def _background(ink: np.ndarray) -> np.ndarray:
+    """Slowly varying background level (shading across a photo): a grey opening with a
+    window wider than any stroke, smoothed. Tiny images (MNIST itself) have none."""
+    from scipy import ndimage
+
+    side = max(ink.shape)
+    if side < 64:
+        return np.zeros_like(ink)
+    k = max(15, side // 6)
+    opened = ndimage.grey_opening(ink, size=(k, k))
+    return ndimage.uniform_filter(opened, size=k)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold (1979) on [0, 1] values; at least 0.2 so faint haze never counts."""
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    p = hist / max(hist.sum(), 1)
+    w0 = np.cumsum(p)
+    m = np.cumsum(p * (edges[:-1] + edges[1:]) / 2)
+    between = (m[-1] * w0 - m) ** 2 / np.maximum(w0 * (1 - w0), 1e-12)
+    return max(0.2, float(edges[1:][np.argmax(between)]))
+
+
+def _digit_mask(mask: np.ndarray, ndimage) -> np.ndarray:
+    """Keep the digit's components: drop specks, and drop parts touching the image edge (the
+    table around a sheet of paper, a shadow) unless the digit itself is what touches it."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return mask
+    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    touches = np.isin(np.arange(1, n + 1), edge[edge > 0])
+    inner = np.where(touches, 0, areas)
+    if inner.max() >= 0.1 * areas.max():
+        areas = inner  # a digit stands clear of the edge: edge clutter goes
+    keep = np.flatnonzero(areas >= max(0.04 * areas.max(), 1)) + 1
+    return np.isin(labels, keep)
+
+
+def _fix_stroke(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Thicken a fine pen or thin a marker so the stroke, once fitted into 20x20, is about as
+    wide as MNIST's (2 to 4 pixels). Width ~ 2 * area / perimeter for a long stroke."""
+    from scipy import ndimage
+
+    scale = BOX / max(crop.shape)
+    perimeter = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
+    width = 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
+    low, high = 2.0 / scale, 4.0 / scale  # wanted range, in this crop's pixels
+    if width < low:
+        size = int(round(low - width)) | 1
+        return ndimage.grey_dilation(crop, size=(size, size))
+    if width > high and width > 6:
+        size = int(round((width - high) / 2)) | 1
+        return ndimage.grey_erosion(crop, size=(size, size))
+    return crop
+
+
+def _fit(crop: np.ndarray) -> np.ndarray:
+    """Scale so the longer side is 20 pixels, keeping the aspect ratio (anti-aliased)."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre(digit: np.ndarray, ndimage) -> np.ndarray:
+    """Place in a 28x28 field with the centre of mass at the centre, then scale to [0, 1]."""
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    h, w = digit.shape
+    if digit.sum() <= 0:
+        raise ImageError("no ink found: the image looks blank")
+    cy, cx = ndimage.center_of_mass(digit)
+    top = int(np.clip(round((FIELD - 1) / 2 - cy), 0, FIELD - h))
+    left = int(np.clip(round((FIELD - 1) / 2 - cx), 0, FIELD - w))
+    field[top : top + h, left : left + w] = digit
+    return field / field.max()

@@ -1,0 +1,136 @@
+"""The training loop: whole-tensor data, shuffled index batches, KL warm-up, NaN guard.
+
+The loop never touches files: ``train`` returns the trained model and its history, and the
+caller decides what to save (see ``checkpoint.save_checkpoint``, which writes atomically).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+
+from .data import Split
+from .errors import TrainingDiverged
+from .losses import loss_parts
+from .models import Autoencoder, ModelConfig, build_model
+from .runtime import pick_device, seed_everything
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "mnist"
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_min: float = 1e-5  # cosine schedule from lr down to lr_min over all epochs
+    weight_decay: float = 0.0
+    beta: float = 1.0  # weight of the KL term at the end of the warm-up
+    kl_warmup_epochs: int = 0  # linear ramp of beta from 0 (Bowman et al. 2016)
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError("the learning rate must be a positive number")
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    loss: float
+    recon: float
+    kl: float
+    beta: float
+    lr: float
+    seconds: float
+
+
+@dataclass
+class History:
+    epochs: list[EpochRecord] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"seconds": self.seconds, "epochs": [asdict(e) for e in self.epochs]}
+
+
+# Called with (epoch, batch, n_batches, running loss parts) so a CLI bar or a UI can follow.
+ProgressFn = Callable[[int, int, int, dict], None]
+
+
+def beta_at(cfg: TrainConfig, epoch_progress: float) -> float:
+    """KL weight after ``epoch_progress`` epochs (a float): linear warm-up, then ``beta``."""
+    if cfg.kl_warmup_epochs <= 0:
+        return cfg.beta
+    return cfg.beta * min(1.0, epoch_progress / cfg.kl_warmup_epochs)
+
+
+def train(
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    data: Split,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[Autoencoder, History]:
+    """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss."""
+    generator = seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    model = build_model(model_cfg).to(device)
+    images = data.images.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n_batches = math.ceil(len(data) / cfg.batch_size)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        opt, T_max=cfg.epochs * n_batches, eta_min=cfg.lr_min
+    )
+    history = History()
+    start = time.perf_counter()
+    for epoch in range(cfg.epochs):
+        record = _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, should_stop)
+        if record is None:
+            break
+        history.epochs.append(record)
+    history.seconds = time.perf_counter() - start
+    return model.eval(), history
+
+
+def _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, should_stop):
+    """One pass over shuffled batches; returns None when ``should_stop`` asked to stop."""
+    model.train()
+    t0 = time.perf_counter()
+    order = torch.randperm(images.shape[0], generator=generator).to(images.device)
+    n_batches = math.ceil(images.shape[0] / cfg.batch_size)
+    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    for b in range(n_batches):
+        if should_stop is not None and should_stop():
+            return None
+        x = images[order[b * cfg.batch_size : (b + 1) * cfg.batch_size]]
+        beta = beta_at(cfg, epoch + b / n_batches)
+        parts = loss_parts(model(x), x, beta)
+        if not torch.isfinite(parts.total):
+            raise TrainingDiverged(
+                f"the loss became {parts.total.item()} at epoch {epoch + 1}, batch {b + 1}: "
+                "nothing was written; try a lower --lr"
+            )
+        opt.zero_grad(set_to_none=True)
+        parts.total.backward()
+        opt.step()
+        sched.step()
+        for key, value in (("loss", parts.total), ("recon", parts.recon), ("kl", parts.kl)):
+            sums[key] += value.item()
+        if progress is not None:
+            progress(epoch, b, n_batches, {k: v / (b + 1) for k, v in sums.items()})
+    return EpochRecord(
+        epoch=epoch + 1,
+        loss=sums["loss"] / n_batches,
+        recon=sums["recon"] / n_batches,
+        kl=sums["kl"] / n_batches,
+        beta=beta_at(cfg, epoch + 1),
+        lr=opt.param_groups[0]["lr"],
+        seconds=time.perf_counter() - t0,
+    )
