@@ -25,6 +25,8 @@ MAX_PIXELS = 40_000_000  # declared width x height above this is refused (decomp
 WORK_SIDE = 400  # photos are analysed at most this many pixels on a side
 BOX, FIELD = 20, 28  # MNIST's digit box and field
 MIN_CONTRAST = 0.08  # ink fainter than this above the background counts as no ink
+MIN_DIGIT_PIXELS = 15  # a part clear of the edge smaller than this is a speck, not a digit
+STROKE = (2.5, 4.5)  # MNIST's stroke width range, in pixels of the 20x20 box
 
 
 @dataclass
@@ -157,7 +159,10 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     mask = _digit_mask(ink > _otsu(ink), ndimage)
     if not mask.any():
         raise ImageError("no ink found: the image looks blank")
-    ink = np.where(ndimage.binary_dilation(mask, iterations=2), ink, 0.0).astype(np.float32)
+    # re-scale by the digit's own ink, not by clutter that was dropped; keep soft edges
+    ink = ink / max(float(np.percentile(ink[mask], 90)), MIN_CONTRAST)
+    ink = np.where(ndimage.binary_dilation(mask, iterations=2), np.clip(ink, 0, 1), 0.0)
+    ink = ink.astype(np.float32)
     rows, cols = np.nonzero(mask)
     box = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
     crop = _fix_stroke(ink[box[0] : box[2], box[1] : box[3]], mask[box[0] : box[2], box[1] : box[3]])
@@ -198,7 +203,7 @@ def _digit_mask(mask: np.ndarray, ndimage) -> np.ndarray:
     edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     touches = np.isin(np.arange(1, n + 1), edge[edge > 0])
     inner = np.where(touches, 0, areas)
-    if inner.max() >= 0.1 * areas.max():
+    if inner.max() >= max(MIN_DIGIT_PIXELS, 0.01 * areas.max()):
         areas = inner  # a digit stands clear of the edge: edge clutter goes
     keep = np.flatnonzero(areas >= max(0.04 * areas.max(), 1)) + 1
     return np.isin(labels, keep)
@@ -206,13 +211,13 @@ def _digit_mask(mask: np.ndarray, ndimage) -> np.ndarray:
 
 def _fix_stroke(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Thicken a fine pen or thin a marker so the stroke, once fitted into 20x20, is about as
-    wide as MNIST's (2 to 4 pixels). Width ~ 2 * area / perimeter for a long stroke."""
+    wide as MNIST's. Width ~ 2 * area / perimeter for a long stroke."""
     from scipy import ndimage
 
     scale = BOX / max(crop.shape)
     perimeter = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
     width = 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
-    low, high = 2.0 / scale, 4.0 / scale  # wanted range, in this crop's pixels
+    low, high = STROKE[0] / scale, STROKE[1] / scale  # wanted range, in this crop's pixels
     if width < low:
         size = int(round(low - width)) | 1
         return ndimage.grey_dilation(crop, size=(size, size))
