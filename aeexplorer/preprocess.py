@@ -237,13 +237,14 @@ def _fit(crop: np.ndarray) -> np.ndarray:
 
 
 def _centre(digit: np.ndarray, ndimage) -> np.ndarray:
-    """Place in a 28x28 field with the centre of mass at the centre, then scale to [0, 1]."""
+    """Place in a 28x28 field with the centre of mass at pixel (14, 14) as in MNIST, then
+    scale to [0, 1]."""
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     h, w = digit.shape
     if digit.sum() <= 0:
         raise ImageError("no ink found: the image looks blank")
     cy, cx = ndimage.center_of_mass(digit)
-    top = int(np.clip(round((FIELD - 1) / 2 - cy), 0, FIELD - h))
-    left = int(np.clip(round((FIELD - 1) / 2 - cx), 0, FIELD - w))
+    top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - h))
+    left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - w))
     field[top : top + h, left : left + w] = digit
     return field / field.max()
