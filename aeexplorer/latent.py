@@ -47,9 +47,11 @@ def nearest(
 def vote(neighbour_labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     """Majority vote per row of (Q, k) labels sorted nearest first; ties go to the nearer."""
     q, k = neighbour_labels.shape
-    # each neighbour adds 1, plus a tie-breaking bonus < 1 in total that favours nearer ones
-    weights = 1.0 + (k - torch.arange(k, dtype=torch.float32)) / (k * (k + 1))
-    scores = torch.zeros(q, n_classes)
+    # each neighbour adds 1, plus a tie-breaking bonus 2^-(rank+1): every bonus outweighs all
+    # the later ones together (< 1 in total), so among tied classes the one holding the nearest
+    # neighbour wins (a linear bonus can tie: ranks 0+3 = 1+2)
+    weights = 1.0 + torch.pow(2.0, -(torch.arange(k, dtype=torch.float64) + 1))
+    scores = torch.zeros(q, n_classes, dtype=torch.float64)
     scores.scatter_add_(1, neighbour_labels.long(), weights.expand(q, k).contiguous())
     return scores.argmax(dim=1)
 
