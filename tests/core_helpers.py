@@ -1,0 +1,97 @@
+"""Helpers for the core tests: digits drawn with Pillow (no fonts), image files in memory,
+synthetic training data, and raw safetensors files for crafting bad checkpoints."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+def draw_digit(digit: str = "7", size: tuple[int, int] = (200, 200), width: int = 14,
+               box: tuple[float, float, float, float] | None = None, ink: int = 255,
+               paper: int = 0, mode: str = "L") -> Image.Image:
+    """A '7', '8', '1' or '0' drawn with lines and ellipses inside ``box`` (left, top, right,
+    bottom, as fractions of the canvas; default: the middle 60 %)."""
+    w, h = size
+    l, t, r, b = box or (0.3, 0.2, 0.7, 0.8)
+    l, r, t, b = l * w, r * w, t * h, b * h
+    im = Image.new(mode, size, paper)
+    d = ImageDraw.Draw(im)
+    if digit == "7":
+        d.line([(l, t), (r, t), (l + 0.35 * (r - l), b)], fill=ink, width=width, joint="curve")
+    elif digit == "1":
+        mid = (l + r) / 2
+        d.line([(mid - 0.2 * (r - l), t + 0.15 * (b - t)), (mid, t), (mid, b)], fill=ink,
+               width=width, joint="curve")
+    elif digit == "8":
+        mid = t + 0.45 * (b - t)
+        d.ellipse([l + 0.1 * (r - l), t, r - 0.1 * (r - l), mid], outline=ink, width=width)
+        d.ellipse([l, mid - width / 2, r, b], outline=ink, width=width)
+    elif digit == "0":
+        d.ellipse([l, t, r, b], outline=ink, width=width)
+    else:
+        raise ValueError(digit)
+    return im
+
+
+def to_bytes(im: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def stroke_width(image: np.ndarray, threshold: float = 0.5) -> float:
+    """Mean stroke width of a (28, 28) image: 2 * area / perimeter of the thresholded ink."""
+    from scipy import ndimage
+
+    mask = np.asarray(image) > threshold
+    perimeter = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
+    return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
+
+
+def synthetic_images(n: int = 256, seed: int = 0):
+    """(n, 1, 28, 28) float images in [0, 1] of bars and blobs, plus labels 0..3 (kind)."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    images = torch.zeros(n, 1, 28, 28)
+    labels = torch.randint(0, 4, (n,), generator=g)
+    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    for i in range(n):
+        pos = int(torch.randint(6, 22, (1,), generator=g))
+        kind = int(labels[i])
+        if kind == 0:  # horizontal bar
+            images[i, 0, pos - 2 : pos + 2, 4:24] = 1.0
+        elif kind == 1:  # vertical bar
+            images[i, 0, 4:24, pos - 2 : pos + 2] = 1.0
+        else:  # a Gaussian blob, small or large
+            cy, cx = torch.randint(8, 20, (2,), generator=g).float()
+            s = 2.0 if kind == 2 else 4.5
+            images[i, 0] = torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+    return images, labels
+
+
+def read_raw(path: Path) -> tuple[dict, bytes]:
+    """A safetensors file as (header dict, tensor data bytes)."""
+    data = Path(path).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    return json.loads(data[8 : 8 + n]), data[8 + n :]
+
+
+def write_raw(path: Path, header: dict, body: bytes) -> Path:
+    """Write a safetensors file from a header dict and data bytes (header padded to 8)."""
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    Path(path).write_bytes(struct.pack("<Q", len(text)) + text + body)
+    return Path(path)
