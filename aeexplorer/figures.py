@@ -1,0 +1,175 @@
+"""Plotly figures for the explorer, built from numpy arrays (see ``views``) and returned as
+``go.Figure``. The latent map carries everything a click needs: atlas points carry their test
+index in ``customdata``; an invisible dense grid of points (``CLICK_TRACE``) lies under them so
+that a click on empty space selects a grid point whose x, y is the clicked z."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f")
+CLICK_TRACE = "click-grid"
+CLICK_GRID_N = 180  # per side: about 6 screen pixels between grid points on a 700 px map
+Range = tuple[float, float]
+
+
+def _keep_look(opacity: float) -> dict:
+    """Selected and unselected points look the same: a click must not dim the map."""
+    return dict(selected=dict(marker=dict(opacity=opacity)),
+                unselected=dict(marker=dict(opacity=opacity)))
+
+
+def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
+               bounds: tuple[Range, Range], talk: bool = False, revision: str = "map",
+               click_n: int = CLICK_GRID_N) -> go.Figure:
+    """The atlas as a WebGL scatter, one trace per class (legend = class names), over an
+    invisible click grid; axes fixed to ``bounds`` with equal scale."""
+    fig = go.Figure()
+    fig.add_trace(click_grid(bounds, click_n))
+    size = 6 if talk else 4
+    for label, name in enumerate(class_names):
+        idx = np.flatnonzero(labels == label).astype(np.int32)
+        fig.add_trace(go.Scattergl(
+            x=xy[idx, 0], y=xy[idx, 1], customdata=idx, mode="markers", name=str(name),
+            marker=dict(size=size, color=PALETTE[label % len(PALETTE)], opacity=0.75),
+            hovertemplate="test #%{customdata}<br><b>%{fullData.name}</b>"
+                          "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+            **_keep_look(0.75)))
+    _map_layout(fig, bounds, talk, revision)
+    return fig
+
+
+def click_grid(bounds: tuple[Range, Range], n: int = CLICK_GRID_N, margin: float = 0.25):
+    """n x n invisible points over the bounds widened by ``margin`` on each side. Opacity 0 and
+    hoverinfo 'none' keep it clickable but unseen ('skip' would make it unclickable)."""
+    (x0, x1), (y0, y1) = bounds
+    mx, my = (x1 - x0) * margin, (y1 - y0) * margin
+    xs = np.linspace(x0 - mx, x1 + mx, n, dtype=np.float32)
+    ys = np.linspace(y0 - my, y1 + my, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_TRACE,
+                        marker=dict(size=4, opacity=0, color="#000"), hoverinfo="none",
+                        showlegend=False, **_keep_look(0))
+
+
+def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revision: str) -> None:
+    (x0, x1), (y0, y1) = bounds
+    font = 20 if talk else 13
+    fig.update_layout(
+        height=760 if talk else 600, margin=dict(l=10, r=10, t=10, b=10),
+        uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=30,
+        font=dict(size=font), clickmode="event+select",
+        legend=dict(itemsizing="constant", title=dict(text="class"), font=dict(size=font),
+                    bgcolor="rgba(255,255,255,0.7)"),
+        plot_bgcolor="white", paper_bgcolor="white")
+    axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc",
+                showline=False, ticks="", mirror=False, fixedrange=False)
+    fig.update_xaxes(range=[x0, x1], title=dict(text="z₁"), constrain="domain", **axis)
+    fig.update_yaxes(range=[y0, y1], title=dict(text="z₂"), scaleanchor="x", scaleratio=1,
+                     constrain="domain", **axis)
+
+
+def add_manifold(fig: go.Figure, uri: str, extent: tuple[float, float, float, float],
+                 opacity: float = 0.55) -> go.Figure:
+    """A decoded-manifold image (a data URI) behind the points, stretched over ``extent``."""
+    x0, x1, y0, y1 = extent
+    fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
+                         sizey=y1 - y0, sizing="stretch", opacity=opacity, layer="below")
+    return fig
+
+
+def add_current(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Figure:
+    """The current z: a black-ringed cross that clicks pass through."""
+    size = 26 if talk else 18
+    fig.add_trace(go.Scattergl(
+        x=[z[0]], y=[z[1]], mode="markers", name="selected z", showlegend=False,
+        marker=dict(symbol="circle-open", size=size, color="#111", line=dict(width=3)),
+        hoverinfo="skip", **_keep_look(1)))
+    return fig
+
+
+def add_path(fig: go.Figure, frames_xy: np.ndarray, stops: Sequence[Sequence[float]],
+             talk: bool = False) -> go.Figure:
+    """The walk as a line through its frames, and its stops labelled A, B, 1, 2, ..."""
+    fig.add_trace(go.Scattergl(
+        x=frames_xy[:, 0], y=frames_xy[:, 1], mode="lines+markers", name="path",
+        showlegend=False, line=dict(color="#111", width=3 if talk else 2),
+        marker=dict(size=5 if talk else 4, color="#111"), hoverinfo="skip", **_keep_look(1)))
+    for i, stop in enumerate(stops):
+        fig.add_annotation(x=stop[0], y=stop[1], text=stop_name(i), showarrow=False,
+                           font=dict(size=22 if talk else 15, color="white"),
+                           bgcolor="#111", borderpad=3, opacity=0.9)
+    return fig
+
+
+def stop_name(i: int) -> str:
+    return "A" if i == 0 else "B" if i == 1 else str(i - 1)
+
+
+def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure:
+    """Prior samples as black crosses (clickable: a click decodes the sample)."""
+    fig.add_trace(go.Scattergl(
+        x=xy[:, 0], y=xy[:, 1], mode="markers", name="prior samples",
+        marker=dict(symbol="x", size=12 if talk else 9, color="#111",
+                    line=dict(width=1, color="white")),
+        hovertemplate="prior sample<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+        **_keep_look(1)))
+    return fig
+
+
+def add_upload(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Figure:
+    """Where an uploaded image lands: a large star."""
+    fig.add_trace(go.Scattergl(
+        x=[z[0]], y=[z[1]], mode="markers", name="your image",
+        marker=dict(symbol="star", size=28 if talk else 20, color="#ffd400",
+                    line=dict(width=2, color="#111")),
+        hovertemplate="your image<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+        **_keep_look(1)))
+    return fig
+
+
+def widen(bounds: tuple[Range, Range], points: np.ndarray | None,
+          pad: float = 0.05) -> tuple[Range, Range]:
+    """Bounds grown to include extra points (samples, a far click), with a little padding."""
+    if points is None or len(points) == 0:
+        return bounds
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    (x0, x1), (y0, y1) = bounds
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = max(x1 - x0, y1 - y0) * pad
+    return ((min(x0, lo[0] - span), max(x1, hi[0] + span)),
+            (min(y0, lo[1] - span), max(y1, hi[1] + span)))
+
+
+def read_click(selection: dict | None) -> tuple[tuple[float, float], int | None] | None:
+    """A chart selection (Streamlit's ``event.selection``) -> (z, atlas index or None).
+
+    One point: an atlas point gives its index (from customdata) and position; any other point
+    (the click grid, a sample) gives its position. A box gives its centre; several points
+    without a box (a lasso) give their mean. Nothing selected -> None."""
+    if not selection:
+        return None
+    points = [p for p in selection.get("points") or [] if "x" in p and "y" in p]
+    boxes = selection.get("box") or []
+    if boxes:
+        xs, ys = boxes[0].get("x") or [], boxes[0].get("y") or []
+        if len(xs) == 2 and len(ys) == 2:
+            return ((float(xs[0]) + float(xs[1])) / 2, (float(ys[0]) + float(ys[1])) / 2), None
+    if not points:
+        return None
+    if len(points) == 1:
+        p = points[0]
+        return (float(p["x"]), float(p["y"])), _index(p.get("customdata"))
+    return (float(np.mean([p["x"] for p in points])), float(np.mean([p["y"] for p in points]))), None
+
+
+def _index(custom) -> int | None:
+    if isinstance(custom, (list, tuple)):
+        custom = custom[0] if len(custom) == 1 else None
+    if isinstance(custom, (int, float)) and not isinstance(custom, bool) and custom >= 0:
+        return int(custom)
+    return None

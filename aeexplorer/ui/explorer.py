@@ -1,0 +1,113 @@
+"""The explorer fragment: the latent map, the selected point and the tool tabs. A click or a
+widget inside reruns only this fragment; the model stays loaded (see ``resources``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import figures, views
+from aeexplorer.ui import panels, resources, state
+from aeexplorer.ui.common import fmt_z, show
+from aeexplorer.ui.sidebar import MapOptions
+
+MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
+              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
+
+
+def _on_click() -> None:
+    event = st.session_state.get(state.MAP)
+    click = figures.read_click(event.selection if event else None)
+    if click is None:
+        return
+    z, index = click
+    state.select(z, index)
+    if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
+        state.add_stop(z)
+
+
+@st.fragment
+def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
+    ckpt = resources.checkpoint(path, mtime)
+    atlas = resources.atlas(path, mtime)
+    panels.refresh_upload(ckpt)
+    s = state.current()
+    walk = views.walk(ckpt, s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
+    samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        st.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
+                             key=state.CLICK_MODE, required=True)
+        fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples)
+        st.plotly_chart(fig, key=state.MAP, on_select=_on_click, selection_mode=("points",),
+                        config=MAP_CONFIG, theme=None)
+    with right:
+        selected_panel(ckpt, atlas, talk)
+    tab_path, tab_samples, tab_upload = st.tabs(
+        ["Interpolation path", "Samples from the prior", "Your own image"])
+    with tab_path:
+        panels.path_panel(ckpt, atlas, walk, talk)
+    with tab_samples:
+        panels.samples_panel(ckpt, samples, talk)
+    with tab_upload:
+        panels.upload_panel(ckpt, atlas, talk)
+    state.sync_url()
+
+
+def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples):
+    extra = [p for p in (s.z,) if p is not None] + list(s.stops)
+    show_samples = st.session_state.get(state.SHOW_SAMPLES)
+    pts = np.array(extra, dtype=np.float32).reshape(-1, 2)
+    if show_samples:
+        pts = np.concatenate([pts, samples[0][:, :2]])
+    bounds = figures.widen(atlas.bounds, pts)
+    fig = figures.latent_map(atlas.xy, atlas.labels, resources.checkpoint(path, mtime).class_names,
+                             bounds, talk=talk, revision=path)
+    if opts.manifold:
+        uri, extent = resources.manifold(path, mtime, opts.x_range, opts.y_range, opts.tiles)
+        figures.add_manifold(fig, uri, extent)
+    if walk is not None:
+        figures.add_path(fig, walk[0][:, :2], s.stops, talk)
+    elif s.stops:
+        figures.add_path(fig, np.array(s.stops, dtype=np.float32), s.stops, talk)
+    if show_samples:
+        figures.add_samples(fig, samples[0][:, :2], talk)
+    placed = panels.current_upload()
+    if placed is not None:
+        figures.add_upload(fig, placed.z, talk)
+    if s.z is not None:
+        figures.add_current(fig, s.z, talk)
+    return fig
+
+
+def selected_panel(ckpt, atlas, talk: bool) -> None:
+    s = state.scene()
+    with st.container(key="decoded"):
+        st.subheader("Selected point")
+        if s.z is None:
+            st.info("Click anywhere on the map: a test image shows its original and its "
+                    "reconstruction; empty space is decoded as it is.")
+            return
+        index = s.index if s.index is not None and s.index < len(atlas.labels) else None
+        z = ckpt.atlas.mu[index].tolist() if index is not None else views.full_z(ckpt, s.z)
+        recon = views.decode_one(ckpt, z)
+        if index is None:
+            show(recon, "decoded z", talk)
+            st.markdown(f"**z = {fmt_z(z)}** — a point of empty space, decoded.")
+            return
+        name = ckpt.class_names[int(atlas.labels[index])]
+        cols = st.columns(2)
+        with cols[0]:
+            _original(ckpt.dataset, index, talk)
+        with cols[1]:
+            show(recon, "reconstruction", talk)
+        st.markdown(f"**Test image #{index}** · class **{name}** · z = {fmt_z(z)}")
+
+
+def _original(dataset: str, index: int, talk: bool) -> None:
+    images = resources.originals(dataset)
+    if isinstance(images, str):
+        st.caption("The original is not available: the test images are not on this machine "
+                   "(set AEEXPLORER_DATA to show them).")
+    elif index < len(images):
+        show(images[index], "original", talk)

@@ -1,0 +1,46 @@
+"""The explorer page: sidebar (checkpoint, model card, options) and the explorer fragment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from aeexplorer.errors import AeError
+from aeexplorer.ui import resources, sidebar, state, style
+from aeexplorer.ui.explorer import explorer
+
+
+def main(root: Path) -> None:
+    state.init()
+    path = sidebar.pick_checkpoint(root)
+    if path is None:
+        style.apply(sidebar.talk_toggle())
+        _no_checkpoints(root)
+        return
+    mtime = path.stat().st_mtime
+    card = resources.card(str(path), mtime)
+    if isinstance(card, str):
+        st.error(f"This checkpoint cannot be used: {card}")
+        return
+    state.reset_for(path.name)
+    sidebar.model_card(path, card)
+    talk = sidebar.talk_toggle()
+    style.apply(talk)
+    try:
+        atlas = resources.atlas(str(path), mtime)
+    except AeError as exc:
+        st.error(f"This checkpoint cannot be loaded: {exc}")
+        return
+    opts = sidebar.map_options(path.stem, atlas.bounds)
+    st.title("The latent space, decoded")
+    explorer(str(path), mtime, opts, talk)
+
+
+def _no_checkpoints(root: Path) -> None:
+    st.title("The latent space, decoded")
+    st.info("There is no model to explore yet. Train one, for example:\n\n"
+            "`python -m aeexplorer train --dataset mnist --model vae --epochs 30 "
+            "--out runs/mnist-vae.safetensors`\n\nthen reload this page. Checkpoints are "
+            "read from `checkpoints/`, `runs/` and the folders in AEEXPLORER_CHECKPOINT_DIRS.")
+    state.sync_url()

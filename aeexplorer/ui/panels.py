@@ -1,0 +1,200 @@
+"""The tool tabs under the map: interpolation paths, prior samples, your own image."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import imaging, views
+from aeexplorer.errors import AeError
+from aeexplorer.figures import stop_name
+from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
+from aeexplorer.ui import resources, state
+from aeexplorer.ui.common import fmt_z, scale, show
+
+UPLOAD_FILE = "upload_file"
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+
+
+# --- interpolation ------------------------------------------------------------------------
+
+def _random_pair(atlas) -> None:
+    a, b = st.session_state["class_a"], st.session_state["class_b"]
+    seed = int(np.random.default_rng().integers(2**31))
+    ia = views.random_of_class(atlas.labels, a, seed)
+    ib = views.random_of_class(atlas.labels, b, seed + 1)
+    if ia is None or ib is None:
+        st.session_state["path_msg"] = "That class has no test images in this atlas."
+        return
+    _stops_from_indices(atlas, ia, ib)
+
+
+def _index_pair(atlas) -> None:
+    _stops_from_indices(atlas, st.session_state["index_a"], st.session_state["index_b"])
+
+
+def _stops_from_indices(atlas, ia: int, ib: int) -> None:
+    xy = atlas.xy
+    state.set_stops([tuple(xy[ia]), tuple(xy[ib])])
+    state.select(tuple(xy[ia]), ia)
+
+
+def _undo() -> None:
+    if state.scene().stops:
+        state.scene().stops.pop()
+
+
+def path_panel(ckpt, atlas, walk, talk: bool) -> None:
+    stops = state.scene().stops
+    names = ckpt.class_names
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.radio("Interpolation", ["linear", "slerp"], key=state.METHOD, horizontal=True,
+                 format_func=lambda m: {"linear": "linear", "slerp": "spherical"}[m])
+        st.slider("Frames per leg", *N_FRAMES, key=state.FRAMES)
+        b1, b2 = st.columns(2)
+        b1.button("Undo last stop", on_click=_undo, disabled=not stops, width="stretch")
+        b2.button("Clear path", on_click=state.set_stops, args=([],), disabled=not stops,
+                  width="stretch")
+    with c2:
+        with st.container(border=True):
+            r = st.columns([2, 2, 2])
+            r[0].selectbox("A: a random…", range(len(names)), key="class_a", index=3 % len(names),
+                           format_func=lambda i: names[i])
+            r[1].selectbox("B: a random…", range(len(names)), key="class_b", index=8 % len(names),
+                           format_func=lambda i: names[i])
+            r[2].button("Pick a random pair", on_click=_random_pair, args=(atlas,),
+                        width="stretch")
+            n = len(atlas.labels) - 1
+            r = st.columns([2, 2, 2])
+            r[0].number_input("A: test image #", 0, n, 0, key="index_a")
+            r[1].number_input("B: test image #", 0, n, min(1, n), key="index_b")
+            r[2].button("Use these two", on_click=_index_pair, args=(atlas,), width="stretch")
+    if msg := st.session_state.pop("path_msg", None):
+        st.warning(msg)
+    _path_result(stops, walk, talk)
+
+
+def _path_result(stops, walk, talk: bool) -> None:
+    if stops:
+        st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
+    if walk is None:
+        hint = "Now click B on the map." if len(stops) == 1 else (
+            "Set *A click on the map…* to **Add a path stop** and click A, then B, then any "
+            "waypoints in order; or pick a random pair or two test images above.")
+        st.info(hint)
+        return
+    frames = walk[1]
+    cols = min(len(frames), 12 if talk else 20)
+    strip = imaging.tile(frames, cols=cols, pad=2)
+    with st.container(key="strip"):
+        st.image(imaging.to_png(strip, scale(talk, big=False)), width="stretch" if
+                 len(frames) >= cols else "content",
+                 caption=f"{len(frames)} decoded frames, {len(stops) - 1} leg(s)")
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button("Download strip (PNG)", imaging.to_png(strip, 4), "path-strip.png",
+                       "image/png", on_click="ignore", width="stretch")
+    d2.download_button("Download walk (GIF)", imaging.to_gif(frames, scale=6), "path-walk.gif",
+                       "image/gif", on_click="ignore", width="stretch")
+
+
+# --- prior samples ------------------------------------------------------------------------
+
+def _new_seed() -> None:
+    st.session_state[state.SEED] = (int(st.session_state.get(state.SEED, 0)) + 1) % (2**31 - 1)
+
+
+def samples_panel(ckpt, samples, talk: bool) -> None:
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.toggle("Mark the samples on the map", key=state.SHOW_SAMPLES)
+        st.slider("Number of samples", *N_SAMPLES, key=state.N_SAMPLES)
+        st.slider("Temperature (standard deviation)", *TEMPERATURE, step=0.1, key=state.TEMP)
+        a, b = st.columns([3, 2], vertical_alignment="bottom")
+        a.number_input("Seed", 0, 2**31 - 2, key=state.SEED)
+        b.button("New seed", on_click=_new_seed, width="stretch")
+        kind = ckpt.config.kind
+        st.caption("z ~ N(0, T²I), decoded. " + (
+            "A VAE is trained to fill this prior, so most samples look like real images."
+            if kind == "vae" else "A plain autoencoder never aimed at this prior: samples "
+            "that fall in the holes between its clusters decode to blurs."))
+    with c2, st.container(key="samples"):
+        grid = imaging.grid_image(samples[1], pad=2)
+        st.image(imaging.to_png(grid, 2 if not talk else 3), width="content",
+                 caption=f"{len(samples[1])} samples, seed {st.session_state[state.SEED]}")
+
+
+# --- your own image -----------------------------------------------------------------------
+
+def current_upload():
+    entry = st.session_state.get(state.UPLOAD)
+    return entry[1] if entry and not isinstance(entry[1], str) else None
+
+
+def refresh_upload(ckpt) -> None:
+    """Place the uploaded file once per (file, checkpoint); keep the result or the error."""
+    from aeexplorer.explore import place_image
+
+    file = st.session_state.get(UPLOAD_FILE)
+    if file is None:
+        st.session_state.pop(state.UPLOAD, None)
+        return
+    data = file.getvalue()
+    tag = hashlib.sha1(data).hexdigest() + str(ckpt.path)
+    entry = st.session_state.get(state.UPLOAD)
+    if entry and entry[0] == tag:
+        return
+    try:
+        st.session_state[state.UPLOAD] = (tag, place_image(ckpt, data))
+    except AeError as exc:
+        st.session_state[state.UPLOAD] = (tag, f"{file.name}: {exc}")
+
+
+def upload_panel(ckpt, atlas, talk: bool) -> None:
+    st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
+                     type=IMAGE_TYPES, key=UPLOAD_FILE)
+    entry = st.session_state.get(state.UPLOAD)
+    if entry is None:
+        st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "
+                   "marked on the map with a star.")
+        return
+    if isinstance(entry[1], str):
+        st.error(f"Could not use this image. {entry[1]}")
+        return
+    _placement(ckpt, entry[1], talk)
+
+
+def _placement(ckpt, placed, talk: bool) -> None:
+    steps, nb = placed.steps, placed.neighbours
+    cols = st.columns(4)
+    with cols[0]:
+        st.image(imaging.to_png(imaging.outline_box(steps.grey, steps.box)), width=
+                 252 if talk else 140, caption="your image (digit boxed)")
+    with cols[1]:
+        show(steps.ink, "ink, background removed", talk)
+    with cols[2]:
+        show(steps.image, "28×28 input", talk)
+    with cols[3]:
+        show(placed.recon, "reconstruction", talk)
+    vote = placed.class_names[nb.vote]
+    agree = sum(1 for lab in nb.labels if lab == nb.vote)
+    with st.container(key="landing"):
+        st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
+                    f"{len(nb.indices)} nearest test images vote **{vote}** "
+                    f"({agree} of {len(nb.labels)}).")
+    st.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],))
+    _neighbours(ckpt, nb, talk)
+
+
+def _neighbours(ckpt, nb, talk: bool) -> None:
+    originals = resources.originals(ckpt.dataset)
+    cols = st.columns(max(len(nb.indices), 1))
+    for col, i, lab, d in zip(cols, nb.indices, nb.labels, nb.distances):
+        with col:
+            image = (originals[i] if not isinstance(originals, str)
+                     else views.decode_one(ckpt, ckpt.atlas.mu[i].tolist()))
+            show(image, f"#{i} · {ckpt.class_names[lab]} · d={d:.2f}", talk, big=False)
+    if isinstance(originals, str):
+        st.caption("Test images are not on this machine: neighbours are shown decoded.")

@@ -1,0 +1,92 @@
+"""Shared, read-only resources, loaded once per server process (``st.cache_resource``): the
+models with their atlases, the test images, decoded manifolds. Keys include the file's mtime,
+so a retrained checkpoint is reloaded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import imaging, views
+from aeexplorer.errors import AeError
+
+
+@dataclass(frozen=True)
+class Atlas:
+    xy: np.ndarray  # (N, 2) map coordinates
+    labels: np.ndarray  # (N,)
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+
+
+def checkpoint_folders(root: Path) -> list[Path]:
+    """``checkpoints/`` (shipped), ``runs/`` (your own trainings), then any folders listed in
+    AEEXPLORER_CHECKPOINT_DIRS (os.pathsep-separated)."""
+    extra = [Path(p).expanduser() for p in
+             os.environ.get("AEEXPLORER_CHECKPOINT_DIRS", "").split(os.pathsep) if p.strip()]
+    return [root / "checkpoints", root / "runs", *extra]
+
+
+def list_files(root: Path) -> list[Path]:
+    from aeexplorer.checkpoint import list_checkpoints
+
+    seen: dict[Path, None] = {}
+    for p in list_checkpoints(*checkpoint_folders(root)):
+        seen.setdefault(p.resolve(), None)
+    return list(seen)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def card(path: str, mtime: float) -> dict | str:
+    """The model card from the header (no weights), or the reason it cannot be read."""
+    from aeexplorer.checkpoint import read_card
+
+    try:
+        return read_card(path)
+    except AeError as exc:
+        return str(exc)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def checkpoint(path: str, mtime: float):
+    from aeexplorer.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    for p in ckpt.model.parameters():
+        p.requires_grad_(False)
+    return ckpt
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def atlas(path: str, mtime: float) -> Atlas:
+    xy, labels = views.atlas_xy(checkpoint(path, mtime))
+    return Atlas(xy, labels, views.map_bounds(xy))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the test images…")
+def test_images(dataset: str, root: str) -> np.ndarray | str:
+    """(N, 28, 28) test images, or a message saying why they are not available."""
+    from aeexplorer.data import load_split
+
+    try:
+        split = load_split(dataset, False, root)
+    except AeError as exc:
+        return str(exc)
+    return split.images[:, 0].numpy()
+
+
+def originals(dataset: str) -> np.ndarray | str:
+    from aeexplorer.data import resolve_data_root
+
+    return test_images(dataset, str(resolve_data_root()))
+
+
+@st.cache_resource(max_entries=24, show_spinner="Decoding the manifold…")
+def manifold(path: str, mtime: float, x_range: tuple[float, float],
+             y_range: tuple[float, float], n: int) -> tuple[str, tuple[float, ...]]:
+    """The decoded manifold as a data URI (dark ink on white) and its extent on the map."""
+    big, extent = views.manifold(checkpoint(path, mtime), x_range, y_range, n)
+    return imaging.data_uri(imaging.to_png(imaging.ink_on_paper(big))), extent

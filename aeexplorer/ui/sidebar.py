@@ -1,0 +1,93 @@
+"""The sidebar: checkpoint picker, model card, talk mode and map options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from aeexplorer.ui import resources, state
+
+_DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+_METRICS = (("recon_bce", "Reconstruction BCE / image", "{:.1f}"),
+            ("recon_mse", "Reconstruction MSE / pixel", "{:.4f}"),
+            ("kl", "KL / image", "{:.2f}"), ("neg_elbo", "−ELBO / image", "{:.1f}"),
+            ("knn5_accuracy", "5-NN accuracy in z", "{:.1%}"))
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    manifold: bool
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    tiles: int
+
+
+def pick_checkpoint(root: Path) -> Path | None:
+    files = resources.list_files(root)
+    st.sidebar.title("AE explorer")
+    if not files:
+        folders = ", ".join(f"`{p}`" for p in resources.checkpoint_folders(root))
+        st.sidebar.warning(f"No checkpoints found in {folders}.")
+        return None
+    names = [p.name for p in files]
+    wanted = state.scene().ckpt
+    index = names.index(wanted) if wanted in names else _default(names)
+    name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
+                                format_func=lambda n: _label(files[names.index(n)]))
+    return files[names.index(name)]
+
+
+def _default(names: list[str]) -> int:
+    return next((i for i, n in enumerate(names) if n.startswith("mnist-vae")), 0)
+
+
+def _label(path: Path) -> str:
+    card = resources.card(str(path), path.stat().st_mtime)
+    if isinstance(card, str):
+        return f"{path.name} (unreadable)"
+    cfg = card["config"]
+    return f"{path.stem} · {_DATASETS.get(card['dataset'], card['dataset'])} · {cfg.kind.upper()}"
+
+
+def model_card(path: Path, card: dict) -> None:
+    cfg, metrics = card["config"], card["metrics"]
+    side = st.sidebar
+    side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · "
+                  f"{cfg.arch} {cfg.kind.upper()} · {cfg.latent_dim}-D latent")
+    rows = [f"| {label} | {fmt.format(metrics[key])} |" for key, label, fmt in _METRICS
+            if isinstance(metrics.get(key), (int, float))]
+    epochs = card["train"].get("config", {}).get("epochs")
+    if epochs is not None:
+        rows.append(f"| Epochs trained | {epochs} |")
+    if rows:
+        side.markdown("| metric (test set) | value |\n|---|---|\n" + "\n".join(rows))
+    side.caption(f"`{path}`")
+
+
+def talk_toggle() -> bool:
+    return st.sidebar.toggle("Talk mode", key=state.TALK,
+                             help="Large type and images for a projector.")
+
+
+def map_options(ckpt_name: str, bounds) -> MapOptions:
+    side = st.sidebar
+    side.subheader("Map")
+    on = side.toggle("Decoded manifold behind the points", key=state.MANIFOLD)
+    (x0, x1), (y0, y1) = bounds
+    wx, wy = (x1 - x0) * 0.5, (y1 - y0) * 0.5
+    xr = side.slider("Manifold z₁ range", _r(x0 - wx), _r(x1 + wx), (_r(x0), _r(x1)),
+                     step=_step(x1 - x0), key=f"mfx:{ckpt_name}", disabled=not on)
+    yr = side.slider("Manifold z₂ range", _r(y0 - wy), _r(y1 + wy), (_r(y0), _r(y1)),
+                     step=_step(y1 - y0), key=f"mfy:{ckpt_name}", disabled=not on)
+    tiles = side.slider("Manifold tiles per side", 6, 40, 20, key="mf_tiles", disabled=not on)
+    return MapOptions(on, (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), tiles)
+
+
+def _r(v: float) -> float:
+    return round(float(v), 2)
+
+
+def _step(span: float) -> float:
+    return max(round(span / 200, 3), 0.001)

@@ -1,0 +1,11 @@
+"""The explorer in the browser: `streamlit run app.py`. Widgets and layout live in
+aeexplorer.ui; this file only sets the page up."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from aeexplorer.ui.page import main
+
+st.set_page_config(page_title="AE explorer", page_icon="🔢", layout="wide")
+main(Path(__file__).resolve().parent)
