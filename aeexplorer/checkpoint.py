@@ -113,6 +113,8 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
         raise CheckpointError(f"{path.name} has no aeexplorer metadata")
     meta = header.pop("__metadata__")
+    if not all(isinstance(v, str) for v in meta.values()):
+        raise CheckpointError(f"{path.name}: metadata values must be strings")
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is a safetensors file but not an aeexplorer checkpoint")
     if meta.get("format_version") != str(FORMAT_VERSION):
@@ -121,9 +123,13 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
             f"this aeexplorer reads version {FORMAT_VERSION}"
         )
     for name, info in header.items():
-        if not isinstance(info, dict) or "shape" not in info or "dtype" not in info:
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if (not isinstance(info, dict) or "shape" not in info or "dtype" not in info
+                or not isinstance(offsets, list) or len(offsets) != 2
+                or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0
+                           for o in offsets)):
             raise CheckpointError(f"{path.name}: tensor {name!r} has a malformed entry")
-        if 8 + n + max(info.get("data_offsets") or [0]) > size:
+        if 8 + n + max(offsets) > size:
             raise CheckpointError(f"{path.name} is truncated (tensor {name!r} runs past the end)")
     return {"meta": meta, "tensors": header}
 
