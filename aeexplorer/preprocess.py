@@ -153,6 +153,8 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     ink = 1.0 - grey if inverted else grey.copy()
     ink = np.clip(ink - _background(ink), 0.0, None)
     hi = float(np.percentile(ink, 99.5)) if ink.size > 200 else float(ink.max())
+    if hi < MIN_CONTRAST and ink.size > 200:  # a fine pen: under 0.5 % of the pixels
+        hi = float(ndimage.grey_opening(ink, size=(2, 2)).max())  # the stroke, not lone specks
     if hi < MIN_CONTRAST:
         raise ImageError("no ink found: the image looks blank")
     ink = np.clip(ink / hi, 0.0, 1.0)
