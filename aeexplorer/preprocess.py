@@ -149,6 +149,8 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     from scipy import ndimage
 
     grey = as_grey(arr)
+    if float(grey.max() - grey.min()) < MIN_CONTRAST:  # uniform: small ones skip _background
+        raise ImageError("no ink found: the image looks blank")
     inverted = bool(np.median(grey) > 0.5)  # paper dominates a photo of a digit
     ink = 1.0 - grey if inverted else grey.copy()
     ink = np.clip(ink - _background(ink), 0.0, None)
