@@ -95,3 +95,20 @@ def write_raw(path: Path, header: dict, body: bytes) -> Path:
     text += b" " * (-len(text) % 8)
     Path(path).write_bytes(struct.pack("<Q", len(text)) + text + body)
     return Path(path)
+
+
+def best_shifted_correlation(a: np.ndarray, b: np.ndarray, max_shift: int = 1) -> float:
+    """The highest correlation of ``a`` with ``b`` shifted by up to ``max_shift`` pixels: a
+    one-pixel offset is rounding of the centre of mass, not a different digit."""
+    best = -1.0
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            best = max(best, correlation(a, np.roll(np.roll(b, dy, axis=0), dx, axis=1)))
+    return best
+
+
+def mnist_test_images(root: Path, n: int) -> np.ndarray:
+    """The first n MNIST test images as (n, 28, 28) floats in [0, 1], read from the raw file."""
+    raw = Path(root) / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
+    data = np.fromfile(raw, dtype=np.uint8, count=n * 784, offset=16)
+    return data.reshape(n, 28, 28).astype(np.float32) / 255.0
