@@ -26,10 +26,14 @@ def train(args: argparse.Namespace) -> int:
                           kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device)
     except ValueError as exc:
         raise AeError(str(exc)) from None
-    bar = tqdm(total=cfg.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
-               bar_format="{desc} {bar} {n:.2f}/{total} epochs [{elapsed}<{remaining}{postfix}]")
+    bar = None  # made at the first batch: an error while loading the data stays one line
 
     def progress(epoch: int, batch: int, n_batches: int, parts: dict) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=cfg.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
+                       bar_format="{desc} {bar} {n:.2f}/{total} epochs "
+                                  "[{elapsed}<{remaining}{postfix}]")
         bar.n = epoch + (batch + 1) / n_batches
         bar.set_description(f"epoch {epoch + 1}/{cfg.epochs} batch {batch + 1}/{n_batches}",
                             refresh=False)
@@ -40,7 +44,8 @@ def train(args: argparse.Namespace) -> int:
         path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
                                        progress)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
     return 0
