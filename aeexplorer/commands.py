@@ -16,6 +16,7 @@ def train(args: argparse.Namespace) -> int:
 
     from .models import ModelConfig
     from .pipeline import train_and_save
+    from .runtime import pick_device
     from .training import TrainConfig
 
     try:
@@ -24,8 +25,12 @@ def train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
                           lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
                           kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device)
+        pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
     except ValueError as exc:
         raise AeError(str(exc)) from None
+    if args.out.is_dir():
+        raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
+                      f"{args.out / 'model.safetensors'}")
     bar = None  # made at the first batch: an error while loading the data stays one line
 
     def progress(epoch: int, batch: int, n_batches: int, parts: dict) -> None:
@@ -43,6 +48,8 @@ def train(args: argparse.Namespace) -> int:
     try:
         path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
                                        progress)
+    except OSError as exc:  # data loading errors are DataNotFound: this is the write
+        raise AeError(f"could not write {args.out}: {exc}") from None
     finally:
         if bar is not None:
             bar.close()

@@ -20,4 +20,8 @@ def pick_device(preference: str = "auto") -> torch.device:
     """``auto`` takes the GPU when there is one; ``cpu`` / ``cuda`` force a choice."""
     if preference == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if preference != "cpu" and preference != "cuda" and not preference.startswith("cuda:"):
+        raise ValueError(f"unknown device {preference!r}: use auto, cpu or cuda")
+    if preference != "cpu" and not torch.cuda.is_available():
+        raise ValueError(f"device {preference!r} was asked for, but no CUDA GPU is available")
     return torch.device(preference)
