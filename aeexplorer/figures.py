@@ -13,14 +13,20 @@ import plotly.graph_objects as go
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f")
 CLICK_TRACE = "click-grid"
+CURRENT_COLOR = "#111111"
 CLICK_GRID_N = 180  # per side: about 6 screen pixels between grid points on a 700 px map
 Range = tuple[float, float]
 
 
-def _keep_look(opacity: float) -> dict:
-    """Selected and unselected points look the same: a click must not dim the map."""
-    return dict(selected=dict(marker=dict(opacity=opacity)),
+def _keep_look(opacity: float, picked: dict | None = None) -> dict:
+    """Unselected points look as usual (a click must not dim the map); a selected point, the
+    one just clicked, takes the ``picked`` style: that is the marker of the clicked z."""
+    return dict(selected=dict(marker=picked or dict(opacity=opacity)),
                 unselected=dict(marker=dict(opacity=opacity)))
+
+
+def _picked(talk: bool) -> dict:
+    return dict(opacity=1, color=CURRENT_COLOR, size=16 if talk else 12)
 
 
 def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
@@ -29,7 +35,7 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     """The atlas as a WebGL scatter, one trace per class (legend = class names), over an
     invisible click grid; axes fixed to ``bounds`` with equal scale."""
     fig = go.Figure()
-    fig.add_trace(click_grid(bounds, click_n))
+    fig.add_trace(click_grid(bounds, click_n, talk=talk))
     size = 6 if talk else 4
     for label, name in enumerate(class_names):
         idx = np.flatnonzero(labels == label).astype(np.int32)
@@ -38,12 +44,13 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
             marker=dict(size=size, color=PALETTE[label % len(PALETTE)], opacity=0.75),
             hovertemplate="test #%{customdata}<br><b>%{fullData.name}</b>"
                           "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-            **_keep_look(0.75)))
+            **_keep_look(0.75, _picked(talk))))
     _map_layout(fig, bounds, talk, revision)
     return fig
 
 
-def click_grid(bounds: tuple[Range, Range], n: int = CLICK_GRID_N, margin: float = 0.25):
+def click_grid(bounds: tuple[Range, Range], n: int = CLICK_GRID_N, margin: float = 0.25,
+               talk: bool = False) -> go.Scattergl:
     """n x n invisible points over the bounds widened by ``margin`` on each side. Opacity 0 and
     hoverinfo 'none' keep it clickable but unseen ('skip' would make it unclickable)."""
     (x0, x1), (y0, y1) = bounds
@@ -53,7 +60,7 @@ def click_grid(bounds: tuple[Range, Range], n: int = CLICK_GRID_N, margin: float
     gx, gy = np.meshgrid(xs, ys)
     return go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_TRACE,
                         marker=dict(size=4, opacity=0, color="#000"), hoverinfo="none",
-                        showlegend=False, **_keep_look(0))
+                        showlegend=False, **_keep_look(0, _picked(talk)))
 
 
 def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revision: str) -> None:
@@ -83,12 +90,13 @@ def add_manifold(fig: go.Figure, uri: str, extent: tuple[float, float, float, fl
 
 
 def add_current(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Figure:
-    """The current z: a black-ringed cross that clicks pass through."""
-    size = 26 if talk else 18
+    """The current z as a pre-selected point: shown in the picked style until the next click
+    selects another point (which then shows in that style): the figure need not change, so the
+    chart is not redrawn from scratch and keeps the user's zoom. Clicks pass through it."""
     fig.add_trace(go.Scattergl(
         x=[z[0]], y=[z[1]], mode="markers", name="selected z", showlegend=False,
-        marker=dict(symbol="circle-open", size=size, color="#111", line=dict(width=3)),
-        hoverinfo="skip", **_keep_look(1)))
+        selectedpoints=[0], marker=dict(opacity=0, size=12, color=CURRENT_COLOR),
+        hoverinfo="skip", **_keep_look(0, _picked(talk))))
     return fig
 
 
@@ -117,7 +125,7 @@ def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure
         marker=dict(symbol="x", size=12 if talk else 9, color="#111",
                     line=dict(width=1, color="white")),
         hovertemplate="prior sample<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-        **_keep_look(1)))
+        **_keep_look(1, _picked(talk))))
     return fig
 
 
@@ -128,7 +136,7 @@ def add_upload(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Fig
         marker=dict(symbol="star", size=28 if talk else 20, color="#ffd400",
                     line=dict(width=2, color="#111")),
         hovertemplate="your image<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-        **_keep_look(1)))
+        **_keep_look(1, _picked(talk))))
     return fig
 
 

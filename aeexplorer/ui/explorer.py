@@ -3,6 +3,8 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 
@@ -11,38 +13,48 @@ from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
 
+LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
 
 
-def _on_click() -> None:
+def handle_click() -> bool:
+    """Apply a new map selection to the scene, before anything is drawn. The chart's state
+    persists across reruns, so each selection is applied once (by its signature)."""
     event = st.session_state.get(state.MAP)
-    click = figures.read_click(event.selection if event else None)
+    selection = dict(event.selection) if event else None
+    click = figures.read_click(selection)
+    signature = json.dumps(selection, sort_keys=True, default=str) if click else None
+    if signature == st.session_state.get(LAST_CLICK):
+        return False
+    st.session_state[LAST_CLICK] = signature
     if click is None:
-        return
+        return False
     z, index = click
     state.select(z, index)
     if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
         state.add_stop(z)
+    return True
 
 
 @st.fragment
 def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     ckpt = resources.checkpoint(path, mtime)
     atlas = resources.atlas(path, mtime)
+    clicked = handle_click()
     panels.refresh_upload(ckpt)
     s = state.current()
     walk = views.walk(ckpt, s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
     samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
     left, right = st.columns([3, 2], gap="medium")
+    with right:  # first: the decoded image reaches the browser before the map's redraw
+        selected_panel(ckpt, atlas, talk)
     with left:
         st.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
                              key=state.CLICK_MODE, required=True)
-        fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples)
-        st.plotly_chart(fig, key=state.MAP, on_select=_on_click, selection_mode=("points",),
+        fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
+        st.plotly_chart(fig, key=state.MAP, on_select="rerun", selection_mode=("points",),
                         config=MAP_CONFIG, theme=None)
-    with right:
-        selected_panel(ckpt, atlas, talk)
     tab_path, tab_samples, tab_upload = st.tabs(
         ["Interpolation path", "Samples from the prior", "Your own image"])
     with tab_path:
@@ -54,12 +66,24 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     state.sync_url()
 
 
-def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples):
-    extra = [p for p in (s.z,) if p is not None] + list(s.stops)
-    show_samples = st.session_state.get(state.SHOW_SAMPLES)
-    pts = np.array(extra, dtype=np.float32).reshape(-1, 2)
+def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples, clicked: bool):
+    """The map. The current-z marker is drawn where z was last set by other means than a click
+    on this very figure: after a plain click the figure stays the same, so the browser keeps the
+    chart (and the user's zoom) and shows the clicked point in the picked style instead."""
+    show_samples = bool(st.session_state.get(state.SHOW_SAMPLES))
+    placed = panels.current_upload()
+    view = (path, mtime, talk, opts, tuple(s.stops), s.frames, s.method, show_samples,
+            (s.samples, s.seed, s.temperature) if show_samples else None,
+            tuple(placed.z[:2]) if placed else None)
+    moved = s.z != st.session_state.get(SHOWN_Z) and not clicked
+    if st.session_state.get(VIEW) != view or moved or MARKER not in st.session_state:
+        st.session_state[MARKER] = s.z
+    st.session_state[VIEW], st.session_state[SHOWN_Z] = view, s.z
+    pts = np.array(list(s.stops), dtype=np.float32).reshape(-1, 2)
     if show_samples:
         pts = np.concatenate([pts, samples[0][:, :2]])
+    if placed is not None:
+        pts = np.concatenate([pts, np.array([placed.z[:2]], dtype=np.float32)])
     bounds = figures.widen(atlas.bounds, pts)
     fig = figures.latent_map(atlas.xy, atlas.labels, resources.checkpoint(path, mtime).class_names,
                              bounds, talk=talk, revision=path)
@@ -72,11 +96,10 @@ def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples):
         figures.add_path(fig, np.array(s.stops, dtype=np.float32), s.stops, talk)
     if show_samples:
         figures.add_samples(fig, samples[0][:, :2], talk)
-    placed = panels.current_upload()
     if placed is not None:
         figures.add_upload(fig, placed.z, talk)
-    if s.z is not None:
-        figures.add_current(fig, s.z, talk)
+    if st.session_state[MARKER] is not None:
+        figures.add_current(fig, st.session_state[MARKER], talk)
     return fig
 
 

@@ -32,6 +32,7 @@ def main(root: Path) -> None:
     except AeError as exc:
         st.error(f"This checkpoint cannot be loaded: {exc}")
         return
+    resources.originals(card["dataset"])  # once per process: clicks on points stay quick
     opts = sidebar.map_options(path.stem, atlas.bounds)
     st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
