@@ -1,0 +1,67 @@
+"""imaging: PNG bytes, tiling, nearest-neighbour upscaling, animated GIFs."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from aeexplorer import imaging
+
+
+def test_png_round_trip_and_scale():
+    img = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(28, 28)
+    png = imaging.to_png(img, scale=3)
+    back = np.asarray(Image.open(io.BytesIO(png)))
+    assert back.shape == (84, 84) and back.dtype == np.uint8
+    assert back[0, 0] == 0 and back[-1, -1] == 255
+    assert (back[:3, :3] == back[0, 0]).all()  # nearest: crisp 3x3 blocks
+
+
+def test_to_uint8_clips_and_handles_nan():
+    out = imaging.to_uint8(np.array([[-1.0, 0.5, 2.0, np.nan]]))
+    assert out.tolist() == [[0, 128, 255, 0]]
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 30), cols=st.integers(1, 12), pad=st.integers(0, 3))
+def test_tile_shape_and_placement(n, cols, pad):
+    images = np.stack([np.full((4, 5), i / 30, np.float32) for i in range(n)])
+    out = imaging.tile(images, cols=cols, pad=pad, fill=1.0)
+    c = min(cols, n)
+    r = -(-n // c)
+    assert out.shape == (r * 4 + (r - 1) * pad, c * 5 + (c - 1) * pad)
+    last_r, last_c = divmod(n - 1, c)
+    assert out[last_r * (4 + pad), last_c * (5 + pad)] == pytest.approx((n - 1) / 30)
+
+
+def test_grid_is_near_square_and_strip_is_one_row():
+    images = np.zeros((10, 28, 28))
+    assert imaging.grid_image(images, pad=0).shape == (3 * 28, 4 * 28)
+    assert imaging.strip(images, pad=0).shape == (28, 280)
+    with pytest.raises(ValueError):
+        imaging.tile(np.zeros((0, 28, 28)), 3)
+
+
+def test_gif_is_animated_and_loops():
+    frames = np.stack([np.full((28, 28), i / 5) for i in range(5)])
+    gif = Image.open(io.BytesIO(imaging.to_gif(frames, scale=2)))
+    assert gif.format == "GIF" and gif.size == (56, 56)
+    assert gif.n_frames == 8  # forward 5, then back 3 (no repeated ends)
+    assert gif.info.get("loop") == 0
+
+
+def test_outline_box_draws_red_on_rgb():
+    rgb = imaging.outline_box(np.zeros((40, 40)), (10, 10, 20, 20), width=2)
+    assert rgb.shape == (40, 40, 3)
+    assert rgb[8, 15].tolist() == pytest.approx([0.9, 0.1, 0.1])
+    assert rgb[15, 15].tolist() == [0, 0, 0]
+
+
+def test_data_uri_and_ink_on_paper():
+    assert imaging.data_uri(b"\x89PNG").startswith("data:image/png;base64,")
+    assert imaging.ink_on_paper(np.array([[0.0, 1.0]])).tolist() == [[1.0, 0.0]]

@@ -1,0 +1,156 @@
+"""The Streamlit app driven headless by AppTest on tiny random checkpoints (no browser, no
+data set): clicks are simulated by setting the chart's selection state."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.elements.plotly_chart import PlotlySelectionState
+from streamlit.testing.v1 import AppTest
+from streamlit.typing import PlotlyState
+
+from conftest import REPO, make_checkpoint
+
+NAME = "apptest-tiny-vae.safetensors"
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ckpts")
+    make_checkpoint(folder / NAME, kind="vae")
+    make_checkpoint(folder / "apptest-tiny-ae.safetensors", kind="ae", dataset="fashion")
+    (folder / "apptest-broken.safetensors").write_bytes(b"this is not a checkpoint")
+    return folder
+
+
+@pytest.fixture
+def app(ckpt_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
+    monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path / "no-data"))  # originals: absent
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params["ckpt"] = NAME
+    return at
+
+
+def click(at: AppTest, x: float, y: float, index: int | None = None) -> None:
+    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
+    if index is not None:
+        point["customdata"] = index
+    selection = PlotlySelectionState({"points": [point], "point_indices": [0], "box": [],
+                                      "lasso": []})
+    at.session_state["map"] = PlotlyState({"selection": selection})
+    at.run()
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(i.value for i in at.info)
+
+
+def test_starts_with_the_model_card_and_the_map(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "The latent space, decoded"
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert "MNIST digits" in sidebar and "VAE" in sidebar and "5-NN accuracy" in sidebar
+    assert "Click anywhere on the map" in app.info[0].value
+    assert app.query_params["ckpt"] == [NAME] or app.query_params["ckpt"] == NAME
+
+
+def test_click_on_empty_space_decodes_that_z(app):
+    app.run()
+    click(app, 0.5, -0.25)
+    assert not app.exception
+    assert app.session_state["scene"].z == (0.5, -0.25)
+    assert "z = (0.500, -0.250)" in text(app) and "empty space" in text(app)
+    assert len(app.get("image")) >= 2  # the decoded z and the prior samples
+
+
+def test_click_on_a_point_without_data_says_so_politely(app):
+    app.run()
+    click(app, 0.1, 0.2, index=7)
+    assert not app.exception
+    assert app.session_state["scene"].index == 7
+    assert "Test image #7" in text(app) and "class **7**" in text(app)
+    assert any("not available" in c.value for c in app.caption)
+
+
+def test_path_stops_by_clicking_then_strip_and_downloads(app):
+    app.run()
+    app.session_state["click_mode"] = "Add a path stop"
+    click(app, -1.0, -1.0)
+    assert "Now click B" in "\n".join(i.value for i in app.info)
+    click(app, 1.0, 1.0)
+    click(app, 1.0, -1.0)
+    assert not app.exception
+    assert len(app.session_state["scene"].stops) == 3
+    assert any("**A**" in m.value and "**1**" in m.value for m in app.markdown)
+    app.slider(key="frames").set_value(5).run()
+    app.radio(key="method").set_value("slerp").run()
+    assert not app.exception
+    assert app.session_state["scene"].stops[2] == (1.0, -1.0)
+
+
+def test_random_pair_of_classes(app):
+    app.run()
+    app.selectbox(key="class_a").set_value(3)
+    app.selectbox(key="class_b").set_value(8)
+    app.button[[b.label for b in app.button].index("Pick a random pair")].click().run()
+    assert not app.exception
+    stops = app.session_state["scene"].stops
+    assert len(stops) == 2
+    assert app.session_state["scene"].index % 10 == 3  # the synthetic atlas: label = index % 10
+
+
+def test_samples_controls(app):
+    app.run()
+    app.toggle(key="show_samples").set_value(True).run()
+    app.slider(key="n_samples").set_value(9).run()
+    seed = app.session_state["seed"]
+    app.button[[b.label for b in app.button].index("New seed")].click().run()
+    assert not app.exception
+    assert app.session_state["seed"] == seed + 1
+    assert len(app.get("image")) >= 1
+
+
+def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
+    monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for k, v in {"ckpt": NAME, "z": "0.25,0.75", "a": "-1,0", "b": "1,0", "wp": "0,1;0,-1",
+                 "seed": "42", "talk": "1", "n": "6", "m": "slerp"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    s = at.session_state["scene"]
+    assert s.z == (0.25, 0.75) and s.stops == [(-1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
+    assert at.session_state["seed"] == 42 and at.session_state["talk"] is True
+    assert at.session_state["frames"] == 6 and at.session_state["method"] == "slerp"
+    assert "z = (0.250, 0.750)" in text(at)
+
+
+def test_switching_checkpoint_resets_the_scene(app):
+    app.run()
+    click(app, 0.5, 0.5)
+    app.selectbox(key="ckpt_pick").set_value("apptest-tiny-ae.safetensors").run()
+    assert not app.exception
+    assert app.session_state["scene"].z is None
+    assert "Fashion-MNIST" in "\n".join(m.value for m in app.sidebar.markdown)
+
+
+def test_a_broken_checkpoint_gives_a_message(app):
+    app.query_params["ckpt"] = "apptest-broken.safetensors"
+    app.run()
+    assert not app.exception
+    assert "cannot be used" in app.error[0].value
+    assert "apptest-broken.safetensors (unreadable)" in app.selectbox(key="ckpt_pick").options
+
+
+def test_no_checkpoints_explains_how_to_train(tmp_path, monkeypatch):
+    shutil.copy(REPO / "app.py", tmp_path / "app.py")
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(tmp_path / "nothing-here"))
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "python -m aeexplorer train" in at.info[0].value

@@ -1,0 +1,56 @@
+"""views: what the explorer computes from a checkpoint, on a tiny random one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aeexplorer import views
+from aeexplorer.checkpoint import load_checkpoint
+from conftest import make_checkpoint
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    return load_checkpoint(make_checkpoint(tmp_path_factory.mktemp("v") / "t.safetensors"))
+
+
+def test_atlas_and_bounds(ckpt):
+    xy, labels = views.atlas_xy(ckpt)
+    assert xy.shape == (200, 2) and labels.shape == (200,)
+    (x0, x1), (y0, y1) = views.map_bounds(xy)
+    inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
+    assert inside.mean() > 0.99
+
+
+def test_bounds_ignore_far_outliers():
+    xy = np.concatenate([np.random.default_rng(0).normal(size=(5000, 2)), [[1e4, 1e4]]])
+    (x0, x1), _ = views.map_bounds(xy.astype(np.float32))
+    assert x1 < 10
+
+
+def test_decode_walk_prior_manifold(ckpt):
+    img = views.decode_one(ckpt, [0.1, -0.2])
+    assert img.shape == (28, 28) and 0 <= img.min() and img.max() <= 1
+    zs, frames = views.walk(ckpt, [(0, 0), (1, 1), (2, 0)], 5, "slerp")
+    assert zs.shape == (9, 2) and frames.shape == (9, 28, 28)
+    assert np.allclose(zs[4], [1, 1], atol=1e-5)
+    zs, imgs = views.prior(ckpt, 7, seed=3, temperature=0.5)
+    assert zs.shape == (7, 2) and imgs.shape == (7, 28, 28)
+    assert np.allclose(views.prior(ckpt, 7, seed=3, temperature=0.5)[0], zs)
+    big, extent = views.manifold(ckpt, (-1, 1), (-2, 2), 4)
+    assert big.shape == (112, 112)
+    assert extent == pytest.approx((-1 - 1 / 3, 1 + 1 / 3, -2 - 2 / 3, 2 + 2 / 3))
+    top_left = views.decode_one(ckpt, [-1, 2])  # grid rows run from high z2 down
+    assert np.allclose(big[:28, :28], top_left, atol=1e-5)
+
+
+def test_full_z_pads_extra_dimensions(ckpt):
+    assert views.full_z(ckpt, (1.0, 2.0)) == [1.0, 2.0]
+
+
+def test_random_of_class_and_vote():
+    labels = np.array([3, 8, 3, 1])
+    assert views.random_of_class(labels, 3, seed=1) in (0, 2)
+    assert views.random_of_class(labels, 5, seed=1) is None
+    assert views.label_vote([3, 8, 8, 3, 1], list("0123456789")) == "3 (2 of 5)"
