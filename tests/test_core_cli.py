@@ -1,0 +1,311 @@
+"""The command line. The real CLI runs in subprocesses (started together, since each one pays
+for importing torch) for the JSON of ``evaluate`` and ``encode`` and for one error path; the
+other cases call ``cli.main`` in-process, with stderr captured at the file descriptor. A
+person's mistake is one ``error:`` line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO, _data_root, make_checkpoint
+from core_helpers import draw_digit, synthetic_images, to_bytes
+
+import aeexplorer.pipeline as pipeline
+from aeexplorer import cli
+from aeexplorer.checkpoint import load_checkpoint
+from aeexplorer.data import Split
+from aeexplorer.explore import place_image
+
+EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
+                 "neg_elbo", "knn5_accuracy"}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("cli")
+    (d / "empty-data").mkdir()
+    (d / "digit.png").write_bytes(to_bytes(draw_digit("7", ink=0, paper=255)))
+    (d / "eight.png").write_bytes(to_bytes(draw_digit("8")))
+    (d / "bad.png").write_bytes(b"this is not a picture\n")
+    (d / "notes.safetensors").write_text("a text file, not a checkpoint\n")
+    return {
+        "dir": d,
+        "vae": make_checkpoint(d / "vae.safetensors", kind="vae"),
+        "ae": make_checkpoint(d / "ae.safetensors", kind="ae", arch="conv"),
+        "digit": d / "digit.png",
+        "eight": d / "eight.png",
+        "bad": d / "bad.png",
+        "text": d / "notes.safetensors",
+        "missing": d / "missing.safetensors",
+        "empty": d / "empty-data",
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(files) -> dict[str, subprocess.CompletedProcess]:
+    """Every subprocess this module checks, run at the same time."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    root = _data_root()
+    if root is not None:
+        env["AEEXPLORER_DATA"] = str(root)
+    f = {k: str(v) for k, v in files.items()}
+    commands = {
+        "train-no-data": ["train", "--data-dir", f["empty"], "--epochs", "1",
+                          "--out", str(files["dir"] / "never.safetensors")],
+        "encode-json": ["encode", f["vae"], f["digit"], f["bad"], f["eight"], "--json"],
+    }
+    if root is not None:
+        commands["evaluate-json"] = ["evaluate", f["vae"], "--json"]
+    procs = {
+        name: subprocess.Popen([sys.executable, "-m", "aeexplorer", *args], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, args in commands.items()
+    }
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return results
+
+
+def check_one_error_line(result: subprocess.CompletedProcess | tuple, *needles: str) -> str:
+    rc, err = (result.returncode, result.stderr) if hasattr(result, "returncode") else result
+    assert rc != 0
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+# ----------------------------------------------------------------- evaluate
+
+
+def test_evaluate_json_schema_for_a_vae(runs, data_root):
+    result = runs["evaluate-json"]
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1  # one JSON object, nothing else
+    report = json.loads(result.stdout)
+    assert EVALUATE_KEYS <= set(report)
+    assert report["dataset"] == "mnist" and report["model"] == "vae"
+    assert report["arch"] == "dense" and report["latent_dim"] == 2
+    assert report["n_test"] == 10_000
+    for key in ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy"):
+        assert isinstance(report[key], float) and math.isfinite(report[key]), key
+    # an untrained decoder says about 0.5 everywhere: close to 784 ln 2 nats per image
+    assert 200 < report["recon_bce"] < 1500
+    assert 0 <= report["recon_mse"] <= 1
+    assert report["kl"] >= 0
+    assert report["neg_elbo"] == pytest.approx(report["recon_bce"] + report["kl"], rel=1e-9)
+    assert 0.0 <= report["knn5_accuracy"] <= 1.0
+    assert report["checkpoint"].endswith("vae.safetensors")
+
+
+def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch):
+    """The same command on an AE, with small synthetic splits in place of MNIST."""
+    import aeexplorer.data
+
+    images, labels = synthetic_images(300, seed=2)
+    calls = []
+
+    def fake_load_split(name, train, data_dir=None, download=False):
+        calls.append((name, train, data_dir))
+        n = 200 if train else 100
+        part = slice(0, n) if train else slice(200, 300)
+        return Split(images=images[part], labels=labels[part])
+
+    monkeypatch.setattr(aeexplorer.data, "load_split", fake_load_split)
+    rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
+    out, err = capfd.readouterr()
+    assert rc == 0, err
+    assert calls == [("mnist", True, "somewhere"), ("mnist", False, "somewhere")]
+    report = json.loads(out)
+    assert EVALUATE_KEYS <= set(report)
+    assert report["model"] == "ae" and report["arch"] == "conv"
+    assert report["kl"] is None and report["neg_elbo"] is None
+    assert report["recon_bce"] > 0 and 0.0 <= report["recon_mse"] <= 1
+    assert 0.0 <= report["knn5_accuracy"] <= 1.0
+    assert report["n_test"] == 100
+
+
+def test_evaluate_text_output(files, capfd, monkeypatch):
+    import aeexplorer.data
+
+    images, labels = synthetic_images(60, seed=3)
+    monkeypatch.setattr(aeexplorer.data, "load_split",
+                        lambda name, train, *a, **k: Split(images=images, labels=labels))
+    assert cli.main(["evaluate", str(files["vae"])]) == 0
+    out, err = capfd.readouterr()
+    lines = dict(line.strip().split(": ", 1) for line in out.splitlines())
+    assert lines["dataset"] == "mnist" and lines["model"] == "vae"
+    assert float(lines["neg_elbo"]) == pytest.approx(
+        float(lines["recon_bce"]) + float(lines["kl"]), abs=2e-4)
+
+
+# ------------------------------------------------------------------ encode
+
+
+def test_encode_json_schema(runs, files):
+    result = runs["encode-json"]
+    assert result.returncode != 0  # one of the three images is unreadable
+    entries = json.loads(result.stdout)
+    assert [Path(e["file"]).name for e in entries] == ["digit.png", "bad.png", "eight.png"]
+    good, bad, eight = entries
+    ckpt = load_checkpoint(files["vae"])
+    for entry, path in ((good, files["digit"]), (eight, files["eight"])):
+        assert set(entry) >= {"file", "z", "nearest", "label", "label_name"}
+        assert "error" not in entry
+        assert isinstance(entry["z"], list) and len(entry["z"]) == ckpt.config.latent_dim
+        assert all(isinstance(v, float) for v in entry["z"])
+        assert len(entry["nearest"]) == 5
+        for n in entry["nearest"]:
+            assert isinstance(n["index"], int) and 0 <= n["index"] < 200
+            assert isinstance(n["label"], int) and 0 <= n["label"] <= 9
+            assert n["label"] == int(ckpt.atlas.labels[n["index"]])
+        distances = [n["distance"] for n in entry["nearest"]]
+        assert distances == sorted(distances)
+        assert isinstance(entry["label"], int) and 0 <= entry["label"] <= 9
+        assert entry["label_name"] == str(entry["label"])
+        # the same as the library computes in-process, and the true nearest atlas codes
+        placed = place_image(ckpt, path.read_bytes()).to_dict()
+        assert entry["z"] == pytest.approx(placed["z"], abs=1e-6)
+        assert entry["label"] == placed["label"]
+        d = (ckpt.atlas.mu - torch.tensor(entry["z"])).norm(dim=1)
+        assert [n["index"] for n in entry["nearest"]] == d.argsort()[:5].tolist()
+    assert good["z"] != eight["z"]
+    assert set(bad) == {"file", "error"}
+    assert bad["error"]  # says why
+    check_one_error_line(result, "bad.png")
+
+
+def test_encode_text_output_and_exit_code(files, capfd):
+    rc = cli.main(["encode", str(files["vae"]), str(files["digit"]), str(files["eight"])])
+    out, err = capfd.readouterr()
+    assert rc == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{files['digit']}: z=(") and "label=" in lines[0]
+    assert "nearest=[" in lines[1]
+
+
+def test_encode_json_all_good_exits_zero(files, capfd):
+    rc = cli.main(["encode", str(files["ae"]), str(files["digit"]), "--json"])
+    out, err = capfd.readouterr()
+    assert rc == 0 and err == ""
+    (entry,) = json.loads(out)
+    assert len(entry["z"]) == 2 and len(entry["nearest"]) == 5
+
+
+# ------------------------------------------------------------- error paths
+
+
+def test_train_without_data_is_one_error_line(runs, files):
+    line = check_one_error_line(runs["train-no-data"], "MNIST not found", str(files["empty"]))
+    assert "--data-dir" in line
+    assert runs["train-no-data"].stdout == ""
+    assert not (files["dir"] / "never.safetensors").exists()
+
+
+def _main_error(capfd, argv) -> str:
+    rc = cli.main(argv)
+    out, err = capfd.readouterr()
+    assert out == ""
+    return check_one_error_line((rc, err))
+
+
+def test_evaluate_without_data_is_one_error_line(files, capfd):
+    _main_error(capfd, ["evaluate", str(files["vae"]), "--data-dir", str(files["empty"])])
+
+
+def test_text_file_as_checkpoint_is_one_error_line(files, capfd):
+    line = _main_error(capfd, ["evaluate", str(files["text"]), "--json"])
+    assert "notes.safetensors" in line and "not a safetensors file" in line
+
+
+def test_missing_checkpoint_is_one_error_line(files, capfd):
+    line = _main_error(capfd, ["encode", str(files["missing"]), str(files["digit"])])
+    assert "no checkpoint file" in line and str(files["missing"]) in line
+
+
+@pytest.mark.parametrize("image", ["bad", "missing-image", "folder"])
+def test_unreadable_image_is_one_error_line(files, capfd, image):
+    path = {"bad": files["bad"], "missing-image": files["dir"] / "nope.png",
+            "folder": files["dir"]}[image]
+    line = _main_error(capfd, ["encode", str(files["vae"]), str(path)])
+    assert str(path) in line
+    if image == "bad":
+        assert "not an image" in line
+
+
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--latent-dim", "0"], "latent_dim"),
+    (["--epochs", "0"], "epochs"),
+    (["--lr", "0"], "learning rate"),
+    (["--device", "tpu"], "unknown device"),
+    (["--hidden", "0"], "hidden"),
+])
+def test_train_rejects_bad_settings_before_loading_data(files, capfd, extra, needle):
+    line = _main_error(capfd, ["train", "--out", str(files["dir"] / "x.safetensors"),
+                                "--data-dir", str(files["empty"]), *extra])
+    assert needle in line
+
+
+def test_train_rejects_a_folder_as_out(files, capfd):
+    line = _main_error(capfd, ["train", "--out", str(files["dir"]), "--data-dir",
+                                str(files["empty"])])
+    assert "is a folder" in line
+
+
+@pytest.fixture
+def synthetic_data(monkeypatch):
+    images, labels = synthetic_images(128, seed=1)
+    split = Split(images=images, labels=labels % 10)
+    monkeypatch.setattr(pipeline, "load_split", lambda name, train, *a, **k: split)
+    return split
+
+
+def test_train_command_writes_a_checkpoint(tmp_path, capfd, synthetic_data):
+    out = tmp_path / "m.safetensors"
+    rc = cli.main(["train", "--model", "ae", "--hidden", "32", "--epochs", "2",
+                   "--batch-size", "64", "--device", "cpu", "--out", str(out)])
+    stdout, _ = capfd.readouterr()
+    assert rc == 0
+    assert stdout.startswith(f"wrote {out}: recon_bce=")
+    ckpt = load_checkpoint(out)
+    assert ckpt.config.kind == "ae" and ckpt.config.hidden == (32,)
+    assert ckpt.train["config"]["epochs"] == 2 and ckpt.metrics["n_test"] == 128
+
+
+def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,
+                                                             synthetic_data, monkeypatch):
+    def fail(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(pipeline, "save_checkpoint", fail)
+    rc = cli.main(["train", "--model", "ae", "--hidden", "16", "--epochs", "1",
+                   "--device", "cpu", "--out", str(tmp_path / "m.safetensors")])
+    out, err = capfd.readouterr()
+    assert rc != 0 and out == "" and "Traceback" not in err
+    last = err.splitlines()[-1]  # after the progress bar of the finished training
+    assert last.startswith("error: could not write") and "read-only" in last
+
+
+def test_help_needs_no_torch():
+    result = subprocess.run([sys.executable, "-c",
+                             "import sys; from aeexplorer import cli\n"
+                             "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+                             "print('torch' in sys.modules)"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "train" in result.stdout and result.stdout.strip().endswith("False")
