@@ -118,3 +118,67 @@ def test_loss_parts_of_an_autoencoder_have_no_kl():
     parts = loss_parts(ModelOutput(logits=logits, z=mu, mu=mu, logvar=None), x, beta=5.0)
     assert float(parts.kl) == 0.0
     torch.testing.assert_close(parts.total, parts.recon)
+
+
+# ------------------------------------------------- test-set figures (metrics.py)
+
+
+def _split(n=90, seed=0):
+    from core_helpers import synthetic_images
+
+    from aeexplorer.data import Split
+
+    images, labels = synthetic_images(n, seed=seed)
+    return Split(images=images, labels=labels)
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+def test_reconstruction_metrics_match_a_direct_computation(kind):
+    from aeexplorer.metrics import reconstruction_metrics
+    from aeexplorer.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, hidden=(16,))).eval()
+    data = _split()
+    figures = reconstruction_metrics(model, data, batch_size=25)
+    x = data.images
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        mean_logits = model.decode_logits(mu)
+        mse = (torch.sigmoid(mean_logits) - x).pow(2).mean()
+        assert figures["recon_mse"] == pytest.approx(float(mse), rel=1e-5)
+        if kind == "ae":
+            bce = bce_per_image(mean_logits, x).mean()
+            assert figures["recon_bce"] == pytest.approx(float(bce), rel=1e-5)
+            assert figures["kl"] is None and figures["neg_elbo"] is None
+        else:
+            kl = kl_per_image(mu, logvar).mean()
+            assert figures["kl"] == pytest.approx(float(kl), rel=1e-5)
+            assert figures["neg_elbo"] == pytest.approx(figures["recon_bce"] + figures["kl"])
+            # the sampled BCE is at least about the BCE of the mean on average (noise hurts)
+            assert figures["recon_bce"] > 0.9 * float(bce_per_image(mean_logits, x).mean())
+    # fixed seed: the same figures again, whatever the batch size for the deterministic ones
+    again = reconstruction_metrics(model, data, batch_size=25)
+    assert again == figures
+    other = reconstruction_metrics(model, data, batch_size=1000)
+    assert other["recon_mse"] == pytest.approx(figures["recon_mse"], rel=1e-5)
+    if kind == "ae":
+        assert other["recon_bce"] == pytest.approx(figures["recon_bce"], rel=1e-5)
+
+
+def test_evaluate_returns_figures_and_the_test_codes():
+    from aeexplorer.metrics import evaluate
+    from aeexplorer.models import ModelConfig, build_model, count_parameters
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vae", hidden=(16,)))
+    train, test = _split(120, seed=1), _split(40, seed=2)
+    result = evaluate(model, train, test)
+    figures = result["figures"]
+    assert figures["n_test"] == 40
+    assert figures["parameters"] == count_parameters(model)
+    assert 0.0 <= figures["knn5_accuracy"] <= 1.0
+    codes = result["test_codes"]
+    assert codes.mu.shape == (40, 2) and codes.logvar.shape == (40, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(codes.mu, model.encode(test.images)[0])
