@@ -61,6 +61,7 @@ def decode_image(data: bytes) -> np.ndarray:
         raise ImageError(f"the file is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": not for the person
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             w, h = im.size
