@@ -322,3 +322,34 @@ def test_as_grey_composites_alpha_on_white():
     grey = as_grey(rgba)
     assert grey.shape == (10, 10)
     assert grey[0, 0] == pytest.approx(1.0) and grey[2, 2] == pytest.approx(0.0)
+
+
+def test_damaged_files_raise_image_error_only_and_warn_nothing():
+    """Random byte damage to files of every format: a 28x28 input or an ImageError, and no
+    library warning (the CLI's stderr is one 'error:' line; a damaged TIFF used to print
+    Pillow's 'Corrupt EXIF data' warning above it)."""
+    import warnings
+
+    originals = [
+        to_bytes(draw_digit("7", size=(40, 40)), "TIFF"),
+        to_bytes(draw_digit("7", size=(60, 60), width=5)),
+        to_bytes(draw_digit("8", size=(64, 48)).convert("RGB"), "JPEG"),
+        to_bytes(draw_digit("0", size=(50, 50)).convert("P"), "GIF"),
+        to_bytes(draw_digit("1", size=(40, 40)).convert("RGB"), "BMP"),
+    ]
+    rng = np.random.default_rng(1)
+    failures = 0
+    for i in range(250):
+        data = bytearray(originals[i % len(originals)])
+        for _ in range(int(rng.integers(1, 4))):
+            data[int(rng.integers(0, min(200, len(data))))] = int(rng.integers(0, 256))
+        if i % 3 == 0:
+            data = data[: int(rng.integers(1, len(data)))]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                check_output(preprocess_bytes(bytes(data)).image)
+            except ImageError:
+                failures += 1
+        assert not caught, (i, [str(w.message) for w in caught])
+    assert failures > 50  # the damage was real
