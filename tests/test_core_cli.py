@@ -93,6 +93,7 @@ def check_one_error_line(result: subprocess.CompletedProcess | tuple, *needles: 
 def test_evaluate_json_schema_for_a_vae(runs, data_root):
     result = runs["evaluate-json"]
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no warnings or progress noise around the JSON
     assert len(result.stdout.strip().splitlines()) == 1  # one JSON object, nothing else
     report = json.loads(result.stdout)
     assert EVALUATE_KEYS <= set(report)
