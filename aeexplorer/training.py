@@ -38,6 +38,12 @@ class TrainConfig:
             raise ValueError("epochs and batch size must be at least 1")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError("the learning rate must be a positive number")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError("the weight decay must be a number >= 0")
+        if not (self.beta >= 0 and math.isfinite(self.beta)):
+            raise ValueError("beta (the KL weight) must be a number >= 0")
+        if not -(2**63) <= self.seed < 2**63:
+            raise ValueError("the seed must fit in 64 bits")
 
 
 @dataclass
