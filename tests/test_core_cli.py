@@ -255,6 +255,9 @@ def test_unreadable_image_is_one_error_line(files, capfd, image):
     (["--lr", "0"], "learning rate"),
     (["--device", "tpu"], "unknown device"),
     (["--hidden", "0"], "hidden"),
+    (["--weight-decay", "-1"], "weight decay"),
+    (["--beta", "nan"], "beta"),
+    (["--seed", str(2**64)], "seed"),
 ])
 def test_train_rejects_bad_settings_before_loading_data(files, capfd, extra, needle):
     line = _main_error(capfd, ["train", "--out", str(files["dir"] / "x.safetensors"),

@@ -189,7 +189,8 @@ def test_training_uses_the_warmup_schedule(bars, monkeypatch):
 
 @pytest.mark.parametrize("kw", [
     {"epochs": 0}, {"batch_size": 0}, {"lr": 0.0}, {"lr": -1e-3}, {"lr": float("nan")},
-    {"lr": float("inf")},
+    {"lr": float("inf")}, {"weight_decay": -0.1}, {"weight_decay": float("nan")},
+    {"beta": -1.0}, {"beta": float("inf")}, {"beta": float("nan")}, {"seed": 2**64},
 ])
 def test_invalid_train_configs_are_rejected(kw):
     with pytest.raises(ValueError):
