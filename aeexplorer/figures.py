@@ -67,17 +67,19 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
     (x0, x1), (y0, y1) = bounds
     font = 20 if talk else 13
     fig.update_layout(
-        height=760 if talk else 600, margin=dict(l=10, r=10, t=10, b=10),
+        height=680 if talk else 600, margin=dict(l=10, r=10, t=30, b=10),
         uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=30,
         font=dict(size=font), clickmode="event+select",
-        legend=dict(itemsizing="constant", title=dict(text="class"), font=dict(size=font),
-                    bgcolor="rgba(255,255,255,0.7)"),
+        legend=dict(orientation="h", itemsizing="constant", x=0, xanchor="left", y=-0.1,
+                    yanchor="top", font=dict(size=16 if talk else font), itemclick="toggle",
+                    itemdoubleclick="toggleothers"),
         plot_bgcolor="white", paper_bgcolor="white")
     axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc",
                 showline=False, ticks="", mirror=False, fixedrange=False)
-    fig.update_xaxes(range=[x0, x1], title=dict(text="z₁"), constrain="domain", **axis)
-    fig.update_yaxes(range=[y0, y1], title=dict(text="z₂"), scaleanchor="x", scaleratio=1,
-                     constrain="domain", **axis)
+    fig.update_xaxes(range=[x0, x1], title=dict(text="z₁", standoff=4), constrain="domain",
+                     automargin=True, **axis)
+    fig.update_yaxes(range=[y0, y1], title=dict(text="z₂", standoff=4), scaleanchor="x",
+                     scaleratio=1, constrain="domain", automargin=True, **axis)
 
 
 def add_manifold(fig: go.Figure, uri: str, extent: tuple[float, float, float, float],

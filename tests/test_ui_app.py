@@ -96,7 +96,7 @@ def test_random_pair_of_classes(app):
     app.run()
     app.selectbox(key="class_a").set_value(3)
     app.selectbox(key="class_b").set_value(8)
-    app.button[[b.label for b in app.button].index("Pick a random pair")].click().run()
+    app.button[[b.label for b in app.button].index("Random pair")].click().run()
     assert not app.exception
     stops = app.session_state["scene"].stops
     assert len(stops) == 2

@@ -17,7 +17,10 @@ def scale(talk: bool, big: bool = True) -> int:
 
 def show(image: np.ndarray, caption: str | None = None, talk: bool = False,
          big: bool = True) -> None:
-    st.image(imaging.to_png(image, scale(talk, big)), caption=caption)
+    """A 28x28 image enlarged with crisp pixels; any larger image shown at the same width."""
+    side = 28 * scale(talk, big)
+    factor = max(1, side // max(image.shape[:2]))
+    st.image(imaging.to_png(image, factor), caption=caption, width=side)
 
 
 def fmt_z(z) -> str:

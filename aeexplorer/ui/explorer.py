@@ -46,7 +46,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     s = state.current()
     walk = views.walk(ckpt, s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
     samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([2, 1], gap="medium")
     with right:  # first: the decoded image reaches the browser before the map's redraw
         selected_panel(ckpt, atlas, talk)
     with left:

@@ -23,7 +23,7 @@ def main(root: Path) -> None:
     if isinstance(card, str):
         st.error(f"This checkpoint cannot be used: {card}")
         return
-    state.reset_for(path.name)
+    state.reset_for(st.session_state.get("ckpt_pick", path.name))
     sidebar.model_card(path, card)
     talk = sidebar.talk_toggle()
     style.apply(talk)

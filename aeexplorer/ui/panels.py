@@ -65,13 +65,13 @@ def path_panel(ckpt, atlas, walk, talk: bool) -> None:
                            format_func=lambda i: names[i])
             r[1].selectbox("B: a random…", range(len(names)), key="class_b", index=8 % len(names),
                            format_func=lambda i: names[i])
-            r[2].button("Pick a random pair", on_click=_random_pair, args=(atlas,),
+            r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
                         width="stretch")
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 2])
             r[0].number_input("A: test image #", 0, n, 0, key="index_a")
             r[1].number_input("B: test image #", 0, n, min(1, n), key="index_b")
-            r[2].button("Use these two", on_click=_index_pair, args=(atlas,), width="stretch")
+            r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(msg)
     _path_result(stops, walk, talk)
@@ -93,11 +93,13 @@ def _path_result(stops, walk, talk: bool) -> None:
         st.image(imaging.to_png(strip, scale(talk, big=False)), width="stretch" if
                  len(frames) >= cols else "content",
                  caption=f"{len(frames)} decoded frames, {len(stops) - 1} leg(s)")
-    d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download strip (PNG)", imaging.to_png(strip, 4), "path-strip.png",
-                       "image/png", on_click="ignore", width="stretch")
-    d2.download_button("Download walk (GIF)", imaging.to_gif(frames, scale=6), "path-walk.gif",
-                       "image/gif", on_click="ignore", width="stretch")
+    d1, d2, _ = st.columns(3)
+    d1.download_button("Strip as PNG", imaging.to_png(strip, 4), "path-strip.png",
+                       "image/png", on_click="ignore", width="stretch",
+                       icon=":material/download:")
+    d2.download_button("Walk as GIF", imaging.to_gif(frames, scale=6), "path-walk.gif",
+                       "image/gif", on_click="ignore", width="stretch",
+                       icon=":material/download:")
 
 
 # --- prior samples ------------------------------------------------------------------------
@@ -170,8 +172,7 @@ def _placement(ckpt, placed, talk: bool) -> None:
     steps, nb = placed.steps, placed.neighbours
     cols = st.columns(4)
     with cols[0]:
-        st.image(imaging.to_png(imaging.outline_box(steps.grey, steps.box)), width=
-                 252 if talk else 140, caption="your image (digit boxed)")
+        show(imaging.outline_box(steps.grey, steps.box), "your image, digit boxed", talk)
     with cols[1]:
         show(steps.ink, "ink, background removed", talk)
     with cols[2]:
@@ -191,10 +192,10 @@ def _placement(ckpt, placed, talk: bool) -> None:
 def _neighbours(ckpt, nb, talk: bool) -> None:
     originals = resources.originals(ckpt.dataset)
     cols = st.columns(max(len(nb.indices), 1))
-    for col, i, lab, d in zip(cols, nb.indices, nb.labels, nb.distances):
+    for col, i, lab in zip(cols, nb.indices, nb.labels):
         with col:
             image = (originals[i] if not isinstance(originals, str)
                      else views.decode_one(ckpt, ckpt.atlas.mu[i].tolist()))
-            show(image, f"#{i} · {ckpt.class_names[lab]} · d={d:.2f}", talk, big=False)
+            show(image, f"{ckpt.class_names[lab]} · #{i}", talk, big=False)
     if isinstance(originals, str):
         st.caption("Test images are not on this machine: neighbours are shown decoded.")

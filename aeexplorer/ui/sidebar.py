@@ -31,12 +31,18 @@ def pick_checkpoint(root: Path) -> Path | None:
         folders = ", ".join(f"`{p}`" for p in resources.checkpoint_folders(root))
         st.sidebar.warning(f"No checkpoints found in {folders}.")
         return None
-    names = [p.name for p in files]
+    names = display_names(files)
     wanted = state.scene().ckpt
     index = names.index(wanted) if wanted in names else _default(names)
     name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
                                 format_func=lambda n: _label(files[names.index(n)]))
     return files[names.index(name)]
+
+
+def display_names(files: list[Path]) -> list[str]:
+    """File names, with the folder in front where two folders hold the same name."""
+    counts = {p.name: sum(q.name == p.name for q in files) for p in files}
+    return [p.name if counts[p.name] == 1 else f"{p.parent.name}/{p.name}" for p in files]
 
 
 def _default(names: list[str]) -> int:
