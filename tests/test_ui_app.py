@@ -154,3 +154,13 @@ def test_no_checkpoints_explains_how_to_train(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert "python -m aeexplorer train" in at.info[0].value
+
+
+def test_an_empty_selection_changes_nothing(app):
+    app.run()
+    click(app, 0.5, 0.5)
+    empty = PlotlySelectionState({"points": [], "point_indices": [], "box": [], "lasso": []})
+    app.session_state["map"] = PlotlyState({"selection": empty})
+    app.run()
+    assert not app.exception
+    assert app.session_state["scene"].z == (0.5, 0.5)

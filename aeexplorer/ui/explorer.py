@@ -14,8 +14,13 @@ from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
+MAP_EVENT = "_map_event"
 MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
+
+
+def _map_event() -> None:
+    st.session_state[MAP_EVENT] = True
 
 
 def handle_click() -> bool:
@@ -24,6 +29,9 @@ def handle_click() -> bool:
     event = st.session_state.get(state.MAP)
     selection = dict(event.selection) if event else None
     click = figures.read_click(selection)
+    if st.session_state.pop(MAP_EVENT, False) and click is None:
+        st.toast("Nothing selected: click a test point or any empty spot on the map to decode "
+                 "it (a double-click clears the selection and zooms out).")
     signature = json.dumps(selection, sort_keys=True, default=str) if click else None
     if signature == st.session_state.get(LAST_CLICK):
         return False
@@ -53,7 +61,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
         st.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
                              key=state.CLICK_MODE, required=True)
         fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-        st.plotly_chart(fig, key=state.MAP, on_select="rerun", selection_mode=("points",),
+        st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
                         config=MAP_CONFIG, theme=None)
     tab_path, tab_samples, tab_upload = st.tabs(
         ["Interpolation path", "Samples from the prior", "Your own image"])
