@@ -40,7 +40,7 @@ def test_missing_data_set_names_the_folder(tmp_path, name):
     assert str(raw_folder(name, tmp_path)) in message
     assert "t10k-images-idx3-ubyte" in message and "--download" in message
     assert "\n" not in message
-    assert list(tmp_path.iterdir()) == [] or not any(tmp_path.rglob("*ubyte"))  # no download
+    assert not any(tmp_path.rglob("*ubyte*"))  # nothing was downloaded
 
 
 def test_mnist_test_split(data_root):
