@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import figures, views
+from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
@@ -58,8 +59,13 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     with right:  # first: the decoded image reaches the browser before the map's redraw
         selected_panel(ckpt, atlas, talk)
     with left:
-        st.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
-                             key=state.CLICK_MODE, required=True)
+        mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
+        mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
+                                   key=state.CLICK_MODE, required=True)
+        if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
+            nxt = figures.stop_name(len(s.stops))
+            hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
+                              else "The path is full: undo or clear it.")
         fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
         st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
                         config=MAP_CONFIG, theme=None)

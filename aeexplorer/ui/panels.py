@@ -55,22 +55,22 @@ def path_panel(ckpt, atlas, walk, talk: bool) -> None:
                  format_func=lambda m: {"linear": "linear", "slerp": "spherical"}[m])
         st.slider("Frames per leg", *N_FRAMES, key=state.FRAMES)
         b1, b2 = st.columns(2)
-        b1.button("Undo last stop", on_click=_undo, disabled=not stops, width="stretch")
+        b1.button("Undo stop", on_click=_undo, disabled=not stops, width="stretch")
         b2.button("Clear path", on_click=state.set_stops, args=([],), disabled=not stops,
                   width="stretch")
     with c2:
         with st.container(border=True):
-            r = st.columns([2, 2, 2])
-            r[0].selectbox("A: a random…", range(len(names)), key="class_a", index=3 % len(names),
+            r = st.columns([2, 2, 3], vertical_alignment="bottom")
+            r[0].selectbox("A: a random", range(len(names)), key="class_a", index=3 % len(names),
                            format_func=lambda i: names[i])
-            r[1].selectbox("B: a random…", range(len(names)), key="class_b", index=8 % len(names),
+            r[1].selectbox("B: a random", range(len(names)), key="class_b", index=8 % len(names),
                            format_func=lambda i: names[i])
             r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
                         width="stretch")
             n = len(atlas.labels) - 1
-            r = st.columns([2, 2, 2])
-            r[0].number_input("A: test image #", 0, n, 0, key="index_a")
-            r[1].number_input("B: test image #", 0, n, min(1, n), key="index_b")
+            r = st.columns([2, 2, 3], vertical_alignment="bottom")
+            r[0].number_input("A: test #", 0, n, 0, key="index_a")
+            r[1].number_input("B: test #", 0, n, min(1, n), key="index_b")
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(msg)

@@ -15,7 +15,6 @@ _TALK = """
 <style>
 html {font-size: 22px;}
 .block-container {padding-left: 1.5rem; padding-right: 1.5rem; max-width: 100%;}
-[data-testid="stSidebar"] {min-width: 380px;}
 h1 {font-size: 2.2rem !important;}
 </style>
 """
