@@ -83,7 +83,7 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
 
 
 def add_manifold(fig: go.Figure, uri: str, extent: tuple[float, float, float, float],
-                 opacity: float = 0.55) -> go.Figure:
+                 opacity: float = 0.45) -> go.Figure:
     """A decoded-manifold image (a data URI) behind the points, stretched over ``extent``."""
     x0, x1, y0, y1 = extent
     fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,

@@ -94,10 +94,11 @@ def _path_result(stops, walk, talk: bool) -> None:
                  len(frames) >= cols else "content",
                  caption=f"{len(frames)} decoded frames, {len(stops) - 1} leg(s)")
     d1, d2, _ = st.columns(3)
-    d1.download_button("Strip as PNG", imaging.to_png(strip, 4), "path-strip.png",
+    # deferred: the files are made only when a button is pressed, not on every click
+    d1.download_button("Strip as PNG", lambda: imaging.to_png(strip, 4), "path-strip.png",
                        "image/png", on_click="ignore", width="stretch",
                        icon=":material/download:")
-    d2.download_button("Walk as GIF", imaging.to_gif(frames, scale=6), "path-walk.gif",
+    d2.download_button("Walk as GIF", lambda: imaging.to_gif(frames, scale=6), "path-walk.gif",
                        "image/gif", on_click="ignore", width="stretch",
                        icon=":material/download:")
 

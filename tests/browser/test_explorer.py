@@ -78,7 +78,10 @@ def test_interpolation_by_clicks_and_by_class(page, app_url):
     page.wait_for_selector(".st-key-strip img")
     assert len(traces(page)["path"]) == 19  # two legs of 10 frames sharing B
     assert "19 decoded frames, 2 leg(s)" in text_of(page, "strip")
-    assert page.get_by_role("button", name="Walk as GIF").is_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Walk as GIF").click()
+    gif = Image.open(download.value.path())
+    assert gif.format == "GIF" and gif.n_frames == 2 * 19 - 2
     strip = page.locator(".st-key-strip img").get_attribute("src")
     page.get_by_role("button", name="Random pair").click()
     page.wait_for_function("(s) => { const i = document.querySelector('.st-key-strip img');"
