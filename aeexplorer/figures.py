@@ -68,7 +68,7 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
     font = 20 if talk else 13
     fig.update_layout(
         height=680 if talk else 600, margin=dict(l=10, r=10, t=30, b=10),
-        uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=30,
+        uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=-1,
         font=dict(size=font), clickmode="event+select",
         legend=dict(orientation="h", itemsizing="constant", x=0, xanchor="left", y=-0.1,
                     yanchor="top", font=dict(size=16 if talk else font), itemclick="toggle",

@@ -1,0 +1,29 @@
+"""Where the app looks for checkpoints, and how it names them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aeexplorer.ui.resources import checkpoint_folders, list_files
+from aeexplorer.ui.sidebar import display_names
+from conftest import make_checkpoint
+
+
+def test_folders_shipped_runs_then_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", os.pathsep.join(["/a", "", "~/b"]))
+    folders = checkpoint_folders(tmp_path)
+    assert folders[:2] == [tmp_path / "checkpoints", tmp_path / "runs"]
+    assert folders[2] == Path("/a") and folders[3] == Path("~/b").expanduser()
+    assert len(folders) == 4
+
+
+def test_list_files_dedupes_and_names_clashes_by_folder(tmp_path, monkeypatch):
+    make_checkpoint(tmp_path / "checkpoints" / "m.safetensors")
+    make_checkpoint(tmp_path / "runs" / "m.safetensors")
+    (tmp_path / "runs" / ".m.safetensors.x.tmp").write_bytes(b"half-written")
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(tmp_path / "checkpoints"))
+    files = list_files(tmp_path)
+    assert len(files) == 2
+    assert display_names(files) == ["checkpoints/m.safetensors", "runs/m.safetensors"]
+    assert display_names(files[:1]) == ["m.safetensors"]
