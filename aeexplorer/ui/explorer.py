@@ -86,7 +86,8 @@ def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples, clicke
     chart (and the user's zoom) and shows the clicked point in the picked style instead."""
     show_samples = bool(st.session_state.get(state.SHOW_SAMPLES))
     placed = panels.current_upload()
-    view = (path, mtime, talk, opts, tuple(s.stops), s.frames, s.method, show_samples,
+    view = (path, mtime, talk, opts, tuple(s.stops),
+            (s.frames, s.method) if len(s.stops) >= 2 else None, show_samples,
             (s.samples, s.seed, s.temperature) if show_samples else None,
             tuple(placed.z[:2]) if placed else None)
     moved = s.z != st.session_state.get(SHOWN_Z) and not clicked

@@ -77,3 +77,23 @@ def traces(page) -> dict[str, list[float]]:
 
 def text_of(page, key: str) -> str:
     return page.locator(f".st-key-{key}").inner_text()
+
+
+# of the first 300 points of a class, the one farthest (in pixels) from any other class's point
+LONELY_POINT = """(name) => { const d = document.querySelector('.js-plotly-plot');
+  const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis;
+  const mine = d._fullData.find(t => t.name === name);
+  const others = d._fullData.filter(t => t.customdata && t.name !== name);
+  let best = null, bestGap = -1;
+  for (let i = 0; i < Math.min(300, mine.x.length); i++) {
+    const px = xa.l2p(mine.x[i]), py = ya.l2p(mine.y[i]);
+    let gap = Infinity;
+    for (const t of others) for (let j = 0; j < t.x.length; j++)
+      gap = Math.min(gap, Math.hypot(xa.l2p(t.x[j]) - px, ya.l2p(t.y[j]) - py));
+    if (gap > bestGap) { bestGap = gap; best = [mine.x[i], mine.y[i], mine.customdata[i]]; } }
+  return best; }"""
+
+
+def lonely_point(page, class_name: str) -> tuple[float, float, int]:
+    x, y, index = page.evaluate(LONELY_POINT, class_name)
+    return x, y, int(index)
