@@ -174,7 +174,8 @@ def read_click(selection: dict | None) -> tuple[tuple[float, float], int | None]
     if len(points) == 1:
         p = points[0]
         return (float(p["x"]), float(p["y"])), _index(p.get("customdata"))
-    return (float(np.mean([p["x"] for p in points])), float(np.mean([p["y"] for p in points]))), None
+    xs, ys = [p["x"] for p in points], [p["y"] for p in points]
+    return (float(np.mean(xs)), float(np.mean(ys))), None
 
 
 def _index(custom) -> int | None:

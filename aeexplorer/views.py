@@ -42,6 +42,11 @@ def full_z(ckpt: Checkpoint, xy: Sequence[float]) -> list[float]:
     return z + [0.0] * (dim - len(z))
 
 
+def code_of(ckpt: Checkpoint, index: int) -> list[float]:
+    """The full code of test image ``index`` from the atlas."""
+    return [float(v) for v in ckpt.atlas.mu[int(index)].tolist()]
+
+
 def decode_many(ckpt: Checkpoint, zs: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     """(N, D) codes (or (N, 2) map positions) -> (N, 28, 28) images in [0, 1]."""
     import torch

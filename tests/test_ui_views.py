@@ -45,8 +45,9 @@ def test_decode_walk_prior_manifold(ckpt):
     assert np.allclose(big[:28, :28], top_left, atol=1e-5)
 
 
-def test_full_z_pads_extra_dimensions(ckpt):
+def test_full_z_and_code_of(ckpt):
     assert views.full_z(ckpt, (1.0, 2.0)) == [1.0, 2.0]
+    assert views.code_of(ckpt, 3) == pytest.approx(ckpt.atlas.mu[3].tolist())
 
 
 def test_random_of_class_and_vote():

@@ -24,4 +24,5 @@ def show(image: np.ndarray, caption: str | None = None, talk: bool = False,
 
 
 def fmt_z(z) -> str:
-    return "(" + ", ".join(f"{float(v):.3f}" for v in list(z)[:4]) + (", …)" if len(z) > 4 else ")")
+    shown = ", ".join(f"{float(v):.3f}" for v in list(z)[:4])
+    return f"({shown}, …)" if len(z) > 4 else f"({shown})"

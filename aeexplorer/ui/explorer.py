@@ -4,6 +4,7 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -13,6 +14,11 @@ from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
+
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.scene import Scene
+    from aeexplorer.ui.resources import Atlas
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
@@ -80,7 +86,8 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     state.sync_url()
 
 
-def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples, clicked: bool):
+def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
+            walk, samples, clicked: bool):
     """The map. The current-z marker is drawn where z was last set by other means than a click
     on this very figure: after a plain click the figure stays the same, so the browser keeps the
     chart (and the user's zoom) and shows the clicked point in the picked style instead."""
@@ -118,7 +125,7 @@ def _figure(path, mtime, atlas, s, opts: MapOptions, talk, walk, samples, clicke
     return fig
 
 
-def selected_panel(ckpt, atlas, talk: bool) -> None:
+def selected_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
     s = state.scene()
     with st.container(key="decoded"):
         st.subheader("Selected point")
@@ -127,7 +134,7 @@ def selected_panel(ckpt, atlas, talk: bool) -> None:
                     "reconstruction; empty space is decoded as it is.")
             return
         index = s.index if s.index is not None and s.index < len(atlas.labels) else None
-        z = ckpt.atlas.mu[index].tolist() if index is not None else views.full_z(ckpt, s.z)
+        z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
         recon = views.decode_one(ckpt, z)
         if index is None:
             show(recon, "decoded z", talk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -14,13 +15,20 @@ from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, scale, show
 
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.explore import Placement
+    from aeexplorer.ui.resources import Atlas
+
+    Walk = tuple[np.ndarray, np.ndarray] | None
+
 UPLOAD_FILE = "upload_file"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
 
 # --- interpolation ------------------------------------------------------------------------
 
-def _random_pair(atlas) -> None:
+def _random_pair(atlas: Atlas) -> None:
     a, b = st.session_state["class_a"], st.session_state["class_b"]
     seed = int(np.random.default_rng().integers(2**31))
     ia = views.random_of_class(atlas.labels, a, seed)
@@ -31,11 +39,11 @@ def _random_pair(atlas) -> None:
     _stops_from_indices(atlas, ia, ib)
 
 
-def _index_pair(atlas) -> None:
+def _index_pair(atlas: Atlas) -> None:
     _stops_from_indices(atlas, st.session_state["index_a"], st.session_state["index_b"])
 
 
-def _stops_from_indices(atlas, ia: int, ib: int) -> None:
+def _stops_from_indices(atlas: Atlas, ia: int, ib: int) -> None:
     xy = atlas.xy
     state.set_stops([tuple(xy[ia]), tuple(xy[ib])])
     state.select(tuple(xy[ia]), ia)
@@ -46,7 +54,7 @@ def _undo() -> None:
         state.scene().stops.pop()
 
 
-def path_panel(ckpt, atlas, walk, talk: bool) -> None:
+def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool) -> None:
     stops = state.scene().stops
     names = ckpt.class_names
     c1, c2 = st.columns([2, 3])
@@ -77,7 +85,7 @@ def path_panel(ckpt, atlas, walk, talk: bool) -> None:
     _path_result(stops, walk, talk)
 
 
-def _path_result(stops, walk, talk: bool) -> None:
+def _path_result(stops: list, walk: Walk, talk: bool) -> None:
     if stops:
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
@@ -109,7 +117,8 @@ def _new_seed() -> None:
     st.session_state[state.SEED] = (int(st.session_state.get(state.SEED, 0)) + 1) % (2**31 - 1)
 
 
-def samples_panel(ckpt, samples, talk: bool) -> None:
+def samples_panel(ckpt: Checkpoint, samples: tuple[np.ndarray, np.ndarray],
+                  talk: bool) -> None:
     c1, c2 = st.columns([1, 2])
     with c1:
         st.toggle("Mark the samples on the map", key=state.SHOW_SAMPLES)
@@ -131,12 +140,12 @@ def samples_panel(ckpt, samples, talk: bool) -> None:
 
 # --- your own image -----------------------------------------------------------------------
 
-def current_upload():
+def current_upload() -> Placement | None:
     entry = st.session_state.get(state.UPLOAD)
     return entry[1] if entry and not isinstance(entry[1], str) else None
 
 
-def refresh_upload(ckpt) -> None:
+def refresh_upload(ckpt: Checkpoint) -> None:
     """Place the uploaded file once per (file, checkpoint); keep the result or the error."""
     from aeexplorer.explore import place_image
 
@@ -155,7 +164,7 @@ def refresh_upload(ckpt) -> None:
         st.session_state[state.UPLOAD] = (tag, f"{file.name}: {exc}")
 
 
-def upload_panel(ckpt, atlas, talk: bool) -> None:
+def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
     st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
                      type=IMAGE_TYPES, key=UPLOAD_FILE)
     entry = st.session_state.get(state.UPLOAD)
@@ -169,7 +178,7 @@ def upload_panel(ckpt, atlas, talk: bool) -> None:
     _placement(ckpt, entry[1], talk)
 
 
-def _placement(ckpt, placed, talk: bool) -> None:
+def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
     steps, nb = placed.steps, placed.neighbours
     cols = st.columns(4)
     with cols[0]:
@@ -190,13 +199,13 @@ def _placement(ckpt, placed, talk: bool) -> None:
     _neighbours(ckpt, nb, talk)
 
 
-def _neighbours(ckpt, nb, talk: bool) -> None:
+def _neighbours(ckpt: Checkpoint, nb, talk: bool) -> None:
     originals = resources.originals(ckpt.dataset)
     cols = st.columns(max(len(nb.indices), 1))
     for col, i, lab in zip(cols, nb.indices, nb.labels):
         with col:
             image = (originals[i] if not isinstance(originals, str)
-                     else views.decode_one(ckpt, ckpt.atlas.mu[i].tolist()))
+                     else views.decode_one(ckpt, views.code_of(ckpt, i)))
             show(image, f"{ckpt.class_names[lab]} · #{i}", talk, big=False)
     if isinstance(originals, str):
         st.caption("Test images are not on this machine: neighbours are shown decoded.")

@@ -7,12 +7,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from aeexplorer import imaging, views
 from aeexplorer.errors import AeError
+
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def card(path: str, mtime: float) -> dict | str:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def checkpoint(path: str, mtime: float):
+def checkpoint(path: str, mtime: float) -> Checkpoint:
     from aeexplorer.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
