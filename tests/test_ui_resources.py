@@ -27,3 +27,13 @@ def test_list_files_dedupes_and_names_clashes_by_folder(tmp_path, monkeypatch):
     assert len(files) == 2
     assert display_names(files) == ["checkpoints/m.safetensors", "runs/m.safetensors"]
     assert display_names(files[:1]) == ["m.safetensors"]
+
+
+def test_the_checkpoint_a_link_names_wins():
+    from aeexplorer.ui.sidebar import _wanted
+
+    names = ["fashion-ae.safetensors", "runs/mnist-vae.safetensors", "dev/mnist-vae.safetensors"]
+    assert _wanted(names, "dev/mnist-vae.safetensors") == 2
+    assert _wanted(names, "mnist-vae.safetensors") == 1
+    assert _wanted(names, "gone.safetensors") == 1
+    assert _wanted(["a.safetensors"], None) == 0

@@ -32,8 +32,7 @@ def pick_checkpoint(root: Path) -> Path | None:
         st.sidebar.warning(f"No checkpoints found in {folders}.")
         return None
     names = display_names(files)
-    wanted = state.scene().ckpt
-    index = names.index(wanted) if wanted in names else _default(names)
+    index = _wanted(names, state.scene().ckpt)
     name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
                                 format_func=lambda n: _label(files[names.index(n)]))
     return files[names.index(name)]
@@ -45,8 +44,16 @@ def display_names(files: list[Path]) -> list[str]:
     return [p.name if counts[p.name] == 1 else f"{p.parent.name}/{p.name}" for p in files]
 
 
-def _default(names: list[str]) -> int:
-    return next((i for i, n in enumerate(names) if n.startswith("mnist-vae")), 0)
+def _wanted(names: list[str], wanted: str | None) -> int:
+    """The checkpoint a link names (by display name, else by file name), else the first MNIST
+    VAE, else the first file."""
+    base = [n.rsplit("/", 1)[-1] for n in names]
+    for candidates in ([i for i, n in enumerate(names) if n == wanted],
+                       [i for i, b in enumerate(base) if b == wanted],
+                       [i for i, b in enumerate(base) if b.startswith("mnist-vae")]):
+        if candidates:
+            return candidates[0]
+    return 0
 
 
 def _label(path: Path) -> str:

@@ -116,6 +116,9 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1440, "height": 1400})
     context.set_default_timeout(60_000)
     page = context.new_page()
+    page.external_requests = []  # the app must need no network: nothing may leave localhost
+    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else page.external_requests.append(r.url))
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
