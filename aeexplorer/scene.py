@@ -4,7 +4,7 @@ its round trip through URL query parameters, so that a bookmarked link restores 
 Parameters: ``ckpt`` (file name), ``z`` (x,y), ``i`` (atlas index of the selected point),
 ``a`` / ``b`` (path ends, x,y), ``wp`` (waypoints after b, x,y;x,y), ``n`` (frames per leg),
 ``m`` (linear/slerp), ``seed``, ``t`` (temperature), ``k`` (number of samples), ``talk`` (1),
-``mf`` (1: manifold drawn). Anything malformed is ignored, never an error.
+``mf`` (1: manifold drawn), ``ps`` (1: prior samples marked on the map). Anything malformed is ignored, never an error.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Scene:
     samples: int = 16
     talk: bool = False
     manifold: bool = False
+    show_samples: bool = False
 
     def to_query(self) -> dict[str, str]:
         q: dict[str, str] = {}
@@ -53,6 +54,8 @@ class Scene:
             q["talk"] = "1"
         if self.manifold:
             q["mf"] = "1"
+        if self.show_samples:
+            q["ps"] = "1"
         return q
 
     @classmethod
@@ -72,6 +75,7 @@ class Scene:
         s.samples = _int(q.get("k"), s.samples, *N_SAMPLES)
         s.talk = q.get("talk") in ("1", "true", "yes")
         s.manifold = q.get("mf") in ("1", "true", "yes")
+        s.show_samples = q.get("ps") in ("1", "true", "yes")
         return s
 
 

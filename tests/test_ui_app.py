@@ -119,7 +119,7 @@ def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     for k, v in {"ckpt": NAME, "z": "0.25,0.75", "a": "-1,0", "b": "1,0", "wp": "0,1;0,-1",
-                 "seed": "42", "talk": "1", "n": "6", "m": "slerp"}.items():
+                 "seed": "42", "talk": "1", "n": "6", "m": "slerp", "ps": "1"}.items():
         at.query_params[k] = v
     at.run()
     assert not at.exception
@@ -127,6 +127,7 @@ def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
     assert s.z == (0.25, 0.75) and s.stops == [(-1.0, 0.0), (1.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
     assert at.session_state["seed"] == 42 and at.session_state["talk"] is True
     assert at.session_state["frames"] == 6 and at.session_state["method"] == "slerp"
+    assert at.session_state["show_samples"] is True
     assert "z = (0.250, 0.750)" in text(at)
 
 

@@ -13,12 +13,14 @@ point = st.tuples(coord, coord)
 
 @settings(max_examples=60, deadline=None)
 @given(z=st.none() | point, stops=st.lists(point, max_size=6), seed=st.integers(0, 10**6),
-       frames=st.integers(2, 40), talk=st.booleans(), method=st.sampled_from(["linear", "slerp"]))
-def test_round_trip(z, stops, seed, frames, talk, method):
+       frames=st.integers(2, 40), talk=st.booleans(), method=st.sampled_from(["linear", "slerp"]),
+       marks=st.booleans())
+def test_round_trip(z, stops, seed, frames, talk, method, marks):
     if len(stops) == 1:
         stops = stops + [(0.0, 0.0)]
     s = Scene(ckpt="mnist-vae.safetensors", z=z, index=5 if z else None, stops=stops,
-              frames=frames, seed=seed, talk=talk, method=method, temperature=0.7, samples=9)
+              frames=frames, seed=seed, talk=talk, method=method, temperature=0.7, samples=9,
+              show_samples=marks, manifold=not marks)
     back = Scene.from_query(s.to_query())
     assert back == s
 

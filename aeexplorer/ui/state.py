@@ -17,7 +17,8 @@ FRAMES, METHOD, SEED, TEMP, N_SAMPLES, TALK, MANIFOLD = (
 SHOW_SAMPLES, CLICK_MODE, MAP = "show_samples", "click_mode", "map"
 DECODE, ADD_STOP = "Decode it", "Add a path stop"
 _WIDGETS = {FRAMES: "frames", METHOD: "method", SEED: "seed", TEMP: "temperature",
-            N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold"}
+            N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold",
+            SHOW_SAMPLES: "show_samples"}
 
 
 def init() -> Scene:
@@ -27,7 +28,6 @@ def init() -> Scene:
         st.session_state[SCENE] = scene
         for key, attr in _WIDGETS.items():
             st.session_state[key] = getattr(scene, attr)
-        st.session_state.setdefault(SHOW_SAMPLES, "seed" in st.query_params)
         st.session_state.setdefault(CLICK_MODE, DECODE)
     return st.session_state[SCENE]
 
