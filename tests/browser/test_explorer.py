@@ -106,7 +106,12 @@ def test_prior_samples_on_the_map(page, app_url):
                            arg=grid)
     wait_idle(page)
     assert traces(page)["prior samples"] != first
-    assert "seed=1" in page.url
+    assert "seed=1" in page.url and "ps=1" in page.url
+    page.get_by_text("Decoded manifold behind the points").click()  # sidebar: a full rerun
+    page.wait_for_function("() => (document.querySelector('.js-plotly-plot')._fullLayout"
+                           ".images || []).length === 1")
+    wait_idle(page)
+    assert "prior samples" in traces(page)  # the samples are still marked
 
 
 def _photo_of(digit: np.ndarray) -> bytes:
