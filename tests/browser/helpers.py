@@ -56,8 +56,10 @@ def decoded_src(page) -> str:
 
 def wait_decoded_change(page, before: str, timeout: float = 30_000) -> float:
     start = time.perf_counter()
-    page.wait_for_function(f"(b) => {{ const s = ({DECODED_SRC})(); return s && s !== b; }}",
-                           arg=before, timeout=timeout)
+    page.wait_for_function(  # a new image, loaded and decoded by the browser
+        f"(b) => {{ const s = ({DECODED_SRC})(); return s && s !== b && Array.from("
+        f"document.querySelectorAll('.st-key-decoded img')).every(i => i.complete && "
+        f"i.naturalWidth > 0); }}", arg=before, timeout=timeout)
     return time.perf_counter() - start
 
 
