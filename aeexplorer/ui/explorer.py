@@ -74,7 +74,8 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
                               else "The path is full: undo or clear it.")
         fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
         st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
-                        config=MAP_CONFIG, theme=None)
+                        config=MAP_CONFIG, theme=None,
+                        alt="Latent map: the test set's codes coloured by class; click to decode")
     tab_path, tab_samples, tab_upload = st.tabs(
         ["Interpolation path", "Samples from the prior", "Your own image"])
     with tab_path:
