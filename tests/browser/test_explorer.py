@@ -129,30 +129,53 @@ def _photo_of(digit: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def test_upload_a_photo_lands_among_its_class_and_bad_files_are_refused(page, app_url,
-                                                                           data_root):
+def _png(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray((image * 255).astype(np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _upload(page, name: str, mime: str, data: bytes, previous: str | None) -> str:
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.wait_for_function("(p) => { const e = document.querySelector('.st-key-landing');"
+                           " return e && e.innerText !== p; }", arg=previous)
+    wait_idle(page)
+    return text_of(page, "landing")
+
+
+def test_uploads_land_where_they_belong_and_bad_files_are_refused(page, app_url, data_root):
     from aeexplorer.data import load_split
 
     test = load_split("mnist", False, data_root)
     index = int(np.flatnonzero(test.labels.numpy() == 1)[0])
-    photo = _photo_of(test.images[index, 0].numpy())
     open_app(page, app_url, QUERY)
     page.get_by_role("tab", name="Your own image").click()
-    page.locator("input[type=file]").set_input_files(
-        files=[{"name": "photo-of-a-one.jpg", "mimeType": "image/jpeg", "buffer": photo}])
-    page.wait_for_selector(".st-key-landing")
-    landing = text_of(page, "landing")
+    # a test image as a PNG lands on its own code in the atlas
+    landing = _upload(page, "test-image.png", "image/png", _png(test.images[index, 0].numpy()),
+                      None)
     assert "vote 1" in landing, landing
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullData"
-                           ".some(t => t.name === 'your image')")
+    zx, zy = map(float, re.search(r"z = \((\S+), (\S+)\)", landing).groups())
+    ax, ay = page.evaluate("(i) => { const t = document.querySelector('.js-plotly-plot')"
+                           "._fullData.find(t => t.name === '1'); const k = Array.from("
+                           "t.customdata).indexOf(i); return [t.x[k], t.y[k]]; }", index)
+    span = np.ptp(page.evaluate("() => document.querySelector('.js-plotly-plot')"
+                                "._fullLayout.xaxis.range"))
+    assert abs(zx - ax) < 0.03 * span and abs(zy - ay) < 0.03 * span
+    assert traces(page)["your image"] == [pytest.approx(zx, abs=1e-3)]
     assert page.get_by_text("28×28 input").is_visible()
+    # the same digit photographed on paper lands among the ones too
+    landing = _upload(page, "photo-of-a-one.jpg", "image/jpeg",
+                      _photo_of(test.images[index, 0].numpy()), landing)
+    assert "vote 1" in landing, landing
+    # a broken file: a clear message, and the page keeps working
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "broken.png", "mimeType": "image/png", "buffer": b"\x89PNG not really"}])
     page.get_by_text("Could not use this image").wait_for()
     spot = empty_spots(page)[0]
     before = decoded_src(page)
     click_z(page, *spot)
-    wait_decoded_change(page, before)  # the app keeps working
+    wait_decoded_change(page, before)
 
 
 def test_url_restores_the_scene_in_talk_mode(page, app_url):
