@@ -140,6 +140,7 @@ def selected_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
         if index is None:
             show(recon, "decoded z", talk)
             st.markdown(f"**z = {fmt_z(z)}** — a point of empty space, decoded.")
+            _nearby(ckpt, z)
             return
         name = ckpt.class_names[int(atlas.labels[index])]
         cols = st.columns(2)
@@ -148,6 +149,14 @@ def selected_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
         with cols[1]:
             show(recon, "reconstruction", talk)
         st.markdown(f"**Test image #{index}** · class **{name}** · z = {fmt_z(z)}")
+
+
+def _nearby(ckpt: Checkpoint, z: list[float]) -> None:
+    from aeexplorer.explore import atlas_neighbours
+
+    nb = atlas_neighbours(ckpt, z, k=5)
+    names = " · ".join(ckpt.class_names[lab] for lab in nb.labels)
+    st.caption(f"Nearest test codes, nearest first: {names}")
 
 
 def _original(dataset: str, index: int, talk: bool) -> None:
