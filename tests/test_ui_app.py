@@ -165,3 +165,21 @@ def test_an_empty_selection_changes_nothing(app):
     app.run()
     assert not app.exception
     assert app.session_state["scene"].z == (0.5, 0.5)
+
+
+def test_a_selection_is_applied_once_across_reruns(app):
+    app.run()
+    app.session_state["click_mode"] = "Add a path stop"
+    click(app, 0.25, 0.25)
+    app.slider(key="frames").set_value(4).run()  # another widget reruns: the chart state stays
+    app.run()
+    assert app.session_state["scene"].stops == [(0.25, 0.25)]
+
+
+def test_manifold_and_talk_mode_toggles(app):
+    app.run()
+    app.toggle(key="manifold").set_value(True).run()
+    app.toggle(key="talk").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["mf"] in ("1", ["1"]) and app.query_params["talk"] in ("1", ["1"])
+    assert any("font-size: 22px" in h.proto.body for h in app.get("html"))

@@ -55,3 +55,9 @@ def test_random_of_class_and_vote():
     assert views.random_of_class(labels, 3, seed=1) in (0, 2)
     assert views.random_of_class(labels, 5, seed=1) is None
     assert views.label_vote([3, 8, 8, 3, 1], list("0123456789")) == "3 (2 of 5)"
+
+
+def test_conv_checkpoints_decode_too(tmp_path):
+    ck = load_checkpoint(make_checkpoint(tmp_path / "c.safetensors", kind="ae", arch="conv"))
+    zs, frames = views.walk(ck, [(0, 0), (1, 1)], 3)
+    assert frames.shape == (3, 28, 28)
