@@ -122,6 +122,8 @@ def _scale_to_unit(arr: np.ndarray) -> np.ndarray:
     lo, hi = float(arr.min()), float(arr.max())
     if lo >= 0.0 and hi <= 1.0:
         return arr.astype(np.float32)
+    if not np.isfinite(hi - lo):  # e.g. -1e308 .. 1e308: the range itself overflows
+        arr, lo, hi = arr / 4, lo / 4, hi / 4
     return ((arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)).astype(np.float32)
 
 
@@ -131,6 +133,8 @@ def as_grey(arr: np.ndarray) -> np.ndarray:
     arr = np.asarray(arr)
     if arr.dtype.kind not in "biuf":
         raise ImageError(f"an image must hold numbers, not {arr.dtype}")
+    if arr.size == 0:
+        raise ImageError(f"the image is empty (an array of shape {arr.shape})")
     arr = np.squeeze(arr) if arr.ndim > 2 else arr
     if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
         arr = np.moveaxis(arr, 0, -1)  # channels first -> channels last
