@@ -1,0 +1,202 @@
+"""Browser-side benchmarks in Debian's Chromium through Playwright: cold start (``Popen`` of
+``streamlit run app.py`` to a painted latent map) and click -> decoded image latency, for
+clicks on test points and on empty space. The page is driven with the helpers of the browser
+tests (tests/browser/helpers.py), loaded from their file so the tests stay as they are."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bench_model import percentiles
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1440, "height": 1400}  # as in the browser tests
+
+
+def helpers() -> ModuleType:
+    """tests/browser/helpers.py as a module (it needs nothing but the standard library)."""
+    spec = importlib.util.spec_from_file_location(
+        "aeexplorer_browser_helpers", ROOT / "tests" / "browser" / "helpers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, as the browser tests start it."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=fh,
+                                stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def new_page(browser: Any) -> Any:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(60_000)
+    return context.new_page()
+
+
+def cold_start(browser: Any, env: dict[str, str], query: str, log: Path) -> tuple:
+    """Seconds from ``Popen`` to health and to the painted map (PLOT_READY) in a page opened
+    as soon as health answers. Returns (map_s, health_s, proc, url, page): the server runs on."""
+    h = helpers()
+    start = time.perf_counter()
+    proc, url = start_server(env, log)
+    try:
+        wait_healthy(url, proc)
+        health = time.perf_counter() - start
+        page = new_page(browser)
+        page.goto(f"{url}/{query}")
+        page.wait_for_function(h.PLOT_READY, timeout=120_000)
+        painted = time.perf_counter() - start
+    except Exception:
+        stop_server(proc)
+        raise
+    return painted, health, proc, url, page
+
+
+def timed_click(page: Any, h: ModuleType, x: float, y: float) -> float:
+    """ms from the mouse click on map position (x, y) to a new decoded image, loaded."""
+    before = h.decoded_src(page)
+    px, py = page.evaluate(h.TO_PIXELS, [x, y])
+    page.mouse.move(px, py)
+    time.sleep(0.15)  # let Plotly register the hover that a click selects (as click_z does)
+    start = time.perf_counter()
+    page.mouse.click(px, py)
+    h.wait_decoded_change(page, before)
+    elapsed = (time.perf_counter() - start) * 1000
+    h.wait_idle(page)  # the rerun is over before the next click
+    return elapsed
+
+
+def point_targets(page: Any, h: ModuleType) -> list[tuple[float, float]]:
+    """One lonely test point per class: consecutive clicks show different test images."""
+    names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData"
+                          ".filter(t => t.customdata).map(t => t.name)")
+    return [h.lonely_point(page, name)[:2] for name in names]
+
+
+def empty_targets(page: Any, h: ModuleType, n: int) -> list[tuple[float, float]]:
+    """``n`` positions in empty space: the empty spots in turn, each round shifted by about
+    1.5 click-grid steps, so every click decodes a new z and consecutive ones differ."""
+    spots = h.empty_spots(page, min_px=20.0) or h.empty_spots(page)
+    if len(spots) < 2:
+        raise RuntimeError("fewer than two empty spots on the map")
+    xr = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range")
+    step = 0.012 * abs(xr[1] - xr[0])
+    shifts = [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1)]
+    out = []
+    for i in range(n):
+        (x, y), (sx, sy) = spots[i % len(spots)], shifts[(i // len(spots)) % len(shifts)]
+        out.append((x + sx * step, y + sy * step))
+    return out
+
+
+def click_series(page: Any, h: ModuleType, targets: list[tuple[float, float]], n: int) -> list[float]:
+    return [timed_click(page, h, *targets[i % len(targets)]) for i in range(n)]
+
+
+def _launch(pw):
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"no Chromium at {CHROMIUM}")
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+
+
+def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: int = 1) -> dict:
+    """Cold starts (the browser launched beforehand), then clicks on the last server."""
+    from playwright.sync_api import sync_playwright
+
+    h = helpers()
+    out: dict = {}
+    logdir = Path(tempfile.mkdtemp(prefix="aeexplorer-bench-"))
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        colds, healths = [], []
+        for i in range(cold_runs):
+            painted, health, proc, url, page = cold_start(browser, env, query,
+                                                          logdir / f"server-{i}.log")
+            colds.append(painted)
+            healths.append(health)
+            if i < cold_runs - 1:
+                page.context.close()
+                stop_server(proc)
+        try:
+            out.update(_clicks(page, h, clicks))
+            out["warm_load_s"] = _warm_load(browser, h, url, query)
+        finally:
+            stop_server(proc)
+            browser.close()
+    out.update(cold_start_s=min(colds), cold_start_runs_s=colds, health_s=min(healths),
+               server_log=str(logdir))
+    return out
+
+
+def _clicks(page, h, clicks: int) -> dict:
+    page.wait_for_selector(".st-key-decoded", timeout=60_000)
+    h.wait_idle(page)
+    points, empties = point_targets(page, h), empty_targets(page, h, clicks + 1)
+    first_empty = timed_click(page, h, *empties[-1])  # first clicks: imports, first decode
+    first_point = timed_click(page, h, *points[0])
+    out = {"first_click_ms_empty": first_empty, "first_click_ms_point": first_point,
+           "clicks": clicks}
+    for kind, targets in (("point", points[1:] + points[:1]), ("empty", empties[:-1])):
+        times = click_series(page, h, targets, clicks)
+        out[f"click_p50_ms_{kind}"], out[f"click_p95_ms_{kind}"] = percentiles(times)
+    return out
+
+
+def _warm_load(browser, h, url: str, query: str) -> float:
+    """Seconds to a painted map in a second page, the server warm (models cached)."""
+    page = new_page(browser)
+    start = time.perf_counter()
+    page.goto(f"{url}/{query}")
+    page.wait_for_function(h.PLOT_READY, timeout=120_000)
+    elapsed = time.perf_counter() - start
+    page.context.close()
+    return elapsed

@@ -1,0 +1,70 @@
+"""The benchmark figures as Markdown tables (ready for the README)."""
+
+from __future__ import annotations
+
+import operator
+
+_OPS = {">=": operator.ge, "<=": operator.le}
+
+
+def verdict(result: dict, key: str, targets: dict[str, tuple[str, float]]) -> str:
+    if key not in targets or key not in result:
+        return ""
+    op, bound = targets[key]
+    met = _OPS[op](result[key], bound)
+    return f"{op.replace('>=', '≥').replace('<=', '≤')} {bound:g}: {'met' if met else 'MISSED'}"
+
+
+def training_table(result: dict, targets: dict) -> list[str]:
+    lines = ["| Training, batch 128 | images timed | ours: images/s | ours: s/epoch "
+             "| tutorial loop: images/s | tutorial loop: s/epoch | speedup | target |",
+             "|---|--:|--:|--:|--:|--:|--:|---|"]
+    for arch in ("dense", "conv"):
+        r = result.get(f"train_{arch}_vae")
+        if r is None:
+            continue
+        lines.append(
+            f"| {arch} VAE | {r['images']:,} | {r['ours_images_per_s']:,.0f} "
+            f"| {r['ours_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
+            f"| {r['reference_s_per_epoch']:.1f} | {r['speedup']:.2f}x "
+            f"| {verdict(result, f'train_speedup_{arch}_vae', targets)} |")
+    return lines
+
+
+def _row(label: str, value: str, p95: str = "", target: str = "") -> str:
+    return f"| {label} | {value} | {p95} | {target} |"
+
+
+def latency_table(result: dict, targets: dict) -> list[str]:
+    r, lines = result, ["| Measure | p50 / value | p95 | target |", "|---|--:|--:|---|"]
+    if "decode_ms" in r:
+        lines += [_row("decode one point (`views.decode_one`)", f"{r['decode_ms']:.2f} ms",
+                       f"{r['decode_p95_ms']:.2f} ms"),
+                  _row("PNG of one decoded image (5x)", f"{r['png_ms']:.2f} ms"),
+                  _row(f"encode the test set ({r['encode_images']:,} images)",
+                       f"{r['encode_images_per_s']:,.0f} images/s")]
+    for kind, label in (("point", "a test point"), ("empty", "empty space")):
+        key = f"click_p50_ms_{kind}"
+        if key in r:
+            lines.append(_row(f"click on {label} → decoded image ({r['clicks']} clicks)",
+                              f"{r[key]:.0f} ms", f"{r[f'click_p95_ms_{kind}']:.0f} ms",
+                              verdict(r, key, targets)))
+    if "cold_start_s" in r:
+        lines += [
+            _row("first click after load: point / empty space",
+                 f"{r['first_click_ms_point']:.0f} / {r['first_click_ms_empty']:.0f} ms"),
+            _row("cold start: `Popen` → /_stcore/health", f"{r['health_s']:.2f} s"),
+            _row(f"cold start: `Popen` → painted latent map (best of "
+                 f"{len(r['cold_start_runs_s'])})", f"{r['cold_start_s']:.2f} s", "",
+                 verdict(r, "cold_start_s", targets)),
+            _row("second page, warm server → painted map", f"{r['warm_load_s']:.2f} s")]
+    return lines
+
+
+def table(result: dict, targets: dict) -> str:
+    cond = (f"Conditions: {result['mode']} run, {result['cpus']} CPUs (load average "
+            f"{result['load_avg_1min']:.1f} at the start), torch {result['torch']} with "
+            f"{result['torch_threads']} thread(s) for the model figures, checkpoint "
+            f"`{result['checkpoint']}`; Chromium launched before the cold start.")
+    return "\n".join([*training_table(result, targets), "",
+                      *latency_table(result, targets), "", cond])
