@@ -11,6 +11,7 @@ import streamlit as st
 from aeexplorer import imaging, views
 from aeexplorer.errors import AeError
 from aeexplorer.figures import stop_name
+from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, scale, show
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 UPLOAD_FILE = "upload_file"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
+          f"{MAX_PIXELS // 1_000_000} megapixels. A file marked in red above was refused "
+          "before it was read: point at it to see why.")
 
 
 # --- interpolation ------------------------------------------------------------------------
@@ -167,6 +171,7 @@ def refresh_upload(ckpt: Checkpoint) -> None:
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
     st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
                      type=IMAGE_TYPES, key=UPLOAD_FILE)
+    st.caption(LIMITS)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
         st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "
