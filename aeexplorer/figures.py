@@ -49,6 +49,13 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     return fig
 
 
+def from_dict(spec: dict) -> go.Figure:
+    """A figure rebuilt from ``to_dict()`` of a figure made here, without Plotly re-validating
+    every point (tens of milliseconds for the map): the explorer caches the map's base layers
+    as a dict and adds the overlays of each rerun to a fresh figure built from it."""
+    return go.Figure(spec, _validate=False)
+
+
 def click_grid(bounds: tuple[Range, Range], n: int = CLICK_GRID_N, margin: float = 0.25,
                talk: bool = False) -> go.Scattergl:
     """n x n invisible points over the bounds widened by ``margin`` on each side. Opacity 0 and

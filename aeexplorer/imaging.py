@@ -34,7 +34,7 @@ def to_png(image: np.ndarray, scale: int = 1) -> bytes:
 
 
 def data_uri(png: bytes) -> str:
-    """PNG bytes as a ``data:`` URI (for Plotly layout images: no file, no network)."""
+    """PNG bytes as a ``data:`` URI (inline in the page or a Plotly layout image: no file)."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 

@@ -90,3 +90,26 @@ def test_read_click_point_grid_box_and_nothing():
 
 def test_stop_names():
     assert [figures.stop_name(i) for i in range(4)] == ["A", "B", "1", "2"]
+
+
+def _with_overlays(fig):
+    figures.add_manifold(fig, "data:image/png;base64,AAAA", (-1.0, 1.0, -1.0, 1.0))
+    figures.add_path(fig, np.array([[0, 0], [0.5, 0.5], [1, 1]], dtype=np.float32),
+                     [(0, 0), (1, 1)])
+    figures.add_samples(fig, np.array([[0.2, 0.1]], dtype=np.float32))
+    figures.add_upload(fig, (0.3, -0.4))
+    return figures.add_current(fig, (0.1, 0.2))
+
+
+def test_a_figure_rebuilt_from_its_dict_takes_overlays_without_changing_the_dict():
+    """The explorer caches the map as a dict shared by every session: a rebuilt figure must
+    equal a freshly built one, and one session's overlays must never leak into the cache."""
+    import plotly.io as pio
+
+    spec = _map()[0].to_dict()
+    before = pio.to_json(spec, validate=False)
+    rebuilt = _with_overlays(figures.from_dict(spec))
+    fresh = _with_overlays(_map()[0])
+    assert json.loads(pio.to_json(rebuilt)) == json.loads(pio.to_json(fresh))
+    assert pio.to_json(spec, validate=False) == before
+    assert len(rebuilt.data) == len(spec["data"]) + 4 and len(rebuilt.layout.annotations) == 2

@@ -3,10 +3,15 @@ data set): clicks are simulated by setting the chart's selection state."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
@@ -58,13 +63,27 @@ def test_starts_with_the_model_card_and_the_map(app):
     assert app.query_params["ckpt"] == [NAME] or app.query_params["ckpt"] == NAME
 
 
-def test_click_on_empty_space_decodes_that_z(app):
+def shown_image(at: AppTest, caption: str) -> np.ndarray:
+    """The inline image captioned ``caption``, back at 28x28 in [0, 1]."""
+    found = [re.search(r'src="data:image/png;base64,([^"]+)"', m.value) for m in at.markdown
+             if f'alt="{caption}"' in m.value]
+    assert len(found) == 1 and found[0], f"no single image captioned {caption!r}"
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0].group(1)))))
+    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
+
+
+def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
+    from aeexplorer import views
+    from aeexplorer.checkpoint import load_checkpoint
+
     app.run()
     click(app, 0.5, -0.25)
     assert not app.exception
     assert app.session_state["scene"].z == (0.5, -0.25)
     assert "z = (0.500, -0.250)" in text(app) and "empty space" in text(app)
-    assert len(app.get("image")) >= 2  # the decoded z and the prior samples
+    want = views.decode_one(load_checkpoint(ckpt_dir / NAME), [0.5, -0.25])
+    np.testing.assert_allclose(shown_image(app, "decoded z"), want, atol=1 / 255)
+    assert len(app.get("image")) >= 1  # the prior samples
 
 
 def test_click_on_a_point_without_data_says_so_politely(app):

@@ -108,8 +108,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     if placed is not None:
         pts = np.concatenate([pts, np.array([placed.z[:2]], dtype=np.float32)])
     bounds = figures.widen(atlas.bounds, pts)
-    fig = figures.latent_map(atlas.xy, atlas.labels, resources.checkpoint(path, mtime).class_names,
-                             bounds, talk=talk, revision=path)
+    fig = figures.from_dict(resources.base_map(path, mtime, talk, bounds))
     if opts.manifold:
         uri, extent = resources.manifold(path, mtime, opts.x_range, opts.y_range, opts.tiles)
         figures.add_manifold(fig, uri, extent)

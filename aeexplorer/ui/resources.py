@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import imaging, views
+from aeexplorer import figures, imaging, views
 from aeexplorer.errors import AeError
 
 if TYPE_CHECKING:
@@ -94,3 +94,13 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
     """The decoded manifold as a data URI (dark ink on white) and its extent on the map."""
     big, extent = views.manifold(checkpoint(path, mtime), x_range, y_range, n)
     return imaging.data_uri(imaging.to_png(imaging.ink_on_paper(big))), extent
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
+    """The map without overlays (atlas points and click grid), as a figure dict shared by all
+    sessions: a click adds its overlays to a copy instead of building 40k points anew."""
+    ckpt = checkpoint(path, mtime)
+    maps = atlas(path, mtime)
+    return figures.latent_map(maps.xy, maps.labels, ckpt.class_names, bounds, talk=talk,
+                              revision=path).to_dict()

@@ -9,6 +9,10 @@ _BASE = """
 .block-container {padding-top: 2.2rem; padding-bottom: 2rem; max-width: 1500px;}
 [data-testid="stImage"] img {image-rendering: pixelated; border-radius: 4px;}
 [data-testid="stImageCaption"] {text-align: center;}
+figure.ae-image {margin: 0 0 0.5rem 0; display: inline-block;}
+figure.ae-image img {image-rendering: pixelated; border-radius: 4px; display: block;}
+figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.6;
+  margin-top: 0.25rem;}
 </style>
 """
 _TALK = """
