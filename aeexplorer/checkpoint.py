@@ -78,6 +78,7 @@ def save_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private (0600); a model file is for sharing
     try:
         save_file(tensors, tmp, metadata=metadata)
         with open(tmp, "rb") as fh:

@@ -124,6 +124,12 @@ def test_save_replaces_an_existing_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 
 
+def test_saved_file_is_readable_by_others(tmp_path):
+    """The atomic write goes through mkstemp, whose file is private; a checkpoint is not."""
+    path = make_checkpoint(tmp_path / "m.safetensors")
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def _failing_save_file(tensors, filename, metadata=None):
     with open(filename, "wb") as fh:  # half a file, then the crash
         fh.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"partial")
