@@ -14,14 +14,19 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 
 from .data import CLASS_NAMES
 from .errors import CheckpointError
-from .latent import Codes
-from .models import Autoencoder, ModelConfig, build_model
+from .models import ModelConfig
+
+if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
+    import torch
+
+    from .latent import Codes
+    from .models import Autoencoder
 
 FORMAT = "aeexplorer"
 FORMAT_VERSION = 1
@@ -147,6 +152,36 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
     }
 
 
+def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """The atlas alone, as numpy: (N, D) float32 test-set codes and (N,) int64 labels. Reads
+    no weights and needs no torch, so the map can be drawn while the model is still loading;
+    the atlas entries are checked against the config like everything ``load_checkpoint`` reads."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    header, card = read_header(path), read_card(path)
+    tensors, dim = header["tensors"], card["config"].latent_dim
+    mu, labels = tensors.get("atlas.mu", {}), tensors.get("atlas.labels", {})
+    n = labels.get("shape", [None])[0] if isinstance(labels.get("shape"), list) else None
+    if not (isinstance(n, int) and mu.get("dtype") == "F32" and mu.get("shape") == [n, dim]
+            and labels.get("dtype") == "I64" and labels.get("shape") == [n]):
+        raise CheckpointError(f"{path.name}: the atlas of test-set codes is missing or malformed")
+    try:
+        with safe_open(str(path), framework="numpy") as fh:
+            codes, classes = fh.get_tensor("atlas.mu"), fh.get_tensor("atlas.labels")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path.name} could not be read ({exc})") from None
+    _check_labels(classes, card["dataset"], path.name)
+    return codes, classes
+
+
+def _check_labels(labels, dataset: str, name: str) -> None:
+    """Labels index the data set's class names (tensor or array)."""
+    n_classes = len(CLASS_NAMES[dataset])
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise CheckpointError(f"{name}: atlas labels outside 0..{n_classes - 1}")
+
+
 def _parse_config(meta: dict, name: str) -> ModelConfig:
     try:
         return ModelConfig.from_dict(json.loads(meta.get("config", "")))
@@ -171,14 +206,19 @@ def _parse_json_object(meta: dict, key: str, name: str) -> dict:
     return value
 
 
-_DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16"}
+_DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16"}
 
 
 def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str, list[int]]]:
+    import torch
+
+    from .models import build_model
+
     with torch.device("meta"):  # shapes only: no memory is allocated for the weights
         model = build_model(config)
     expected = {
-        f"model.{k}": (_DTYPES[v.dtype], list(v.shape)) for k, v in model.state_dict().items()
+        f"model.{k}": (_DTYPES[str(v.dtype).removeprefix("torch.")], list(v.shape))
+        for k, v in model.state_dict().items()
     }
     expected["atlas.mu"] = ("F32", [n_atlas, config.latent_dim])
     expected["atlas.labels"] = ("I64", [n_atlas])
@@ -211,6 +251,8 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from .models import build_model
+
     path = Path(path)
     header = read_header(path)
     card = read_card(path)
@@ -220,9 +262,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name} could not be read ({exc})") from None
     labels = tensors["atlas.labels"]
-    n_classes = len(CLASS_NAMES[card["dataset"]])
-    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
-        raise CheckpointError(f"{path.name}: atlas labels outside 0..{n_classes - 1}")
+    _check_labels(labels, card["dataset"], path.name)
     model = build_model(card["config"])
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(weights, strict=True)

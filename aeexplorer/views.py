@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 Range = tuple[float, float]
 
 
-def atlas_xy(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray]:
-    """The atlas as (N, 2) map coordinates (the first two latent dimensions) and (N,) labels."""
-    mu = ckpt.atlas.mu.numpy()
+def map_xy(mu: np.ndarray) -> np.ndarray:
+    """(N, D) codes -> (N, 2) map coordinates: the first two latent dimensions (a 1-D code is
+    drawn on the z1 axis)."""
+    mu = np.asarray(mu, dtype=np.float32)
     xy = mu[:, :2] if mu.shape[1] >= 2 else np.concatenate([mu, np.zeros_like(mu)], axis=1)
-    return np.ascontiguousarray(xy, dtype=np.float32), ckpt.atlas.labels.numpy()
+    return np.ascontiguousarray(xy)
 
 
 def map_bounds(xy: np.ndarray, pad: float = 0.08) -> tuple[Range, Range]:

@@ -15,9 +15,15 @@ def ckpt(tmp_path_factory):
     return load_checkpoint(make_checkpoint(tmp_path_factory.mktemp("v") / "t.safetensors"))
 
 
-def test_atlas_and_bounds(ckpt):
-    xy, labels = views.atlas_xy(ckpt)
-    assert xy.shape == (200, 2) and labels.shape == (200,)
+def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ckpt):
+    from aeexplorer.checkpoint import read_atlas
+
+    mu, labels = read_atlas(ckpt.path)
+    np.testing.assert_array_equal(mu, ckpt.atlas.mu.numpy())
+    np.testing.assert_array_equal(labels, ckpt.atlas.labels.numpy())
+    xy = views.map_xy(mu)
+    assert xy.shape == (200, 2) and xy.dtype == np.float32
+    assert views.map_xy(mu[:, :1]).shape == (200, 2)
     (x0, x1), (y0, y1) = views.map_bounds(xy)
     inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
     assert inside.mean() > 0.99

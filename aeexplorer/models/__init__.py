@@ -1,14 +1,25 @@
-"""Models: a frozen config plus one ``nn.Module`` with encode / reparameterize / decode."""
+"""Models: a frozen config plus one ``nn.Module`` with encode / reparameterize / decode.
 
-from .autoencoder import Autoencoder, ModelOutput, build_model, count_parameters
+The config is imported at once; the torch modules on first use (PEP 562), so that reading a
+checkpoint's header, or drawing its map, never waits for torch to import."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .config import ARCHS, KINDS, ModelConfig
 
-__all__ = [
-    "ARCHS",
-    "KINDS",
-    "Autoencoder",
-    "ModelConfig",
-    "ModelOutput",
-    "build_model",
-    "count_parameters",
-]
+if TYPE_CHECKING:
+    from .autoencoder import Autoencoder, ModelOutput, build_model, count_parameters
+
+_LAZY = ("Autoencoder", "ModelOutput", "build_model", "count_parameters")
+
+__all__ = ["ARCHS", "KINDS", "ModelConfig", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import autoencoder
+
+        return getattr(autoencoder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

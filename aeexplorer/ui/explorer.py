@@ -3,7 +3,9 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,16 +56,19 @@ def handle_click() -> bool:
 
 @st.fragment
 def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
-    ckpt = resources.checkpoint(path, mtime)
+    # The model (and so torch) is loaded only once something needs it: on a first visit the
+    # map, which needs only the atlas, is on screen while torch is still importing.
+    load = functools.partial(resources.checkpoint, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
-    panels.refresh_upload(ckpt)
+    panels.refresh_upload(load)
     s = state.current()
-    walk = views.walk(ckpt, s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
-    samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
+    walk = views.walk(load(), s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
+    samples = (views.prior(load(), s.samples, s.seed, s.temperature)
+               if st.session_state.get(state.SHOW_SAMPLES) else None)
     left, right = st.columns([2, 1], gap="medium")
     with right:  # first: the decoded image reaches the browser before the map's redraw
-        selected_panel(ckpt, atlas, talk)
+        selected_panel(load, atlas, talk)
     with left:
         mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
         mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
@@ -76,6 +81,9 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
         st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
                         config=MAP_CONFIG, theme=None,
                         alt="Latent map: the test set's codes coloured by class; click to decode")
+    ckpt = load()
+    if samples is None:
+        samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
     tab_path, tab_samples, tab_upload = st.tabs(
         ["Interpolation path", "Samples from the prior", "Your own image"])
     with tab_path:
@@ -125,7 +133,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     return fig
 
 
-def selected_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
+def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> None:
     s = state.scene()
     with st.container(key="decoded"):
         st.subheader("Selected point")
@@ -133,6 +141,7 @@ def selected_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
             st.info("Click anywhere on the map: a test image shows its original and its "
                     "reconstruction; empty space is decoded as it is.")
             return
+        ckpt = load()
         index = s.index if s.index is not None and s.index < len(atlas.labels) else None
         z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
         recon = views.decode_one(ckpt, z)

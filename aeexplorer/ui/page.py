@@ -32,10 +32,12 @@ def main(root: Path) -> None:
     except AeError as exc:
         st.error(f"This checkpoint cannot be loaded: {exc}")
         return
-    resources.originals(card["dataset"])  # once per process: clicks on points stay quick
     opts = sidebar.map_options(path.stem, atlas.bounds)
     st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
+    # After the page is drawn, once per process: the first click on a point then finds the
+    # test images loaded, and the first visit does not wait for them.
+    resources.originals(card["dataset"])
 
 
 def _no_checkpoints(root: Path) -> None:

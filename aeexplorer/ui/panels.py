@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,14 +150,16 @@ def current_upload() -> Placement | None:
     return entry[1] if entry and not isinstance(entry[1], str) else None
 
 
-def refresh_upload(ckpt: Checkpoint) -> None:
-    """Place the uploaded file once per (file, checkpoint); keep the result or the error."""
+def refresh_upload(load: Callable[[], Checkpoint]) -> None:
+    """Place the uploaded file once per (file, checkpoint); keep the result or the error.
+    ``load`` gives the model, loaded only when there is a file to place."""
     from aeexplorer.explore import place_image
 
     file = st.session_state.get(UPLOAD_FILE)
     if file is None:
         st.session_state.pop(state.UPLOAD, None)
         return
+    ckpt = load()
     data = file.getvalue()
     tag = hashlib.sha1(data).hexdigest() + str(ckpt.path)
     entry = st.session_state.get(state.UPLOAD)

@@ -66,7 +66,11 @@ def checkpoint(path: str, mtime: float) -> Checkpoint:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def atlas(path: str, mtime: float) -> Atlas:
-    xy, labels = views.atlas_xy(checkpoint(path, mtime))
+    """Read without the weights or torch: the map is drawn while the model still loads."""
+    from aeexplorer.checkpoint import read_atlas
+
+    mu, labels = read_atlas(path)
+    xy = views.map_xy(mu)
     return Atlas(xy, labels, views.map_bounds(xy))
 
 
@@ -100,7 +104,9 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
 def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
     """The map without overlays (atlas points and click grid), as a figure dict shared by all
     sessions: a click adds its overlays to a copy instead of building 40k points anew."""
-    ckpt = checkpoint(path, mtime)
+    from aeexplorer.data import CLASS_NAMES
+
+    names = CLASS_NAMES[card(path, mtime)["dataset"]]
     maps = atlas(path, mtime)
-    return figures.latent_map(maps.xy, maps.labels, ckpt.class_names, bounds, talk=talk,
+    return figures.latent_map(maps.xy, maps.labels, names, bounds, talk=talk,
                               revision=path).to_dict()
