@@ -1,18 +1,13 @@
 """Browser-side benchmarks in Debian's Chromium through Playwright: cold start (``Popen`` of
 ``streamlit run app.py`` to a painted latent map) and click -> decoded image latency, for
 clicks on test points and on empty space. The page is driven with the helpers of the browser
-tests (tests/browser/helpers.py), loaded from their file so the tests stay as they are."""
+tests (tests/browser/helpers.py) and started as they start it (tests/browser/server.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,60 +15,23 @@ from typing import Any
 from bench_model import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT))
+from tests.browser import helpers as _helpers  # noqa: E402
+from tests.browser.server import ARGS, CHROMIUM, start, stop, wait_healthy  # noqa: E402
+
 VIEWPORT = {"width": 1440, "height": 1400}  # as in the browser tests
 
 
 def helpers() -> ModuleType:
-    """tests/browser/helpers.py as a module (it needs nothing but the standard library)."""
-    spec = importlib.util.spec_from_file_location(
-        "aeexplorer_browser_helpers", ROOT / "tests" / "browser" / "helpers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _helpers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free port of 127.0.0.1, as the browser tests start it."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+def start_server(env: dict[str, str], log: Path):
     with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=fh,
-                                stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}"
+        return start(env, fh)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("streamlit did not become healthy")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+stop_server = stop
 
 
 def new_page(browser: Any) -> Any:

@@ -25,11 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tests.browser import server  # noqa: E402
 from tests.browser.helpers import DECODED_SRC, EMPTY_SPOT, PLOT_READY, TO_PIXELS  # noqa: E402
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CHROMIUM = "/usr/bin/chromium"
 Z_TEXT = re.compile(r"z = \([^)]*\)|Test image #\d+")
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -206,27 +204,13 @@ def isolation(sessions: list[Session]) -> list[str]:
 
 
 def start_server(port: int) -> tuple[subprocess.Popen, str]:
-    import socket
-    import urllib.request
-
-    if not port:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the streamlit server did not start")
+    proc, url = server.start(port=port)
+    try:
+        server.wait_healthy(url, proc)
+    except RuntimeError:
+        server.stop(proc)
+        raise SystemExit("the streamlit server did not start")
+    return proc, url
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -259,7 +243,7 @@ async def load(url: str, pid: int | None, n: int, seconds: float, query: str) ->
     sessions = [Session(k) for k in range(n)]
     start = time.time()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await pw.chromium.launch(executable_path=str(server.CHROMIUM), args=server.ARGS)
         done = asyncio.Barrier(n)
         await asyncio.gather(*(run_session(browser, f"{url}/{query}", s, start + seconds, done)
                                for s in sessions))

@@ -5,21 +5,18 @@ Playwright. Without Chromium they skip with the reason, unless AEEXPLORER_REQUIR
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
+from . import server
+from .server import ARGS, CHROMIUM
+
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHIPPED = ("mnist-vae.safetensors",)
 
 
@@ -68,47 +65,17 @@ def checkpoint_env(tmp_path_factory, data_root) -> dict[str, str]:
     return {"AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("streamlit did not become healthy")
-
-
 @pytest.fixture(scope="session")
 def app_url(browser, checkpoint_env, data_root):
-    port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "w")
-    env = {**os.environ, **checkpoint_env, "AEEXPLORER_DATA": str(data_root)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
+    env = {**checkpoint_env, "AEEXPLORER_DATA": str(data_root)}
+    with open(ARTIFACTS / "streamlit-server.log", "w") as log:
+        proc, url = server.start(env, log)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            server.wait_healthy(url, proc)
+            yield url
+        finally:
+            server.stop(proc)
 
 
 @pytest.fixture
