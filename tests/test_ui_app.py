@@ -202,3 +202,28 @@ def test_manifold_and_talk_mode_toggles(app):
     assert not app.exception
     assert app.query_params["mf"] in ("1", ["1"]) and app.query_params["talk"] in ("1", ["1"])
     assert any("font-size: 22px" in h.proto.body for h in app.get("html"))
+
+
+def test_weights_that_do_not_load_give_a_message_under_the_map(tmp_path, monkeypatch):
+    """The map is drawn from the atlas alone; a file whose weights do not fit its config is
+    found out when the model loads, and the page says so instead of raising."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    good = make_checkpoint(tmp_path / "good.safetensors")
+    with safe_open(str(good), framework="pt") as fh:
+        metadata = fh.metadata()
+    tensors = load_file(str(good))
+    key = next(k for k in tensors if k.startswith("model.") and k.endswith("weight"))
+    tensors[key] = tensors[key][:-1].contiguous()  # one row short of what the config builds
+    folder = tmp_path / "ckpts"
+    folder.mkdir()
+    save_file(tensors, str(folder / "bad-weights.safetensors"), metadata=metadata)
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(folder))
+    monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path / "no-data"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params["ckpt"] = "bad-weights.safetensors"
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert "model cannot be loaded" in at.error[0].value and key in at.error[0].value

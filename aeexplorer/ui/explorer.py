@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import figures, views
+from aeexplorer.errors import AeError
 from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
@@ -58,7 +59,7 @@ def handle_click() -> bool:
 def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     # The model (and so torch) is loaded only once something needs it: on a first visit the
     # map, which needs only the atlas, is on screen while torch is still importing.
-    load = functools.partial(resources.checkpoint, path, mtime)
+    load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
     panels.refresh_upload(load)
@@ -93,6 +94,16 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     with tab_upload:
         panels.upload_panel(ckpt, atlas, talk)
     state.sync_url()
+
+
+def _load(path: str, mtime: float) -> Checkpoint:
+    """The model; a file whose header and atlas read well but whose weights do not gets one
+    message under the map, and this run ends there."""
+    try:
+        return resources.checkpoint(path, mtime)
+    except AeError as exc:
+        st.error(f"This checkpoint's model cannot be loaded: {exc}")
+        st.stop()
 
 
 def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
