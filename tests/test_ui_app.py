@@ -227,3 +227,5 @@ def test_weights_that_do_not_load_give_a_message_under_the_map(tmp_path, monkeyp
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
     assert "model cannot be loaded" in at.error[0].value and key in at.error[0].value
+    at.toggle(key="manifold").set_value(True).run()  # the manifold needs the model too
+    assert not at.exception and "model cannot be loaded" in at.error[0].value

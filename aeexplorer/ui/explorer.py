@@ -129,6 +129,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     bounds = figures.widen(atlas.bounds, pts)
     fig = figures.from_dict(resources.base_map(path, mtime, talk, bounds))
     if opts.manifold:
+        _load(path, mtime)  # the manifold is decoded: a model that cannot load says so first
         uri, extent = resources.manifold(path, mtime, opts.x_range, opts.y_range, opts.tiles)
         figures.add_manifold(fig, uri, extent)
     if walk is not None:
