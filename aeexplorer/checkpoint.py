@@ -142,13 +142,15 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
     """The model card (config, dataset, train, metrics) from the header alone: no weights."""
-    meta = read_header(path)["meta"]
-    config = _parse_config(meta, Path(path).name)
+    return _card(read_header(path)["meta"], Path(path).name)
+
+
+def _card(meta: dict, name: str) -> dict[str, Any]:
     return {
-        "config": config,
-        "dataset": _parse_dataset(meta, Path(path).name),
-        "train": _parse_json_object(meta, "train", Path(path).name),
-        "metrics": _parse_json_object(meta, "metrics", Path(path).name),
+        "config": _parse_config(meta, name),
+        "dataset": _parse_dataset(meta, name),
+        "train": _parse_json_object(meta, "train", name),
+        "metrics": _parse_json_object(meta, "metrics", name),
     }
 
 
@@ -159,7 +161,8 @@ def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
-    header, card = read_header(path), read_card(path)
+    header = read_header(path)
+    card = _card(header["meta"], path.name)
     tensors, dim = header["tensors"], card["config"].latent_dim
     mu, labels = tensors.get("atlas.mu", {}), tensors.get("atlas.labels", {})
     n = labels.get("shape", [None])[0] if isinstance(labels.get("shape"), list) else None
@@ -255,7 +258,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
 
     path = Path(path)
     header = read_header(path)
-    card = read_card(path)
+    card = _card(header["meta"], path.name)
     _check_tensors(header, card["config"], path.name)
     try:
         tensors = load_file(str(path), device="cpu")
