@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from aeexplorer.data import Split, load_split
+from report import percentiles
 from aeexplorer.losses import loss_parts
 from aeexplorer.models import ModelConfig, build_model
 from aeexplorer.training import TrainConfig, train
@@ -125,13 +126,6 @@ def encode_images_per_s(ckpt: Checkpoint, data_root: Path, repeats: int = 3) -> 
         encode_all(ckpt.model, images)
         best = min(best, time.perf_counter() - start)
     return images.shape[0] / best, int(images.shape[0])
-
-
-def percentiles(times: list[float]) -> tuple[float, float]:
-    """(p50, p95) by the nearest-rank method."""
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return statistics.median(ordered), p95
 
 
 def run_model(data_root: Path, ckpt_path: Path, n_dense: int, n_conv: int,

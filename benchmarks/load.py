@@ -16,7 +16,6 @@ import asyncio
 import io
 import json
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from report import percentiles  # noqa: E402  (beside this script)
 from tests.browser import server  # noqa: E402
 from tests.browser.helpers import DECODED_SRC, EMPTY_SPOT, PLOT_READY, TO_PIXELS  # noqa: E402
 
@@ -213,11 +213,12 @@ def start_server(port: int) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+def _ms(seconds: list[float]) -> dict[str, float | None]:
+    """p50 and p95 in milliseconds (None without any measurement)."""
+    if not seconds:
+        return {"p50": None, "p95": None}
+    p50, p95 = percentiles(seconds)
+    return {"p50": round(1000 * p50, 1), "p95": round(1000 * p95, 1)}
 
 
 def report(sessions: list[Session], rss: tuple, seconds: float) -> dict:
@@ -229,8 +230,7 @@ def report(sessions: list[Session], rss: tuple, seconds: float) -> dict:
         "errors": sum(len(s.errors) for s in sessions),
         "error_messages": [e for s in sessions for e in s.errors][:20],
         "actions": {a: sum(len(s.times[a]) for s in sessions) for a in set(ACTIONS)},
-        "click_to_image_ms": {"p50": percentile(clicks, 0.5), "p95": percentile(clicks, 0.95)},
-        "any_action_ms": {"p50": percentile(every, 0.5), "p95": percentile(every, 0.95)},
+        "click_to_image_ms": _ms(clicks), "any_action_ms": _ms(every),
         "server_rss_mb": {"before": rss[0], "after": rss[1]},
         "isolation_ok": not problems, "isolation_problems": problems,
     }

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import operator
+import statistics
 
 _OPS = {">=": operator.ge, "<=": operator.le}
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """(p50, p95): the median, and the 95th percentile by the nearest-rank method."""
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return statistics.median(ordered), p95
 
 
 def verdict(result: dict, key: str, targets: dict[str, tuple[str, float]]) -> str:
