@@ -9,29 +9,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from report import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.browser import helpers as _helpers  # noqa: E402
+from tests.browser import helpers as h  # noqa: E402
 from tests.browser.server import ARGS, CHROMIUM, start, stop, wait_healthy  # noqa: E402
 
 VIEWPORT = {"width": 1440, "height": 1400}  # as in the browser tests
-
-
-def helpers() -> ModuleType:
-    return _helpers
-
-
-def start_server(env: dict[str, str], log: Path):
-    with open(log, "w") as fh:
-        return start(env, fh)
-
-
-stop_server = stop
 
 
 def new_page(browser: Any) -> Any:
@@ -43,44 +30,44 @@ def new_page(browser: Any) -> Any:
 def cold_start(browser: Any, env: dict[str, str], query: str, log: Path) -> tuple:
     """Seconds from ``Popen`` to health and to the painted map (PLOT_READY) in a page opened
     as soon as health answers. Returns (map_s, health_s, proc, url, page): the server runs on."""
-    h = helpers()
-    start = time.perf_counter()
-    proc, url = start_server(env, log)
+    t0 = time.perf_counter()
+    with open(log, "w") as fh:
+        proc, url = start(env, fh)
     try:
         wait_healthy(url, proc)
-        health = time.perf_counter() - start
+        health = time.perf_counter() - t0
         page = new_page(browser)
         page.goto(f"{url}/{query}")
         page.wait_for_function(h.PLOT_READY, timeout=120_000)
-        painted = time.perf_counter() - start
+        painted = time.perf_counter() - t0
     except Exception:
-        stop_server(proc)
+        stop(proc)
         raise
     return painted, health, proc, url, page
 
 
-def timed_click(page: Any, h: ModuleType, x: float, y: float) -> float:
+def timed_click(page: Any, x: float, y: float) -> float:
     """ms from the mouse click on map position (x, y) to a new decoded image, loaded."""
     before = h.decoded_src(page)
     px, py = page.evaluate(h.TO_PIXELS, [x, y])
     page.mouse.move(px, py)
     time.sleep(0.15)  # let Plotly register the hover that a click selects (as click_z does)
-    start = time.perf_counter()
+    t0 = time.perf_counter()
     page.mouse.click(px, py)
     h.wait_decoded_change(page, before)
-    elapsed = (time.perf_counter() - start) * 1000
+    elapsed = (time.perf_counter() - t0) * 1000
     h.wait_idle(page)  # the rerun is over before the next click
     return elapsed
 
 
-def point_targets(page: Any, h: ModuleType) -> list[tuple[float, float]]:
+def point_targets(page: Any) -> list[tuple[float, float]]:
     """One lonely test point per class: consecutive clicks show different test images."""
     names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData"
                           ".filter(t => t.customdata).map(t => t.name)")
     return [h.lonely_point(page, name)[:2] for name in names]
 
 
-def empty_targets(page: Any, h: ModuleType, n: int) -> list[tuple[float, float]]:
+def empty_targets(page: Any, n: int) -> list[tuple[float, float]]:
     """``n`` positions in empty space: the empty spots in turn, each round shifted by about
     1.5 click-grid steps, so every click decodes a new z and consecutive ones differ."""
     spots = h.empty_spots(page, min_px=20.0) or h.empty_spots(page)
@@ -96,8 +83,8 @@ def empty_targets(page: Any, h: ModuleType, n: int) -> list[tuple[float, float]]
     return out
 
 
-def click_series(page: Any, h: ModuleType, targets: list[tuple[float, float]], n: int) -> list[float]:
-    return [timed_click(page, h, *targets[i % len(targets)]) for i in range(n)]
+def click_series(page: Any, targets: list[tuple[float, float]], n: int) -> list[float]:
+    return [timed_click(page, *targets[i % len(targets)]) for i in range(n)]
 
 
 def _launch(pw):
@@ -110,7 +97,6 @@ def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: in
     """Cold starts (the browser launched beforehand), then clicks on the last server."""
     from playwright.sync_api import sync_playwright
 
-    h = helpers()
     out: dict = {}
     logdir = Path(tempfile.mkdtemp(prefix="aeexplorer-bench-"))
     with sync_playwright() as pw:
@@ -123,38 +109,38 @@ def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: in
             healths.append(health)
             if i < cold_runs - 1:
                 page.context.close()
-                stop_server(proc)
+                stop(proc)
         try:
-            out.update(_clicks(page, h, clicks))
-            out["warm_load_s"] = _warm_load(browser, h, url, query)
+            out.update(_clicks(page, clicks))
+            out["warm_load_s"] = _warm_load(browser, url, query)
         finally:
-            stop_server(proc)
+            stop(proc)
             browser.close()
     out.update(cold_start_s=min(colds), cold_start_runs_s=colds, health_s=min(healths),
                server_log=str(logdir))
     return out
 
 
-def _clicks(page, h, clicks: int) -> dict:
+def _clicks(page, clicks: int) -> dict:
     page.wait_for_selector(".st-key-decoded", timeout=60_000)
     h.wait_idle(page)
-    points, empties = point_targets(page, h), empty_targets(page, h, clicks + 1)
-    first_empty = timed_click(page, h, *empties[-1])  # first clicks: imports, first decode
-    first_point = timed_click(page, h, *points[0])
+    points, empties = point_targets(page), empty_targets(page, clicks + 1)
+    first_empty = timed_click(page, *empties[-1])  # first clicks: imports, first decode
+    first_point = timed_click(page, *points[0])
     out = {"first_click_ms_empty": first_empty, "first_click_ms_point": first_point,
            "clicks": clicks}
     for kind, targets in (("point", points[1:] + points[:1]), ("empty", empties[:-1])):
-        times = click_series(page, h, targets, clicks)
+        times = click_series(page, targets, clicks)
         out[f"click_p50_ms_{kind}"], out[f"click_p95_ms_{kind}"] = percentiles(times)
     return out
 
 
-def _warm_load(browser, h, url: str, query: str) -> float:
+def _warm_load(browser, url: str, query: str) -> float:
     """Seconds to a painted map in a second page, the server warm (models cached)."""
     page = new_page(browser)
-    start = time.perf_counter()
+    t0 = time.perf_counter()
     page.goto(f"{url}/{query}")
     page.wait_for_function(h.PLOT_READY, timeout=120_000)
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - t0
     page.context.close()
     return elapsed
