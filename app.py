@@ -1,13 +1,16 @@
 """The explorer in the browser: `streamlit run app.py`. Widgets and layout live in
-aeexplorer.ui; this file only sets the page up."""
-
-from pathlib import Path
+aeexplorer.ui; this file only sets the page up and lists the pages."""
 
 import streamlit as st
 
-from aeexplorer.ui.page import main
+# (script, title, icon): each script is a few lines that call into aeexplorer.ui
+PAGES = [
+    ("aeexplorer/ui/pages/explorer.py", "Explorer", ":material/scatter_plot:"),
+]
 
 talk = st.query_params.get("talk") == "1"  # a talk link opens with the sidebar folded away
 st.set_page_config(page_title="AE explorer", page_icon="🔢", layout="wide",
                    initial_sidebar_state="collapsed" if talk else "auto")
-main(Path(__file__).resolve().parent)
+pages = [st.Page(script, title=title, icon=icon, default=i == 0)
+         for i, (script, title, icon) in enumerate(PAGES)]
+st.navigation(pages).run()

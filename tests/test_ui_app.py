@@ -168,7 +168,8 @@ def test_a_broken_checkpoint_gives_a_message(app):
 
 
 def test_no_checkpoints_explains_how_to_train(tmp_path, monkeypatch):
-    shutil.copy(REPO / "app.py", tmp_path / "app.py")
+    shutil.copy(REPO / "app.py", tmp_path / "app.py")  # the root is where the pages are
+    shutil.copytree(REPO / "aeexplorer/ui/pages", tmp_path / "aeexplorer/ui/pages")
     monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(tmp_path / "nothing-here"))
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
     at.run()
