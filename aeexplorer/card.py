@@ -39,6 +39,39 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
     return " ".join(parts)
 
 
+def family(config: ModelConfig, train_cfg: dict) -> str:
+    """What kind of model a checkpoint holds, in words: "VAE", "β-VAE (β=4)", "sparse AE (L1,
+    λ=0.001)", "denoising AE (Gaussian σ=0.5)", "contractive AE (λ=0.1)", "shallow AE", "PCA"."""
+    if config.kind == "pca":
+        return "PCA"
+    parts, details = [], []
+    penalty, weight = train_cfg.get("penalty", "none"), train_cfg.get("penalty_weight", 0.0)
+    if penalty == "l1":
+        parts.append("sparse")
+        details.append(f"L1, λ={weight:g}")
+    elif penalty == "kl":
+        parts.append("sparse")
+        details.append(f"KL, ρ={train_cfg.get('sparsity_target', 0.05):g}, β={weight:g}")
+    elif penalty == "contractive":
+        parts.append("contractive")
+        details.append(f"λ={weight:g}")
+    noise, level = train_cfg.get("noise", "none"), train_cfg.get("noise_level", 0.0)
+    if noise != "none" and level > 0:
+        parts.append("denoising")
+        details.append(f"Gaussian σ={level:g}" if noise == "gaussian" else f"masking p={level:g}")
+    if config.arch == "dense" and len(config.hidden) == 0:
+        parts.append("shallow")
+    beta = train_cfg.get("beta", 1.0)
+    if config.kind == "vae" and beta != 1.0:
+        name, details = "β-VAE", [f"β={beta:g}", *details]
+    else:
+        name = config.kind.upper()
+    if config.arch == "conv":
+        parts.append("conv")
+    text = " ".join([*parts, name])
+    return f"{text} ({', '.join(details)})" if details else text
+
+
 def _fmt(value, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 

@@ -31,15 +31,17 @@ def data_root() -> Path:
 
 
 def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset: str = "mnist",
-                    n_atlas: int = 200, seed: int = 0) -> Path:
-    """A small untrained model with a synthetic atlas, saved as a real checkpoint."""
+                    n_atlas: int = 200, seed: int = 0, train: dict | None = None,
+                    hidden: tuple[int, ...] = (32, 16)) -> Path:
+    """A small untrained model with a synthetic atlas, saved as a real checkpoint; ``train``
+    adds to the stored train config (e.g. ``{"noise": "gaussian", "noise_level": 0.5}``)."""
     import torch
 
     from aeexplorer.checkpoint import Atlas, save_checkpoint
     from aeexplorer.models import ModelConfig, build_model
 
     torch.manual_seed(seed)
-    cfg = ModelConfig(kind=kind, arch=arch, hidden=(32, 16), channels=(4, 8))
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=hidden, channels=(4, 8))
     model = build_model(cfg).eval()
     g = torch.Generator().manual_seed(seed)
     mu = torch.randn(n_atlas, 2, generator=g)
@@ -49,7 +51,7 @@ def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset:
                "neg_elbo": 203.0 if kind == "vae" else None, "knn5_accuracy": 0.5,
                "n_test": n_atlas}
     return save_checkpoint(path, model, dataset, Atlas(mu, logvar, labels),
-                           train={"config": {"epochs": 1}}, metrics=metrics)
+                           train={"config": {"epochs": 1, **(train or {})}}, metrics=metrics)
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+"""Checkpoint pickers for the pages other than the explorer: a select box over the readable
+checkpoints that pass a test (a data set, a model family), labelled with the model family."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from aeexplorer.card import family
+from aeexplorer.ui import resources
+
+DATASET_NAMES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+
+
+def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
+             ) -> list[tuple[Path, dict]]:
+    """(path, card) of every checkpoint whose header reads and that ``accept`` takes."""
+    found = []
+    for path in resources.list_files(root):
+        card = resources.card(str(path), path.stat().st_mtime)
+        if not isinstance(card, str) and accept(card):
+            found.append((path, card))
+    return found
+
+
+def label(path: Path, card: dict) -> str:
+    name = family(card["config"], card["train"].get("config", {}))
+    return f"{path.stem} · {DATASET_NAMES.get(card['dataset'], card['dataset'])} · {name}"
+
+
+def choose(choices: list[tuple[Path, dict]], title: str, key: str, where=None,
+           prefer: str | None = None) -> tuple[Path, dict] | None:
+    """A select box over ``choices``; None when there is nothing to choose. ``prefer`` (a file
+    name prefix) picks the first selection."""
+    if not choices:
+        return None
+    where = where if where is not None else st.sidebar
+    index = next((i for i, (p, _) in enumerate(choices) if prefer and p.name.startswith(prefer)),
+                 0)
+    pick = where.selectbox(title, range(len(choices)), index=index, key=key,
+                           format_func=lambda i: label(*choices[i]))
+    return choices[pick if pick is not None and pick < len(choices) else 0]
