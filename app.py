@@ -6,6 +6,10 @@ import streamlit as st
 # (script, title, icon): each script is a few lines that call into aeexplorer.ui
 PAGES = [
     ("aeexplorer/ui/pages/explorer.py", "Explorer", ":material/scatter_plot:"),
+    ("aeexplorer/ui/pages/compare.py", "Compare", ":material/compare:"),
+    ("aeexplorer/ui/pages/anomalies.py", "Anomalies", ":material/troubleshoot:"),
+    ("aeexplorer/ui/pages/denoise.py", "Denoise", ":material/blur_off:"),
+    ("aeexplorer/ui/pages/train.py", "Train", ":material/model_training:"),
 ]
 
 talk = st.query_params.get("talk") == "1"  # a talk link opens with the sidebar folded away
