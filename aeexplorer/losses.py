@@ -1,4 +1,4 @@
-"""Loss parts, in nats per image.
+"""Loss parts, in nats per image, and the regularisers of the other autoencoder families.
 
 The VAE objective is the negative evidence lower bound of Kingma & Welling (2014), eq. 10:
 -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || N(0, I)), with a Bernoulli decoder on pixel
@@ -18,9 +18,10 @@ from .models import ModelOutput
 
 @dataclass
 class LossParts:
-    total: torch.Tensor  # scalar that is minimised (recon + beta * kl)
+    total: torch.Tensor  # scalar that is minimised (recon + beta * kl + weight * penalty)
     recon: torch.Tensor  # scalar: BCE summed over pixels, mean over the batch
     kl: torch.Tensor  # scalar: KL per image, mean over the batch (0 for an AE)
+    penalty: torch.Tensor | None = None  # scalar: the unweighted regulariser, if any
 
 
 def bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -41,3 +42,30 @@ def loss_parts(out: ModelOutput, x: torch.Tensor, beta: float = 1.0) -> LossPart
     else:
         kl = kl_per_image(out.mu, out.logvar).mean()
     return LossParts(total=recon + beta * kl, recon=recon, kl=kl)
+
+
+def l1_sparsity(hidden: torch.Tensor) -> torch.Tensor:
+    """L1 penalty on hidden activations (B, H): sum over units, mean over the batch. Pushes
+    most units to exactly zero for any one image (Goodfellow et al., Deep Learning, 14.2.1)."""
+    return hidden.abs().sum(dim=1).mean()
+
+
+def kl_sparsity(hidden: torch.Tensor, rho: float, eps: float = 1e-6) -> torch.Tensor:
+    """Sum over units j of KL(Bernoulli(rho) || Bernoulli(rho_hat_j)), with rho_hat_j the mean
+    activation of unit j over the batch (Ng, "Sparse autoencoder", CS294A notes, 2011). Zero
+    exactly when every unit's mean activation is rho; activations must lie in (0, 1)."""
+    rho_hat = hidden.mean(dim=0).clamp(eps, 1 - eps)
+    return torch.sum(rho * torch.log(rho / rho_hat)
+                     + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat)))
+
+
+def contractive(code: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Squared Frobenius norm of the encoder's Jacobian dz/dx, mean over the batch (Rifai et
+    al. 2011, "Contractive Auto-Encoders"). ``x`` must require grad and ``code`` (B, D) be
+    computed from it. One backward pass per code dimension, kept in the graph so the penalty
+    can itself be minimised; exact when images in a batch do not interact (no batch norm)."""
+    total = torch.zeros(code.shape[0], device=code.device, dtype=code.dtype)
+    for d in range(code.shape[1]):
+        (grad,) = torch.autograd.grad(code[:, d].sum(), x, create_graph=True)
+        total = total + grad.pow(2).flatten(1).sum(dim=1)
+    return total.mean()

@@ -1,4 +1,6 @@
-"""The training loop: whole-tensor data, shuffled index batches, KL warm-up, NaN guard.
+"""The training loop: whole-tensor data, shuffled index batches, KL warm-up, NaN guard, and the
+regularisers that make the other autoencoder families (sparse, denoising, contractive). PCA is
+fitted in closed form instead.
 
 The loop never touches files: ``train`` returns the trained model and its history, and the
 caller decides what to save (see ``checkpoint.save_checkpoint``, which writes atomically).
@@ -15,9 +17,12 @@ import torch
 
 from .data import Split
 from .errors import TrainingDiverged
-from .losses import loss_parts
+from .losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
 from .models import Autoencoder, ModelConfig, build_model
+from .noise import check_noise, corrupt
 from .runtime import pick_device, seed_everything
+
+PENALTIES = ("none", "l1", "kl", "contractive")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,12 @@ class TrainConfig:
     kl_warmup_epochs: int = 0  # linear ramp of beta from 0 (Bowman et al. 2016)
     seed: int = 0
     device: str = "auto"
+    # "l1" / "kl": sparse AE on the encoder's last hidden layer; "contractive": Rifai et al.
+    penalty: str = "none"
+    penalty_weight: float = 0.0  # lambda (l1, contractive) or the KL sparsity weight
+    sparsity_target: float = 0.05  # rho: the wanted mean activation (kl)
+    noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
+    noise_level: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -44,6 +55,28 @@ class TrainConfig:
             raise ValueError("beta (the KL weight) must be a number >= 0")
         if not -(2**63) <= self.seed < 2**63:
             raise ValueError("the seed must fit in 64 bits")
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"penalty must be one of {PENALTIES}, not {self.penalty!r}")
+        if self.penalty != "none" and not (self.penalty_weight > 0
+                                           and math.isfinite(self.penalty_weight)):
+            raise ValueError(f"the {self.penalty} penalty needs a penalty weight > 0")
+        if not 0 < self.sparsity_target < 1:
+            raise ValueError("the sparsity target rho must lie strictly between 0 and 1")
+        check_noise(self.noise, self.noise_level)
+
+
+def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
+    """Raise ValueError, with what to change, for a model and objective that do not go together."""
+    if not model_cfg.learned and (cfg.penalty != "none" or cfg.noise != "none"):
+        raise ValueError("PCA is fitted in closed form: penalties and noise do not apply")
+    if cfg.penalty in ("l1", "kl") and not model_cfg.hidden:
+        raise ValueError("a sparsity penalty acts on hidden activations: give --hidden layers")
+    if cfg.penalty == "kl" and model_cfg.activation != "sigmoid":
+        raise ValueError("the KL sparsity penalty needs activations in (0, 1): "
+                         "use --activation sigmoid")
+    if cfg.penalty == "contractive" and model_cfg.batchnorm:
+        raise ValueError("the contractive penalty needs each image's own Jacobian, and batch "
+                         "norm mixes the images of a batch: drop --batchnorm")
 
 
 @dataclass
@@ -52,6 +85,7 @@ class EpochRecord:
     loss: float
     recon: float
     kl: float
+    penalty: float
     beta: float
     lr: float
     seconds: float
@@ -85,10 +119,14 @@ def train(
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss."""
+    check_compatible(model_cfg, cfg)
     generator = seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model = build_model(model_cfg).to(device)
     images = data.images.to(device)
+    if not model_cfg.learned:
+        return _fit(model, images, progress)
+    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n_batches = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
@@ -97,7 +135,8 @@ def train(
     history = History()
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
-        record = _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, should_stop)
+        record = _run_epoch(model, images, opt, sched, cfg, epoch, (generator, noise_gen),
+                            progress, should_stop)
         if record is None:
             break
         history.epochs.append(record)
@@ -105,19 +144,55 @@ def train(
     return model.eval(), history
 
 
-def _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, should_stop):
+def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Autoencoder, History]:
+    """Closed-form models (PCA): one pass, recorded as one epoch."""
+    start = time.perf_counter()
+    model.fit(images)
+    with torch.no_grad():
+        parts = loss_parts(model(images), images)
+    seconds = time.perf_counter() - start
+    values = {"loss": parts.total.item(), "recon": parts.recon.item(), "kl": 0.0, "penalty": 0.0}
+    if progress is not None:
+        progress(0, 0, 1, values)
+    record = EpochRecord(epoch=1, **values, beta=0.0, lr=0.0, seconds=seconds)
+    return model.eval(), History(epochs=[record], seconds=seconds)
+
+
+def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: float,
+               noise_gen: torch.Generator | None = None) -> LossParts:
+    """The training objective on clean images ``x``: the model sees them corrupted (denoising)
+    and is scored against the clean ones, plus the weighted penalty."""
+    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen) if cfg.noise != "none" else x
+    if cfg.penalty == "contractive":
+        seen = seen.detach().requires_grad_(True)
+    out = model(seen)
+    parts = loss_parts(out, x, beta)
+    if cfg.penalty == "none":
+        return parts
+    if cfg.penalty == "l1":
+        penalty = l1_sparsity(out.hidden)
+    elif cfg.penalty == "kl":
+        penalty = kl_sparsity(out.hidden, cfg.sparsity_target)
+    else:
+        penalty = contractive(out.mu, seen)
+    return LossParts(total=parts.total + cfg.penalty_weight * penalty, recon=parts.recon,
+                     kl=parts.kl, penalty=penalty)
+
+
+def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, should_stop):
     """One pass over shuffled batches; returns None when ``should_stop`` asked to stop."""
     model.train()
     t0 = time.perf_counter()
+    generator, noise_gen = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
     n_batches = math.ceil(images.shape[0] / cfg.batch_size)
-    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "penalty": 0.0}
     for b in range(n_batches):
         if should_stop is not None and should_stop():
             return None
         x = images[order[b * cfg.batch_size : (b + 1) * cfg.batch_size]]
         beta = beta_at(cfg, epoch + b / n_batches)
-        parts = loss_parts(model(x), x, beta)
+        parts = batch_loss(model, x, cfg, beta, noise_gen)
         if not torch.isfinite(parts.total):
             raise TrainingDiverged(
                 f"the loss became {parts.total.item()} at epoch {epoch + 1}, batch {b + 1}: "
@@ -127,8 +202,9 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, shoul
         parts.total.backward()
         opt.step()
         sched.step()
-        for key, value in (("loss", parts.total), ("recon", parts.recon), ("kl", parts.kl)):
-            sums[key] += value.item()
+        for key, value in (("loss", parts.total), ("recon", parts.recon), ("kl", parts.kl),
+                           ("penalty", parts.penalty)):
+            sums[key] += 0.0 if value is None else value.item()
         if progress is not None:
             progress(epoch, b, n_batches, {k: v / (b + 1) for k, v in sums.items()})
     return EpochRecord(
@@ -136,6 +212,7 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generator, progress, shoul
         loss=sums["loss"] / n_batches,
         recon=sums["recon"] / n_batches,
         kl=sums["kl"] / n_batches,
+        penalty=sums["penalty"] / n_batches,
         beta=beta_at(cfg, epoch + 1),
         lr=opt.param_groups[0]["lr"],
         seconds=time.perf_counter() - t0,

@@ -142,7 +142,6 @@ def test_config_is_frozen():
     {"latent_dim": 0},
     {"latent_dim": -2},
     {"latent_dim": 513},
-    {"hidden": ()},
     {"hidden": (32, 0)},
     {"hidden": (5000,)},
     {"hidden": (8,) * 9},
@@ -151,6 +150,8 @@ def test_config_is_frozen():
     {"channels": (0, 8)},
     {"channels": (8, 1000)},
     {"image_size": 32},
+    {"activation": "tanh"},
+    {"kind": "pca", "arch": "conv"},
 ])
 def test_invalid_configs_are_rejected(kwargs):
     with pytest.raises(ValueError):
@@ -170,7 +171,8 @@ def test_invalid_configs_are_rejected(kwargs):
     {"hidden": "32,16"},
     {"hidden": [32, 16.5]},
     {"hidden": [32, True]},
-    {"hidden": []},
+    {"hidden": [0]},
+    {"activation": 1},
     {"channels": [4, "8"]},
     {"batchnorm": 1},
     {"batchnorm": "true"},

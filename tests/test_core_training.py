@@ -143,7 +143,7 @@ def test_progress_is_reported_for_every_batch(bars):
     train(tiny("vae"), cfg(epochs=2, batch_size=100), bars,
           progress=lambda e, b, n, parts: seen.append((e, b, n, dict(parts))))
     assert [(e, b, n) for e, b, n, _ in seen] == [(e, b, 3) for e in range(2) for b in range(3)]
-    assert all(set(p) == {"loss", "recon", "kl"} for *_, p in seen)
+    assert all(set(p) == {"loss", "recon", "kl", "penalty"} for *_, p in seen)
 
 
 @pytest.mark.parametrize("arch", ["dense", "conv"])

@@ -1,4 +1,4 @@
-"""One module for all four model families (dense / conv x AE / VAE).
+"""The networks (dense / conv x AE / VAE); PCA, fitted in closed form, is in ``pca.py``.
 
 The VAE follows Kingma & Welling, "Auto-Encoding Variational Bayes" (2014): the encoder gives
 the mean and log-variance of a diagonal Gaussian q(z|x); ``reparameterize`` draws
@@ -22,6 +22,9 @@ class ModelOutput:
     z: torch.Tensor  # (B, latent_dim) the code that was decoded
     mu: torch.Tensor  # (B, latent_dim) posterior mean (= z for an AE)
     logvar: torch.Tensor | None  # (B, latent_dim) posterior log-variance; None for an AE
+    # (B, H) the encoder's last hidden activations, which sparsity penalties act on (the
+    # flattened input when there is no hidden layer)
+    hidden: torch.Tensor | None = None
 
 
 class Autoencoder(nn.Module):
@@ -33,7 +36,19 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (B, 1, 28, 28) in [0, 1] -> (mu, logvar), each (B, latent_dim); logvar None for AE."""
-        h = self.encoder(x)
+        return self._split(self.encoder(x))
+
+    def encode_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
+                                                        torch.Tensor | None]:
+        """Like ``encode``, and also the last hidden activations: (hidden (B, H), mu, logvar).
+        The encoder ends in an MLP whose last layer maps the hidden activations to the code."""
+        *body, mlp = self.encoder
+        *hidden_layers, head = mlp
+        for layer in [*body, *hidden_layers]:
+            x = layer(x)
+        return (x, *self._split(head(x)))
+
+    def _split(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if not self.config.variational:
             return h, None
         mu, logvar = h.chunk(2, dim=1)
@@ -55,14 +70,19 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor, sample: bool | None = None) -> ModelOutput:
         """Encode and decode. A VAE decodes a posterior sample while training (``sample``
         defaults to ``self.training``) and its mean otherwise."""
-        mu, logvar = self.encode(x)
+        hidden, mu, logvar = self.encode_hidden(x)
         if sample is None:
             sample = self.training
         z = self.reparameterize(mu, logvar) if (logvar is not None and sample) else mu
-        return ModelOutput(logits=self.decode_logits(z), z=z, mu=mu, logvar=logvar)
+        return ModelOutput(logits=self.decode_logits(z), z=z, mu=mu, logvar=logvar, hidden=hidden)
 
 
 def build_model(config: ModelConfig) -> Autoencoder:
+    """The only way to make a model: from its config (which is saved beside the weights)."""
+    if config.kind == "pca":
+        from .pca import PCA
+
+        return PCA(config)
     return Autoencoder(config)
 
 

@@ -8,19 +8,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("ae", "vae")
+KINDS = ("ae", "vae", "pca")
 ARCHS = ("dense", "conv")
+ACTIVATIONS = ("relu", "sigmoid")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: str = "vae"  # "ae": deterministic code; "vae": Gaussian posterior q(z|x)
+    # "ae": deterministic code; "vae": Gaussian posterior q(z|x); "pca": the top principal
+    # components, fitted in closed form (arch, hidden, batchnorm and activation do not apply)
+    kind: str = "vae"
     arch: str = "dense"  # "dense": MLP; "conv": strided convolutions
     latent_dim: int = 2
-    hidden: tuple[int, ...] = (512, 256)  # dense layer widths, encoder order (decoder mirrors)
+    # dense layer widths, encoder order (decoder mirrors); () is a shallow model: x -> z -> x
+    hidden: tuple[int, ...] = (512, 256)
     channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order (decoder mirrors)
     batchnorm: bool = False  # BatchNorm after each hidden layer
     image_size: int = 28
+    activation: str = "relu"  # of the hidden layers; KL sparsity needs "sigmoid" (in (0, 1))
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -29,12 +34,22 @@ class ModelConfig:
             raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
         if not 1 <= self.latent_dim <= 512:
             raise ValueError(f"latent_dim must be between 1 and 512, not {self.latent_dim}")
-        if not 1 <= len(self.hidden) <= 8 or any(not 1 <= h <= 4096 for h in self.hidden):
-            raise ValueError("hidden must list 1 to 8 layer widths, each from 1 to 4096")
+        if len(self.hidden) > 8 or any(not 1 <= h <= 4096 for h in self.hidden):
+            raise ValueError("hidden must list 0 to 8 layer widths, each from 1 to 4096")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, not {self.activation!r}")
+        if self.kind == "pca" and (self.arch != "dense" or self.latent_dim > 784):
+            raise ValueError("PCA is a linear model on the 784 pixels: use the dense arch and "
+                             "at most 784 components")
         if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
             raise ValueError("channels must list two channel counts, each from 1 to 512")
         if self.image_size != 28:
             raise ValueError("only 28x28 images are supported")
+
+    @property
+    def learned(self) -> bool:
+        """True for networks trained by gradient descent; PCA is fitted in closed form."""
+        return self.kind != "pca"
 
     @property
     def variational(self) -> bool:

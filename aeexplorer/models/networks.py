@@ -8,19 +8,23 @@ from torch import nn
 from .config import ModelConfig
 
 
-def _dense_block(n_in: int, n_out: int, batchnorm: bool) -> list[nn.Module]:
+_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+
+
+def _dense_block(n_in: int, n_out: int, batchnorm: bool, activation: str) -> list[nn.Module]:
     layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
     if batchnorm:
         layers.append(nn.BatchNorm1d(n_out))
-    layers.append(nn.ReLU())
+    layers.append(_ACTIVATIONS[activation]())
     return layers
 
 
-def _mlp(sizes: list[int], batchnorm: bool) -> nn.Sequential:
-    """Hidden layers with activations, then a plain linear output layer."""
+def _mlp(sizes: list[int], batchnorm: bool, activation: str = "relu") -> nn.Sequential:
+    """Hidden layers with activations, then a plain linear output layer. The last element is
+    always that output layer: ``Autoencoder.encode_hidden`` relies on it."""
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
-        layers += _dense_block(n_in, n_out, batchnorm)
+        layers += _dense_block(n_in, n_out, batchnorm, activation)
     layers.append(nn.Linear(sizes[-2], sizes[-1]))
     return nn.Sequential(*layers)
 
@@ -43,14 +47,15 @@ def build_encoder(cfg: ModelConfig) -> nn.Module:
     n_out = cfg.latent_dim * (2 if cfg.variational else 1)
     pixels = cfg.image_size**2
     if cfg.arch == "dense":
-        return nn.Sequential(nn.Flatten(), _mlp([pixels, *cfg.hidden, n_out], cfg.batchnorm))
+        return nn.Sequential(nn.Flatten(),
+                             _mlp([pixels, *cfg.hidden, n_out], cfg.batchnorm, cfg.activation))
     c1, c2 = cfg.channels
     side = cfg.image_size // 4  # two stride-2 convolutions: 28 -> 14 -> 7
     return nn.Sequential(
         *_conv_block(1, c1, cfg.batchnorm, transpose=False),
         *_conv_block(c1, c2, cfg.batchnorm, transpose=False),
         nn.Flatten(),
-        _mlp([c2 * side * side, *cfg.hidden, n_out], cfg.batchnorm),
+        _mlp([c2 * side * side, *cfg.hidden, n_out], cfg.batchnorm, cfg.activation),
     )
 
 
@@ -60,13 +65,13 @@ def build_decoder(cfg: ModelConfig) -> nn.Module:
     hidden = list(reversed(cfg.hidden))
     if cfg.arch == "dense":
         return nn.Sequential(
-            _mlp([cfg.latent_dim, *hidden, pixels], cfg.batchnorm),
+            _mlp([cfg.latent_dim, *hidden, pixels], cfg.batchnorm, cfg.activation),
             nn.Unflatten(1, (1, cfg.image_size, cfg.image_size)),
         )
     c1, c2 = cfg.channels
     side = cfg.image_size // 4
     return nn.Sequential(
-        _mlp([cfg.latent_dim, *hidden, c2 * side * side], cfg.batchnorm),
+        _mlp([cfg.latent_dim, *hidden, c2 * side * side], cfg.batchnorm, cfg.activation),
         nn.BatchNorm1d(c2 * side * side) if cfg.batchnorm else nn.Identity(),
         nn.ReLU(),
         nn.Unflatten(1, (c2, side, side)),
