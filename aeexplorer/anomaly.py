@@ -1,0 +1,167 @@
+"""Anomaly scores from reconstruction error: an autoencoder trained on digits reconstructs
+digits well and anything unlike them badly, so the squared error per pixel between an image
+and the decoding of its code (the posterior mean for a VAE) ranks how unusual the image is
+(the classic AE anomaly score; see e.g. Sakurada & Yairi 2014, "Anomaly Detection Using
+Autoencoders with Nonlinear Dimensionality Reduction").
+
+Inputs and outputs are numpy arrays; torch and plotly are imported inside the functions, so
+importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from .checkpoint import Checkpoint
+
+Range = tuple[float, float]
+ABOVE_COLOR, BELOW_COLOR, LINE_COLOR = "#d62728", "#8da0cb", "#111111"
+# light (small error) to dark red (large): the rare large errors stand out on a white map
+ERROR_SCALE = [[0.0, "#dfe6f0"], [0.35, "#9ab0d0"], [0.7, "#b2548f"], [1.0, "#7a0019"]]
+
+
+@dataclass
+class Scores:
+    errors: np.ndarray  # (N,) float32: mean squared error per pixel, pixels in [0, 1]
+    codes: np.ndarray  # (N, D) float32: the codes that were decoded (posterior means)
+
+
+def _batches(ckpt: Checkpoint, images: np.ndarray, batch_size: int):
+    """(codes, reconstructions, inputs) per batch of (N, 28, 28) images, on the CPU."""
+    import torch
+
+    model = ckpt.model
+    device = next(model.parameters()).device
+    stack = np.asarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
+    with torch.no_grad():
+        for start in range(0, len(stack), batch_size):
+            x = torch.from_numpy(stack[start:start + batch_size]).to(device)
+            mu, _ = model.encode(x)
+            yield mu.cpu(), model.decode(mu).cpu(), x.cpu()
+
+
+def score(ckpt: Checkpoint, images: np.ndarray, batch_size: int = 1000) -> Scores:
+    """Reconstruction error and code of every image in (N, 28, 28), batched."""
+    errors, codes = [], []
+    for mu, recon, x in _batches(ckpt, images, batch_size):
+        errors.append((recon - x).pow(2).flatten(1).mean(1).numpy())
+        codes.append(mu.numpy())
+    if not errors:
+        return Scores(np.zeros(0, np.float32), np.zeros((0, ckpt.config.latent_dim), np.float32))
+    return Scores(np.concatenate(errors).astype(np.float32),
+                  np.concatenate(codes).astype(np.float32))
+
+
+def reconstruct(ckpt: Checkpoint, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """(N, 28, 28) images -> (N, 28, 28) decodings of their codes, in [0, 1]."""
+    parts = [recon[:, 0].numpy() for _, recon, _ in _batches(ckpt, images, batch_size)]
+    return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.float32)
+
+
+def image_error(ckpt: Checkpoint, image: np.ndarray) -> tuple[float, np.ndarray]:
+    """One (28, 28) image -> (its reconstruction error, its reconstruction)."""
+    recon = reconstruct(ckpt, np.asarray(image, dtype=np.float32)[None])[0]
+    return mse(image, recon), recon
+
+
+def mse(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean squared difference per pixel."""
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    return float(np.mean(diff * diff))
+
+
+def percentile_of(errors: np.ndarray, value: float) -> float:
+    """The share of ``errors`` at or below ``value``, in percent: the largest error is at 100,
+    a value below every error at 0."""
+    errors = np.asarray(errors)
+    if errors.size == 0:
+        return 0.0
+    return float(np.count_nonzero(errors <= value) * 100.0 / errors.size)
+
+
+def threshold_at(errors: np.ndarray, q: float = 99.0) -> float:
+    """The q-th percentile of the errors (the default threshold: 1 % of test images above)."""
+    return float(np.percentile(errors, q)) if len(errors) else 0.0
+
+
+def n_above(errors: np.ndarray, threshold: float) -> int:
+    return int(np.count_nonzero(np.asarray(errors) > threshold))
+
+
+def worst(errors: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest errors, largest first (ties by index)."""
+    errors = np.asarray(errors)
+    k = max(0, min(int(k), errors.size))
+    order = np.lexsort((np.arange(errors.size), -errors))
+    return order[:k]
+
+
+def histogram(errors: np.ndarray, threshold: float, bins: int = 60,
+              talk: bool = False) -> go.Figure:
+    """Bars of the error distribution (log counts: the rare large errors stay visible), bins
+    past the threshold in red, and the threshold as a dashed line."""
+    import plotly.graph_objects as go
+
+    errors = np.asarray(errors, dtype=np.float64)
+    hi = float(errors.max()) if errors.size else 1.0
+    counts, edges = np.histogram(errors, bins=bins, range=(0.0, max(hi, 1e-6)))
+    centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+    colors = [ABOVE_COLOR if left >= threshold else BELOW_COLOR for left in edges[:-1]]
+    fig = go.Figure(go.Bar(
+        x=centres, y=counts, width=width, marker=dict(color=colors, line=dict(width=0)),
+        customdata=np.stack([edges[:-1], edges[1:]], axis=1),
+        hovertemplate="error %{customdata[0]:.4f} to %{customdata[1]:.4f}"
+                      "<br>%{y} test images<extra></extra>"))
+    fig.add_vline(x=threshold, line=dict(color=LINE_COLOR, width=2, dash="dash"))
+    fig.add_annotation(x=threshold, y=1, yref="paper", xanchor="left", yanchor="top",
+                       showarrow=False, text=f" threshold {threshold:.4f}<br>"
+                       f" {n_above(errors, threshold)} above", align="left",
+                       font=dict(size=18 if talk else 12))
+    fig.update_layout(height=360 if talk else 300, margin=dict(l=10, r=10, t=20, b=10),
+                      bargap=0, showlegend=False, plot_bgcolor="white",
+                      paper_bgcolor="white", font=dict(size=20 if talk else 13))
+    fig.update_xaxes(title="reconstruction error (MSE per pixel)", gridcolor="#eee")
+    fig.update_yaxes(title="test images", type="log", gridcolor="#eee")
+    return fig
+
+
+def error_map(xy: np.ndarray, errors: np.ndarray, labels: np.ndarray,
+              class_names: Sequence[str], bounds: tuple[Range, Range],
+              talk: bool = False) -> go.Figure:
+    """The test set at its codes, coloured by reconstruction error (the largest drawn on top,
+    the colour scale clipped at the 1st and 99.5th percentiles so one outlier does not wash
+    the rest out). Each point carries its test index in ``customdata``."""
+    import plotly.graph_objects as go
+
+    errors = np.asarray(errors, dtype=np.float32)
+    order = np.argsort(errors, kind="stable")
+    names = np.asarray([str(n) for n in class_names], dtype=object)
+    fig = go.Figure(go.Scattergl(
+        x=xy[order, 0], y=xy[order, 1], mode="markers", customdata=order.astype(np.int32),
+        text=names[np.asarray(labels)[order]], name="test images",
+        marker=dict(size=6 if talk else 4, color=errors[order], colorscale=ERROR_SCALE,
+                    cmin=float(np.percentile(errors, 1)) if errors.size else 0.0,
+                    cmax=float(np.percentile(errors, 99.5)) if errors.size else 1.0,
+                    colorbar=dict(title=dict(text="error", side="right"), thickness=14)),
+        # a click must not dim the map: the clicked point turns black, the rest stay as drawn
+        selected=dict(marker=dict(color=LINE_COLOR, size=12 if talk else 10, opacity=1)),
+        unselected=dict(marker=dict(opacity=1)),
+        hovertemplate="test #%{customdata}<br>class <b>%{text}</b>"
+                      "<br>error %{marker.color:.4f}<extra></extra>"))
+    (x0, x1), (y0, y1) = bounds
+    fig.update_layout(height=680 if talk else 560, margin=dict(l=10, r=10, t=20, b=10),
+                      dragmode="zoom", hovermode="closest", clickmode="event+select",
+                      plot_bgcolor="white", paper_bgcolor="white", showlegend=False,
+                      font=dict(size=20 if talk else 13), uirevision="error-map")
+    axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc")
+    fig.update_xaxes(range=[x0, x1], title="z₁", constrain="domain", **axis)
+    fig.update_yaxes(range=[y0, y1], title="z₂", scaleanchor="x", scaleratio=1,
+                     constrain="domain", **axis)
+    return fig

@@ -1,0 +1,274 @@
+"""The Anomalies page: every test image scored by its reconstruction error (see
+``aeexplorer.anomaly``), a threshold over the error distribution, the worst images, the map
+coloured by error, and the score of an image of your own."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import anomaly, imaging, views
+from aeexplorer.errors import AeError
+from aeexplorer.ui import pickers, resources, style
+from aeexplorer.ui.common import show
+from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+
+CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
+MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
+MAP_CONFIG = {"displaylogo": False, "scrollZoom": True,
+              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
+
+
+def render(root: Path) -> None:
+    style.apply(False)
+    st.title("Anomalies: what the model reconstructs worst")
+    pick = pickers.choose(pickers.readable(root), "Checkpoint", CKPT, prefer="mnist-vae")
+    if pick is None:
+        st.info("There is no readable checkpoint. Train one, for example:\n\n"
+                "`python -m aeexplorer train --dataset mnist --model ae --epochs 30 "
+                "--out runs/mnist-ae.safetensors`")
+        return
+    path, card = pick
+    st.caption("An autoencoder reconstructs images like those it was trained on well, and "
+               "unusual ones badly: the squared error per pixel between a test image and the "
+               "decoding of its code ranks how unusual the image is.")
+    images = resources.originals(card["dataset"])
+    if isinstance(images, str):
+        st.warning("The anomaly scores need the test images, which are not on this machine. "
+                   f"{images}")
+        return
+    mtime, data = path.stat().st_mtime, _data_root()
+    try:
+        scores = _scores(str(path), mtime, data)
+        labels = _labels(card["dataset"], data)
+    except AeError as exc:
+        st.error(f"This checkpoint's model cannot be loaded: {exc}")
+        return
+    if st.session_state.get(FOR) != str(path) or THRESHOLD not in st.session_state:
+        _reset_threshold(scores.errors)  # a new model's errors have their own scale
+        st.session_state[FOR] = str(path)
+    threshold_panel(str(path), mtime, images, labels)
+    map_panel(str(path), mtime, images, labels)
+    upload_panel(str(path), mtime)
+
+
+def _data_root() -> str:
+    from aeexplorer.data import resolve_data_root
+
+    return str(resolve_data_root())
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reconstructing the test set…")
+def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
+    """Every test image's error and code; ``data`` (the data root) is part of the key."""
+    ckpt = resources.checkpoint(path, mtime)
+    return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _labels(dataset: str, data: str) -> np.ndarray:
+    from aeexplorer.data import load_split
+
+    return load_split(dataset, False, data).labels.numpy()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _map(path: str, mtime: float, data: str) -> dict:
+    """The error map as a figure dict: 10k points built once per model, not per rerun."""
+    from aeexplorer.data import CLASS_NAMES
+
+    scores, card = _scores(path, mtime, data), resources.card(path, mtime)
+    xy = views.map_xy(scores.codes)
+    fig = anomaly.error_map(xy, scores.errors, _labels(card["dataset"], data),
+                            CLASS_NAMES[card["dataset"]], views.map_bounds(xy))
+    return fig.to_dict()
+
+
+def _step(errors: np.ndarray) -> float:
+    """A round slider step giving a few hundred positions over the error range."""
+    top = float(np.max(errors)) if len(errors) else 1.0
+    return 10.0 ** math.floor(math.log10(max(top, 1e-6) / 300))
+
+
+def _reset_threshold(errors: np.ndarray) -> None:
+    step = _step(errors)  # on the slider's grid, without float dust (0.08700000000000001)
+    digits = max(0, -math.floor(math.log10(step)))
+    st.session_state[THRESHOLD] = round(anomaly.threshold_at(errors, 99.0), digits)
+
+
+def _class_names(path: str, mtime: float) -> tuple[str, ...]:
+    from aeexplorer.data import CLASS_NAMES
+
+    return CLASS_NAMES[resources.card(path, mtime)["dataset"]]
+
+
+def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Originals beside their reconstructions: (n, 28, 58) images."""
+    recon = anomaly.reconstruct(resources.checkpoint(ckpt_path, mtime), images[idx])
+    return np.stack([imaging.tile([a, b], cols=2, pad=2) for a, b in zip(images[idx], recon)])
+
+
+@st.fragment
+def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
+    errors = _scores(path, mtime, _data_root()).errors
+    step = _step(errors)
+    top = math.ceil(float(errors.max()) / step) * step
+    left, right = st.columns([2, 1], gap="medium")
+    with right, st.container(key="anom_controls"):
+        st.slider("Threshold (reconstruction error)", 0.0, top, step=step, key=THRESHOLD,
+                  format="%.4f", help="Test images with a larger error count as anomalies.")
+        threshold = float(st.session_state[THRESHOLD])
+        above = anomaly.n_above(errors, threshold)
+        st.markdown(f"**{above}** of {len(errors):,} test images "
+                    f"(**{above / len(errors):.2%}**) lie above **{threshold:.4f}**.")
+        st.button("Back to the 99th percentile", on_click=_reset_threshold, args=(errors,))
+        st.slider("Worst images shown", 8, 48, 16, step=8, key=N_WORST)
+        st.caption(f"Median error {np.median(errors):.4f}, mean {errors.mean():.4f}, "
+                   f"largest {errors.max():.4f}.")
+    with left:
+        st.plotly_chart(anomaly.histogram(errors, threshold), key="anom_hist", theme=None,
+                        config={"displaylogo": False})
+    _gallery(path, mtime, images, labels, errors, threshold)
+
+
+def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
+             errors: np.ndarray, threshold: float) -> None:
+    """The worst k images, worst first: those above the threshold, then the next worst."""
+    idx = anomaly.worst(errors, int(st.session_state.get(N_WORST, 16)))
+    pairs, names = _pair(path, mtime, images, idx), _class_names(path, mtime)
+    above = errors[idx] > threshold
+    with st.container(key="anom_gallery"):
+        for title, part in (("Above the threshold", np.flatnonzero(above)),
+                            ("The next worst, below the threshold", np.flatnonzero(~above))):
+            if len(part) == 0:
+                continue
+            st.subheader(f"{title} ({len(part)})" if title.startswith("Above") else title)
+            cols = st.columns(8)
+            for n, j in enumerate(part):
+                i = int(idx[j])
+                with cols[n % 8]:
+                    show(pairs[j], f"#{i} · {names[labels[i]]} · {errors[i]:.4f}")
+        st.caption("Each pair: the test image, then its reconstruction; test index, class, "
+                   "error.")
+
+
+def _clicked() -> int | None:
+    event = st.session_state.get(MAP)
+    points = (dict(event.selection).get("points") or []) if event else []
+    for point in points:
+        custom = point.get("customdata")
+        custom = custom[0] if isinstance(custom, (list, tuple)) and custom else custom
+        if isinstance(custom, (int, float)) and not isinstance(custom, bool) and custom >= 0:
+            return int(custom)
+    return None
+
+
+@st.fragment
+def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
+    from aeexplorer.figures import from_dict
+
+    st.subheader("The test set in latent space, coloured by reconstruction error")
+    data = _data_root()
+    errors = _scores(path, mtime, data).errors
+    clicked = _clicked()
+    if clicked is not None and clicked < len(errors):
+        st.session_state[SELECTED] = (path, clicked)
+    left, right = st.columns([2, 1], gap="medium")
+    with left:
+        st.plotly_chart(from_dict(_map(path, mtime, data)), key=MAP, on_select="rerun",
+                        selection_mode=("points",), config=MAP_CONFIG, theme=None)
+    with right, st.container(key="anom_selected"):
+        chosen = st.session_state.get(SELECTED)
+        if not chosen or chosen[0] != path:
+            st.info("Click a point on the map: its test image, reconstruction and error "
+                    "appear here. Dark red points are the worst reconstructed.")
+            return
+        i = chosen[1]
+        recon = anomaly.reconstruct(resources.checkpoint(path, mtime), images[i:i + 1])[0]
+        cols = st.columns(2)
+        with cols[0]:
+            show(images[i], "original")
+        with cols[1]:
+            show(recon, "reconstruction")
+        name = _class_names(path, mtime)[labels[i]]
+        rank = anomaly.n_above(errors, float(errors[i])) + 1
+        st.markdown(f"**Test image #{i}** · class **{name}** · error **{errors[i]:.4f}**: "
+                    f"the {_ordinal(rank)} worst of {len(errors):,}.")
+
+
+def _ordinal(n: int) -> str:
+    if n == 1:
+        return "very"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def higher_than(errors: np.ndarray, value: float) -> str:
+    """"higher than 97.3 % of test images", rounded down: 100 % only above every one."""
+    share = anomaly.percentile_of(errors, value)
+    if value > float(np.max(errors)):
+        return "higher than every test image"
+    return f"higher than {math.floor(share * 10) / 10:.1f} % of test images"
+
+
+def cached_upload(file_key: str, result_key: str, tag: str,
+                  make: Callable[[bytes], Any]) -> Any | str | None:
+    """The result of ``make`` on the uploaded file's bytes, computed once per (file, tag) and
+    kept in the session; the message of an AeError instead; None without a file."""
+    file = st.session_state.get(file_key)
+    if file is None:
+        st.session_state.pop(result_key, None)
+        return None
+    data = file.getvalue()
+    key = hashlib.sha1(data).hexdigest() + tag
+    entry = st.session_state.get(result_key)
+    if entry is None or entry[0] != key:
+        try:
+            entry = (key, make(data))
+        except AeError as exc:
+            entry = (key, f"{file.name}: {exc}")
+        st.session_state[result_key] = entry
+    return entry[1]
+
+
+def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
+    from aeexplorer.preprocess import preprocess_bytes
+
+    steps = preprocess_bytes(data)
+    error, recon = anomaly.image_error(resources.checkpoint(path, mtime), steps.image)
+    return steps, recon, error
+
+
+@st.fragment
+def upload_panel(path: str, mtime: float) -> None:
+    st.subheader("Your own image")
+    st.file_uploader("An image to score: a digit, a letter, a face, anything",
+                     type=IMAGE_TYPES, key=UPLOAD_FILE)
+    st.caption(LIMITS)
+    result = cached_upload(UPLOAD_FILE, UPLOAD, path,
+                           lambda data: _score_upload(path, mtime, data))
+    if result is None:
+        st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "
+                   "its error compared with the test set's.")
+        return
+    if isinstance(result, str):
+        st.error(f"Could not use this image. {result}")
+        return
+    steps, recon, error = result
+    errors = _scores(path, mtime, _data_root()).errors
+    cols = st.columns(4)
+    with cols[0]:
+        show(imaging.outline_box(steps.grey, steps.box), "your image, boxed")
+    with cols[1]:
+        show(steps.image, "28×28 input")
+    with cols[2]:
+        show(recon, "reconstruction")
+    with st.container(key="anom_upload_result"):
+        st.markdown(f"Reconstruction error **{error:.4f}**: "
+                    f"**{higher_than(errors, error)}**.")

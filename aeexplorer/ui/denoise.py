@@ -1,0 +1,141 @@
+"""The Denoise page: one image, corrupted, through a denoising autoencoder and a plain one
+side by side (see ``aeexplorer.denoise``), with each output's distance to the clean image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import denoise
+from aeexplorer.card import family
+from aeexplorer.errors import AeError
+from aeexplorer.ui import pickers, resources, style
+from aeexplorer.ui.anomalies import cached_upload
+from aeexplorer.ui.common import show
+from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+
+DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
+SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
+UPLOAD_FILE, UPLOAD = "dn_upload_file", "dn_upload"
+TEST, OWN = "A test image", "Your own image"
+KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
+
+
+def render(root: Path) -> None:
+    style.apply(False)
+    st.title("Denoise: a denoising autoencoder against a plain one")
+    dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
+                                   format_func=pickers.DATASET_NAMES.get)
+    name = pickers.DATASET_NAMES[dataset]
+    dae = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
+                                          denoise.is_denoising(denoise.train_config(c))),
+                         "Denoising autoencoder", DAE)
+    plain = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
+                                            denoise.is_plain_ae(c["config"],
+                                                                denoise.train_config(c))),
+                           "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
+    st.caption("A denoising autoencoder is trained to give back the clean image from a "
+               "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
+               "same noisy input here; MSE is per pixel, against the clean image.")
+    if dae is None:
+        st.info(f"There is no denoising autoencoder for {name} yet. Train one with\n\n"
+                f"`{denoise.train_command(dataset)}`\n\nthen reload this page.")
+    if plain is None:
+        st.info(f"There is no plain autoencoder for {name} to compare with.")
+    view(dataset, [m for m in (dae, plain) if m is not None])
+
+
+def _random_index(n: int) -> None:
+    st.session_state[INDEX] = int(np.random.default_rng().integers(n))
+
+
+def _new_noise() -> None:
+    st.session_state[SEED] = (int(st.session_state.get(SEED, 0)) + 1) % (2**31 - 1)
+
+
+def _test_image(dataset: str) -> np.ndarray | None:
+    images = resources.originals(dataset)
+    if isinstance(images, str):
+        st.warning(f"The test images are not on this machine: upload an image instead. "
+                   f"{images}")
+        return None
+    n = len(images)
+    a, b = st.columns([3, 2], vertical_alignment="bottom")
+    a.number_input("Test image #", 0, n - 1, 0, key=INDEX)
+    b.button("Random image", on_click=_random_index, args=(n,), width="stretch")
+    return images[min(int(st.session_state.get(INDEX, 0)), n - 1)]
+
+
+def _own_image() -> np.ndarray | None:
+    from aeexplorer.preprocess import preprocess_bytes
+
+    st.file_uploader("An image of a digit or a clothing item", type=IMAGE_TYPES,
+                     key=UPLOAD_FILE)
+    st.caption(LIMITS)
+    result = cached_upload(UPLOAD_FILE, UPLOAD, "", preprocess_bytes)
+    if isinstance(result, str):
+        st.error(f"Could not use this image. {result}")
+        return None
+    return None if result is None else result.image
+
+
+def _noise_controls() -> tuple[str, float, int]:
+    st.radio("Noise", list(KIND_NAMES), key=KIND, horizontal=True,
+             format_func=KIND_NAMES.get)
+    kind = st.session_state.get(KIND, "gaussian")
+    st.slider("Noise level", 0.0, 1.0, 0.5, step=0.05, key=LEVEL,
+              help="Gaussian: the standard deviation σ of the added noise. Masking: the "
+                   "probability that a pixel is set to black.")
+    a, b = st.columns([3, 2], vertical_alignment="bottom")
+    a.number_input("Seed", 0, 2**31 - 2, 0, key=SEED)
+    b.button("New noise", on_click=_new_noise, width="stretch")
+    level = float(st.session_state.get(LEVEL, 0.5))
+    st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
+               f"Each pixel set to black with probability {level:g}.")
+    return kind, level, int(st.session_state.get(SEED, 0))
+
+
+@st.fragment
+def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
+    left, right = st.columns(2, gap="large")
+    with left, st.container(key="dn_image"):
+        st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
+        own = st.session_state.get(SOURCE) == OWN
+        clean = _own_image() if own else _test_image(dataset)
+    with right, st.container(key="dn_noise"):
+        kind, level, seed = _noise_controls()
+    if clean is None:
+        if own:
+            st.info("Upload an image to corrupt and denoise.")
+        return
+    try:
+        ckpts = [resources.checkpoint(str(p), p.stat().st_mtime) for p, _ in models]
+    except AeError as exc:
+        st.error(f"A model cannot be loaded: {exc}")
+        return
+    _results(denoise.denoise(clean, ckpts, kind, level, seed), models)
+
+
+def _results(result: denoise.Denoised, models: list[tuple[Path, dict]]) -> None:
+    with st.container(key="dn_results"):
+        cols = st.columns(2 + len(models))
+        with cols[0]:
+            show(result.clean, "clean original")
+            st.markdown("the target")
+        with cols[1]:
+            show(result.noisy, "noisy input")
+            st.markdown(f"MSE **{result.noisy_mse:.4f}**")
+        for col, (path, card), out in zip(cols[2:], models, result.outputs):
+            name = family(card["config"], denoise.train_config(card))
+            with col:
+                show(out.image, name)
+                st.markdown(f"MSE **{out.mse:.4f}**")
+                st.caption(f"`{path.name}`")
+    if len(result.outputs) == 2 and result.outputs[0].mse < result.outputs[1].mse:
+        better = result.outputs[1].mse / max(result.outputs[0].mse, 1e-12)
+        st.success(f"The denoising autoencoder's output is {better:.1f}× closer (in MSE) to "
+                   "the clean image than the plain autoencoder's.")
+    elif len(result.outputs) == 2:
+        st.info("Here the plain autoencoder's output is as close or closer to the clean image.")
