@@ -149,11 +149,11 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
             if len(part) == 0:
                 continue
             st.subheader(f"{title} ({len(part)})" if title.startswith("Above") else title)
-            cols = st.columns(8)
-            for n, j in enumerate(part):
-                i = int(idx[j])
-                with cols[n % 8]:
-                    show(pairs[j], f"#{i} · {names[labels[i]]} · {errors[i]:.4f}")
+            for row in range(0, len(part), 8):  # a row at a time: reading order everywhere
+                for col, j in zip(st.columns(8), part[row:row + 8]):
+                    i = int(idx[j])
+                    with col:
+                        show(pairs[j], f"#{i} · {names[labels[i]]} · {errors[i]:.4f}")
         st.caption("Each pair: the test image, then its reconstruction; test index, class, "
                    "error.")
 
