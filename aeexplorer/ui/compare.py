@@ -1,0 +1,258 @@
+"""The Compare page: every checkpoint's test-set figures in one table (headers only), then two
+latent maps side by side sharing one selection: a test image clicked on either map is marked
+on both and shown with both models' reconstructions. The rows come from ``aeexplorer.compare``;
+the maps are the explorer's (``resources.base_map``), so a click reads the same way."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import compare, figures, views
+from aeexplorer.card import family
+from aeexplorer.errors import AeError
+from aeexplorer.similar import latent_neighbours
+from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui.common import fmt_z, show
+from aeexplorer.ui.explorer import MAP_CONFIG
+
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.ui.resources import Atlas
+
+SIDES = ("a", "b")
+SEL, EVENT = "cmp_sel", "cmp_event"  # the shared selection; the map that sent a select event
+NO_ORIGINALS = ("The originals and the per-image MSE need the test images, which are not on "
+                "this machine (set AEEXPLORER_DATA to a folder that holds them).")
+COLUMNS = {  # label, help
+    "name": ("Checkpoint", None), "family": ("Model", "From the stored model and train config"),
+    "dataset": ("Dataset", None),
+    "recon_mse": ("Recon MSE", "Squared error per pixel of the reconstruction, test set"),
+    "neg_elbo": ("−ELBO", "Nats per image, test set (VAEs only)"),
+    "knn5_accuracy": ("5-NN accuracy", "A 5-nearest-neighbour classifier on the codes"),
+    "parameters": ("Parameters", None), "train_seconds": ("Training time", None)}
+
+
+@dataclass(frozen=True)
+class Side:
+    key: str  # "a" or "b"
+    path: str
+    mtime: float
+    name: str
+    family: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    dataset: str
+    index: int  # the shared test image
+    side: str | None = None  # the map clicked on empty space, if it was
+    z: tuple[float, float] | None = None  # where (that map's z), if it was
+
+
+def render(root: Path) -> None:
+    talk = sidebar.talk_toggle()
+    style.apply(talk)
+    st.title("Compare models")
+    entries = pickers.readable(root)
+    if not entries:
+        st.info("There are no readable checkpoints to compare. Train one, for example "
+                "`python -m aeexplorer train --dataset mnist --model vae --epochs 30 --out "
+                "runs/mnist-vae.safetensors`, then reload this page.")
+        return
+    _table(root, entries)
+    st.subheader("Two maps, one selection")
+    cols = st.columns(2, gap="medium")
+    a = pickers.choose(entries, "Model A", "cmp_a", cols[0], prefer="mnist-vae")
+    same = compare.same_dataset(entries, a[1]["dataset"])
+    other = next((p.name for p, _ in same if p != a[0]), None)
+    b = pickers.choose(same, "Model B (same dataset as A)", f"cmp_b:{a[1]['dataset']}",
+                       cols[1], prefer=other)
+    if b[0] == a[0]:
+        st.caption("A and B are the same model" + (": it is the only one for this dataset."
+                                                   if other is None else "."))
+    try:
+        sides = tuple(_side(k, *pick) for k, pick in zip(SIDES, (a, b)))
+        for side in sides:
+            resources.atlas(side.path, side.mtime)
+    except AeError as exc:
+        st.error(f"This checkpoint cannot be loaded: {exc}")
+        return
+    maps(*sides, a[1]["dataset"], talk)
+
+
+def _side(key: str, path: Path, card: dict) -> Side:
+    return Side(key, str(path), path.stat().st_mtime, path.stem,
+                family(card["config"], card["train"].get("config", {})))
+
+
+def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
+    """The figures of every checkpoint; "–" where a figure is missing (−ELBO of an AE, old or
+    hand-made files). Numbers stay numbers underneath, so a column sorts by value."""
+    import pandas as pd
+
+    rows = compare.table((p.stem, card) for p, card in entries)
+    for r in rows:
+        r["dataset"] = pickers.DATASET_NAMES.get(r["dataset"], r["dataset"])
+    frame = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
+        {k: "float64" for k in compare.FIGURES})
+    styled = frame.style.format(compare.FORMATS)
+    config = {k: st.column_config.Column(label, help=help) for k, (label, help) in
+              COLUMNS.items()}
+    st.dataframe(styled, hide_index=True, column_config=config, key="cmp_table")
+    skipped = [p.name for p in resources.list_files(root)
+               if isinstance(resources.card(str(p), p.stat().st_mtime), str)]
+    note = f" Not readable, left out: {', '.join(skipped)}." if skipped else ""
+    st.caption("Test-set figures stored in each checkpoint; no model is loaded. Figures of "
+               "different datasets do not compare." + note)
+
+
+def _event(side: str) -> None:
+    st.session_state[EVENT] = side
+
+
+def _load(side: Side) -> Checkpoint | None:
+    try:
+        return resources.checkpoint(side.path, side.mtime)
+    except AeError as exc:
+        st.error(f"Model {side.key.upper()} ({side.name}) cannot be loaded: {exc}")
+        return None
+
+
+def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, Atlas],
+                   dataset: str) -> str | None:
+    """Apply a new click on either map to the shared selection; the map clicked, or None. As
+    in the explorer, a chart's state outlives reruns: each selection is applied once."""
+    clicked = None
+    for side in sides:
+        event = st.session_state.get(f"cmp_map_{side.key}")
+        selection = dict(event.selection) if event else None
+        click = figures.read_click(selection)
+        signature = json.dumps(selection, sort_keys=True, default=str) if click else None
+        if signature == st.session_state.get(f"cmp_last_{side.key}"):
+            continue
+        st.session_state[f"cmp_last_{side.key}"] = signature
+        if click is None:
+            continue
+        z, index = click
+        if index is not None and index < len(atlases[side.key].labels):
+            st.session_state[SEL] = Selection(dataset, index)
+        elif (ckpt := _load(side)) is not None:  # empty space: the nearest by this atlas
+            codes, labels = ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy()
+            near = latent_neighbours(codes, labels, views.full_z(ckpt, z), 1)
+            st.session_state[SEL] = Selection(dataset, int(near.indices[0]), side.key, z)
+        clicked = side.key
+    if st.session_state.pop(EVENT, None) and clicked is None:
+        st.toast("Nothing selected: click a test point or an empty spot on either map.")
+    return clicked
+
+
+def _marker(side: Side, atlas: Atlas, sel: Selection | None, talk: bool,
+            clicked: str | None) -> None:
+    """Where this map marks the selection. A map just clicked is left as it is: the browser
+    shows the clicked point picked and keeps the zoom. Otherwise the marker moves, with a new
+    serial so that the figure (and the chart's stale selection) is always replaced."""
+    view = (side.path, side.mtime, talk)
+    key = f"cmp_marker_{side.key}"
+    moved = clicked is not None and clicked != side.key
+    if st.session_state.get(f"cmp_view_{side.key}") != view or moved or key not in \
+            st.session_state:
+        if sel is None:
+            pos = None
+        elif sel.side == side.key and sel.z is not None:
+            pos = sel.z
+        else:
+            pos = (tuple(float(v) for v in atlas.xy[sel.index]) if sel.index < len(atlas.xy)
+                   else None)
+        serial = st.session_state.get(key, (None, 0))[1] + 1
+        st.session_state[key] = (pos, serial)
+        st.session_state[f"cmp_last_{side.key}"] = None  # the replaced chart starts empty
+    st.session_state[f"cmp_view_{side.key}"] = view
+
+
+def _figure(side: Side, atlas: Atlas, talk: bool):
+    fig = figures.from_dict(resources.base_map(side.path, side.mtime, talk, atlas.bounds))
+    fig.update_layout(height=600 if talk else 520)
+    pos, serial = st.session_state[f"cmp_marker_{side.key}"]
+    if pos is not None:
+        figures.add_current(fig, pos, talk)
+        fig.data[-1].meta = serial
+    return fig
+
+
+@st.fragment
+def maps(a: Side, b: Side, dataset: str, talk: bool) -> None:
+    """Both maps and the shared selection; a click reruns only this fragment."""
+    sides = (a, b)
+    atlases = {s.key: resources.atlas(s.path, s.mtime) for s in sides}
+    clicked = _handle_clicks(sides, atlases, dataset)
+    sel = st.session_state.get(SEL)
+    if sel is not None and sel.dataset != dataset:  # another test set: the index means nothing
+        sel = st.session_state[SEL] = None
+    cols = st.columns(2, gap="medium")
+    for side, col in zip(sides, cols):
+        _marker(side, atlases[side.key], sel, talk, clicked)
+        col.plotly_chart(_figure(side, atlases[side.key], talk), key=f"cmp_map_{side.key}",
+                         on_select=functools.partial(_event, side.key),
+                         selection_mode=("points",),
+                         config=MAP_CONFIG, theme=None,
+                         alt=f"Latent map of model {side.key.upper()}: click to select")
+    with st.container(key="cmp_selected"):
+        _selected(sides, atlases, sel, talk)
+
+
+def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selection | None,
+              talk: bool) -> None:
+    if sel is None:
+        st.info("Click a test point on either map: it is marked on both, and shown beside A's "
+                "and B's reconstructions. A click on empty space decodes that z and selects "
+                "the nearest test image.")
+        return
+    ckpts = {s.key: _load(s) for s in sides}
+    if any(c is None for c in ckpts.values()):
+        return
+    names = ckpts["a"].class_names
+    label = names[int(atlases["a"].labels[sel.index])] if sel.index < len(atlases["a"].labels) \
+        else "?"
+    originals = resources.originals(ckpts["a"].dataset)
+    original = (originals[sel.index] if not isinstance(originals, str)
+                and sel.index < len(originals) else None)
+    cols = st.columns(4)
+    rest = cols
+    if sel.side is not None:
+        clicked = next(s for s in sides if s.key == sel.side)
+        with cols[0]:
+            st.markdown(f"**Clicked z on {sel.side.upper()}**")
+            show(views.decode_one(ckpts[sel.side], views.full_z(ckpts[sel.side], sel.z)),
+                 f"decoded by {clicked.name}", talk)
+        rest = cols[1:]
+    with rest[0]:
+        st.markdown(f"**Test image #{sel.index}**")
+        if original is not None:
+            show(original, f"original · {label}", talk)
+        else:
+            st.caption(NO_ORIGINALS)
+    for side, col in zip(sides, rest[1:]):
+        with col:
+            _reconstruction(side, ckpts[side.key], sel.index, original, talk)
+    if sel.side is not None:
+        st.caption(f"You clicked empty space on map {sel.side.upper()} at z = {fmt_z(sel.z)}: "
+                   f"that z is decoded on the left, and the shared selection is the nearest "
+                   f"test image by {sel.side.upper()}'s codes, #{sel.index}.")
+
+
+def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,
+                    talk: bool) -> None:
+    st.markdown(f"**{side.key.upper()}** · {side.name}")
+    if index >= len(ckpt.atlas.labels):
+        st.caption(f"This model's atlas has no test image #{index}.")
+        return
+    recon = views.decode_one(ckpt, views.code_of(ckpt, index))
+    error = f" · MSE {compare.image_mse(original, recon):.4f}" if original is not None else ""
+    show(recon, f"{side.family} reconstruction{error}", talk)

@@ -1,0 +1,198 @@
+"""The Compare page driven headless by AppTest on tiny checkpoints: the figures table, the
+pickers (B from A's dataset), and the shared selection of the two maps (clicks simulated by
+setting a chart's selection state)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from PIL import Image
+from streamlit.elements.plotly_chart import PlotlySelectionState
+from streamlit.testing.v1 import AppTest
+from streamlit.typing import PlotlyState
+
+from conftest import REPO, make_checkpoint
+
+PAGE = "aeexplorer/ui/pages/compare.py"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """The app without the shipped checkpoints: only the tiny ones below are listed."""
+    root = tmp_path_factory.mktemp("app")
+    shutil.copy(REPO / "app.py", root / "app.py")
+    shutil.copytree(REPO / "aeexplorer/ui/pages", root / "aeexplorer/ui/pages")
+    folder = root / "ckpts"
+    folder.mkdir()
+    make_checkpoint(folder / "mnist-vae-tiny.safetensors", kind="vae", seed=0)
+    make_checkpoint(folder / "mnist-ae-tiny.safetensors", kind="ae", seed=1, n_atlas=150)
+    make_checkpoint(folder / "fashion-ae-tiny.safetensors", kind="ae", dataset="fashion")
+    (folder / "zz-broken.safetensors").write_bytes(b"not a checkpoint")
+    return root
+
+
+def _app(root: Path, monkeypatch, data: Path) -> AppTest:
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(root / "ckpts"))
+    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture
+def app(root, tmp_path, monkeypatch) -> AppTest:
+    return _app(root, monkeypatch, tmp_path / "no-data")  # originals: absent
+
+
+@pytest.fixture
+def app_with_data(root, data_root, monkeypatch) -> AppTest:
+    return _app(root, monkeypatch, data_root)
+
+
+def click(at: AppTest, side: str, x: float, y: float, index: int | None = None) -> None:
+    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
+    if index is not None:
+        point["customdata"] = index
+    selection = PlotlySelectionState({"points": [point], "point_indices": [0], "box": [],
+                                      "lasso": []})
+    at.session_state[f"cmp_map_{side}"] = PlotlyState({"selection": selection})
+    at.run()
+    assert not at.exception
+
+
+def images(at: AppTest) -> dict[str, str]:
+    """Captions of the inline images shown, each to its markdown."""
+    found = {}
+    for m in at.markdown:
+        if match := re.search(r'alt="([^"]*)"', m.value):
+            found[match.group(1)] = m.value
+    return found
+
+
+def pixels(markdown: str) -> np.ndarray:
+    """An inline image back at 28x28 in [0, 1]."""
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', markdown).group(1)
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
+
+
+def marker(at: AppTest, n: int) -> list[float] | None:
+    """Where map n (0 = A, 1 = B) marks the selection."""
+    spec = json.loads(at.get("plotly_chart")[n].proto.spec)
+    marks = [t for t in spec["data"] if t.get("name") == "selected z"]
+    return [marks[0]["x"][0], marks[0]["y"][0]] if marks else None
+
+
+def atlas_xy(root: Path, name: str, index: int) -> list[float]:
+    from aeexplorer.checkpoint import read_atlas
+
+    return read_atlas(root / "ckpts" / f"{name}.safetensors")[0][index].tolist()
+
+
+def test_table_of_every_readable_checkpoint(app):
+    p = app.dataframe[0].proto
+    shown = pa.ipc.open_stream(p.arrow_data.styler.display_values).read_all().to_pandas()
+    assert shown["name"].tolist() == ["fashion-ae-tiny", "mnist-ae-tiny", "mnist-vae-tiny"]
+    assert shown["dataset"].tolist() == ["Fashion-MNIST", "MNIST digits", "MNIST digits"]
+    assert shown["family"].tolist() == ["AE", "AE", "VAE"]
+    assert shown["neg_elbo"].tolist() == ["–", "–", "203.0"]  # none for an autoencoder
+    assert shown["recon_mse"].tolist() == ["0.0600"] * 3
+    assert shown["knn5_accuracy"].tolist() == ["50.0%"] * 3
+    assert shown["parameters"].tolist() == ["–"] * 3  # the test files do not store these
+    assert shown["train_seconds"].tolist() == ["–"] * 3
+    values = app.dataframe[0].value
+    assert np.isnan(values["neg_elbo"][0]) and values["neg_elbo"][2] == 203.0  # still numbers
+    labels = {k: v.get("label") for k, v in json.loads(p.columns).items()}
+    assert labels["recon_mse"] == "Recon MSE" and labels["neg_elbo"] == "−ELBO"
+    assert any("zz-broken.safetensors" in c.value for c in app.caption)
+
+
+def test_model_b_is_picked_from_model_a_dataset(app):
+    a, b = app.selectbox(key="cmp_a"), app.selectbox(key="cmp_b:mnist")
+    assert a.value == 2 and "mnist-vae-tiny" in a.options[a.value]  # preferred: an MNIST VAE
+    assert [o.split(" · ")[0] for o in b.options] == ["mnist-ae-tiny", "mnist-vae-tiny"]
+    assert "mnist-ae-tiny" in b.options[b.value]  # another model than A
+    assert len(app.get("plotly_chart")) == 2
+    assert "Click a test point on either map" in app.info[0].value
+    app.selectbox(key="cmp_a").set_value(0).run()  # fashion-ae-tiny
+    assert not app.exception
+    b = app.selectbox(key="cmp_b:fashion")
+    assert [o.split(" · ")[0] for o in b.options] == ["fashion-ae-tiny"]
+    assert any("same model" in c.value and "only one" in c.value for c in app.caption)
+
+
+def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
+    assert marker(app, 0) is None and marker(app, 1) is None
+    click(app, "a", *atlas_xy(root, "mnist-vae-tiny", 7), index=7)
+    assert app.session_state["cmp_sel"].index == 7
+    # A keeps the clicked point (the browser shows it picked); B marks image 7 at its code
+    assert marker(app, 0) is None
+    assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
+    shown = images(app)
+    assert "VAE reconstruction" in shown and "AE reconstruction" in shown
+    text = "\n".join(m.value for m in app.markdown)
+    assert "**Test image #7**" in text and "mnist-vae-tiny" in text and "mnist-ae-tiny" in text
+    assert any("not on this machine" in c.value for c in app.caption)  # no originals, no MSE
+    assert not any("MSE" in caption for caption in shown)
+    click(app, "b", *atlas_xy(root, "mnist-ae-tiny", 12), index=12)
+    assert app.session_state["cmp_sel"].index == 12
+    assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", 12))
+
+
+def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
+    from aeexplorer import views
+    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.similar import latent_neighbours
+
+    click(app, "b", 2.5, -2.5)
+    b = load_checkpoint(root / "ckpts" / "mnist-ae-tiny.safetensors")
+    want = latent_neighbours(b.atlas.mu.numpy(), b.atlas.labels.numpy(), [2.5, -2.5], 1)
+    sel = app.session_state["cmp_sel"]
+    assert (sel.index, sel.side, sel.z) == (int(want.indices[0]), "b", (2.5, -2.5))
+    assert "decoded by mnist-ae-tiny" in images(app)
+    assert any("empty space on map B" in c.value and f"#{sel.index}" in c.value
+               for c in app.caption)
+    assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", sel.index))
+    np.testing.assert_allclose(pixels(images(app)["decoded by mnist-ae-tiny"]),
+                               views.decode_one(b, [2.5, -2.5]), atol=1 / 255)
+
+
+def test_an_index_beyond_one_atlas_says_so(app):
+    click(app, "a", 0.0, 0.0, index=180)  # A's atlas has 200 codes, B's only 150
+    assert not app.exception
+    assert any("no test image #180" in c.value for c in app.caption)
+
+
+def test_a_new_dataset_clears_the_selection(app):
+    click(app, "a", 0.1, 0.1, index=3)
+    app.selectbox(key="cmp_a").set_value(0).run()  # fashion
+    assert not app.exception
+    assert app.session_state["cmp_sel"] is None
+    assert "Click a test point on either map" in app.info[0].value
+
+
+def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, root):
+    from aeexplorer import views
+    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.compare import image_mse
+    from aeexplorer.data import load_split
+
+    click(app_with_data, "a", 0.2, 0.3, index=5)
+    original = load_split("mnist", False).images[5, 0].numpy()
+    shown = images(app_with_data)
+    assert f"original · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
+    for name, family in (("mnist-vae-tiny", "VAE"), ("mnist-ae-tiny", "AE")):
+        ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
+        err = image_mse(original, views.decode_one(ckpt, views.code_of(ckpt, 5)))
+        assert f"{family} reconstruction · MSE {err:.4f}" in shown
