@@ -10,8 +10,10 @@ from .checkpoint import read_card
 from .models import ModelConfig
 
 _DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
-             "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0, "beta": 1.0,
-             "kl_warmup_epochs": 0, "seed": 0}
+             "activation": "relu", "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0,
+             "beta": 1.0, "kl_warmup_epochs": 0, "penalty": "none", "penalty_weight": 0.0,
+             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "seed": 0}
+_MODEL_KEYS = ("latent_dim", "hidden", "channels", "batchnorm", "activation")
 _FLAGS = {"kl_warmup_epochs": "--kl-warmup"}
 
 
@@ -19,10 +21,13 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
     """The ``python -m aeexplorer train`` command line that rebuilds this checkpoint."""
     parts = ["python -m aeexplorer train", f"--dataset {train_cfg.get('dataset', 'mnist')}",
              f"--model {config.kind}", f"--arch {config.arch}"]
-    values = {**{k: getattr(config, k) for k in ("latent_dim", "hidden", "channels", "batchnorm")},
-              **train_cfg}
+    values = {**{k: getattr(config, k) for k in _MODEL_KEYS}, **train_cfg}
     if config.arch == "dense":
         values["channels"] = _DEFAULTS["channels"]
+    if not config.learned:  # PCA: the network's settings do not apply
+        values.update({k: _DEFAULTS[k] for k in _MODEL_KEYS if k != "latent_dim"})
+    if values.get("penalty", "none") != "kl":
+        values["sparsity_target"] = _DEFAULTS["sparsity_target"]
     for key, default in _DEFAULTS.items():
         value = values.get(key, default)
         value = tuple(value) if isinstance(value, list) else value
@@ -32,7 +37,7 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
         if isinstance(value, bool):
             parts.append(flag)
         elif isinstance(value, tuple):
-            parts.append(f"{flag} {','.join(str(v) for v in value)}")
+            parts.append(f"{flag} {','.join(str(v) for v in value) or 'none'}")
         else:
             parts.append(f"{flag} {value}")
     parts += [f"--epochs {train_cfg.get('epochs')}", f"--out {out}"]
@@ -72,6 +77,22 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
+def count(n: float | None) -> str:
+    """A parameter count for people: 1.65 M, 2.4 k, 12."""
+    if n is None:
+        return "–"
+    return f"{n / 1e6:.2f} M" if n >= 1e5 else f"{n / 1e3:.1f} k" if n >= 1e3 else f"{n:.0f}"
+
+
+def duration(seconds: float | None) -> str:
+    """A training time for people: 12 s, 4.5 min, 2.1 h."""
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _fmt(value, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -84,12 +105,14 @@ def model_card_table(paths: list[Path]) -> str:
     for path in paths:
         card = read_card(path)
         cfg, m, t = card["config"], card["metrics"], card["train"].get("config", {})
-        arch = f"{cfg.arch} {cfg.kind.upper()}, hidden {','.join(map(str, cfg.hidden))}"
+        arch = family(cfg, t)
+        if cfg.learned:
+            arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"
         if cfg.arch == "conv":
             arch += f", channels {','.join(map(str, cfg.channels))}"
         rows.append(
-            f"| `{path.name}` | {arch} | {m.get('parameters', 0) / 1e6:.2f} M | {t.get('epochs')} "
-            f"| {m.get('train_seconds', 0) / 60:.0f} min | {_fmt(m.get('recon_bce'), 1)} "
+            f"| `{path.name}` | {arch} | {count(m.get('parameters'))} | {t.get('epochs')} "
+            f"| {duration(m.get('train_seconds'))} | {_fmt(m.get('recon_bce'), 1)} "
             f"| {_fmt(m.get('recon_mse'), 4)} | {_fmt(m.get('kl'), 2)} "
             f"| {_fmt(m.get('neg_elbo'), 1)} | {_fmt(m.get('knn5_accuracy'), 3)} |"
         )

@@ -7,7 +7,6 @@ training) is printed as one ``error:`` line on stderr with a non-zero exit, neve
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -18,6 +17,8 @@ EXIT_INTERRUPTED = 130
 
 
 def _int_list(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":  # no hidden layer: a shallow model
+        return ()
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
@@ -33,21 +34,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and write a checkpoint")
     t.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
-    t.add_argument("--model", choices=("ae", "vae"), default="vae")
+    t.add_argument("--model", choices=("ae", "vae", "pca"), default="vae",
+                   help="pca: the top principal components, fitted in closed form")
     t.add_argument("--arch", choices=("dense", "conv"), default="dense")
     t.add_argument("--latent-dim", type=int, default=2)
-    t.add_argument("--hidden", type=_int_list, default=(512, 256), help="e.g. 512,256")
+    t.add_argument("--hidden", type=_int_list, default=(512, 256),
+                   help="layer widths, e.g. 512,256; none: a shallow model (no hidden layer)")
     t.add_argument("--channels", type=_int_list, default=(32, 64), help="conv only, e.g. 32,64")
     t.add_argument("--batchnorm", action="store_true")
+    t.add_argument("--activation", choices=("relu", "sigmoid"), default="relu")
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--beta", type=float, default=1.0, help="KL weight (VAE)")
     t.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
+    t.add_argument("--penalty", choices=("none", "l1", "kl", "contractive"), default="none",
+                   help="l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian")
+    t.add_argument("--penalty-weight", type=float, default=0.0,
+                   help="lambda for l1 and contractive, the weight of the KL sparsity term")
+    t.add_argument("--sparsity-target", type=float, default=0.05,
+                   help="rho, the wanted mean activation (kl)")
+    t.add_argument("--noise", choices=("none", "gaussian", "mask"), default="none",
+                   help="denoising AE: corrupt the inputs while training")
+    t.add_argument("--noise-level", type=float, default=0.0,
+                   help="gaussian: sigma; mask: the probability that a pixel is dropped")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--out", required=True, type=Path)
+    t.add_argument("--progress-json", action="store_true",
+                   help="progress as JSON lines on stdout (for programs) instead of a bar")
     _data_args(t)
 
     e = sub.add_parser("evaluate", help="print a checkpoint's test-set figures")

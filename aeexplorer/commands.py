@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from .errors import AeError
 
@@ -12,50 +13,102 @@ _FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
 
 
 def train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .models import ModelConfig
     from .pipeline import train_and_save
-    from .runtime import pick_device
-    from .training import TrainConfig
 
-    try:
-        model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                hidden=args.hidden, channels=args.channels, batchnorm=args.batchnorm)
-        cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-                          lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
-                          kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device)
-        pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
-    except ValueError as exc:
-        raise AeError(str(exc)) from None
+    model_cfg, cfg = _configs(args)
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
-    bar = None  # made at the first batch: an error while loading the data stays one line
-
-    def progress(epoch: int, batch: int, n_batches: int, parts: dict) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=cfg.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
-                       bar_format="{desc} {bar} {n:.2f}/{total} epochs "
-                                  "[{elapsed}<{remaining}{postfix}]")
-        bar.n = epoch + (batch + 1) / n_batches
-        bar.set_description(f"epoch {epoch + 1}/{cfg.epochs} batch {batch + 1}/{n_batches}",
-                            refresh=False)
-        bar.set_postfix({k: f"{v:.2f}" for k, v in parts.items()}, refresh=False)
-        bar.update(0)
-
+    report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     try:
         path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
-                                       progress)
+                                       report)
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     finally:
-        if bar is not None:
-            bar.close()
+        report.close()
+    if args.progress_json:
+        _emit({"event": "done", "path": str(path), "figures": figures})
+        return 0
     shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
     return 0
+
+
+def _configs(args: argparse.Namespace):
+    """The model and train configs from the flags; a bad combination fails now, before any
+    data is loaded."""
+    from .models import ModelConfig
+    from .runtime import pick_device
+    from .training import TrainConfig, check_compatible
+
+    try:
+        model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
+                                hidden=args.hidden, channels=args.channels,
+                                batchnorm=args.batchnorm, activation=args.activation)
+        epochs = args.epochs if args.model != "pca" else 1  # PCA is one closed-form fit
+        cfg = TrainConfig(dataset=args.dataset, epochs=epochs, batch_size=args.batch_size,
+                          lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
+                          kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device,
+                          penalty=args.penalty, penalty_weight=args.penalty_weight,
+                          sparsity_target=args.sparsity_target, noise=args.noise,
+                          noise_level=args.noise_level)
+        check_compatible(model_cfg, cfg)
+        pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
+    return model_cfg, cfg
+
+
+def _emit(obj: dict) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+class _JsonProgress:
+    """Progress as JSON lines: a "batch" line at most every 0.25 s, an "epoch" line at the end
+    of each epoch (1-based counts). Read by the app's Train page."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs, self.last, self.epoch_start = epochs, 0.0, time.perf_counter()
+
+    def __call__(self, epoch: int, batch: int, n_batches: int, parts: dict) -> None:
+        now = time.perf_counter()
+        if batch + 1 == n_batches:
+            _emit({"event": "epoch", "epoch": epoch + 1, "epochs": self.epochs, **parts,
+                   "seconds": round(now - self.epoch_start, 3)})
+            self.epoch_start = now
+        elif now - self.last >= 0.25:
+            _emit({"event": "batch", "epoch": epoch + 1, "epochs": self.epochs,
+                   "batch": batch + 1, "batches": n_batches, "parts": parts})
+            self.last = now
+
+    def close(self) -> None:
+        pass
+
+
+class _BarProgress:
+    """A tqdm bar in epochs, made at the first batch: an error while loading the data stays one
+    line."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs, self.bar = epochs, None
+
+    def __call__(self, epoch: int, batch: int, n_batches: int, parts: dict) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=self.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
+                            bar_format="{desc} {bar} {n:.2f}/{total} epochs "
+                                       "[{elapsed}<{remaining}{postfix}]")
+        self.bar.n = epoch + (batch + 1) / n_batches
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs} batch {batch + 1}/{n_batches}",
+                                 refresh=False)
+        self.bar.set_postfix({k: f"{v:.2f}" for k, v in parts.items()}, refresh=False)
+        self.bar.update(0)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def evaluate(args: argparse.Namespace) -> int:

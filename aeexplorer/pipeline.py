@@ -27,7 +27,7 @@ def train_and_save(
     train_split = load_split(cfg.dataset, True, data_dir, download)
     test_split = load_split(cfg.dataset, False, data_dir, download)
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)
-    if len(history.epochs) < cfg.epochs:
+    if not history.finished:
         return None
     result = evaluate(model, train_split, test_split)
     figures = result["figures"]

@@ -95,6 +95,7 @@ class EpochRecord:
 class History:
     epochs: list[EpochRecord] = field(default_factory=list)
     seconds: float = 0.0
+    finished: bool = False  # False when ``should_stop`` ended the run early
 
     def to_dict(self) -> dict:
         return {"seconds": self.seconds, "epochs": [asdict(e) for e in self.epochs]}
@@ -140,6 +141,8 @@ def train(
         if record is None:
             break
         history.epochs.append(record)
+    else:
+        history.finished = True
     history.seconds = time.perf_counter() - start
     return model.eval(), history
 
@@ -155,7 +158,7 @@ def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Auto
     if progress is not None:
         progress(0, 0, 1, values)
     record = EpochRecord(epoch=1, **values, beta=0.0, lr=0.0, seconds=seconds)
-    return model.eval(), History(epochs=[record], seconds=seconds)
+    return model.eval(), History(epochs=[record], seconds=seconds, finished=True)
 
 
 def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: float,
