@@ -17,6 +17,7 @@ from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
+from aeexplorer.ui.similar import similar_panel
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -85,14 +86,16 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     ckpt = load()
     if samples is None:
         samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
-    tab_path, tab_samples, tab_upload = st.tabs(
-        ["Interpolation path", "Samples from the prior", "Your own image"])
+    tab_path, tab_samples, tab_upload, tab_similar = st.tabs(
+        ["Interpolation path", "Samples from the prior", "Your own image", "Similar images"])
     with tab_path:
         panels.path_panel(ckpt, atlas, walk, talk)
     with tab_samples:
         panels.samples_panel(ckpt, samples, talk)
     with tab_upload:
         panels.upload_panel(ckpt, atlas, talk)
+    with tab_similar:
+        similar_panel(ckpt, atlas, talk)
     state.sync_url()
 
 

@@ -1,0 +1,152 @@
+"""The explorer's "Similar images" tab: the nearest test images to the selected point (or to
+your upload) by latent code, beside the nearest by raw pixels. Computed by
+``aeexplorer.similar``; this module only picks the query and lays out the two rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from aeexplorer import views
+from aeexplorer.errors import AeError
+from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, overlap, vote
+from aeexplorer.ui import panels, resources, state
+from aeexplorer.ui.common import fmt_z, show
+
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.ui.resources import Atlas
+
+K, SOURCE = "sim_k", "sim_source"
+K_RANGE, K_DEFAULT, PER_ROW, VOTE_K = (4, 16), 8, 8, 5
+SELECTED, UPLOADED = "The selected point", "Your uploaded image"
+NO_DATA = ("The test images are not on this machine (set AEEXPLORER_DATA to a folder that "
+           "holds them), so there are no pixel-space neighbours to show; the latent "
+           "neighbours are shown decoded from their codes.")
+
+
+@dataclass(frozen=True)
+class Query:
+    z: list[float]  # the full code to search the atlas from
+    image: np.ndarray | None  # the 28x28 pixels to search the test images from
+    label: int  # its class, or the vote of its nearest codes
+    index: int | None  # a test image's own index, left out of both rows
+    what: str  # how the query is described above the rows
+
+
+@st.cache_resource(max_entries=2, show_spinner="Indexing the test images…")
+def pixel_index(dataset: str, root: str) -> PixelIndex | str:
+    """The test images with their labels, indexed once per data set; or why they are absent."""
+    from aeexplorer.data import load_split
+
+    images = resources.test_images(dataset, root)
+    if isinstance(images, str):
+        return images
+    try:
+        labels = load_split(dataset, False, root).labels.numpy()
+    except AeError as exc:
+        return str(exc)
+    return PixelIndex(images, labels)
+
+
+def _pixels(dataset: str) -> PixelIndex | str:
+    from aeexplorer.data import resolve_data_root
+
+    return pixel_index(dataset, str(resolve_data_root()))
+
+
+def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query | None:
+    """The query the user chose: the selected test image or z, or the current upload."""
+    placed = panels.current_upload()
+    if placed is not None and st.session_state.get(SOURCE) == UPLOADED:
+        image = placed.steps.image if placed.steps is not None else placed.recon
+        return Query(list(placed.z), image, placed.neighbours.vote, None,
+                     f"your image, landing at z = {fmt_z(placed.z)}")
+    s = state.scene()
+    if s.z is None:
+        return None
+    i = s.index if s.index is not None and s.index < len(atlas.labels) else None
+    if i is not None:
+        pixels = index.flat[i].reshape(28, 28) if _aligned(index, atlas) else None
+        return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
+                     f"test image #{i}")
+    z = views.full_z(ckpt, s.z)
+    codes, labels = ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy()
+    label = vote(latent_neighbours(codes, labels, z, VOTE_K).labels)
+    return Query(z, views.decode_one(ckpt, z), int(label or 0), None,
+                 f"the decoded point z = {fmt_z(z)}")
+
+
+def _aligned(index: PixelIndex | str, atlas: Atlas) -> bool:
+    """The atlas indexes these very test images (a hand-made atlas may not)."""
+    return not isinstance(index, str) and len(index) == len(atlas.labels)
+
+
+def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
+    """The controls, the query and its two rows of neighbours."""
+    index = _pixels(ckpt.dataset)
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    left.slider("Neighbours per row", *K_RANGE, K_DEFAULT, key=K)
+    if panels.current_upload() is not None:
+        right.segmented_control("Neighbours of…", [SELECTED, UPLOADED], key=SOURCE,
+                                default=SELECTED, required=True)
+    query = _query(ckpt, atlas, index)
+    if query is None:
+        st.info("Select a point first: click a test image or any spot on the map (or upload "
+                "an image under *Your own image*) to see the test images nearest to it, by "
+                "latent code and by pixels.")
+        return
+    with st.container(key="similar"):
+        _rows(ckpt, atlas, index, query, int(st.session_state.get(K, K_DEFAULT)), talk)
+
+
+def _rows(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str, query: Query, k: int,
+          talk: bool) -> None:
+    names = ckpt.class_names
+    name = names[query.label]
+    kind = "class" if query.index is not None else f"vote of its {VOTE_K} nearest codes"
+    pic, text = st.columns([1, PER_ROW - 1], vertical_alignment="center")
+    if query.image is not None:
+        with pic:
+            show(query.image, "query", talk, big=False)
+    text.markdown(f"Neighbours of **{query.what}** · {kind}: **{name}**")
+    near_z = latent_neighbours(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k,
+                               query.index)
+    st.markdown("**In latent space** — distance between codes")
+    _strip(ckpt, index if _aligned(index, atlas) else None, near_z, talk)
+    st.caption(_share(near_z, query.label, names))
+    if isinstance(index, str):
+        st.info(NO_DATA)
+        return
+    if query.image is None:
+        st.info("This checkpoint's atlas does not match the test images on disk, so this test "
+                "image's pixels are unknown here: no pixel-space neighbours.")
+        return
+    near_px = index.nearest(query.image, k, query.index)
+    st.markdown("**In pixel space** — Euclidean distance over the 784 pixels")
+    _strip(ckpt, index, near_px, talk)
+    st.caption(_share(near_px, query.label, names) +
+               f" · {overlap(near_z, near_px)} of the {k} appear in both rows.")
+
+
+def _share(near: Similar, label: int, names) -> str:
+    return f"{near.shared(label)} of {len(near.indices)} are {names[label]}."
+
+
+def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Similar, talk: bool) -> None:
+    """Thumbnails in rows of PER_ROW, captioned with class and distance; decoded from the
+    atlas codes when the test images are not on disk."""
+    if index is not None:
+        images = index.flat[near.indices].reshape(-1, 28, 28)
+    else:
+        images = views.decode_many(ckpt, ckpt.atlas.mu.numpy()[near.indices])
+    for start in range(0, len(images), PER_ROW):
+        cols = st.columns(PER_ROW)
+        for j, col in enumerate(cols[: len(images) - start]):
+            n = start + j
+            with col:
+                show(images[n], f"{ckpt.class_names[near.labels[n]]} · {near.distances[n]:.2f}",
+                     talk, big=False)
