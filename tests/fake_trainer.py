@@ -37,6 +37,7 @@ def run(mode: str, epochs: int, out: str) -> int:
             emit(event="batch", epoch=epoch, epochs=epochs, batch=batch, batches=5, parts=parts)
         emit(event="epoch", epoch=epoch, epochs=epochs, loss=200.0 / epoch + 1,
              recon=200.0 / epoch, kl=1.5, penalty=0.0, seconds=delay * 5)
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)  # as save_checkpoint does
     tmp = out + ".fake.tmp"
     if os.environ.get("FAKE_CHECKPOINT"):
         shutil.copyfile(os.environ["FAKE_CHECKPOINT"], tmp)

@@ -18,7 +18,7 @@ def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
              ) -> list[tuple[Path, dict]]:
     """(path, card) of every checkpoint whose header reads and that ``accept`` takes."""
     found = []
-    for path in resources.list_files(root):
+    for path in resources.list_files(root, extra=[resources.session_folder(root)]):
         card = resources.card(str(path), path.stat().st_mtime)
         if not isinstance(card, str) and accept(card):
             found.append((path, card))
@@ -27,7 +27,8 @@ def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
 
 def label(path: Path, card: dict) -> str:
     name = family(card["config"], card["train"].get("config", {}))
-    return f"{path.stem} · {DATASET_NAMES.get(card['dataset'], card['dataset'])} · {name}"
+    return (f"{path.stem} · {DATASET_NAMES.get(card['dataset'], card['dataset'])} · {name}"
+            f"{resources.mine(path)}")
 
 
 def choose(choices: list[tuple[Path, dict]], title: str, key: str, where=None,

@@ -5,6 +5,8 @@ so a retrained checkpoint is reloaded."""
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,9 @@ from aeexplorer.errors import AeError
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
+
+
+SESSION_ID = "session_id"
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,24 @@ def checkpoint_folders(root: Path) -> list[Path]:
     return [root / "checkpoints", root / "runs", *extra]
 
 
-def list_files(root: Path) -> list[Path]:
+def session_folder(root: Path) -> Path:
+    """This session's own trainings (the Train page): ``runs/sessions/<session id>/``. Only
+    this session lists it; ``runs/`` itself is shared and its subfolders are not listed."""
+    sid = st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+    return root / "runs" / "sessions" / sid
+
+
+def mine(path: Path) -> str:
+    """A label suffix for a model trained in this session (the only session that lists it)."""
+    return " · trained here" if path.parent.parent.name == "sessions" else ""
+
+
+def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
+    """The checkpoints in ``checkpoint_folders`` and the ``extra`` folders."""
     from aeexplorer.checkpoint import list_checkpoints
 
     seen: dict[Path, None] = {}
-    for p in list_checkpoints(*checkpoint_folders(root)):
+    for p in list_checkpoints(*checkpoint_folders(root), *extra):
         seen.setdefault(p.resolve(), None)
     return list(seen)
 

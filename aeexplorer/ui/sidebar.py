@@ -25,7 +25,7 @@ class MapOptions:
 
 
 def pick_checkpoint(root: Path) -> Path | None:
-    files = resources.list_files(root)
+    files = resources.list_files(root, extra=[resources.session_folder(root)])
     st.sidebar.title("AE explorer")
     if not files:
         folders = ", ".join(f"`{p}`" for p in resources.checkpoint_folders(root))
@@ -61,7 +61,8 @@ def _label(path: Path) -> str:
     if isinstance(card, str):
         return f"{path.name} (unreadable)"
     cfg = card["config"]
-    return f"{path.stem} · {_DATASETS.get(card['dataset'], card['dataset'])} · {cfg.kind.upper()}"
+    return (f"{path.stem} · {_DATASETS.get(card['dataset'], card['dataset'])} · "
+            f"{cfg.kind.upper()}{resources.mine(path)}")
 
 
 def model_card(path: Path, card: dict) -> None:

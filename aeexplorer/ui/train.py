@@ -1,0 +1,237 @@
+"""The Train page: a data set, a model family and its settings; the training runs in its own
+process (``aeexplorer.jobs``) and is followed live (progress, loss curves, cancel). The model
+is written to this session's folder and listed in this session's checkpoint pickers only."""
+
+from __future__ import annotations
+
+import atexit
+from pathlib import Path
+
+import streamlit as st
+
+from aeexplorer import jobs
+from aeexplorer.errors import AeError
+from aeexplorer.ui import resources, sidebar, state, style
+
+JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
+DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+ABOUT = {
+    "vae": "A Gaussian code q(z|x); the loss is reconstruction + KL to the prior N(0, I).",
+    "beta-vae": "A VAE whose KL term is weighted by β: β > 1 pulls the codes towards the "
+                "prior (a smoother map, blurrier images), β < 1 the other way.",
+    "ae": "A deterministic code; the loss is the reconstruction alone.",
+    "sparse-l1": "An AE with λ·Σ|h| on the last hidden layer: few units active per image.",
+    "sparse-kl": "An AE whose last hidden layer (sigmoid units) is pushed to a mean activation "
+                 "ρ by a KL term of weight β.",
+    "denoising": "An AE that sees corrupted images and learns to give back the clean ones.",
+    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image changes "
+                   "(no batch norm).",
+    "shallow": "An AE with no hidden layer: 784 → 2 → 784.",
+    "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
+}
+CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
+FIGURES = (("neg_elbo", "−ELBO / image", "{:.1f}"), ("recon_bce", "Recon BCE / image", "{:.1f}"),
+           ("recon_mse", "Recon MSE / pixel", "{:.4f}"), ("kl", "KL / image", "{:.2f}"),
+           ("knn5_accuracy", "5-NN accuracy", "{:.1%}"), ("train_seconds", "Train time",
+                                                          "{:.0f} s"))
+# the form keeps its values while other pages are shown (Streamlit drops them otherwise)
+KEEP = {"persist_state": "session"}
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> jobs.Registry:
+    """One per server: the cap on concurrent trainings holds across sessions."""
+    shared = jobs.Registry()
+    atexit.register(shared.cancel_all)  # a server that stops cleanly stops its trainings
+    return shared
+
+
+def render(root: Path) -> None:
+    style.apply(False)
+    st.title("Train a model")
+    job: jobs.Job | None = st.session_state.get(JOB)
+    busy = job is not None and job.status == jobs.RUNNING
+    form, live = st.columns([2, 3], gap="large")
+    with form:
+        wanted = _form(root, busy)
+    if wanted is not None:
+        job = _start(root, *wanted)
+    with live:
+        if job is None:
+            st.info("Pick a data set, a model and its settings, then **Start**. The training "
+                    "runs in the background: you can switch pages and come back.")
+        else:
+            _follow(root, job)
+
+
+def _form(root: Path, busy: bool) -> tuple[jobs.TrainRequest, str] | None:
+    """The form's widgets; the request and the model name when Start was pressed."""
+    dataset = st.radio("Data set", list(DATASETS), key="train_dataset", horizontal=True,
+                       format_func=DATASETS.get, **KEEP)
+    family = st.selectbox("Model", list(jobs.FAMILIES), key="train_family",
+                          format_func=lambda f: jobs.FAMILIES[f].label, **KEEP)
+    st.caption(ABOUT[family])
+    params = jobs.FAMILIES[family].params
+    values = _family_fields(family, params)
+    if "epochs" in params:
+        values.update(_train_fields(params))
+    default = f"{dataset}-{family}"
+    name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
+                         help="The file name in the checkpoint pickers.") or default
+    if not st.button("Start training", type="primary", disabled=busy, key="train_start",
+                     help="One training per session at a time." if busy else None):
+        return None
+    try:
+        name = jobs.check_name(name)
+        hidden = jobs.parse_hidden(values.pop("hidden")) if "hidden" in values else ()
+    except AeError as exc:
+        st.error(str(exc))
+        return None
+    return jobs.TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
+
+
+def _family_fields(family: str, params: tuple[str, ...]) -> dict:
+    """The settings only this family has, as TrainRequest fields."""
+    values: dict = {}
+    if "beta" in params:
+        values["beta"] = st.number_input("β (KL weight)", 0.0, 100.0, 4.0, step=0.5,
+                                         key="train_beta", **KEEP)
+    if "sparsity_target" in params:
+        values["sparsity_target"] = st.slider("ρ (target mean activation)", 0.01, 0.5, 0.05,
+                                              step=0.01, key="train_rho", **KEEP)
+    if "penalty_weight" in params:
+        label, default = {"sparse-l1": ("λ (L1 weight)", 0.01),
+                          "sparse-kl": ("β (sparsity weight)", 1.0),
+                          "contractive": ("λ (contractive weight)", 0.1)}[family]
+        values["penalty_weight"] = st.number_input(label, 1e-5, 100.0, default, step=0.01,
+                                                   format="%.4g", key=f"train_{family}", **KEEP)
+    if "noise" in params:
+        values["noise"] = st.radio("Noise", ["gaussian", "mask"], key="train_noise",
+                                   horizontal=True, **KEEP, format_func={
+                                       "gaussian": "Gaussian (level = σ)",
+                                       "mask": "masking (level = drop probability)"}.get)
+        values["noise_level"] = st.slider("Noise level", 0.05, 1.0, 0.5, step=0.05,
+                                          key="train_noise_level", **KEEP)
+    if "hidden" in params:
+        values["hidden"] = st.text_input("Hidden layer widths", "512,256", key="train_hidden",
+                                         help="Encoder order, comma-separated; the decoder "
+                                              "mirrors it. The code is 2-D.", **KEEP)
+    if "batchnorm" in params:
+        values["batchnorm"] = st.checkbox("Batch norm after each hidden layer", True,
+                                          key="train_batchnorm", **KEEP)
+    return values
+
+
+def _train_fields(params: tuple[str, ...]) -> dict:
+    epochs_col, seed_col = st.columns(2)
+    epochs = epochs_col.number_input("Epochs", 1, 200, 10, step=1, key="train_epochs", **KEEP)
+    seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
+    lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="train_lr",
+                          format_func=lambda v: f"{v:g}", **KEEP)
+    batch = st.select_slider("Batch size", [32, 64, 128, 256, 512], 128,
+                             key="train_batch_size", **KEEP)
+    return {"epochs": int(epochs), "seed": int(seed), "lr": float(lr), "batch_size": int(batch)}
+
+
+def _start(root: Path, request: jobs.TrainRequest, name: str) -> jobs.Job | None:
+    """Starts the job and reruns the page; on a full server, warns and returns the last job."""
+    from aeexplorer.data import resolve_data_root
+
+    out = resources.session_folder(root) / f"{name}.safetensors"
+    try:
+        job = registry().train(request, out, resolve_data_root())
+    except AeError as exc:  # Busy: the server's training slots are all taken
+        st.warning(str(exc))
+        return st.session_state.get(JOB)
+    st.session_state[JOB] = job
+    st.rerun()  # the form is drawn again, its Start button disabled while this job runs
+
+
+def _follow(root: Path, job: jobs.Job) -> None:
+    """Redrawn every second while the job runs; a full rerun once it ends (stops polling)."""
+    running = job.status == jobs.RUNNING
+    st.fragment(_live, run_every=1.0 if running else None)(root, job, running)
+
+
+def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
+    view = job.view()
+    if was_running and view.status != jobs.RUNNING:
+        st.rerun()  # the page redraws without the timer
+    fam = jobs.FAMILIES.get(view.family)
+    st.subheader(f"{view.name} · {fam.label if fam else view.family}")
+    if view.status == jobs.RUNNING:
+        _progress(view)
+        st.button("Cancel", on_click=job.cancel, key="train_cancel", icon=":material/stop:")
+    elif view.status == jobs.DONE:
+        _done(root, view)
+    elif view.status == jobs.CANCELLED:
+        st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
+    else:
+        st.error(f"The training failed: {view.error}")
+    if fam is not None and (view.history or view.trace):
+        _curves(view, fam.curve if fam else None)
+
+
+def _progress(view: jobs.Progress) -> None:
+    if not view.epoch and not view.history:
+        what = "Fitting" if view.family == "pca" else "Loading the data set for"
+        st.progress(0.0, text=f"{what} the model… ({view.seconds:.0f} s)")
+        return
+    f = view.fraction
+    left = f" · about {view.seconds * (1 - f) / f:.0f} s left" if f > 0.02 else ""
+    st.progress(f, text=f"Epoch {view.epoch} of {view.epochs} · batch {view.batch} of "
+                        f"{view.batches} · {view.seconds:.0f} s{left}")
+    shown = " · ".join(f"{k} {v:.2f}" for k, v in view.running.items() if k != "loss")
+    st.caption(f"Running means this epoch: {shown}")
+
+
+def _done(root: Path, view: jobs.Progress) -> None:
+    st.success(f"**{view.name}** is trained and saved: it is now in the checkpoint picker of "
+               "every page (for this session only).")
+    shown = [(label, fmt.format(view.figures[key])) for key, label, fmt in FIGURES
+             if isinstance(view.figures.get(key), (int, float))]
+    for col, (label, value) in zip(st.columns(max(len(shown), 1)), shown):
+        col.metric(label, value)
+    st.caption("Test-set figures (10,000 images).")
+    explore, download = st.columns(2)
+    if explore.button("Explore it", type="primary", icon=":material/scatter_plot:",
+                      key="train_explore"):
+        _explore(root, view.out)
+    download.download_button("Download the checkpoint", lambda: view.out.read_bytes(),
+                              file_name=view.out.name, on_click="ignore",
+                              icon=":material/download:", key="train_download")
+
+
+def _explore(root: Path, out: Path) -> None:
+    """Open the explorer on the new model (as a link naming it would)."""
+    files = resources.list_files(root, extra=[resources.session_folder(root)])
+    names = sidebar.display_names(files)
+    state.init()
+    state.reset_for(next((n for n, p in zip(names, files) if p == out.resolve()), out.name))
+    st.switch_page(EXPLORER)
+
+
+def _curves(view: jobs.Progress, second: str | None) -> None:
+    parts = [("recon", "Reconstruction (nats / image)")]
+    parts += [(second, CURVES[second])] if second else []
+    for col, (part, title) in zip(st.columns(len(parts)), parts):
+        col.plotly_chart(_curve(view, part, title), width="stretch",
+                         config={"displayModeBar": False}, key=f"train_curve_{part}")
+
+
+def _curve(view: jobs.Progress, part: str, title: str):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    done = [h for h in view.history if part in h]
+    fig.add_scatter(x=[h["epoch"] for h in done], y=[h[part] for h in done],
+                    mode="lines+markers", name="epoch mean")
+    now = [(x, p[part]) for x, p in view.trace if x > len(view.history) and part in p]
+    if now and view.status == jobs.RUNNING:
+        fig.add_scatter(x=[x for x, _ in now], y=[y for _, y in now], mode="lines",
+                        line={"dash": "dot"}, name="running mean, this epoch")
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=True,
+                      legend={"orientation": "h", "y": -0.25}, xaxis_title="epoch")
+    fig.update_xaxes(range=[0, max(view.epochs, 1) * 1.02])
+    return fig

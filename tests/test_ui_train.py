@@ -1,0 +1,167 @@
+"""The Train page driven headless by AppTest: the form per model family, a training followed
+live and cancelled, errors, the server's cap, and the trained model listed in its own
+session's pickers only. Trainings are run by tests/fake_trainer.py (the CLI's progress
+protocol, no torch), put in place of the real command."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aeexplorer import jobs
+from conftest import REPO, make_checkpoint
+
+FAKE = str(Path(__file__).with_name("fake_trainer.py"))
+TRAIN, EXPLORER = "aeexplorer/ui/pages/train.py", "aeexplorer/ui/pages/explorer.py"
+ANOMALIES = "aeexplorer/ui/pages/anomalies.py"
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch, tmp_path):
+    """Trainings run the fake trainer in the mode set in ``mode[0]``; its model is a tiny
+    real checkpoint. Session folders made under runs/sessions/ are removed afterwards."""
+    mode = ["ok"]
+    monkeypatch.setattr(jobs, "command", lambda args: [sys.executable, FAKE, mode[0], *args])
+    monkeypatch.setenv("FAKE_CHECKPOINT", str(make_checkpoint(tmp_path / "fake.safetensors")))
+    before = set((REPO / "runs" / "sessions").glob("*"))
+    yield mode
+    for folder in set((REPO / "runs" / "sessions").glob("*")) - before:
+        shutil.rmtree(folder)
+
+
+def open_train() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(TRAIN)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def labels(at: AppTest) -> set[str]:
+    kinds = ("number_input", "text_input", "radio", "slider", "select_slider", "checkbox")
+    return {w.label for kind in kinds for w in at.get(kind)}
+
+
+COMMON = {"Data set", "Name"}
+TRAINING = {"Epochs", "Seed", "Learning rate", "Batch size"}
+NET = {"Hidden layer widths", "Batch norm after each hidden layer"} | TRAINING
+
+
+@pytest.mark.parametrize("family, wanted", [
+    ("vae", NET), ("beta-vae", NET | {"β (KL weight)"}), ("ae", NET),
+    ("sparse-l1", NET | {"λ (L1 weight)"}),
+    ("sparse-kl", NET | {"ρ (target mean activation)", "β (sparsity weight)"}),
+    ("denoising", NET | {"Noise", "Noise level"}),
+    ("contractive", TRAINING | {"Hidden layer widths", "λ (contractive weight)"}),
+    ("shallow", TRAINING), ("pca", set()),
+])
+def test_the_form_shows_the_family_settings_only(family, wanted):
+    at = open_train()
+    at.selectbox(key="train_family").set_value(family).run()
+    assert not at.exception
+    assert labels(at) == COMMON | wanted
+    assert at.text_input(key="train_name").placeholder == f"mnist-{family}"
+
+
+def test_the_form_survives_a_visit_to_another_page():
+    at = open_train()
+    at.selectbox(key="train_family").set_value("beta-vae").run()
+    at.number_input(key="train_beta").set_value(8.0).run()
+    at.switch_page(EXPLORER).run()
+    at.switch_page(TRAIN).run()
+    assert at.selectbox(key="train_family").value == "beta-vae"
+    assert at.number_input(key="train_beta").value == 8.0
+
+
+def wait_for(at: AppTest, ready, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(at.session_state["train_job"]):
+        assert time.monotonic() < deadline, "the training did not get there"
+        time.sleep(0.05)
+    at.run()
+    assert not at.exception
+
+
+def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer):
+    fake_trainer[0] = "slow"
+    at = open_train()
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.text_input(key="train_name").input("live").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.button(key="train_start").disabled  # one training per session at a time
+    wait_for(at, lambda job: len(job.view().trace) >= 2)
+    bar = at.get("progress")[0]
+    assert "Epoch 1 of 50 · batch" in bar.proto.text and bar.proto.value < 10  # percent
+    assert 0 < at.session_state["train_job"].view().fraction < 0.1
+    assert "Running means this epoch: recon 200.00 · kl" in at.caption[-1].value
+    assert len(at.get("plotly_chart")) == 2  # reconstruction, and KL for a VAE
+    at.button(key="train_cancel").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
+    assert at.session_state["train_job"].status == jobs.CANCELLED
+    assert "Cancelled: nothing was written" in at.info[0].value
+    assert not at.button(key="train_start").disabled
+    assert not list(at.session_state["train_job"].out.parent.glob("*.safetensors"))
+
+
+def test_errors_are_shown_with_the_cli_message(fake_trainer):
+    fake_trainer[0] = "fail"
+    at = open_train()
+    at.text_input(key="train_name").input("../escape").run()
+    at.button(key="train_start").click().run()
+    assert "cannot be a model name" in at.error[0].value and "train_job" not in at.session_state
+    at.text_input(key="train_name").input("ok-name").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    assert at.error[0].value == "The training failed: MNIST not found in /nowhere/MNIST/raw"
+
+
+def test_a_full_server_says_so(fake_trainer, monkeypatch):
+    from aeexplorer.ui.train import registry
+
+    monkeypatch.setattr(registry(), "cap", 0)
+    at = open_train()
+    at.button(key="train_start").click().run()
+    assert not at.exception and "train_job" not in at.session_state
+    assert "training slots of this server are in use" in at.warning[0].value
+
+
+def options(at: AppTest, key: str) -> list[str]:
+    return list(at.selectbox(key=key).options)
+
+
+def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer):
+    at = open_train()
+    at.text_input(key="train_name").input("apptest-mine").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    job = at.session_state["train_job"]
+    assert job.status == jobs.DONE and job.out.is_file(), job.view().error
+    assert job.out.parent.parent == REPO / "runs" / "sessions"
+    assert "apptest-mine** is trained and saved" in at.success[0].value
+    assert [m.label for m in at.metric] == ["Recon MSE / pixel", "5-NN accuracy"]
+    other = open_train()  # another person's session on the same server
+    for session, listed in ((at, True), (other, False)):
+        session.switch_page(ANOMALIES).run()
+        assert any(o.startswith("apptest-mine · MNIST digits") for o in
+                   options(session, "anom_ckpt")) is listed
+        session.switch_page(EXPLORER).run()
+        mine = [o for o in options(session, "ckpt_pick") if o.startswith("apptest-mine")]
+        assert mine == (["apptest-mine · MNIST digits · VAE · trained here"] if listed else [])
+
+
+def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer):
+    at = open_train()
+    at.text_input(key="train_name").input("apptest-explore").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    at.button(key="train_explore").click().run()
+    assert not at.exception
+    assert at.selectbox(key="ckpt_pick").value == "apptest-explore.safetensors"
+    assert at.title[0].value == "The latent space, decoded"
