@@ -112,6 +112,7 @@ class _BarProgress:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from .card import family
     from .checkpoint import load_checkpoint
     from .data import load_split
     from .metrics import evaluate as evaluate_model
@@ -121,7 +122,8 @@ def evaluate(args: argparse.Namespace) -> int:
     test_split = load_split(ckpt.dataset, False, args.data_dir, args.download)
     figures = evaluate_model(ckpt.model, train_split, test_split)["figures"]
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
-              "model": ckpt.config.kind, "arch": ckpt.config.arch,
+              "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
+              "arch": ckpt.config.arch,
               "latent_dim": ckpt.config.latent_dim, **figures}
     if args.json:
         print(json.dumps(report))

@@ -97,6 +97,7 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
     report = json.loads(result.stdout)
     assert EVALUATE_KEYS <= set(report)
     assert report["dataset"] == "mnist" and report["model"] == "vae"
+    assert report["family"] == "VAE"
     assert report["arch"] == "dense" and report["latent_dim"] == 2
     assert report["n_test"] == 10_000
     for key in ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy"):
@@ -258,6 +259,13 @@ def test_unreadable_image_is_one_error_line(files, capfd, image):
     (["--weight-decay", "-1"], "weight decay"),
     (["--beta", "nan"], "beta"),
     (["--seed", str(2**64)], "seed"),
+    (["--penalty", "l1"], "penalty weight > 0"),
+    (["--penalty", "kl", "--penalty-weight", "1"], "--activation sigmoid"),
+    (["--penalty", "contractive", "--penalty-weight", "1", "--batchnorm"], "--batchnorm"),
+    (["--penalty", "l1", "--penalty-weight", "1", "--hidden", "none"], "--hidden"),
+    (["--model", "pca", "--noise", "mask", "--noise-level", "0.2"], "closed form"),
+    (["--noise", "mask", "--noise-level", "2"], "probability"),
+    (["--sparsity-target", "1"], "rho"),
 ])
 def test_train_rejects_bad_settings_before_loading_data(files, capfd, extra, needle):
     line = _main_error(capfd, ["train", "--out", str(files["dir"] / "x.safetensors"),
@@ -313,3 +321,35 @@ def test_help_needs_no_torch():
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "train" in result.stdout and result.stdout.strip().endswith("False")
+
+
+def test_progress_json_gives_batch_epoch_and_done_lines(tmp_path, capfd, synthetic_data):
+    out = tmp_path / "sparse.safetensors"
+    rc = cli.main(["train", "--model", "ae", "--hidden", "32", "--activation", "sigmoid",
+                   "--penalty", "kl", "--penalty-weight", "0.5", "--epochs", "2",
+                   "--batch-size", "16", "--device", "cpu", "--progress-json", "--out", str(out)])
+    stdout, stderr = capfd.readouterr()
+    assert rc == 0 and stderr == ""  # no bar: only JSON, on stdout
+    events = [json.loads(line) for line in stdout.splitlines()]
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2] and all(e["epochs"] == 2 for e in epochs)
+    assert all(e["penalty"] > 0 and e["loss"] > e["recon"] for e in epochs)
+    for e in events:
+        if e["event"] == "batch":
+            assert 1 <= e["batch"] < e["batches"] == 8 and set(e["parts"]) >= {"loss", "penalty"}
+    assert events[-1]["event"] == "done" and events[-1]["path"] == str(out)
+    card = load_checkpoint(out).train["config"]
+    assert card["penalty"] == "kl" and card["penalty_weight"] == 0.5
+
+
+def test_train_pca_is_one_fit_and_a_shallow_net_has_no_hidden_layer(tmp_path, capfd,
+                                                                    synthetic_data):
+    pca, shallow = tmp_path / "pca.safetensors", tmp_path / "shallow.safetensors"
+    assert cli.main(["train", "--model", "pca", "--epochs", "9", "--out", str(pca)]) == 0
+    assert cli.main(["train", "--model", "ae", "--hidden", "none", "--epochs", "1",
+                     "--device", "cpu", "--out", str(shallow)]) == 0
+    capfd.readouterr()
+    ckpt = load_checkpoint(pca)
+    assert ckpt.config.kind == "pca" and ckpt.train["config"]["epochs"] == 1
+    assert ckpt.metrics["neg_elbo"] is None and ckpt.metrics["parameters"] == 3 * 784
+    assert load_checkpoint(shallow).config.hidden == ()
