@@ -122,6 +122,15 @@ def _new_seed() -> None:
     st.session_state[state.SEED] = (int(st.session_state.get(state.SEED, 0)) + 1) % (2**31 - 1)
 
 
+_PRIOR_NOTE = {
+    "vae": "A VAE is trained to fill this prior, so most samples look like real images.",
+    "ae": "A plain autoencoder never aimed at this prior: samples that fall in the holes "
+          "between its clusters decode to blurs.",
+    "pca": "PCA's codes are projections with the spread of the data along each component "
+           "(not 1): every code decodes to the mean image plus a blend of the components.",
+}
+
+
 def samples_panel(ckpt: Checkpoint, samples: tuple[np.ndarray, np.ndarray],
                   talk: bool) -> None:
     c1, c2 = st.columns([1, 2])
@@ -132,11 +141,7 @@ def samples_panel(ckpt: Checkpoint, samples: tuple[np.ndarray, np.ndarray],
         a, b = st.columns([3, 2], vertical_alignment="bottom")
         a.number_input("Seed", 0, 2**31 - 2, key=state.SEED)
         b.button("New seed", on_click=_new_seed, width="stretch")
-        kind = ckpt.config.kind
-        st.caption("z ~ N(0, T²I), decoded. " + (
-            "A VAE is trained to fill this prior, so most samples look like real images."
-            if kind == "vae" else "A plain autoencoder never aimed at this prior: samples "
-            "that fall in the holes between its clusters decode to blurs."))
+        st.caption("z ~ N(0, T²I), decoded. " + _PRIOR_NOTE[ckpt.config.kind])
     with c2, st.container(key="samples"):
         grid = imaging.grid_image(samples[1], pad=2)
         st.image(imaging.to_png(grid, 2 if not talk else 3), width="content",
