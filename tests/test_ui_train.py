@@ -66,7 +66,7 @@ def test_the_form_shows_the_family_settings_only(family, wanted):
     at.selectbox(key="train_family").set_value(family).run()
     assert not at.exception
     assert labels(at) == COMMON | wanted
-    assert at.text_input(key="train_name").placeholder == f"mnist-{family}"
+    assert at.text_input(key="train_name").placeholder == f"my-mnist-{family}"
 
 
 def test_the_form_survives_a_visit_to_another_page():
@@ -145,7 +145,7 @@ def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer):
     assert job.status == jobs.DONE and job.out.is_file(), job.view().error
     assert job.out.parent.parent == REPO / "runs" / "sessions"
     assert "apptest-mine** is trained and saved" in at.success[0].value
-    assert [m.label for m in at.metric] == ["Recon MSE / pixel", "5-NN accuracy"]
+    assert [m.label for m in at.metric] == ["Recon MSE", "5-NN accuracy"]
     other = open_train()  # another person's session on the same server
     for session, listed in ((at, True), (other, False)):
         session.switch_page(ANOMALIES).run()
@@ -165,3 +165,22 @@ def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer):
     assert not at.exception
     assert at.selectbox(key="ckpt_pick").value == "apptest-explore.safetensors"
     assert at.title[0].value == "The latent space, decoded"
+
+
+def test_the_default_name_is_free_and_a_taken_name_is_flagged(fake_trainer):
+    at = open_train()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    assert at.session_state["train_job"].out.name == "my-mnist-vae.safetensors"
+    assert at.text_input(key="train_name").placeholder == "my-mnist-vae-2"
+    at.text_input(key="train_name").input("my-mnist-vae").run()
+    assert any("a finished training replaces it" in c.value for c in at.caption)
+
+
+def test_recent_batches_undo_the_running_means():
+    from aeexplorer.ui.train import _recent
+
+    # running means over an epoch of 10 batches: batches 1-2 average 4, batches 3-5 average 1
+    trace = [(0.2, {"recon": 4.0}), (0.5, {"recon": (4.0 * 2 + 1.0 * 3) / 5}),
+             (1.3, {"recon": 7.0}), (1.6, {"kl": 1.0})]
+    assert _recent(trace, "recon", 10) == pytest.approx([(0.2, 4.0), (0.5, 1.0), (1.3, 7.0)])

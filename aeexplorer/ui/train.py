@@ -30,8 +30,8 @@ ABOUT = {
     "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
 }
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
-FIGURES = (("neg_elbo", "−ELBO / image", "{:.1f}"), ("recon_bce", "Recon BCE / image", "{:.1f}"),
-           ("recon_mse", "Recon MSE / pixel", "{:.4f}"), ("kl", "KL / image", "{:.2f}"),
+FIGURES = (("neg_elbo", "−ELBO", "{:.1f}"), ("recon_bce", "Recon BCE", "{:.1f}"),
+           ("recon_mse", "Recon MSE", "{:.4f}"), ("kl", "KL", "{:.2f}"),
            ("knn5_accuracy", "5-NN accuracy", "{:.1%}"), ("train_seconds", "Train time",
                                                           "{:.0f} s"))
 # the form keeps its values while other pages are shown (Streamlit drops them otherwise)
@@ -75,9 +75,11 @@ def _form(root: Path, busy: bool) -> tuple[jobs.TrainRequest, str] | None:
     values = _family_fields(family, params)
     if "epochs" in params:
         values.update(_train_fields(params))
-    default = f"{dataset}-{family}"
+    default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
+    if (resources.session_folder(root) / f"{name}.safetensors").is_file():
+        st.caption("A model of yours has this name: a finished training replaces it.")
     if not st.button("Start training", type="primary", disabled=busy, key="train_start",
                      help="One training per session at a time." if busy else None):
         return None
@@ -88,6 +90,14 @@ def _form(root: Path, busy: bool) -> tuple[jobs.TrainRequest, str] | None:
         st.error(str(exc))
         return None
     return jobs.TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
+
+
+def _free_name(folder: Path, base: str) -> str:
+    """``base``, else ``base-2``, ``base-3``…: the first name no model in ``folder`` has."""
+    n = 1
+    while (folder / f"{base if n == 1 else f'{base}-{n}'}.safetensors").exists():
+        n += 1
+    return base if n == 1 else f"{base}-{n}"
 
 
 def _family_fields(family: str, params: tuple[str, ...]) -> dict:
@@ -181,7 +191,9 @@ def _progress(view: jobs.Progress) -> None:
     left = f" · about {view.seconds * (1 - f) / f:.0f} s left" if f > 0.02 else ""
     st.progress(f, text=f"Epoch {view.epoch} of {view.epochs} · batch {view.batch} of "
                         f"{view.batches} · {view.seconds:.0f} s{left}")
-    shown = " · ".join(f"{k} {v:.2f}" for k, v in view.running.items() if k != "loss")
+    fam = jobs.FAMILIES.get(view.family)
+    keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
+    shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
     st.caption(f"Running means this epoch: {shown}")
 
 
@@ -190,9 +202,11 @@ def _done(root: Path, view: jobs.Progress) -> None:
                "every page (for this session only).")
     shown = [(label, fmt.format(view.figures[key])) for key, label, fmt in FIGURES
              if isinstance(view.figures.get(key), (int, float))]
-    for col, (label, value) in zip(st.columns(max(len(shown), 1)), shown):
-        col.metric(label, value)
-    st.caption("Test-set figures (10,000 images).")
+    for row in range(0, len(shown), 3):  # three a row: the numbers stay readable
+        for col, (label, value) in zip(st.columns(3), shown[row:row + 3]):
+            col.metric(label, value)
+    st.caption("Test-set figures (10,000 images): BCE and KL in nats per image, MSE per pixel; "
+               "5-NN accuracy of the classes from the 2-D codes.")
     explore, download = st.columns(2)
     if explore.button("Explore it", type="primary", icon=":material/scatter_plot:",
                       key="train_explore"):
@@ -223,15 +237,36 @@ def _curve(view: jobs.Progress, part: str, title: str):
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    recent = _recent(view.trace, part, view.batches)
+    fig.add_scatter(x=[x for x, _ in recent], y=[y for _, y in recent], mode="lines",
+                    line={"width": 1, "color": "rgba(99, 110, 250, 0.45)"}, name="recent batches")
     done = [h for h in view.history if part in h]
     fig.add_scatter(x=[h["epoch"] for h in done], y=[h[part] for h in done],
-                    mode="lines+markers", name="epoch mean")
-    now = [(x, p[part]) for x, p in view.trace if x > len(view.history) and part in p]
-    if now and view.status == jobs.RUNNING:
-        fig.add_scatter(x=[x for x, _ in now], y=[y for _, y in now], mode="lines",
-                        line={"dash": "dot"}, name="running mean, this epoch")
+                    mode="lines+markers", line={"color": "#636efa"}, name="epoch mean")
     fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=True,
-                      legend={"orientation": "h", "y": -0.25}, xaxis_title="epoch")
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="epoch",
+                      legend={"orientation": "h", "y": -0.25}, showlegend=True)
     fig.update_xaxes(range=[0, max(view.epochs, 1) * 1.02])
+    # the first batches' loss is far above the rest: leave it off the scale once there is more
+    later = [y for x, y in recent if x >= 0.1] + [h[part] for h in done]
+    if len(later) > 1:
+        lo, hi = min(later), max(later)
+        pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
+        fig.update_yaxes(range=[lo - pad, hi + pad])
     return fig
+
+
+def _recent(trace: list, part: str, batches: int) -> list[tuple[float, float]]:
+    """(fractional epoch, mean of ``part`` over the batches since the previous report): the
+    CLI reports running means over the epoch so far, which hide how the loss moves now."""
+    out, prev = [], None
+    for x, parts in trace:
+        if part not in parts:
+            continue
+        epoch, batch = int(x), round((x - int(x)) * batches)
+        value = parts[part]
+        if prev is not None and prev[0] == epoch and batch > prev[1]:
+            value = (parts[part] * batch - prev[2] * prev[1]) / (batch - prev[1])
+        out.append((x, value))
+        prev = (epoch, batch, parts[part])
+    return out
