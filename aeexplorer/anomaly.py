@@ -127,8 +127,10 @@ def histogram(errors: np.ndarray, threshold: float, bins: int = 60,
     fig.update_layout(height=360 if talk else 300, margin=dict(l=10, r=10, t=20, b=10),
                       bargap=0, showlegend=False, plot_bgcolor="white",
                       paper_bgcolor="white", font=dict(size=20 if talk else 13))
-    fig.update_xaxes(title="reconstruction error (MSE per pixel)", gridcolor="#eee")
-    fig.update_yaxes(title="test images", type="log", gridcolor="#eee")
+    fig.update_xaxes(title=dict(text="reconstruction error (MSE per pixel)", standoff=6),
+                     gridcolor="#eee", automargin=True)
+    fig.update_yaxes(title=dict(text="test images (log scale)", standoff=6), type="log", dtick=1,
+                     gridcolor="#eee", automargin=True)
     return fig
 
 
@@ -160,8 +162,10 @@ def error_map(xy: np.ndarray, errors: np.ndarray, labels: np.ndarray,
                       dragmode="zoom", hovermode="closest", clickmode="event+select",
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False,
                       font=dict(size=20 if talk else 13), uirevision="error-map")
-    axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc")
-    fig.update_xaxes(range=[x0, x1], title="z₁", constrain="domain", **axis)
-    fig.update_yaxes(range=[y0, y1], title="z₂", scaleanchor="x", scaleratio=1,
-                     constrain="domain", **axis)
+    axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc",
+                automargin=True)
+    fig.update_xaxes(range=[x0, x1], title=dict(text="z₁", standoff=4), constrain="domain",
+                     **axis)
+    fig.update_yaxes(range=[y0, y1], title=dict(text="z₂", standoff=4), scaleanchor="x",
+                     scaleratio=1, constrain="domain", **axis)
     return fig

@@ -67,6 +67,7 @@ def test_threshold_starts_at_the_99th_percentile_with_its_count(page, expected):
     above = anomaly.n_above(errors, threshold)
     assert 80 <= above <= 120
     assert f"**{above}** of 10,000 test images" in markdown(page)
+    assert f"Above the threshold: the 16 worst of {above}" in [s.value for s in page.subheader]
 
 
 def test_moving_the_threshold_updates_the_count_and_the_gallery(page, expected):
@@ -80,7 +81,7 @@ def test_moving_the_threshold_updates_the_count_and_the_gallery(page, expected):
     assert f"**{n}** of 10,000 test images" in markdown(page)
     assert 4 <= n <= 7  # the slider's grid is 1e-4: the cut may move by a step
     heads = [s.value for s in page.subheader]
-    assert f"Above the threshold ({n})" in heads
+    assert f"Above the threshold: all {n}" in heads
     assert "The next worst, below the threshold" in heads
     shown = [m.value for m in page.markdown if "ae-image" in m.value and "· " in m.value]
     assert len(shown) == 16

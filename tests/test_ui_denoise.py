@@ -93,7 +93,7 @@ def test_a_test_image_through_both_models(page, ckpt_dir, data_root):
     want = expected(ckpt_dir, clean, "gaussian", 0.5, 0)
     np.testing.assert_allclose(image(page, "clean original"), clean, atol=1 / 255)
     np.testing.assert_allclose(image(page, "noisy input"), want.noisy, atol=1 / 255)
-    np.testing.assert_allclose(image(page, "denoising AE (Gaussian σ=0.5)"),
+    np.testing.assert_allclose(image(page, "denoising AE output"),
                                want.outputs[0].image, atol=1 / 255)
     assert mses(page) == pytest.approx(
         [round(want.noisy_mse, 4)] + [round(o.mse, 4) for o in want.outputs], abs=1e-4)

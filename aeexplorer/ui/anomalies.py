@@ -96,10 +96,13 @@ def _step(errors: np.ndarray) -> float:
     return 10.0 ** math.floor(math.log10(max(top, 1e-6) / 300))
 
 
+def _on_grid(value: float, step: float) -> float:
+    """``value`` rounded to the step's decimals: no float dust (0.08700000000000001)."""
+    return round(value, max(0, -math.floor(math.log10(step))))
+
+
 def _reset_threshold(errors: np.ndarray) -> None:
-    step = _step(errors)  # on the slider's grid, without float dust (0.08700000000000001)
-    digits = max(0, -math.floor(math.log10(step)))
-    st.session_state[THRESHOLD] = round(anomaly.threshold_at(errors, 99.0), digits)
+    st.session_state[THRESHOLD] = _on_grid(anomaly.threshold_at(errors, 99.0), _step(errors))
 
 
 def _class_names(path: str, mtime: float) -> tuple[str, ...]:
@@ -118,7 +121,7 @@ def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> 
 def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
     errors = _scores(path, mtime, _data_root()).errors
     step = _step(errors)
-    top = math.ceil(float(errors.max()) / step) * step
+    top = _on_grid(math.ceil(float(errors.max()) / step) * step, step)
     left, right = st.columns([2, 1], gap="medium")
     with right, st.container(key="anom_controls"):
         st.slider("Threshold (reconstruction error)", 0.0, top, step=step, key=THRESHOLD,
@@ -143,12 +146,15 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
     idx = anomaly.worst(errors, int(st.session_state.get(N_WORST, 16)))
     pairs, names = _pair(path, mtime, images, idx), _class_names(path, mtime)
     above = errors[idx] > threshold
+    total = anomaly.n_above(errors, threshold)
+    heads = (f"Above the threshold: the {above.sum()} worst of {total}" if total > above.sum()
+             else f"Above the threshold: all {total}",
+             "The next worst, below the threshold")
     with st.container(key="anom_gallery"):
-        for title, part in (("Above the threshold", np.flatnonzero(above)),
-                            ("The next worst, below the threshold", np.flatnonzero(~above))):
+        for title, part in zip(heads, (np.flatnonzero(above), np.flatnonzero(~above))):
             if len(part) == 0:
                 continue
-            st.subheader(f"{title} ({len(part)})" if title.startswith("Above") else title)
+            st.subheader(title)
             for row in range(0, len(part), 8):  # a row at a time: reading order everywhere
                 for col, j in zip(st.columns(8), part[row:row + 8]):
                     i = int(idx[j])

@@ -47,6 +47,11 @@ def render(root: Path) -> None:
     view(dataset, [m for m in (dae, plain) if m is not None])
 
 
+def _role(card: dict) -> str:
+    return ("denoising AE output" if denoise.is_denoising(denoise.train_config(card))
+            else "plain AE output")
+
+
 def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
@@ -62,7 +67,7 @@ def _test_image(dataset: str) -> np.ndarray | None:
                    f"{images}")
         return None
     n = len(images)
-    a, b = st.columns([3, 2], vertical_alignment="bottom")
+    a, b = st.columns([1, 1], vertical_alignment="bottom")
     a.number_input("Test image #", 0, n - 1, 0, key=INDEX)
     b.button("Random image", on_click=_random_index, args=(n,), width="stretch")
     return images[min(int(st.session_state.get(INDEX, 0)), n - 1)]
@@ -119,20 +124,22 @@ def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
 
 
 def _results(result: denoise.Denoised, models: list[tuple[Path, dict]]) -> None:
+    # large images (the talk-mode scale): this page is about seeing the pixels
+    roles = ["denoising AE output", "plain AE output"] if len(models) == 2 else ["output"]
     with st.container(key="dn_results"):
         cols = st.columns(2 + len(models))
         with cols[0]:
-            show(result.clean, "clean original")
+            show(result.clean, "clean original", talk=True)
             st.markdown("the target")
         with cols[1]:
-            show(result.noisy, "noisy input")
+            show(result.noisy, "noisy input", talk=True)
             st.markdown(f"MSE **{result.noisy_mse:.4f}**")
-        for col, (path, card), out in zip(cols[2:], models, result.outputs):
-            name = family(card["config"], denoise.train_config(card))
+        for col, (path, card), out, role in zip(cols[2:], models, result.outputs, roles):
             with col:
-                show(out.image, name)
+                show(out.image, role if len(models) == 2 else _role(card), talk=True)
                 st.markdown(f"MSE **{out.mse:.4f}**")
-                st.caption(f"`{path.name}`")
+                st.caption(f"{family(card['config'], denoise.train_config(card))} · "
+                           f"`{path.name}`")
     if len(result.outputs) == 2 and result.outputs[0].mse < result.outputs[1].mse:
         better = result.outputs[1].mse / max(result.outputs[0].mse, 1e-12)
         st.success(f"The denoising autoencoder's output is {better:.1f}× closer (in MSE) to "
