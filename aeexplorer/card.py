@@ -3,6 +3,7 @@ checkpoint's header alone (no weights are loaded)."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -49,24 +50,25 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
     λ=0.001)", "denoising AE (Gaussian σ=0.5)", "contractive AE (λ=0.1)", "shallow AE", "PCA"."""
     if config.kind == "pca":
         return "PCA"
+    train_cfg = train_cfg if isinstance(train_cfg, dict) else {}
     parts, details = [], []
-    penalty, weight = train_cfg.get("penalty", "none"), train_cfg.get("penalty_weight", 0.0)
+    penalty, weight = train_cfg.get("penalty", "none"), _number(train_cfg, "penalty_weight", 0.0)
     if penalty == "l1":
         parts.append("sparse")
         details.append(f"L1, λ={weight:g}")
     elif penalty == "kl":
         parts.append("sparse")
-        details.append(f"KL, ρ={train_cfg.get('sparsity_target', 0.05):g}, β={weight:g}")
+        details.append(f"KL, ρ={_number(train_cfg, 'sparsity_target', 0.05):g}, β={weight:g}")
     elif penalty == "contractive":
         parts.append("contractive")
         details.append(f"λ={weight:g}")
-    noise, level = train_cfg.get("noise", "none"), train_cfg.get("noise_level", 0.0)
+    noise, level = train_cfg.get("noise", "none"), _number(train_cfg, "noise_level", 0.0)
     if noise != "none" and level > 0:
         parts.append("denoising")
         details.append(f"Gaussian σ={level:g}" if noise == "gaussian" else f"masking p={level:g}")
     if config.arch == "dense" and len(config.hidden) == 0:
         parts.append("shallow")
-    beta = train_cfg.get("beta", 1.0)
+    beta = _number(train_cfg, "beta", 1.0)
     if config.kind == "vae" and beta != 1.0:
         name, details = "β-VAE", [f"β={beta:g}", *details]
     else:
@@ -75,6 +77,14 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
         parts.append("conv")
     text = " ".join([*parts, name])
     return f"{text} ({', '.join(details)})" if details else text
+
+
+def _number(train_cfg: dict, key: str, default: float) -> float:
+    """A stored setting as a number; the train config is untrusted JSON, so anything else
+    reads as the default rather than breaking every page that names the model."""
+    value = train_cfg.get(key, default)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok and math.isfinite(value) else default
 
 
 def count(n: float | None) -> str:
