@@ -178,23 +178,30 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:
         st.error(f"The training failed: {view.error}")
-    if fam is not None and (view.history or view.trace):
+    if fam is not None and fam.params and (view.history or view.trace):  # PCA: one figure
         _curves(view, fam.curve if fam else None)
 
 
 def _progress(view: jobs.Progress) -> None:
-    if not view.epoch and not view.history:
-        what = "Fitting" if view.family == "pca" else "Loading the data set for"
-        st.progress(0.0, text=f"{what} the model… ({view.seconds:.0f} s)")
-        return
-    f = view.fraction
-    left = f" · about {view.seconds * (1 - f) / f:.0f} s left" if f > 0.02 else ""
-    st.progress(f, text=f"Epoch {view.epoch} of {view.epochs} · batch {view.batch} of "
-                        f"{view.batches} · {view.seconds:.0f} s{left}")
+    st.progress(view.fraction, text=f"{_stage(view)} · {view.seconds:.0f} s")
     fam = jobs.FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
-    st.caption(f"Running means this epoch: {shown}")
+    if shown and len(view.history) < view.epochs:
+        st.caption(f"Running means this epoch: {shown}")
+
+
+def _stage(view: jobs.Progress) -> str:
+    """What the training is doing now, in words."""
+    if view.epochs and len(view.history) >= view.epochs:
+        return "Trained: computing the test-set figures and writing the file…"
+    if not view.epoch and not view.history:
+        return "Fitting the components…" if view.family == "pca" else "Loading the data set…"
+    epoch = max(view.epoch, len(view.history) + 1)  # a finished epoch: the next one has begun
+    batch = view.batch if epoch == view.epoch else 0
+    f = view.fraction
+    left = f" · about {view.seconds * (1 - f) / f:.0f} s left" if f > 0.02 else ""
+    return f"Epoch {epoch} of {view.epochs} · batch {batch} of {view.batches}{left}"
 
 
 def _done(root: Path, view: jobs.Progress) -> None:
