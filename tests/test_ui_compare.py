@@ -5,6 +5,7 @@ setting a chart's selection state)."""
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -76,7 +77,7 @@ def images(at: AppTest) -> dict[str, str]:
     found = {}
     for m in at.markdown:
         if match := re.search(r'alt="([^"]*)"', m.value):
-            found[match.group(1)] = m.value
+            found[html.unescape(match.group(1))] = m.value
     return found
 
 
@@ -140,7 +141,7 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
     assert marker(app, 0) is None
     assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
     shown = images(app)
-    assert "VAE reconstruction" in shown and "AE reconstruction" in shown
+    assert "A's reconstruction" in shown and "B's reconstruction" in shown
     text = "\n".join(m.value for m in app.markdown)
     assert "**Test image #7**" in text and "mnist-vae-tiny" in text and "mnist-ae-tiny" in text
     assert any("not on this machine" in c.value for c in app.caption)  # no originals, no MSE
@@ -192,7 +193,7 @@ def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, roo
     original = load_split("mnist", False).images[5, 0].numpy()
     shown = images(app_with_data)
     assert f"original · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
-    for name, family in (("mnist-vae-tiny", "VAE"), ("mnist-ae-tiny", "AE")):
+    for name, side in (("mnist-vae-tiny", "A"), ("mnist-ae-tiny", "B")):
         ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
         err = image_mse(original, views.decode_one(ckpt, views.code_of(ckpt, 5)))
-        assert f"{family} reconstruction · MSE {err:.4f}" in shown
+        assert f"{side}'s reconstruction · MSE {err:.4f}" in shown

@@ -15,7 +15,6 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import compare, figures, views
-from aeexplorer.card import family
 from aeexplorer.errors import AeError
 from aeexplorer.similar import latent_neighbours
 from aeexplorer.ui import pickers, resources, sidebar, style
@@ -45,7 +44,6 @@ class Side:
     path: str
     mtime: float
     name: str
-    family: str
 
 
 @dataclass(frozen=True)
@@ -88,8 +86,7 @@ def render(root: Path) -> None:
 
 
 def _side(key: str, path: Path, card: dict) -> Side:
-    return Side(key, str(path), path.stat().st_mtime, path.stem,
-                family(card["config"], card["train"].get("config", {})))
+    return Side(key, str(path), path.stat().st_mtime, path.stem)
 
 
 def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
@@ -105,7 +102,8 @@ def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
     styled = frame.style.format(compare.FORMATS)
     config = {k: st.column_config.Column(label, help=help) for k, (label, help) in
               COLUMNS.items()}
-    st.dataframe(styled, hide_index=True, column_config=config, key="cmp_table")
+    st.dataframe(styled, hide_index=True, column_config=config, placeholder=compare.MISSING,
+                 key="cmp_table")
     skipped = [p.name for p in resources.list_files(root)
                if isinstance(resources.card(str(p), p.stat().st_mtime), str)]
     note = f" Not readable, left out: {', '.join(skipped)}." if skipped else ""
@@ -255,4 +253,4 @@ def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarr
         return
     recon = views.decode_one(ckpt, views.code_of(ckpt, index))
     error = f" · MSE {compare.image_mse(original, recon):.4f}" if original is not None else ""
-    show(recon, f"{side.family} reconstruction{error}", talk)
+    show(recon, f"{side.key.upper()}'s reconstruction{error}", talk)
