@@ -71,7 +71,8 @@ def tab_text(at: AppTest) -> str:
                      [i.value for i in t.info])
 
 
-def _brute(rows: np.ndarray, q: np.ndarray, k: int, exclude: int | None) -> np.ndarray:
+def _brute(rows: np.ndarray, q: np.ndarray, k: int,
+           exclude: int | None) -> tuple[np.ndarray, np.ndarray]:
     d = np.sqrt(((rows.reshape(len(rows), -1).astype(np.float64) - q.reshape(-1)) ** 2).sum(1))
     if exclude is not None:
         d[exclude] = np.inf
@@ -180,5 +181,5 @@ def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     np.testing.assert_allclose(shown[0][1], placed.steps.image, atol=1 / 255)
     assert len(shown) == 1 + 8
     name = placed.class_names[placed.neighbours.vote]
-    assert f"Neighbours of **your image" in tab_text(at)
+    assert "Neighbours of **your image" in tab_text(at)
     assert f"vote of its 5 nearest codes: **{name}**" in tab_text(at)

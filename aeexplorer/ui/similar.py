@@ -58,16 +58,14 @@ def _pixels(dataset: str) -> PixelIndex | str:
     return pixel_index(dataset, str(resolve_data_root()))
 
 
-def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query | None:
+def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
     """The query the user chose: the selected test image or z, or the current upload."""
     placed = panels.current_upload()
-    if placed is not None and st.session_state.get(SOURCE) == UPLOADED:
+    if _wants_upload():
         image = placed.steps.image if placed.steps is not None else placed.recon
         return Query(list(placed.z), image, placed.neighbours.vote, None,
                      f"your image, landing at z = {fmt_z(placed.z)}")
     s = state.scene()
-    if s.z is None:
-        return None
     i = s.index if s.index is not None and s.index < len(atlas.labels) else None
     if i is not None:
         pixels = index.flat[i].reshape(28, 28) if _aligned(index, atlas) else None
@@ -80,6 +78,10 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query | N
                  f"the decoded point z = {fmt_z(z)}")
 
 
+def _wants_upload() -> bool:
+    return panels.current_upload() is not None and st.session_state.get(SOURCE) == UPLOADED
+
+
 def _aligned(index: PixelIndex | str, atlas: Atlas) -> bool:
     """The atlas indexes these very test images (a hand-made atlas may not)."""
     return not isinstance(index, str) and len(index) == len(atlas.labels)
@@ -87,18 +89,19 @@ def _aligned(index: PixelIndex | str, atlas: Atlas) -> bool:
 
 def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
     """The controls, the query and its two rows of neighbours."""
-    index = _pixels(ckpt.dataset)
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     left.slider("Neighbours per row", *K_RANGE, K_DEFAULT, key=K)
     if panels.current_upload() is not None:
         right.segmented_control("Neighbours of…", [SELECTED, UPLOADED], key=SOURCE,
                                 default=SELECTED, required=True)
-    query = _query(ckpt, atlas, index)
-    if query is None:
+    if state.scene().z is None and not _wants_upload():
         st.info("Select a point first: click a test image or any spot on the map (or upload "
                 "an image under *Your own image*) to see the test images nearest to it, by "
                 "latent code and by pixels.")
         return
+    # the test images are read only now: a first visit draws the map without waiting for them
+    index = _pixels(ckpt.dataset)
+    query = _query(ckpt, atlas, index)
     with st.container(key="similar"):
         _rows(ckpt, atlas, index, query, int(st.session_state.get(K, K_DEFAULT)), talk)
 
