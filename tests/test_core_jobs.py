@@ -77,7 +77,7 @@ def test_each_family_gives_its_own_flags():
     assert flag(common, "--hidden") == "64,32" and flag(common, "--epochs") == "3"
     assert flag(common, "--lr") == "0.0003" and flag(common, "--batch-size") == "64"
     assert flag(common, "--seed") == "5" and common[-1] == "--progress-json"
-    assert Path(flag(common, "--out")).is_absolute() and Path(flag(common, "--data-dir")).is_absolute()
+    assert all(Path(flag(common, f)).is_absolute() for f in ("--out", "--data-dir"))
 
 
 @pytest.mark.parametrize("family", list(jobs.FAMILIES))

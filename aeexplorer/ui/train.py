@@ -24,8 +24,8 @@ ABOUT = {
     "sparse-kl": "An AE whose last hidden layer (sigmoid units) is pushed to a mean activation "
                  "ρ by a KL term of weight β.",
     "denoising": "An AE that sees corrupted images and learns to give back the clean ones.",
-    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image changes "
-                   "(no batch norm).",
+    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image "
+                   "changes (no batch norm).",
     "shallow": "An AE with no hidden layer: 784 → 2 → 784.",
     "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
 }
@@ -183,7 +183,10 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
 
 
 def _progress(view: jobs.Progress) -> None:
-    st.progress(view.fraction, text=f"{_stage(view)} · {view.seconds:.0f} s")
+    f = view.fraction
+    training = 0.02 < f and len(view.history) < view.epochs  # an estimate needs a few batches
+    left = f", about {view.seconds * (1 - f) / f:.0f} s left" if training else ""
+    st.progress(f, text=f"{_stage(view)} · {view.seconds:.0f} s{left}")
     fam = jobs.FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
@@ -199,9 +202,7 @@ def _stage(view: jobs.Progress) -> str:
         return "Fitting the components…" if view.family == "pca" else "Loading the data set…"
     epoch = max(view.epoch, len(view.history) + 1)  # a finished epoch: the next one has begun
     batch = view.batch if epoch == view.epoch else 0
-    f = view.fraction
-    left = f" · about {view.seconds * (1 - f) / f:.0f} s left" if f > 0.02 else ""
-    return f"Epoch {epoch} of {view.epochs} · batch {batch} of {view.batches}{left}"
+    return f"Epoch {epoch} of {view.epochs} · batch {batch} of {view.batches}"
 
 
 def _done(root: Path, view: jobs.Progress) -> None:
@@ -253,7 +254,9 @@ def _curve(view: jobs.Progress, part: str, title: str):
     fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="epoch",
                       legend={"orientation": "h", "y": -0.25}, showlegend=True)
-    fig.update_xaxes(range=[0, max(view.epochs, 1) * 1.02])
+    # up to the end of the epoch under way: the first epoch fills the chart, then it widens
+    shown = min(max(view.epochs, 1), max(len(view.history) + (view.status == jobs.RUNNING), 1))
+    fig.update_xaxes(range=[0, shown * 1.02])
     # the first batches' loss is far above the rest: leave it off the scale once there is more
     later = [y for x, y in recent if x >= 0.1] + [h[part] for h in done]
     if len(later) > 1:
