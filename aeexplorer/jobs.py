@@ -1,8 +1,7 @@
-"""Trainings started from the app: each a ``python -m aeexplorer train --progress-json``
-subprocess, followed by a reader thread. No Streamlit here. Why a subprocess: on one thread at
-a lower priority it cannot freeze the server or other sessions, a crash cannot take the server
-down, and a cancel is the CLI's own Ctrl-C (SIGINT: nothing is written). The CLI writes
-atomically, so a cancel or a crash never damages an existing file at the out path."""
+"""Trainings started from the app: each a ``python -m aeexplorer train --progress-json`` process
+read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
+training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
+and the CLI's atomic writes keep any existing file at the out path intact."""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ TRAIN_ARGS = ("epochs", "lr", "batch_size", "seed")
 NET_ARGS = ("hidden", "batchnorm", *TRAIN_ARGS)
 KILL_AFTER_S = 5.0  # after SIGINT, the time a training gets to stop before SIGKILL
 MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # The child lowers its own priority: preexec_fn (os.nice between fork and exec) is unsafe in
 # a threaded server such as Streamlit's, where it can deadlock the fork.
 LAUNCH = ("import os, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    pass\n"
@@ -83,7 +81,7 @@ class TrainRequest:
 def check_name(name: str) -> str:
     """A model name usable as a file name: letters, digits, '.', '_', '-' (at most 64)."""
     name = name.strip().removesuffix(".safetensors")
-    if not _NAME.fullmatch(name):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise AeError(f"{name!r} cannot be a model name: use 1 to 64 letters, digits, '.', '_' "
                       "or '-', starting with a letter or digit")
     return name
@@ -145,17 +143,24 @@ class Progress:
     figures: dict = field(default_factory=dict)
     path: str = ""  # set by the "done" event: the file is written
     error: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # since the start
+    loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
 
     @property
     def fraction(self) -> float:
-        if self.status == DONE:
-            return 1.0
         if not self.epochs:
             return 0.0
         within = self.batch / self.batches if self.batches else 0.0
         done = max(len(self.history), self.epoch - 1 + within if self.epoch else 0.0)
         return min(1.0, done / self.epochs)
+
+    @property
+    def left(self) -> float | None:
+        """Seconds of training left at the pace since the first batch, once there is one."""
+        f = self.fraction
+        if not self.loading or f < 0.02 or len(self.history) >= self.epochs:
+            return None
+        return (self.seconds - self.loading) * (1 - f) / f
 
 
 class Job:
@@ -166,8 +171,7 @@ class Job:
         self._lock = threading.Lock()
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
-        self._stderr: list[str] = []
-        self.started = time.monotonic()
+        self._stderr, self.started = [], time.monotonic()
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
         try:
@@ -212,25 +216,23 @@ class Job:
             event = parse_line(line)
             if event is not None:
                 with self._lock:
-                    _apply(self._s, event)
+                    _apply(self._s, event, time.monotonic() - self.started)
         code = self._proc.wait()
         self._err_thread.join(timeout=5)
         with self._lock:
             s = self._s
-            if code == 0 and s.path:
-                s.status = DONE
-            elif self._cancel:  # whatever the exit code: SIGINT may land before the CLI's handler
-                s.status = CANCELLED
-            else:
-                s.status, s.error = FAILED, error_message(code, self._stderr)
+            # cancelled whatever the exit code: SIGINT may land before the CLI's handler
+            s.status = DONE if code == 0 and s.path else CANCELLED if self._cancel else FAILED
+            s.error = error_message(code, self._stderr) if s.status == FAILED else ""
             self._ended = time.monotonic()
 
 
-def _apply(s: Progress, event: dict) -> None:
+def _apply(s: Progress, event: dict, elapsed: float) -> None:
     """Fold one progress event into the state (malformed fields are skipped, not raised)."""
     kind = event["event"]
     try:
         if kind == "batch":
+            s.loading = s.loading or elapsed
             s.epoch, s.epochs = int(event["epoch"]), int(event["epochs"])
             s.batch, s.batches = int(event["batch"]), int(event["batches"])
             s.running = {k: float(v) for k, v in dict(event.get("parts") or {}).items()
@@ -252,9 +254,9 @@ def _apply(s: Progress, event: dict) -> None:
 
 def error_message(code: int, stderr: list[str]) -> str:
     """The CLI's ``error:`` line, else what is known about how the process ended."""
-    for line in reversed(stderr):
-        if line.startswith("error: "):
-            return line[len("error: "):]
+    errors = [line[len("error: "):] for line in stderr if line.startswith("error: ")]
+    if errors:
+        return errors[-1]
     if code < 0:
         how = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         text = f"the training process was stopped by {how}"
@@ -269,8 +271,7 @@ class Registry:
     def __init__(self, cap: int | None = None) -> None:
         default = os.environ.get("AEEXPLORER_MAX_TRAININGS", "2")
         self.cap = cap if cap is not None else int(default) if default.isdigit() else 2
-        self._lock = threading.Lock()
-        self._jobs: list[Job] = []
+        self._lock, self._jobs = threading.Lock(), []
 
     def running(self) -> list[Job]:
         with self._lock:
@@ -291,8 +292,7 @@ class Registry:
         return job
 
     def train(self, req: TrainRequest, out: Path, data_dir: Path) -> Job:
-        args = train_args(req, out, data_dir)
-        return self.start(command(args), out, out.stem, req.family)
+        return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family)
 
     def cancel_all(self) -> None:
         for job in self.running():

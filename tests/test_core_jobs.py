@@ -106,7 +106,7 @@ def test_a_fake_training_reports_progress_and_ends_done(tmp_path):
     assert view.epochs == 3 and len(view.history) == 3 and view.fraction == 1.0
     assert [h["epoch"] for h in view.history] == [1.0, 2.0, 3.0]
     assert view.history[1]["recon"] == 100.0 and len(view.trace) == 15
-    assert view.trace[-1][0] == 3.0 and view.running["kl"] == 1.5
+    assert view.trace[-1][0] == 3.0 and view.running["kl"] == 1.5 and view.loading > 0
     assert view.figures == {"recon_mse": 0.05, "knn5_accuracy": 0.5}
     assert view.path == str(out) and out.read_bytes() == b"fake" and view.error == ""
 
@@ -200,3 +200,13 @@ def test_cancelling_a_real_training_keeps_the_existing_file(tmp_path, data_root)
     assert wait(job, timeout=30) == jobs.CANCELLED
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.safetensors"]
+
+
+def test_the_time_left_counts_from_the_first_batch():
+    view = jobs.Progress("m", "vae", Path("m"), epoch=1, epochs=2, batch=50, batches=100,
+                         seconds=40.0, loading=10.0)
+    assert view.fraction == 0.25 and view.left == pytest.approx(90.0)  # 30 s for a quarter
+    assert jobs.Progress("m", "vae", Path("m"), epochs=2, seconds=5.0).left is None  # loading
+    finished = jobs.Progress("m", "vae", Path("m"), epoch=2, epochs=2, batch=99, batches=100,
+                             history=[{}, {}], seconds=50.0, loading=10.0)
+    assert finished.fraction == 1.0 and finished.left is None  # computing the figures

@@ -183,10 +183,8 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
 
 
 def _progress(view: jobs.Progress) -> None:
-    f = view.fraction
-    training = 0.02 < f and len(view.history) < view.epochs  # an estimate needs a few batches
-    left = f", about {view.seconds * (1 - f) / f:.0f} s left" if training else ""
-    st.progress(f, text=f"{_stage(view)} · {view.seconds:.0f} s{left}")
+    left = "" if view.left is None else f", about {view.left:.0f} s left"
+    st.progress(view.fraction, text=f"{_stage(view)} · {view.seconds:.0f} s{left}")
     fam = jobs.FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
