@@ -37,6 +37,8 @@ def _app(monkeypatch, ckpt_dir: Path, data: Path, name: str) -> AppTest:
     at.query_params["ckpt"] = name
     at.run()
     assert not at.exception
+    at.session_state["tool_tab"] = "Similar images"  # the search runs only in its open tab
+    at.run()
     return at
 
 
@@ -183,3 +185,18 @@ def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     name = placed.class_names[placed.neighbours.vote]
     assert "Neighbours of **your image" in tab_text(at)
     assert f"vote of its 5 nearest codes: **{name}**" in tab_text(at)
+
+
+def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_root):
+    import aeexplorer.ui.similar as ui_similar
+
+    calls = []
+    real = ui_similar._query
+    monkeypatch.setattr(ui_similar, "_query", lambda *a: calls.append(1) or real(*a))
+    at = _app(monkeypatch, ckpt_dir, data_root, FULL)
+    at.session_state["tool_tab"] = "Interpolation path"
+    click(at, 0.1, 0.2)
+    assert calls == [] and "Neighbours of" not in tab_text(at)
+    at.session_state["tool_tab"] = "Similar images"
+    at.run()
+    assert calls and "Neighbours of" in tab_text(at)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
+SIMILAR = "Similar images"
 MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
 
@@ -86,8 +87,12 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     ckpt = load()
     if samples is None:
         samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
+    # The tab in view is tracked (a switch reruns this fragment) so that the similar-images
+    # search runs only while its tab is open, not on every click on the map. The other tabs
+    # draw always: their widgets would lose their values (and an upload its file) unseen.
     tab_path, tab_samples, tab_upload, tab_similar = st.tabs(
-        ["Interpolation path", "Samples from the prior", "Your own image", "Similar images"])
+        ["Interpolation path", "Samples from the prior", "Your own image", SIMILAR],
+        key=state.TAB, on_change="rerun")
     with tab_path:
         panels.path_panel(ckpt, atlas, walk, talk)
     with tab_samples:
@@ -95,7 +100,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     with tab_upload:
         panels.upload_panel(ckpt, atlas, talk)
     with tab_similar:
-        similar_panel(ckpt, atlas, talk)
+        similar_panel(ckpt, atlas, talk, tab_similar.open)
     state.sync_url()
 
 

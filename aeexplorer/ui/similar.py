@@ -87,13 +87,16 @@ def _aligned(index: PixelIndex | str, atlas: Atlas) -> bool:
     return not isinstance(index, str) and len(index) == len(atlas.labels)
 
 
-def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
-    """The controls, the query and its two rows of neighbours."""
+def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True) -> None:
+    """The controls, the query and its two rows of neighbours; the search only while the tab
+    is ``open_`` (the controls draw always, so they keep their values)."""
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     left.slider("Neighbours per row", *K_RANGE, K_DEFAULT, key=K)
     if panels.current_upload() is not None:
         right.segmented_control("Neighbours of…", [SELECTED, UPLOADED], key=SOURCE,
                                 default=SELECTED, required=True)
+    if not open_:
+        return
     if state.scene().z is None and not _wants_upload():
         st.info("Select a point first: click a test image or any spot on the map (or upload "
                 "an image under *Your own image*) to see the test images nearest to it, by "

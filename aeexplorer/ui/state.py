@@ -14,7 +14,7 @@ UPLOAD = "upload"  # (file id, Placement or error message) of the current upload
 # widget keys whose values belong to the scene
 FRAMES, METHOD, SEED, TEMP, N_SAMPLES, TALK, MANIFOLD = (
     "frames", "method", "seed", "temperature", "n_samples", "talk", "manifold")
-SHOW_SAMPLES, CLICK_MODE, MAP = "show_samples", "click_mode", "map"
+SHOW_SAMPLES, CLICK_MODE, MAP, TAB = "show_samples", "click_mode", "map", "tool_tab"
 DECODE, ADD_STOP = "Decode it", "Add a path stop"
 _WIDGETS = {FRAMES: "frames", METHOD: "method", SEED: "seed", TEMP: "temperature",
             N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold",
