@@ -7,9 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.ui import resources, state
+from aeexplorer.card import family
+from aeexplorer.ui import pickers, resources, state
 
-_DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+_DATASETS = pickers.DATASET_NAMES
 _METRICS = (("recon_bce", "Reconstruction BCE / image", "{:.1f}"),
             ("recon_mse", "Reconstruction MSE / pixel", "{:.4f}"),
             ("kl", "KL / image", "{:.2f}"), ("neg_elbo", "−ELBO / image", "{:.1f}"),
@@ -60,16 +61,16 @@ def _label(path: Path) -> str:
     card = resources.card(str(path), path.stat().st_mtime)
     if isinstance(card, str):
         return f"{path.name} (unreadable)"
-    cfg = card["config"]
-    return (f"{path.stem} · {_DATASETS.get(card['dataset'], card['dataset'])} · "
-            f"{cfg.kind.upper()}{resources.mine(path)}")
+    return pickers.label(path, card)
 
 
 def model_card(path: Path, card: dict) -> None:
     cfg, metrics = card["config"], card["metrics"]
     side = st.sidebar
-    side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · "
-                  f"{cfg.arch} {cfg.kind.upper()} · {cfg.latent_dim}-D latent")
+    kind = family(cfg, card["train"].get("config", {}))
+    arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
+    side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · {kind}{arch} · "
+                  f"{cfg.latent_dim}-D latent")
     rows = [f"| {label} | {fmt.format(metrics[key])} |" for key, label, fmt in _METRICS
             if isinstance(metrics.get(key), (int, float))]
     epochs = card["train"].get("config", {}).get("epochs")
