@@ -58,7 +58,7 @@ def render(root: Path) -> None:
         job = _start(root, *wanted)
     with live:
         if job is None:
-            st.info("Pick a data set, a model and its settings, then **Start**. The training "
+            st.info("Pick a data set, a model and its settings, then **Start training**. It "
                     "runs in the background: you can switch pages and come back.")
         else:
             _follow(root, job)
@@ -178,8 +178,8 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:
         st.error(f"The training failed: {view.error}")
-    if fam is not None and fam.params and (view.history or view.trace):  # PCA: one figure
-        _curves(view, fam.curve if fam else None)
+    if fam is not None and fam.params and (view.history or view.trace):  # PCA: no curve
+        _curves(view, fam.curve)
 
 
 def _progress(view: jobs.Progress) -> None:
