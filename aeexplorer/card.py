@@ -13,7 +13,8 @@ from .models import ModelConfig
 _DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
              "activation": "relu", "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0,
              "beta": 1.0, "kl_warmup_epochs": 0, "penalty": "none", "penalty_weight": 0.0,
-             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "seed": 0}
+             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "precision": "fp32",
+             "seed": 0}
 _MODEL_KEYS = ("latent_dim", "hidden", "channels", "batchnorm", "activation")
 _FLAGS = {"kl_warmup_epochs": "--kl-warmup"}
 

@@ -52,7 +52,7 @@ def _configs(args: argparse.Namespace):
                           kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device,
                           penalty=args.penalty, penalty_weight=args.penalty_weight,
                           sparsity_target=args.sparsity_target, noise=args.noise,
-                          noise_level=args.noise_level)
+                          noise_level=args.noise_level, precision=args.precision)
         check_compatible(model_cfg, cfg)
         pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
     except ValueError as exc:

@@ -18,11 +18,12 @@ import torch
 from .data import Split
 from .errors import TrainingDiverged
 from .losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
-from .models import Autoencoder, ModelConfig, build_model
+from .models import Autoencoder, ModelConfig, ModelOutput, build_model
 from .noise import check_noise, corrupt
 from .runtime import pick_device, seed_everything
 
 PENALTIES = ("none", "l1", "kl", "contractive")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class TrainConfig:
     sparsity_target: float = 0.05  # rho: the wanted mean activation (kl)
     noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
     noise_level: float = 0.0
+    # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
+    # float32): about twice the matrix throughput on CPUs with AVX-512 BF16 and on GPUs
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -63,6 +67,8 @@ class TrainConfig:
         if not 0 < self.sparsity_target < 1:
             raise ValueError("the sparsity target rho must lie strictly between 0 and 1")
         check_noise(self.noise, self.noise_level)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
 
 
 def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
@@ -168,7 +174,11 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
     seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen) if cfg.noise != "none" else x
     if cfg.penalty == "contractive":
         seen = seen.detach().requires_grad_(True)
-    out = model(seen)
+    with torch.autocast(seen.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
+        out = model(seen)
+    if cfg.precision == "bf16":  # losses in float32: sums over 784 pixels need its precision
+        out = ModelOutput(*(None if t is None else t.float() for t in
+                            (out.logits, out.z, out.mu, out.logvar, out.hidden)))
     parts = loss_parts(out, x, beta)
     if cfg.penalty == "none":
         return parts

@@ -255,3 +255,31 @@ def test_diverged_pipeline_leaves_the_old_checkpoint(tmp_path, synthetic_splits)
         pipeline.train_and_save(tiny("vae"), cfg(epochs=2, lr=1e12), out)
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_bf16_autocast_trains_float32_weights_to_a_similar_loss(bars):
+    fp32_model, fp32 = train(tiny("vae"), cfg(epochs=3), bars)
+    bf16_model, bf16 = train(tiny("vae"), cfg(epochs=3, precision="bf16"), bars)
+    assert all(p.dtype == torch.float32 for p in bf16_model.parameters())
+    assert bf16.epochs[-1].loss < 0.9 * bf16.epochs[0].loss
+    # the same start and batches: bfloat16 rounding moves the result only a little
+    assert bf16.epochs[-1].loss == pytest.approx(fp32.epochs[-1].loss, rel=0.05)
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp8")
+
+
+def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
+    from aeexplorer.models import build_model
+    from aeexplorer.training import batch_loss
+
+    model = build_model(tiny("vae")).train()
+    dtypes = []
+    model.encoder[1][0].register_forward_hook(lambda m, i, out: dtypes.append(out.dtype))
+    parts = batch_loss(model, bars.images[:8], cfg(precision="bf16"), beta=1.0)
+    assert dtypes == [torch.bfloat16]
+    assert parts.total.dtype == parts.recon.dtype == torch.float32
+    batch_loss(model, bars.images[:8], cfg(), beta=1.0)
+    assert dtypes[-1] == torch.float32
