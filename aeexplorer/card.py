@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from .checkpoint import read_card
 from .models import ModelConfig
@@ -53,23 +54,23 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
         return "PCA"
     train_cfg = train_cfg if isinstance(train_cfg, dict) else {}
     parts, details = [], []
-    penalty, weight = train_cfg.get("penalty", "none"), _number(train_cfg, "penalty_weight", 0.0)
+    penalty, weight = train_cfg.get("penalty", "none"), number(train_cfg, "penalty_weight", 0.0)
     if penalty == "l1":
         parts.append("sparse")
         details.append(f"L1, λ={weight:g}")
     elif penalty == "kl":
         parts.append("sparse")
-        details.append(f"KL, ρ={_number(train_cfg, 'sparsity_target', 0.05):g}, β={weight:g}")
+        details.append(f"KL, ρ={number(train_cfg, 'sparsity_target', 0.05):g}, β={weight:g}")
     elif penalty == "contractive":
         parts.append("contractive")
         details.append(f"λ={weight:g}")
-    noise, level = train_cfg.get("noise", "none"), _number(train_cfg, "noise_level", 0.0)
+    noise, level = train_cfg.get("noise", "none"), number(train_cfg, "noise_level", 0.0)
     if noise != "none" and level > 0:
         parts.append("denoising")
         details.append(f"Gaussian σ={level:g}" if noise == "gaussian" else f"masking p={level:g}")
     if config.arch == "dense" and len(config.hidden) == 0:
         parts.append("shallow")
-    beta = _number(train_cfg, "beta", 1.0)
+    beta = number(train_cfg, "beta", 1.0)
     if config.kind == "vae" and beta != 1.0:
         name, details = "β-VAE", [f"β={beta:g}", *details]
     else:
@@ -80,12 +81,20 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
-def _number(train_cfg: dict, key: str, default: float) -> float:
-    """A stored setting as a number; the train config is untrusted JSON, so anything else
-    reads as the default rather than breaking every page that names the model."""
-    value = train_cfg.get(key, default)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if ok and math.isfinite(value) else default
+def number(values: Any, key: str, default: float | None = None) -> float | None:
+    """``values[key]`` as a finite float, else ``default``. Headers are untrusted JSON: a
+    string, a bool, a NaN or a missing key reads as the default and never raises."""
+    value = values.get(key) if isinstance(values, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return default
+    return float(value)
+
+
+def train_config(card: dict) -> dict:
+    """The stored train config of a model card: ``{}`` when absent or not a JSON object."""
+    train = card.get("train") if isinstance(card, dict) else None
+    cfg = train.get("config") if isinstance(train, dict) else None
+    return cfg if isinstance(cfg, dict) else {}
 
 
 def count(n: float | None) -> str:
@@ -115,7 +124,7 @@ def model_card_table(paths: list[Path]) -> str:
     commands = []
     for path in paths:
         card = read_card(path)
-        cfg, m, t = card["config"], card["metrics"], card["train"].get("config", {})
+        cfg, m, t = card["config"], card["metrics"], train_config(card)
         arch = family(cfg, t)
         if cfg.learned:
             arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .anomaly import mse, reconstruct
+from .card import number, train_config  # noqa: F401  (train_config: for the page)
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -61,19 +62,10 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
     return result
 
 
-def _number(value, default: float = 0.0) -> float:
-    """A train-config value as a finite float (a damaged header must not raise)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return default
-    return number if math.isfinite(number) else default
-
-
 def is_denoising(train_cfg: dict) -> bool:
     """Trained on corrupted inputs: a noise other than "none" and a level above 0."""
     return (train_cfg.get("noise", "none") not in ("none", None)
-            and _number(train_cfg.get("noise_level", 0.0)) > 0)
+            and number(train_cfg, "noise_level", 0.0) > 0)
 
 
 def is_plain_ae(config: ModelConfig, train_cfg: dict) -> bool:
@@ -87,9 +79,3 @@ def train_command(dataset: str) -> str:
     data = "" if dataset == "mnist" else f" --dataset {dataset}"
     return (f"python -m aeexplorer train{data} --model ae --noise gaussian --noise-level 0.5 "
             f"--out runs/{dataset}-dae.safetensors")
-
-
-def train_config(card: dict) -> dict:
-    """The stored train config of a model card (``{}`` when absent or not an object)."""
-    cfg = card.get("train", {}).get("config", {}) if isinstance(card.get("train"), dict) else {}
-    return cfg if isinstance(cfg, dict) else {}

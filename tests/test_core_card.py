@@ -53,3 +53,23 @@ def test_the_train_command_carries_every_non_default_setting():
 def test_counts_and_durations_for_people():
     assert (count(2352), count(1_600_000), count(12), count(None)) == ("2.4 k", "1.60 M", "12", "–")
     assert (duration(15), duration(600), duration(7200)) == ("15 s", "10.0 min", "2.0 h")
+
+
+@pytest.mark.parametrize("train", [{"config": []}, {"config": "x"}, {}, {"config": None}])
+def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
+    from aeexplorer.card import model_card_table, train_config
+    from conftest import make_checkpoint
+
+    assert train_config({"train": train}) == {}
+    path = make_checkpoint(tmp_path / "odd.safetensors")
+    # rewrite the stored train metadata as the damaged value
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from aeexplorer.checkpoint import read_header
+
+    meta = read_header(path)["meta"]
+    save_file(load_file(str(path)), str(path), metadata={**meta, "train": json.dumps(train)})
+    table = model_card_table([path])
+    assert "odd.safetensors" in table and "VAE" in table

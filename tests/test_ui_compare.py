@@ -186,7 +186,7 @@ def test_a_new_dataset_clears_the_selection(app):
 def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, root):
     from aeexplorer import views
     from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.compare import image_mse
+    from aeexplorer.anomaly import mse as image_mse
     from aeexplorer.data import load_split
 
     click(app_with_data, "a", 0.2, 0.3, index=5)

@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import compare, figures, views
+from aeexplorer.anomaly import mse
 from aeexplorer.errors import AeError
 from aeexplorer.similar import latent_neighbours
 from aeexplorer.ui import pickers, resources, sidebar, style
@@ -252,5 +253,5 @@ def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarr
         st.caption(f"This model's atlas has no test image #{index}.")
         return
     recon = views.decode_one(ckpt, views.code_of(ckpt, index))
-    error = f" · MSE {compare.image_mse(original, recon):.4f}" if original is not None else ""
+    error = f" · MSE {mse(original, recon):.4f}" if original is not None else ""
     show(recon, f"{side.key.upper()}'s reconstruction{error}", talk)

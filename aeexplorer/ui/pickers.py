@@ -4,11 +4,12 @@ checkpoints that pass a test (a data set, a model family), labelled with the mod
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.card import family
+from aeexplorer.card import family, train_config
 from aeexplorer.ui import resources
 
 DATASET_NAMES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
@@ -26,12 +27,12 @@ def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
 
 
 def label(path: Path, card: dict) -> str:
-    name = family(card["config"], card["train"].get("config", {}))
+    name = family(card["config"], train_config(card))
     return (f"{path.stem} · {DATASET_NAMES.get(card['dataset'], card['dataset'])} · {name}"
             f"{resources.mine(path)}")
 
 
-def choose(choices: list[tuple[Path, dict]], title: str, key: str, where=None,
+def choose(choices: list[tuple[Path, dict]], title: str, key: str, where: Any = None,
            prefer: str | None = None) -> tuple[Path, dict] | None:
     """A select box over ``choices``; None when there is nothing to choose. ``prefer`` (a file
     name prefix) picks the first selection."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.card import family
+from aeexplorer.card import family, number, train_config
 from aeexplorer.ui import pickers, resources, state
 
 _DATASETS = pickers.DATASET_NAMES
@@ -67,15 +67,15 @@ def _label(path: Path) -> str:
 def model_card(path: Path, card: dict) -> None:
     cfg, metrics = card["config"], card["metrics"]
     side = st.sidebar
-    kind = family(cfg, card["train"].get("config", {}))
+    kind = family(cfg, train_config(card))
     arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
     side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent")
     rows = [f"| {label} | {fmt.format(metrics[key])} |" for key, label, fmt in _METRICS
             if isinstance(metrics.get(key), (int, float))]
-    epochs = card["train"].get("config", {}).get("epochs")
+    epochs = number(train_config(card), "epochs")
     if epochs is not None:
-        rows.append(f"| Epochs trained | {epochs} |")
+        rows.append(f"| Epochs trained | {epochs:.0f} |")
     if rows:
         side.markdown("| metric (test set) | value |\n|---|---|\n" + "\n".join(rows))
     side.caption(f"`{path}`")
