@@ -69,13 +69,16 @@ class _JsonProgress:
     of each epoch (1-based counts). Read by the app's Train page."""
 
     def __init__(self, epochs: int) -> None:
-        self.epochs, self.last, self.epoch_start = epochs, 0.0, time.perf_counter()
+        # the first epoch's clock starts at its first batch: loading the data is not training
+        self.epochs, self.last, self.epoch_start = epochs, 0.0, None
 
     def __call__(self, epoch: int, batch: int, n_batches: int, parts: dict) -> None:
         now = time.perf_counter()
-        if batch + 1 == n_batches:
-            _emit({"event": "epoch", "epoch": epoch + 1, "epochs": self.epochs, **parts,
-                   "seconds": round(now - self.epoch_start, 3)})
+        if self.epoch_start is None:
+            self.epoch_start = now
+        if batch + 1 == n_batches:  # the last batch of an epoch (an epoch of one batch too)
+            _emit({"event": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
+                   "batches": n_batches, **parts, "seconds": round(now - self.epoch_start, 3)})
             self.epoch_start = now
         elif now - self.last >= 0.25:
             _emit({"event": "batch", "epoch": epoch + 1, "epochs": self.epochs,

@@ -333,6 +333,7 @@ def test_progress_json_gives_batch_epoch_and_done_lines(tmp_path, capfd, synthet
     events = [json.loads(line) for line in stdout.splitlines()]
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2] and all(e["epochs"] == 2 for e in epochs)
+    assert all(e["batches"] == 8 for e in epochs)
     assert all(e["penalty"] > 0 and e["loss"] > e["recon"] for e in epochs)
     for e in events:
         if e["event"] == "batch":
@@ -353,3 +354,12 @@ def test_train_pca_is_one_fit_and_a_shallow_net_has_no_hidden_layer(tmp_path, ca
     assert ckpt.config.kind == "pca" and ckpt.train["config"]["epochs"] == 1
     assert ckpt.metrics["neg_elbo"] is None and ckpt.metrics["parameters"] == 3 * 784
     assert load_checkpoint(shallow).config.hidden == ()
+
+
+def test_progress_json_of_one_batch_epochs(tmp_path, capfd, synthetic_data):
+    out = tmp_path / "one.safetensors"
+    assert cli.main(["train", "--model", "ae", "--hidden", "16", "--epochs", "2",
+                     "--batch-size", "512", "--device", "cpu", "--progress-json",
+                     "--out", str(out)]) == 0
+    events = [json.loads(line) for line in capfd.readouterr()[0].splitlines()]
+    assert [(e["event"], e.get("batches")) for e in events[:-1]] == [("epoch", 1), ("epoch", 1)]

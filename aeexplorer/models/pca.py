@@ -33,10 +33,15 @@ class PCA(nn.Module):
     def fit(self, images: torch.Tensor) -> "PCA":
         """Fit to (N, 1, 28, 28) images: the eigenvectors of the pixel covariance with the
         largest eigenvalues, each signed so its largest entry is positive (a stable result)."""
-        x = images.flatten(1).double()
-        mean = x.mean(dim=0)
-        centred = x - mean
-        cov = centred.T @ centred / max(1, x.shape[0] - 1)
+        x = images.flatten(1)
+        n = x.shape[0]
+        mean = x.double().mean(dim=0)
+        # the covariance summed in float64 over float32 chunks: no float64 copy of the data
+        cov = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64, device=x.device)
+        for start in range(0, n, 8192):
+            chunk = x[start:start + 8192].double() - mean
+            cov += chunk.T @ chunk
+        cov /= max(1, n - 1)
         _, vectors = torch.linalg.eigh(cov)  # ascending eigenvalues
         top = vectors[:, -self.config.latent_dim:].flip(1).T  # (D, pixels), largest first
         signs = torch.sign(top.gather(1, top.abs().argmax(dim=1, keepdim=True)))
