@@ -32,7 +32,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aeexplorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model and write a checkpoint")
+    _train_args(sub.add_parser("train", help="train a model and write a checkpoint"))
+
+    e = sub.add_parser("evaluate", help="print a checkpoint's test-set figures")
+    e.add_argument("checkpoint", type=Path)
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _data_args(e)
+
+    c = sub.add_parser("encode", help="place images in a checkpoint's latent space")
+    c.add_argument("checkpoint", type=Path)
+    c.add_argument("images", nargs="+", type=Path)
+    c.add_argument("--json", action="store_true", help="one JSON list on stdout")
+    return parser
+
+
+def _train_args(t: argparse.ArgumentParser) -> None:
+    """The model (what is built), then how it is trained."""
     t.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
     t.add_argument("--model", choices=("ae", "vae", "pca"), default="vae",
                    help="pca: the top principal components, fitted in closed form")
@@ -43,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--channels", type=_int_list, default=(32, 64), help="conv only, e.g. 32,64")
     t.add_argument("--batchnorm", action="store_true")
     t.add_argument("--activation", choices=("relu", "sigmoid"), default="relu")
+    _objective_args(t)
+    _data_args(t)
+
+
+def _objective_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=1e-3)
@@ -67,18 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, type=Path)
     t.add_argument("--progress-json", action="store_true",
                    help="progress as JSON lines on stdout (for programs) instead of a bar")
-    _data_args(t)
-
-    e = sub.add_parser("evaluate", help="print a checkpoint's test-set figures")
-    e.add_argument("checkpoint", type=Path)
-    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    _data_args(e)
-
-    c = sub.add_parser("encode", help="place images in a checkpoint's latent space")
-    c.add_argument("checkpoint", type=Path)
-    c.add_argument("images", nargs="+", type=Path)
-    c.add_argument("--json", action="store_true", help="one JSON list on stdout")
-    return parser
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
