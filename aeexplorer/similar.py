@@ -4,6 +4,7 @@ images by what they show, pixel distance by how much ink lies where. numpy only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +45,8 @@ def nearest(rows: np.ndarray, labels: np.ndarray, query: Sequence[float] | np.nd
             k: int, exclude: int | None = None) -> Similar:
     """The k rows nearest to ``query`` (exact Euclidean distances), leaving out row
     ``exclude`` (the query itself, when it is a test image)."""
-    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    rows = np.asarray(rows, dtype=np.float64)
+    rows = rows.reshape(len(rows), math.prod(rows.shape[1:]))  # -1 fails on zero rows
     q = np.asarray(query, dtype=np.float64).reshape(-1)
     if q.shape[0] != rows.shape[1]:
         raise ValueError(f"a query of {q.shape[0]} values against rows of {rows.shape[1]}")
@@ -99,15 +101,6 @@ class PixelIndex:
         exact = self.flat[candidates].astype(np.float64) - q.astype(np.float64)
         dist = np.sqrt(np.sum(exact**2, axis=1))
         return _ranked(dist, candidates, self.labels, k)
-
-
-def vote(labels: Sequence[int]) -> int | None:
-    """The most common label, ties to the one met first (the nearer neighbour); None if
-    there are no labels."""
-    labels = [int(v) for v in labels]
-    if not labels:
-        return None
-    return max(labels, key=lambda lab: (labels.count(lab), -labels.index(lab)))
 
 
 def overlap(a: Similar, b: Similar) -> int:

@@ -110,10 +110,19 @@ def random_of_class(labels: np.ndarray, label: int, seed: int) -> int | None:
     return int(np.random.default_rng(seed).choice(idx))
 
 
+def majority(labels: Sequence[int]) -> int:
+    """The most common of neighbours' labels, given nearest first; a tie goes to the class met
+    first (the nearer neighbour). ValueError when there are none."""
+    labels = [int(v) for v in labels]
+    if not labels:
+        raise ValueError("no labels to vote on")
+    return max(labels, key=lambda lab: (labels.count(lab), -labels.index(lab)))
+
+
 def label_vote(labels: Sequence[int], class_names: Sequence[str]) -> str:
     """'3 (4 of 5)': the most common label among neighbours (ties to the nearer) and its count."""
+    labels = [int(v) for v in labels]
     if not labels:
         return "no neighbours"
-    counts = {lab: list(labels).count(lab) for lab in labels}
-    best = max(labels, key=lambda lab: (counts[lab], -list(labels).index(lab)))
-    return f"{class_names[best]} ({counts[best]} of {len(labels)})"
+    best = majority(labels)
+    return f"{class_names[best]} ({labels.count(best)} of {len(labels)})"

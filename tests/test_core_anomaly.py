@@ -64,16 +64,20 @@ def test_percentiles_counts_and_the_worst():
 
 
 def test_histogram_marks_the_threshold_and_the_bins_past_it():
-    errors = np.random.default_rng(2).gamma(2.0, 0.01, 5000)
-    threshold = anomaly.threshold_at(errors, 95.0)
-    fig = anomaly.histogram(errors, threshold, bins=50)
+    # 10 bins of 0.1 over [0, 1]; no error lies in the bin the threshold cuts (0.6 to 0.7), so
+    # the red bars hold exactly the errors above it: 0.71, 0.85, 0.92 and 1.0, counted by hand
+    errors = np.array([0.01, 0.02, 0.12, 0.33, 0.34, 0.58, 0.71, 0.85, 0.92, 1.0])
+    fig = anomaly.histogram(errors, 0.65, bins=10)
     bar = fig.data[0]
-    assert sum(bar.y) == 5000 and len(bar.x) == 50
-    assert fig.layout.shapes[0].x0 == threshold == fig.layout.shapes[0].x1
-    left = np.asarray(bar.customdata)[:, 0]
-    assert all((c == anomaly.ABOVE_COLOR) == (x >= threshold)
-               for c, x in zip(bar.marker.color, left))
-    assert f"{anomaly.n_above(errors, threshold)} above" in fig.layout.annotations[0].text
+    red = [y for y, c in zip(bar.y, bar.marker.color) if c == anomaly.ABOVE_COLOR]
+    blue = [y for y, c in zip(bar.y, bar.marker.color) if c == anomaly.BELOW_COLOR]
+    assert len(red) == 3 and sum(red) == 4  # the bins from 0.7 up
+    assert len(blue) == 7 and sum(blue) == 6
+    assert list(bar.marker.color[:7]) == [anomaly.BELOW_COLOR] * 7
+    assert fig.layout.shapes[0].x0 == 0.65 == fig.layout.shapes[0].x1
+    assert "4 above" in fig.layout.annotations[0].text
+    big = np.random.default_rng(2).gamma(2.0, 0.01, 5000)
+    assert sum(anomaly.histogram(big, 0.05, bins=50).data[0].y) == 5000
 
 
 def test_error_map_colours_points_by_error_at_their_codes(ckpt, images):

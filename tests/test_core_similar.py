@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer.similar import (PixelIndex, Similar, latent_neighbours, nearest, overlap,
-                                vote)
+from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, nearest, overlap
 
 
 def _brute(rows: np.ndarray, q: np.ndarray, exclude: int | None = None) -> np.ndarray:
@@ -91,10 +90,18 @@ def test_nearest_rejects_a_query_of_the_wrong_length():
         nearest(np.zeros((5, 2)), np.zeros(5), [0, 0, 0], 2)
 
 
-def test_shared_class_vote_and_overlap():
+def test_no_rows_give_no_neighbours():
+    for rows in (np.zeros((0, 2)), np.zeros((0, 28, 28))):
+        near = nearest(rows, np.zeros(0, np.int64), np.zeros(rows.shape[1:]), 5)
+        assert len(near.indices) == len(near.distances) == len(near.labels) == 0
+    near = latent_neighbours(np.zeros((0, 3), np.float32), np.zeros(0), [0.5, 0.5], 5, 0)
+    assert near.indices.tolist() == []
+    with pytest.raises(ValueError, match="3 values"):
+        nearest(np.zeros((0, 2)), np.zeros(0), [0, 0, 0], 2)
+
+
+def test_shared_class_and_overlap():
     a = Similar(np.array([3, 1, 4]), np.array([0.1, 0.2, 0.3]), np.array([7, 7, 2]))
     b = Similar(np.array([4, 9, 3]), np.array([1.0, 2.0, 3.0]), np.array([2, 7, 7]))
     assert a.shared(7) == 2 and a.shared(2) == 1 and a.shared(0) == 0
     assert overlap(a, b) == 2
-    assert vote([2, 7, 7, 2, 1]) == 2  # a tie: the class met first (the nearer) wins
-    assert vote([2, 7, 7]) == 7 and vote([]) is None

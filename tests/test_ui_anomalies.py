@@ -142,3 +142,64 @@ def test_without_the_test_images_the_page_says_so(monkeypatch, ckpt_dir, tmp_pat
     assert "need the test images" in at.warning[0].value
     assert "not found in" in at.warning[0].value and "no-data" in at.warning[0].value
     assert len(at.get("plotly_chart")) == 0
+
+
+def test_a_checkpoint_retrained_at_the_same_path_scores_the_upload_anew(monkeypatch, tmp_path,
+                                                                         data_root):
+    import os
+
+    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.preprocess import preprocess_bytes
+
+    path = make_checkpoint(tmp_path / "retrained-ae.safetensors", kind="ae", seed=3)
+    at = open_page(monkeypatch, tmp_path, data_root)
+    pick = at.selectbox(key="anom_ckpt")
+    pick.select_index(next(i for i, o in enumerate(pick.options)
+                           if o.startswith("retrained-ae"))).run()
+    digit = to_bytes(draw_digit("8", ink=0, paper=255))
+    at.get("file_uploader")[0].upload("eight.png", digit, "image/png")
+    at.run()
+
+    def line() -> str:
+        return next(m.value for m in at.markdown if m.value.startswith("Reconstruction error"))
+
+    def error_of(path) -> str:
+        error, _ = anomaly.image_error(load_checkpoint(path), preprocess_bytes(digit).image)
+        return f"Reconstruction error **{error:.4f}**"
+
+    before = line()
+    assert before.startswith(error_of(path))
+    mtime = path.stat().st_mtime
+    make_checkpoint(path, kind="ae", seed=4)  # retrained: new weights, same file name
+    os.utime(path, (mtime + 10, mtime + 10))
+    at.run()
+    assert not at.exception
+    assert line().startswith(error_of(path)) and line() != before
+
+
+def test_an_empty_test_set_gets_a_message(monkeypatch, ckpt_dir, tmp_path):
+    from aeexplorer.ui import anomalies, resources
+
+    empty = (np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
+    monkeypatch.setattr(resources, "test_split", lambda dataset, root: empty)
+    at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
+    assert not at.exception
+    assert [w.value for w in at.warning] == [anomalies.NO_IMAGES]
+    assert len(at.get("plotly_chart")) == 0
+    assert anomalies.higher_than(np.zeros(0, np.float32), 0.1).startswith("not comparable")
+
+
+def test_no_container_shares_a_key_with_a_session_state_value():
+    """A container's key names its element; the page's session-state values live under the
+    module's key constants: one name must not mean both."""
+    import ast
+    import inspect
+
+    from aeexplorer.ui import anomalies
+
+    tree = ast.parse(inspect.getsource(anomalies))
+    containers = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  and getattr(node.func, "attr", None) == "container"
+                  for kw in node.keywords if kw.arg == "key"}
+    state = {v for k, v in vars(anomalies).items() if k.isupper() and isinstance(v, str)}
+    assert containers and not containers & state

@@ -21,18 +21,24 @@ from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from conftest import REPO, make_checkpoint
+from test_ui_similar import make_deep_checkpoint
 
 PAGE = "aeexplorer/ui/pages/compare.py"
+
+
+def app_copy(root: Path) -> Path:
+    """The app's entry points under ``root``, with an empty checkpoint folder (returned)."""
+    shutil.copy(REPO / "app.py", root / "app.py")
+    shutil.copytree(REPO / "aeexplorer/ui/pages", root / "aeexplorer/ui/pages")
+    (root / "ckpts").mkdir()
+    return root / "ckpts"
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """The app without the shipped checkpoints: only the tiny ones below are listed."""
     root = tmp_path_factory.mktemp("app")
-    shutil.copy(REPO / "app.py", root / "app.py")
-    shutil.copytree(REPO / "aeexplorer/ui/pages", root / "aeexplorer/ui/pages")
-    folder = root / "ckpts"
-    folder.mkdir()
+    folder = app_copy(root)
     make_checkpoint(folder / "mnist-vae-tiny.safetensors", kind="vae", seed=0)
     make_checkpoint(folder / "mnist-ae-tiny.safetensors", kind="ae", seed=1, n_atlas=150)
     make_checkpoint(folder / "fashion-ae-tiny.safetensors", kind="ae", dataset="fashion")
@@ -154,13 +160,12 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
 def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
     from aeexplorer import views
     from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.similar import latent_neighbours
 
     click(app, "b", 2.5, -2.5)
     b = load_checkpoint(root / "ckpts" / "mnist-ae-tiny.safetensors")
-    want = latent_neighbours(b.atlas.mu.numpy(), b.atlas.labels.numpy(), [2.5, -2.5], 1)
+    want = np.argmin(((b.atlas.mu.numpy() - [2.5, -2.5]) ** 2).sum(1))
     sel = app.session_state["cmp_sel"]
-    assert (sel.index, sel.side, sel.z) == (int(want.indices[0]), "b", (2.5, -2.5))
+    assert (sel.index, sel.side, sel.z) == (want, "b", (2.5, -2.5))
     assert "decoded by mnist-ae-tiny" in images(app)
     assert any("empty space on map B" in c.value and f"#{sel.index}" in c.value
                for c in app.caption)
@@ -197,3 +202,21 @@ def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, roo
         ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
         err = image_mse(original, views.decode_one(ckpt, views.code_of(ckpt, 5)))
         assert f"{side}'s reconstruction · MSE {err:.4f}" in shown
+
+
+def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):
+    """A latent-3 model: the map shows (z1, z2), so the image selected is the one nearest to
+    the click there, not the one nearest to the click padded with z3 = 0."""
+    from aeexplorer.checkpoint import read_atlas
+
+    deep = tmp_path / "app"
+    deep.mkdir()
+    path = make_deep_checkpoint(app_copy(deep) / "mnist-deep.safetensors", (1.5, -0.5))
+    at = _app(deep, monkeypatch, tmp_path / "no-data")
+    click(at, "a", 1.5, -0.5)
+    mu = read_atlas(path)[0]
+    want = int(np.argmin(((mu[:, :2] - [1.5, -0.5]) ** 2).sum(1)))
+    assert mu[want, 2] == 4.0  # far from the padded click in the full code
+    sel = at.session_state["cmp_sel"]
+    assert (sel.index, sel.side, sel.z) == (want, "a", (1.5, -0.5))
+    assert marker(at, 1) == pytest.approx(mu[want, :2].tolist())

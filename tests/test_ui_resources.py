@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from aeexplorer.ui.resources import checkpoint_folders, list_files
 from aeexplorer.ui.sidebar import display_names
 from conftest import make_checkpoint
@@ -37,3 +39,25 @@ def test_the_checkpoint_a_link_names_wins():
     assert _wanted(names, "mnist-vae.safetensors") == 1
     assert _wanted(names, "gone.safetensors") == 1
     assert _wanted(["a.safetensors"], None) == 0
+
+
+def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
+                                                                        monkeypatch):
+    import aeexplorer.data
+    from aeexplorer.ui import resources
+    from aeexplorer.ui.similar import pixel_index
+
+    real, calls = aeexplorer.data.load_split, []
+    monkeypatch.setattr(aeexplorer.data, "load_split",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    resources.test_split.clear()
+    pixel_index.clear()
+    root = str(data_root)
+    images, labels = resources.test_split("mnist", root)
+    assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
+    assert resources.test_images("mnist", root) is images
+    index = pixel_index("mnist", root)
+    np.testing.assert_array_equal(index.labels, labels)
+    assert len(calls) == 1
+    missing = resources.test_split("mnist", str(data_root / "nowhere"))
+    assert isinstance(missing, str) and "nowhere" in missing

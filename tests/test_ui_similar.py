@@ -20,6 +20,7 @@ from conftest import REPO, make_checkpoint
 from core_helpers import draw_digit
 
 SMALL, FULL = "similar-small.safetensors", "similar-full.safetensors"
+DEEP, CLICK = "similar-deep.safetensors", (1.5, -0.5)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,28 @@ def ckpt_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("ckpts")
     make_checkpoint(folder / SMALL, n_atlas=200)
     make_checkpoint(folder / FULL, n_atlas=10_000)  # indexes the real test set
+    make_deep_checkpoint(folder / DEEP, CLICK)
     return folder
+
+
+def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -> Path:
+    """A latent-3 autoencoder whose atlas hides the 5 codes nearest to ``click`` on the map
+    (z1, z2) at z3 = 4, all of class 3; every other code lies at z3 = 0, of class 7. On the
+    map those 5 are nearest to the click; by the full code (the click padded with z3 = 0),
+    none of them is."""
+    import torch
+
+    from aeexplorer.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="ae", latent_dim=3, hidden=(32, 16))).eval()
+    xy = torch.randn(n, 2, generator=torch.Generator().manual_seed(3))
+    near = torch.argsort(((xy - torch.tensor(click)) ** 2).sum(1))[:5]
+    z3, labels = torch.zeros(n, 1), torch.full((n,), 7)
+    z3[near], labels[near] = 4.0, 3
+    return save_checkpoint(path, model, "mnist", Atlas(torch.cat([xy, z3], 1), None, labels),
+                           train={"config": {"epochs": 1}})
 
 
 def _app(monkeypatch, ckpt_dir: Path, data: Path, name: str) -> AppTest:
@@ -147,7 +169,6 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
     from aeexplorer import views
     from aeexplorer.checkpoint import load_checkpoint
     from aeexplorer.data import load_split
-    from aeexplorer.similar import latent_neighbours, vote
 
     at = _app(monkeypatch, ckpt_dir, data_root, SMALL)
     click(at, 1.5, -0.5)
@@ -159,8 +180,9 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
     px_idx, _ = _brute(x, decoded, 8, exclude=None)
     for (_, image), i in zip(shown[9:], px_idx):
         np.testing.assert_allclose(image, x[i], atol=1 / 255)
-    mu, lab = ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy()
-    label = vote(latent_neighbours(mu, lab, [1.5, -0.5], 5).labels)
+    mu = ckpt.atlas.mu.numpy()
+    voters, _ = _brute(mu, np.array([1.5, -0.5]), 5, exclude=None)
+    label = views.majority([i % 10 for i in voters])  # the synthetic atlas: label = index % 10
     assert f"vote of its 5 nearest codes: **{label}**" in tab_text(at)
 
 
@@ -200,3 +222,20 @@ def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_ro
     at.session_state["tool_tab"] = "Similar images"
     at.run()
     assert calls and "Neighbours of" in tab_text(at)
+
+
+def test_an_empty_point_of_a_deeper_latent_is_searched_where_it_was_clicked(monkeypatch,
+                                                                          ckpt_dir, tmp_path):
+    from aeexplorer.checkpoint import load_checkpoint
+
+    at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", DEEP)
+    click(at, *CLICK)
+    mu = load_checkpoint(ckpt_dir / DEEP).atlas.mu.numpy()
+    want, dist = _brute(mu[:, :2], np.array(CLICK), 8, exclude=None)
+    shown = tab_images(at)  # the decoded query, then the latent row
+    assert [caption for caption, _ in shown[1:]] == [
+        f"{3 if mu[i, 2] else 7} · {d:.2f}" for i, d in zip(want, dist)]
+    assert [caption[0] for caption, _ in shown[1:6]] == ["3"] * 5  # the 5 nearest on the map
+    text = tab_text(at)
+    assert "vote of its 5 nearest codes: **3**" in text
+    assert "distance on the map (z₁, z₂)" in text and "5 of 8 are 3." in text

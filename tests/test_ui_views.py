@@ -61,6 +61,15 @@ def test_random_of_class_and_vote():
     assert views.random_of_class(labels, 3, seed=1) in (0, 2)
     assert views.random_of_class(labels, 5, seed=1) is None
     assert views.label_vote([3, 8, 8, 3, 1], list("0123456789")) == "3 (2 of 5)"
+    assert views.label_vote([], list("0123456789")) == "no neighbours"
+
+
+def test_majority_ties_go_to_the_nearer_neighbour():
+    assert views.majority([2, 7, 7, 2, 1]) == 2  # a tie: the class met first (the nearer)
+    assert views.majority([2, 7, 7]) == 7 and views.majority(np.array([4])) == 4
+    with pytest.raises(ValueError):
+        views.majority([])
+    assert views.label_vote([8, 3, 3, 8], list("0123456789")) == "8 (2 of 4)"  # the same rule
 
 
 def test_conv_checkpoints_decode_too(tmp_path):

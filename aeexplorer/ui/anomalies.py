@@ -4,11 +4,8 @@ coloured by error, and the score of an image of your own."""
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -16,13 +13,12 @@ import streamlit as st
 from aeexplorer import anomaly, imaging, views
 from aeexplorer.errors import AeError
 from aeexplorer.ui import pickers, resources, style
-from aeexplorer.ui.common import show
+from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
-MAP_CONFIG = {"displaylogo": False, "scrollZoom": True,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
+NO_IMAGES = "The test set on this machine holds no images: there is nothing to score."
 
 
 def render(root: Path) -> None:
@@ -38,15 +34,18 @@ def render(root: Path) -> None:
     st.caption("An autoencoder reconstructs images like those it was trained on well, and "
                "unusual ones badly: the squared error per pixel between a test image and the "
                "decoding of its code ranks how unusual the image is.")
-    images = resources.originals(card["dataset"])
-    if isinstance(images, str):
+    mtime, data = path.stat().st_mtime, resources.data_root()
+    split = resources.test_split(card["dataset"], data)
+    if isinstance(split, str):
         st.warning("The anomaly scores need the test images, which are not on this machine. "
-                   f"{images}")
+                   f"{split}")
         return
-    mtime, data = path.stat().st_mtime, _data_root()
+    images, labels = split
+    if len(images) == 0:
+        st.warning(NO_IMAGES)
+        return
     try:
         scores = _scores(str(path), mtime, data)
-        labels = _labels(card["dataset"], data)
     except AeError as exc:
         st.error(f"This checkpoint's model cannot be loaded: {exc}")
         return
@@ -58,24 +57,11 @@ def render(root: Path) -> None:
     upload_panel(str(path), mtime)
 
 
-def _data_root() -> str:
-    from aeexplorer.data import resolve_data_root
-
-    return str(resolve_data_root())
-
-
 @st.cache_resource(max_entries=8, show_spinner="Reconstructing the test set…")
 def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
     """Every test image's error and code; ``data`` (the data root) is part of the key."""
     ckpt = resources.checkpoint(path, mtime)
     return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data))
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _labels(dataset: str, data: str) -> np.ndarray:
-    from aeexplorer.data import load_split
-
-    return load_split(dataset, False, data).labels.numpy()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -85,7 +71,7 @@ def _map(path: str, mtime: float, data: str) -> dict:
 
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
-    fig = anomaly.error_map(xy, scores.errors, _labels(card["dataset"], data),
+    fig = anomaly.error_map(xy, scores.errors, resources.test_split(card["dataset"], data)[1],
                             CLASS_NAMES[card["dataset"]], views.map_bounds(xy))
     return fig.to_dict()
 
@@ -119,7 +105,7 @@ def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> 
 
 @st.fragment
 def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
-    errors = _scores(path, mtime, _data_root()).errors
+    errors = _scores(path, mtime, resources.data_root()).errors
     step = _step(errors)
     top = _on_grid(math.ceil(float(errors.max()) / step) * step, step)
     left, right = st.columns([2, 1], gap="medium")
@@ -180,7 +166,7 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
     from aeexplorer.figures import from_dict
 
     st.subheader("The test set in latent space, coloured by reconstruction error")
-    data = _data_root()
+    data = resources.data_root()
     errors = _scores(path, mtime, data).errors
     clicked = _clicked()
     if clicked is not None and clicked < len(errors):
@@ -189,7 +175,7 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
     with left:
         st.plotly_chart(from_dict(_map(path, mtime, data)), key=MAP, on_select="rerun",
                         selection_mode=("points",), config=MAP_CONFIG, theme=None)
-    with right, st.container(key="anom_selected"):
+    with right, st.container(key="anom_selection"):
         chosen = st.session_state.get(SELECTED)
         if not chosen or chosen[0] != path:
             st.info("Click a point on the map: its test image, reconstruction and error "
@@ -217,30 +203,12 @@ def _ordinal(n: int) -> str:
 
 def higher_than(errors: np.ndarray, value: float) -> str:
     """"higher than 97.3 % of test images", rounded down: 100 % only above every one."""
+    if len(errors) == 0:
+        return "not comparable: there are no test images"
     share = anomaly.percentile_of(errors, value)
     if value > float(np.max(errors)):
         return "higher than every test image"
     return f"higher than {math.floor(share * 10) / 10:.1f} % of test images"
-
-
-def cached_upload(file_key: str, result_key: str, tag: str,
-                  make: Callable[[bytes], Any]) -> Any | str | None:
-    """The result of ``make`` on the uploaded file's bytes, computed once per (file, tag) and
-    kept in the session; the message of an AeError instead; None without a file."""
-    file = st.session_state.get(file_key)
-    if file is None:
-        st.session_state.pop(result_key, None)
-        return None
-    data = file.getvalue()
-    key = hashlib.sha1(data).hexdigest() + tag
-    entry = st.session_state.get(result_key)
-    if entry is None or entry[0] != key:
-        try:
-            entry = (key, make(data))
-        except AeError as exc:
-            entry = (key, f"{file.name}: {exc}")
-        st.session_state[result_key] = entry
-    return entry[1]
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
@@ -257,7 +225,7 @@ def upload_panel(path: str, mtime: float) -> None:
     st.file_uploader("An image to score: a digit, a letter, a face, anything",
                      type=IMAGE_TYPES, key=UPLOAD_FILE)
     st.caption(LIMITS)
-    result = cached_upload(UPLOAD_FILE, UPLOAD, path,
+    result = cached_upload(UPLOAD_FILE, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:
         st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "
@@ -267,7 +235,7 @@ def upload_panel(path: str, mtime: float) -> None:
         st.error(f"Could not use this image. {result}")
         return
     steps, recon, error = result
-    errors = _scores(path, mtime, _data_root()).errors
+    errors = _scores(path, mtime, resources.data_root()).errors
     cols = st.columns(4)
     with cols[0]:
         show(imaging.outline_box(steps.grey, steps.box), "your image, boxed")

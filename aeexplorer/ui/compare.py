@@ -17,10 +17,9 @@ import streamlit as st
 from aeexplorer import compare, figures, views
 from aeexplorer.anomaly import mse
 from aeexplorer.errors import AeError
-from aeexplorer.similar import latent_neighbours
+from aeexplorer.similar import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import fmt_z, show
-from aeexplorer.ui.explorer import MAP_CONFIG
+from aeexplorer.ui.common import MAP_CONFIG, fmt_z, show
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -140,11 +139,11 @@ def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, Atlas],
         if click is None:
             continue
         z, index = click
-        if index is not None and index < len(atlases[side.key].labels):
+        atlas = atlases[side.key]
+        if index is not None and index < len(atlas.labels):
             st.session_state[SEL] = Selection(dataset, index)
-        elif (ckpt := _load(side)) is not None:  # empty space: the nearest by this atlas
-            codes, labels = ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy()
-            near = latent_neighbours(codes, labels, views.full_z(ckpt, z), 1)
+        elif len(atlas.labels):  # empty space: the test image nearest to it on this map
+            near = nearest(atlas.xy, atlas.labels, z, 1)
             st.session_state[SEL] = Selection(dataset, int(near.indices[0]), side.key, z)
         clicked = side.key
     if st.session_state.pop(EVENT, None) and clicked is None:
@@ -243,7 +242,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
     if sel.side is not None:
         st.caption(f"You clicked empty space on map {sel.side.upper()} at z = {fmt_z(sel.z)}: "
                    f"that z is decoded on the left, and the shared selection is the nearest "
-                   f"test image by {sel.side.upper()}'s codes, #{sel.index}.")
+                   f"test image to that spot on map {sel.side.upper()}, #{sel.index}.")
 
 
 def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,

@@ -12,8 +12,7 @@ from aeexplorer import denoise
 from aeexplorer.card import family
 from aeexplorer.errors import AeError
 from aeexplorer.ui import pickers, resources, style
-from aeexplorer.ui.anomalies import cached_upload
-from aeexplorer.ui.common import show
+from aeexplorer.ui.common import cached_upload, new_seed, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
@@ -56,10 +55,6 @@ def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
 
-def _new_noise() -> None:
-    st.session_state[SEED] = (int(st.session_state.get(SEED, 0)) + 1) % (2**31 - 1)
-
-
 def _test_image(dataset: str) -> np.ndarray | None:
     images = resources.originals(dataset)
     if isinstance(images, str):
@@ -95,7 +90,7 @@ def _noise_controls() -> tuple[str, float, int]:
                    "probability that a pixel is set to black.")
     a, b = st.columns([3, 2], vertical_alignment="bottom")
     a.number_input("Seed", 0, 2**31 - 2, 0, key=SEED)
-    b.button("New noise", on_click=_new_noise, width="stretch")
+    b.button("New noise", on_click=new_seed, args=(SEED,), width="stretch")
     level = float(st.session_state.get(LEVEL, 0.5))
     st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
                f"Each pixel set to black with probability {level:g}.")

@@ -15,7 +15,7 @@ from aeexplorer import figures, views
 from aeexplorer.errors import AeError
 from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
-from aeexplorer.ui.common import fmt_z, show
+from aeexplorer.ui.common import MAP_CONFIG, fmt_z, show
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.similar import similar_panel
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
 SIMILAR = "Similar images"
-MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
 
 
 def _map_event() -> None:

@@ -15,7 +15,7 @@ from aeexplorer.figures import stop_name
 from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import fmt_z, scale, show
+from aeexplorer.ui.common import fmt_z, new_seed, scale, show
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -118,10 +118,6 @@ def _path_result(stops: list, walk: Walk, talk: bool) -> None:
 
 # --- prior samples ------------------------------------------------------------------------
 
-def _new_seed() -> None:
-    st.session_state[state.SEED] = (int(st.session_state.get(state.SEED, 0)) + 1) % (2**31 - 1)
-
-
 _PRIOR_NOTE = {
     "vae": "A VAE is trained to fill this prior, so most samples look like real images.",
     "ae": "A plain autoencoder never aimed at this prior: samples that fall in the holes "
@@ -140,7 +136,7 @@ def samples_panel(ckpt: Checkpoint, samples: tuple[np.ndarray, np.ndarray],
         st.slider("Temperature (standard deviation)", *TEMPERATURE, step=0.1, key=state.TEMP)
         a, b = st.columns([3, 2], vertical_alignment="bottom")
         a.number_input("Seed", 0, 2**31 - 2, key=state.SEED)
-        b.button("New seed", on_click=_new_seed, width="stretch")
+        b.button("New seed", on_click=new_seed, args=(state.SEED,), width="stretch")
         st.caption("z ~ N(0, T²I), decoded. " + _PRIOR_NOTE[ckpt.config.kind])
     with c2, st.container(key="samples"):
         grid = imaging.grid_image(samples[1], pad=2)

@@ -93,21 +93,34 @@ def atlas(path: str, mtime: float) -> Atlas:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the test images…")
-def test_images(dataset: str, root: str) -> np.ndarray | str:
-    """(N, 28, 28) test images, or a message saying why they are not available."""
+def test_split(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray] | str:
+    """The test set under ``root``: (N, 28, 28) images and their (N,) labels, read once per
+    process; or a message saying why they are not available."""
     from aeexplorer.data import load_split
 
     try:
         split = load_split(dataset, False, root)
     except AeError as exc:
         return str(exc)
-    return split.images[:, 0].numpy()
+    return split.images[:, 0].numpy(), split.labels.numpy()
+
+
+def test_images(dataset: str, root: str) -> np.ndarray | str:
+    """(N, 28, 28) test images, or a message saying why they are not available."""
+    split = test_split(dataset, root)
+    return split if isinstance(split, str) else split[0]
+
+
+def data_root() -> str:
+    """The data folder in use (AEEXPLORER_DATA or the default), as a cache key."""
+    from aeexplorer.data import resolve_data_root
+
+    return str(resolve_data_root())
 
 
 def originals(dataset: str) -> np.ndarray | str:
-    from aeexplorer.data import resolve_data_root
-
-    return test_images(dataset, str(resolve_data_root()))
+    """The test images under the data folder in use, or why they are absent."""
+    return test_images(dataset, data_root())
 
 
 @st.cache_resource(max_entries=24, show_spinner="Decoding the manifold…")

@@ -11,8 +11,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import views
-from aeexplorer.errors import AeError
-from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, overlap, vote
+from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, nearest, overlap
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 
@@ -30,32 +29,32 @@ NO_DATA = ("The test images are not on this machine (set AEEXPLORER_DATA to a fo
 
 @dataclass(frozen=True)
 class Query:
-    z: list[float]  # the full code to search the atlas from
+    z: list[float]  # the full code (a point of empty space: its map position padded)
     image: np.ndarray | None  # the 28x28 pixels to search the test images from
     label: int  # its class, or the vote of its nearest codes
     index: int | None  # a test image's own index, left out of both rows
     what: str  # how the query is described above the rows
+    xy: tuple[float, float] | None = None  # a point of empty space: where it was clicked
 
 
 @st.cache_resource(max_entries=2, show_spinner="Indexing the test images…")
 def pixel_index(dataset: str, root: str) -> PixelIndex | str:
     """The test images with their labels, indexed once per data set; or why they are absent."""
-    from aeexplorer.data import load_split
-
-    images = resources.test_images(dataset, root)
-    if isinstance(images, str):
-        return images
-    try:
-        labels = load_split(dataset, False, root).labels.numpy()
-    except AeError as exc:
-        return str(exc)
-    return PixelIndex(images, labels)
+    split = resources.test_split(dataset, root)
+    return split if isinstance(split, str) else PixelIndex(*split)
 
 
 def _pixels(dataset: str) -> PixelIndex | str:
-    from aeexplorer.data import resolve_data_root
+    return pixel_index(dataset, resources.data_root())
 
-    return pixel_index(dataset, str(resolve_data_root()))
+
+def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Similar:
+    """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
+    where it was clicked: the map shows no other dimension); otherwise by the full code."""
+    if query.xy is not None:
+        return nearest(atlas.xy, atlas.labels, query.xy, k)
+    return latent_neighbours(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k,
+                             query.index)
 
 
 def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
@@ -71,11 +70,10 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
         pixels = index.flat[i].reshape(28, 28) if _aligned(index, atlas) else None
         return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
                      f"test image #{i}")
-    z = views.full_z(ckpt, s.z)
-    codes, labels = ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy()
-    label = vote(latent_neighbours(codes, labels, z, VOTE_K).labels)
-    return Query(z, views.decode_one(ckpt, z), int(label or 0), None,
-                 f"the decoded point z = {fmt_z(z)}")
+    z, xy = views.full_z(ckpt, s.z), (float(s.z[0]), float(s.z[1]))
+    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K).labels
+    return Query(z, views.decode_one(ckpt, z), views.majority(voters), None,
+                 f"the decoded point z = {fmt_z(z)}", xy)
 
 
 def _wants_upload() -> bool:
@@ -102,6 +100,10 @@ def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True
                 "an image under *Your own image*) to see the test images nearest to it, by "
                 "latent code and by pixels.")
         return
+    if len(atlas.labels) == 0:
+        st.info("This checkpoint's atlas holds no test images: there are no neighbours to "
+                "show.")
+        return
     # the test images are read only now: a first visit draws the map without waiting for them
     index = _pixels(ckpt.dataset)
     query = _query(ckpt, atlas, index)
@@ -119,9 +121,10 @@ def _rows(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str, query: Query,
         with pic:
             show(query.image, "query", talk, big=False)
     text.markdown(f"Neighbours of **{query.what}** · {kind}: **{name}**")
-    near_z = latent_neighbours(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k,
-                               query.index)
-    st.markdown("**In latent space** — distance between codes")
+    near_z = latent_row(ckpt, atlas, query, k)
+    on_map = query.xy is not None and ckpt.config.latent_dim > 2
+    st.markdown("**In latent space** — " + ("distance on the map (z₁, z₂)" if on_map else
+                                             "distance between codes"))
     _strip(ckpt, index if _aligned(index, atlas) else None, near_z, talk)
     st.caption(_share(near_z, query.label, names))
     if isinstance(index, str):

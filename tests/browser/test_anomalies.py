@@ -60,11 +60,11 @@ def test_threshold_map_click_and_upload(page, app_url):
     page.mouse.move(x, y)
     page.wait_for_timeout(200)  # let Plotly register the hover that a click selects
     page.mouse.click(x, y)
-    page.wait_for_function(f"""() => document.querySelector('.st-key-anom_selected')
+    page.wait_for_function(f"""() => document.querySelector('.st-key-anom_selection')
         .innerText.includes('Test image #{index}')""", timeout=60_000)
-    shown = page.locator(".st-key-anom_selected").inner_text()
+    shown = page.locator(".st-key-anom_selection").inner_text()
     assert "the very worst of 10,000" in shown
-    assert page.locator(".st-key-anom_selected img").count() == 2  # original, reconstruction
+    assert page.locator(".st-key-anom_selection img").count() == 2  # original, reconstruction
 
     page.locator("input[type=file]").set_input_files(files=[{
         "name": "seven.png", "mimeType": "image/png",
