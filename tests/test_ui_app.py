@@ -84,6 +84,10 @@ def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
     want = views.decode_one(load_checkpoint(ckpt_dir / NAME), [0.5, -0.25])
     np.testing.assert_allclose(shown_image(app, "decoded z"), want, atol=1 / 255)
     assert len(app.get("image")) >= 1  # the prior samples
+    ckpt = load_checkpoint(ckpt_dir / NAME)  # the classes of the 5 nearest points on the map
+    d = np.linalg.norm(ckpt.atlas.mu.numpy() - np.array([0.5, -0.25]), axis=1)
+    names = " · ".join(str(int(ckpt.atlas.labels[i])) for i in np.argsort(d, kind="stable")[:5])
+    assert f"Nearest test points, nearest first: {names}" in [c.value for c in app.caption]
 
 
 def test_click_on_a_point_without_data_says_so_politely(app):

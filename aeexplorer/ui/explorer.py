@@ -62,7 +62,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
-    panels.refresh_upload(load)
+    panels.refresh_upload(load, f"{path}:{mtime}")
     s = state.current()
     walk = views.walk(load(), s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
     samples = (views.prior(load(), s.samples, s.seed, s.temperature)
@@ -71,18 +71,29 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     with right:  # first: the decoded image reaches the browser before the map's redraw
         selected_panel(load, atlas, talk)
     with left:
-        mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
-        mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
-                                   key=state.CLICK_MODE, required=True)
-        if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
-            nxt = figures.stop_name(len(s.stops))
-            hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
-                              else "The path is full: undo or clear it.")
-        fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-        st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
-                        config=MAP_CONFIG, theme=None,
-                        alt="Latent map: the test set's codes coloured by class; click to decode")
-    ckpt = load()
+        _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
+    _tools(load(), atlas, s, walk, samples, talk)
+    state.sync_url()
+
+
+def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
+         walk, samples, clicked: bool) -> None:
+    """The click mode and the map."""
+    mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
+    mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
+                               key=state.CLICK_MODE, required=True)
+    if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
+        nxt = figures.stop_name(len(s.stops))
+        hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
+                          else "The path is full: undo or clear it.")
+    fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
+    st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
+                    config=MAP_CONFIG, theme=None,
+                    alt="Latent map: the test set's codes coloured by class; click to decode")
+
+
+def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool) -> None:
+    """The tool tabs under the map."""
     if samples is None:
         samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
     # The tab in view is tracked (a switch reruns this fragment) so that the similar-images
@@ -99,7 +110,6 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
         panels.upload_panel(ckpt, atlas, talk)
     with tab_similar:
         similar_panel(ckpt, atlas, talk, tab_similar.open)
-    state.sync_url()
 
 
 def _load(path: str, mtime: float) -> Checkpoint:
@@ -166,7 +176,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
         if index is None:
             show(recon, "decoded z", talk)
             st.markdown(f"**z = {fmt_z(z)}** — a point of empty space, decoded.")
-            _nearby(ckpt, z)
+            _nearby(atlas, ckpt.class_names, s.z)
             return
         name = ckpt.class_names[int(atlas.labels[index])]
         cols = st.columns(2)
@@ -177,12 +187,14 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
         st.markdown(f"**Test image #{index}** · class **{name}** · z = {fmt_z(z)}")
 
 
-def _nearby(ckpt: Checkpoint, z: list[float]) -> None:
-    from aeexplorer.explore import atlas_neighbours
+def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> None:
+    """The classes of the test points nearest to the clicked spot on the map (the map shows
+    z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
+    from aeexplorer.similar import nearest
 
-    nb = atlas_neighbours(ckpt, z, k=5)
-    names = " · ".join(ckpt.class_names[lab] for lab in nb.labels)
-    st.caption(f"Nearest test codes, nearest first: {names}")
+    near = nearest(atlas.xy, atlas.labels, np.asarray(xy, dtype=np.float64), 5)
+    st.caption("Nearest test points, nearest first: "
+               + " · ".join(names[int(lab)] for lab in near.labels))
 
 
 def _original(dataset: str, index: int, talk: bool) -> None:

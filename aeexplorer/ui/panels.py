@@ -151,9 +151,10 @@ def current_upload() -> Placement | None:
     return entry[1] if entry and not isinstance(entry[1], str) else None
 
 
-def refresh_upload(load: Callable[[], Checkpoint]) -> None:
-    """Place the uploaded file once per (file, checkpoint); keep the result or the error.
-    ``load`` gives the model, loaded only when there is a file to place."""
+def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
+    """Place the uploaded file once per (file, checkpoint version: path and mtime, so that a
+    retrained file places it anew); keep the result or the error. ``load`` gives the model,
+    loaded only when there is a file to place."""
     from aeexplorer.explore import place_image
 
     file = st.session_state.get(UPLOAD_FILE)
@@ -162,7 +163,7 @@ def refresh_upload(load: Callable[[], Checkpoint]) -> None:
         return
     ckpt = load()
     data = file.getvalue()
-    tag = hashlib.sha1(data).hexdigest() + str(ckpt.path)
+    tag = hashlib.sha1(data).hexdigest() + version
     entry = st.session_state.get(state.UPLOAD)
     if entry and entry[0] == tag:
         return
