@@ -1,13 +1,15 @@
 """Trainings started from the app: each a ``python -m aeexplorer train --progress-json`` process
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
-and the CLI's atomic writes keep any existing file at the out path intact."""
+and the CLI's atomic writes keep any existing file at the out path intact. The families and
+their command lines are in ``aeexplorer.families``."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import AeError
+from .families import TrainRequest, small_number, train_args
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
-TRAIN_ARGS = ("epochs", "lr", "batch_size", "seed")
-NET_ARGS = ("hidden", "batchnorm", *TRAIN_ARGS)
 KILL_AFTER_S = 5.0  # after SIGINT, the time a training gets to stop before SIGKILL
+EXIT_GRACE_S = 2.5  # at exit: the time all trainings get to stop (then SIGKILL, reaped in 0.5 s)
+DEFAULT_CAP = 2  # trainings at once, unless AEEXPLORER_MAX_TRAININGS says otherwise
 MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
 # The child lowers its own priority: preexec_fn (os.nice between fork and exec) is unsafe in
 # a threaded server such as Streamlit's, where it can deadlock the fork.
@@ -31,85 +34,6 @@ LAUNCH = ("import os, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    pass\n"
 
 class Busy(AeError):
     """The server already runs as many trainings as it allows."""
-
-
-@dataclass(frozen=True)
-class Family:
-    label: str
-    args: tuple[str, ...]  # fixed CLI arguments
-    params: tuple[str, ...]  # the TrainRequest fields this family uses
-    curve: str | None  # the loss part charted beside the reconstruction: "kl", "penalty"
-
-
-FAMILIES: dict[str, Family] = {
-    "vae": Family("VAE", ("--model", "vae"), NET_ARGS, "kl"),
-    "beta-vae": Family("β-VAE", ("--model", "vae"), (*NET_ARGS, "beta"), "kl"),
-    "ae": Family("AE", ("--model", "ae"), NET_ARGS, None),
-    "sparse-l1": Family("sparse AE (L1)", ("--model", "ae", "--penalty", "l1"),
-                        (*NET_ARGS, "penalty_weight"), "penalty"),
-    "sparse-kl": Family("sparse AE (KL)", ("--model", "ae", "--penalty", "kl", "--activation",
-                                           "sigmoid"),  # KL sparsity needs units in (0, 1)
-                        (*NET_ARGS, "sparsity_target", "penalty_weight"), "penalty"),
-    "denoising": Family("denoising AE", ("--model", "ae"), (*NET_ARGS, "noise", "noise_level"),
-                        None),
-    # the contractive penalty is exact only without batch norm (the CLI refuses it)
-    "contractive": Family("contractive AE", ("--model", "ae", "--penalty", "contractive"),
-                          ("hidden", *TRAIN_ARGS, "penalty_weight"), "penalty"),
-    "shallow": Family("shallow AE", ("--model", "ae", "--hidden", "none"), TRAIN_ARGS, None),
-    "pca": Family("PCA", ("--model", "pca"), (), None),  # closed form: nothing to tune
-}
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """A Train form's values; fields a family does not use are ignored."""
-    dataset: str = "mnist"
-    family: str = "vae"
-    hidden: tuple[int, ...] = (512, 256)
-    batchnorm: bool = False
-    epochs: int = 10
-    lr: float = 1e-3
-    batch_size: int = 128
-    seed: int = 0
-    beta: float = 4.0
-    penalty_weight: float = 0.01
-    sparsity_target: float = 0.05
-    noise: str = "gaussian"
-    noise_level: float = 0.5
-
-
-def check_name(name: str) -> str:
-    """A model name usable as a file name: letters, digits, '.', '_', '-' (at most 64)."""
-    name = name.strip().removesuffix(".safetensors")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
-        raise AeError(f"{name!r} cannot be a model name: use 1 to 64 letters, digits, '.', '_' "
-                      "or '-', starting with a letter or digit")
-    return name
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512,256' -> (512, 256), with a message a person can act on."""
-    parts = text.replace(" ", "").split(",")
-    if 1 <= len(parts) <= 8 and all(p.isdigit() and 1 <= int(p) <= 4096 for p in parts):
-        return tuple(int(p) for p in parts)
-    raise AeError(f"hidden widths {text!r}: give 1 to 8 comma-separated widths from 1 to 4096, "
-                  "e.g. 512,256")
-
-
-def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
-    """The ``train`` command line (after ``python -m aeexplorer``) for a form's values."""
-    fam = FAMILIES[req.family]
-    args = ["train", "--dataset", req.dataset, *fam.args]
-    for key in fam.params:
-        value, flag = getattr(req, key), "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            args += [flag] if value else []
-        elif isinstance(value, tuple):
-            args += [flag, ",".join(str(v) for v in value)]
-        else:
-            args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-    return [*args, "--out", str(Path(out).resolve()), "--data-dir",
-            str(Path(data_dir).resolve()), "--progress-json"]
 
 
 def command(args: list[str]) -> list[str]:
@@ -163,6 +87,16 @@ class Progress:
         return (self.seconds - self.loading) * (1 - f) / f
 
 
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file at ``path`` from the one there before: an atomic write (a rename)
+    gives it a new inode, whatever its age and size."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class Job:
     """One training process and the thread that reads its progress."""
 
@@ -172,6 +106,7 @@ class Job:
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
         self._stderr, self.started = [], time.monotonic()
+        self._before = _signature(self.out)  # a change is the evidence that the model is written
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
         try:
@@ -189,6 +124,10 @@ class Job:
     def status(self) -> str:
         return self._s.status
 
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
     def view(self) -> Progress:
         with self._lock:
             s = self._s
@@ -196,16 +135,28 @@ class Job:
                            trace=list(s.trace), figures=dict(s.figures),
                            seconds=(self._ended or time.monotonic()) - self.started)
 
-    def cancel(self, kill_after: float = KILL_AFTER_S) -> None:
-        """SIGINT (the CLI stops and writes nothing), then SIGKILL if it is still there."""
+    def cancel(self, kill_after: float | None = KILL_AFTER_S) -> None:
+        """SIGINT (the CLI stops and writes nothing), then SIGKILL if it is still there after
+        ``kill_after`` seconds (None: no SIGKILL; ``stop`` sends it)."""
         with self._lock:
             if self._s.status != RUNNING:
                 return
             self._cancel = True
         self._proc.send_signal(signal.SIGINT)  # a no-op on a process that has ended
-        timer = threading.Timer(kill_after, self._proc.send_signal, (signal.SIGKILL,))
-        timer.daemon = True
-        timer.start()
+        if kill_after is not None:
+            timer = threading.Timer(kill_after, self._proc.send_signal, (signal.SIGKILL,))
+            timer.daemon = True
+            timer.start()
+
+    def stop(self, timeout: float) -> None:
+        """Waits up to ``timeout`` seconds for the process to end, else SIGKILLs it; reaped
+        either way (half a second at most), without any other thread."""
+        try:
+            self._proc.wait(max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(0.5)
 
     def _read_stderr(self) -> None:
         for line in self._proc.stderr:
@@ -219,29 +170,38 @@ class Job:
                     _apply(self._s, event, time.monotonic() - self.started)
         code = self._proc.wait()
         self._err_thread.join(timeout=5)
+        written = _signature(self.out) != self._before
         with self._lock:
             s = self._s
-            # cancelled whatever the exit code: SIGINT may land before the CLI's handler
-            s.status = DONE if code == 0 and s.path else CANCELLED if self._cancel else FAILED
+            s.status = _outcome(bool(s.path) or written, self._cancel)
             s.error = error_message(code, self._stderr) if s.status == FAILED else ""
             self._ended = time.monotonic()
+
+
+def _outcome(written: bool, cancelled: bool) -> str:
+    """The status from the evidence, not the exit code: once the checkpoint is written (the
+    "done" line seen, or the out file replaced; writes are atomic, so it is whole) the training
+    is done, even when a cancel (SIGINT) landed after that and the process ended with an error
+    code; before that, a cancel is a cancel whatever the exit code (SIGINT may land before the
+    CLI's handler), and any other end is a failure."""
+    if written:
+        return DONE
+    return CANCELLED if cancelled else FAILED
 
 
 def _apply(s: Progress, event: dict, elapsed: float) -> None:
     """Fold one progress event into the state (malformed fields are skipped, not raised)."""
     kind = event["event"]
     try:
-        if kind == "batch":
-            s.loading = s.loading or elapsed
-            s.epoch, s.epochs = int(event["epoch"]), int(event["epochs"])
-            s.batch, s.batches = int(event["batch"]), int(event["batches"])
-            s.running = {k: float(v) for k, v in dict(event.get("parts") or {}).items()
-                         if isinstance(v, (int, float))}
-            s.trace.append((s.epoch - 1 + s.batch / max(s.batches, 1), s.running))
-            if len(s.trace) > MAX_TRACE:  # keep every other point: the curve's shape stays
-                s.trace[:] = s.trace[::2]
-        elif kind == "epoch":
+        if kind in ("batch", "epoch"):
+            s.loading = s.loading or elapsed  # the first line comes after the first batch
             s.epochs = int(event.get("epochs", s.epochs))
+            s.batches = int(event.get("batches", s.batches))
+        if kind == "batch":
+            _apply_batch(s, event)
+        elif kind == "epoch":
+            # the epoch's last batch (its only one, maybe) has this line and no batch line
+            s.epoch, s.batch = int(event["epoch"]), s.batches
             s.history.append({k: float(event[k]) for k in ("epoch", "loss", "recon", "kl",
                                                            "penalty", "seconds")
                               if isinstance(event.get(k), (int, float))})
@@ -250,6 +210,15 @@ def _apply(s: Progress, event: dict, elapsed: float) -> None:
             s.path = str(event.get("path") or "")
     except (KeyError, TypeError, ValueError):
         pass
+
+
+def _apply_batch(s: Progress, event: dict) -> None:
+    s.epoch, s.batch = int(event["epoch"]), int(event["batch"])
+    s.running = {k: float(v) for k, v in dict(event.get("parts") or {}).items()
+                 if isinstance(v, (int, float))}
+    s.trace.append((s.epoch - 1 + s.batch / max(s.batches, 1), s.running))
+    if len(s.trace) > MAX_TRACE:  # keep every other point: the curve's shape stays
+        s.trace[:] = s.trace[::2]
 
 
 def error_message(code: int, stderr: list[str]) -> str:
@@ -266,11 +235,15 @@ def error_message(code: int, stderr: list[str]) -> str:
 
 
 class Registry:
-    """The trainings of one server, with a cap on how many run at once (each holds a core)."""
+    """The trainings of one server, with a cap on how many run at once (each holds a core).
+    A training keeps its slot until its process ends, even when the session that started it
+    has closed (no one can cancel it then): acceptable, as every training ends on its own, and
+    simpler than tracking sessions, which this does not do."""
 
     def __init__(self, cap: int | None = None) -> None:
-        default = os.environ.get("AEEXPLORER_MAX_TRAININGS", "2")
-        self.cap = cap if cap is not None else int(default) if default.isdigit() else 2
+        if cap is None:  # a value that is not a whole number gives the default, never an error
+            cap = small_number(os.environ.get("AEEXPLORER_MAX_TRAININGS", ""))
+        self.cap = DEFAULT_CAP if cap is None else cap
         self._lock, self._jobs = threading.Lock(), []
 
     def running(self) -> list[Job]:
@@ -294,6 +267,30 @@ class Registry:
     def train(self, req: TrainRequest, out: Path, data_dir: Path) -> Job:
         return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family)
 
-    def cancel_all(self) -> None:
-        for job in self.running():
-            job.cancel()
+    def cancel_all(self, grace: float = EXIT_GRACE_S) -> None:
+        """Stops every running training before it returns: SIGINT, up to ``grace`` seconds for
+        all of them, then SIGKILL. Synchronous, for the exit hook, where the Timer that
+        ``Job.cancel`` relies on would never fire."""
+        running = self.running()
+        for job in running:
+            job.cancel(kill_after=None)
+        deadline = time.monotonic() + grace
+        for job in running:
+            job.stop(deadline - time.monotonic())
+
+
+_shared: Registry | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Registry:
+    """The server's one registry, made on first use, with an exit hook that stops the
+    trainings still running when the server stops cleanly. A module-level singleton, not a
+    Streamlit cache entry: a cleared cache must neither forget the running trainings (the cap
+    would no longer hold) nor add another exit hook."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Registry()
+            atexit.register(_shared.cancel_all)
+        return _shared

@@ -1,8 +1,16 @@
 """A stand-in for ``python -m aeexplorer train --progress-json`` in tests: the same output
-protocol and exit codes, no torch, no data. Usage: ``fake_trainer.py MODE train ... --epochs N
---out FILE``. MODE: ``ok`` (5 batches an epoch, then writes FILE: a copy of $FAKE_CHECKPOINT,
-else a few bytes), ``slow`` (the same, 0.2 s a batch), ``fail`` (an ``error:`` line, exit 1),
-``crash`` (a traceback, exit 3), ``stubborn`` (slow, and ignores SIGINT)."""
+protocol (its progress lines come from the CLI's own reporter, so there is no "batch" line for
+the last batch of an epoch, the "epoch" line stands for it, and batch lines come at most every
+0.25 s) and exit codes, no torch, no data. Usage: ``fake_trainer.py MODE train ... --epochs N
+--out FILE``. MODE:
+
+- ``ok``: 5 batches an epoch, then writes FILE (a copy of $FAKE_CHECKPOINT, else b"fake");
+- ``slow``: the same, 0.2 s a batch; ``single``: one batch an epoch, 0.2 s each;
+- ``fail``: an ``error:`` line, exit 1; ``crash``: a traceback, exit 3;
+- ``stubborn``: slow, and ignores SIGINT;
+- ``linger``: writes FILE, then waits (up to 30 s) before its "done" line;
+- ``linger-done``: writes FILE and says "done", then waits (up to 30 s) before exiting.
+The lingering modes leave room for a cancel that lands after the model is written."""
 
 from __future__ import annotations
 
@@ -12,10 +20,45 @@ import shutil
 import signal
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find the package
+
+from aeexplorer.commands import _JsonProgress  # noqa: E402  (the real protocol, no torch)
 
 
 def emit(**event) -> None:
     print(json.dumps(event), flush=True)
+
+
+def write(out: str) -> None:
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)  # as save_checkpoint does
+    tmp = out + ".fake.tmp"
+    if os.environ.get("FAKE_CHECKPOINT"):
+        shutil.copyfile(os.environ["FAKE_CHECKPOINT"], tmp)
+    else:
+        with open(tmp, "wb") as fh:
+            fh.write(b"fake")
+    os.replace(tmp, out)  # atomic, as the CLI's writes are
+
+
+def train(mode: str, epochs: int) -> None:
+    """The training loop's calls to the reporter: running means of the parts per batch."""
+    report = _JsonProgress(epochs)
+    delay = 0.0 if mode == "ok" else 0.2
+    n_batches = 1 if mode == "single" else 5
+    for epoch in range(epochs):
+        for batch in range(n_batches):
+            time.sleep(delay)
+            report(epoch, batch, n_batches, {"loss": 200.0 / (epoch + 1) + 1,
+                                             "recon": 200.0 / (epoch + 1),
+                                             "kl": 1.0 + (batch + 1) / 10, "penalty": 0.0})
+
+
+def linger() -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def run(mode: str, epochs: int, out: str) -> int:
@@ -28,24 +71,13 @@ def run(mode: str, epochs: int, out: str) -> int:
         return 3
     if mode == "stubborn":
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    delay = 0.0 if mode == "ok" else 0.2
-    for epoch in range(1, epochs + 1):
-        for batch in range(1, 6):
-            time.sleep(delay)
-            parts = {"loss": 200.0 / epoch + 1, "recon": 200.0 / epoch, "kl": 1.0 + batch / 10,
-                     "penalty": 0.0}
-            emit(event="batch", epoch=epoch, epochs=epochs, batch=batch, batches=5, parts=parts)
-        emit(event="epoch", epoch=epoch, epochs=epochs, loss=200.0 / epoch + 1,
-             recon=200.0 / epoch, kl=1.5, penalty=0.0, seconds=delay * 5)
-    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)  # as save_checkpoint does
-    tmp = out + ".fake.tmp"
-    if os.environ.get("FAKE_CHECKPOINT"):
-        shutil.copyfile(os.environ["FAKE_CHECKPOINT"], tmp)
-    else:
-        with open(tmp, "wb") as fh:
-            fh.write(b"fake")
-    os.replace(tmp, out)  # atomic, as the CLI's writes are
+    train(mode, epochs)
+    write(out)
+    if mode == "linger":
+        linger()
     emit(event="done", path=out, figures={"recon_mse": 0.05, "knn5_accuracy": 0.5})
+    if mode == "linger-done":
+        linger()
     return 0
 
 

@@ -1,19 +1,23 @@
-"""Trainings started from the app (aeexplorer.jobs): the command line each form builds, the
-progress protocol, the cap on concurrent trainings, cancel and errors. Most tests run a fake
-trainer (tests/fake_trainer.py, same protocol, no torch); two run the real CLI on MNIST."""
+"""Trainings started from the app (aeexplorer.jobs, aeexplorer.families): the command line
+each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
+training ends, and at exit) and errors. Most tests run a fake trainer (tests/fake_trainer.py,
+the CLI's own progress reporter, no torch); two run the real CLI on MNIST."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from aeexplorer import jobs
+from aeexplorer import families, jobs
 from aeexplorer.cli import build_parser
 from aeexplorer.errors import AeError
-from conftest import make_checkpoint
+from conftest import REPO, make_checkpoint
 
 FAKE = str(Path(__file__).with_name("fake_trainer.py"))
 
@@ -45,8 +49,8 @@ def test_parse_line_takes_json_events_only():
 
 
 def args_of(family: str, **values) -> list[str]:
-    req = jobs.TrainRequest(family=family, **values)
-    return jobs.train_args(req, Path("runs/x.safetensors"), Path("data"))
+    req = families.TrainRequest(family=family, **values)
+    return families.train_args(req, Path("runs/x.safetensors"), Path("data"))
 
 
 def flag(args: list[str], name: str) -> str | None:
@@ -80,7 +84,7 @@ def test_each_family_gives_its_own_flags():
     assert all(Path(flag(common, f)).is_absolute() for f in ("--out", "--data-dir"))
 
 
-@pytest.mark.parametrize("family", list(jobs.FAMILIES))
+@pytest.mark.parametrize("family", list(families.FAMILIES))
 def test_every_family_is_a_valid_cli_command(family):
     """The real parser takes each family's arguments (a renamed flag fails here)."""
     args = build_parser().parse_args(args_of(family))
@@ -88,14 +92,17 @@ def test_every_family_is_a_valid_cli_command(family):
 
 
 def test_names_and_hidden_widths():
-    assert jobs.check_name(" my-vae_2.safetensors ") == "my-vae_2"
+    assert families.check_name(" my-vae_2.safetensors ") == "my-vae_2"
     for bad in ("", "../evil", "a/b", ".hidden", "x" * 65, "naïve"):
         with pytest.raises(AeError, match="cannot be a model name"):
-            jobs.check_name(bad)
-    assert jobs.parse_hidden("512, 256") == (512, 256)
-    for bad in ("", "512,", "a,b", "0", "5000", ",".join(["8"] * 9)):
+            families.check_name(bad)
+    assert families.parse_hidden("512, 256") == (512, 256)
+    assert families.parse_hidden(" 64 ,\t32 ") == (64, 32)
+    # "²" and "٣" pass str.isdigit(); int() refuses the first and reads the second as 3
+    for bad in ("", "512,", "a,b", "0", "5000", ",".join(["8"] * 9), "5²", "²", "٣", "+8",
+                "-8", "1_000", "9" * 5000):
         with pytest.raises(AeError, match="hidden widths"):
-            jobs.parse_hidden(bad)
+            families.parse_hidden(bad)
 
 
 def test_a_fake_training_reports_progress_and_ends_done(tmp_path):
@@ -105,10 +112,25 @@ def test_a_fake_training_reports_progress_and_ends_done(tmp_path):
     view = job.view()
     assert view.epochs == 3 and len(view.history) == 3 and view.fraction == 1.0
     assert [h["epoch"] for h in view.history] == [1.0, 2.0, 3.0]
-    assert view.history[1]["recon"] == 100.0 and len(view.trace) == 15
-    assert view.trace[-1][0] == 3.0 and view.running["kl"] == 1.5 and view.loading > 0
+    assert view.history[1]["recon"] == 100.0 and view.history[2]["kl"] == 1.5
+    # the epoch lines end each epoch: its last batch has no batch line of its own
+    assert (view.epoch, view.batch, view.batches) == (3, 5, 5)
+    assert view.trace and all(not x.is_integer() for x, _ in view.trace)
+    assert view.trace[0][0] == 0.2 and view.trace[0][1]["kl"] == 1.1  # batch 1 of 5
+    assert view.running == view.trace[-1][1] and view.loading > 0
     assert view.figures == {"recon_mse": 0.05, "knn5_accuracy": 0.5}
     assert view.path == str(out) and out.read_bytes() == b"fake" and view.error == ""
+
+
+def test_an_epoch_of_one_batch_still_counts_its_batch(tmp_path):
+    """No batch line at all (the epoch line stands for the only batch): the batch count, the
+    time of the first batch and the epoch come from the epoch lines."""
+    out = tmp_path / "m.safetensors"
+    job = jobs.Job(fake("single", out, epochs=3), out, "m", "vae")
+    assert wait(job) == jobs.DONE
+    view = job.view()
+    assert not view.trace and len(view.history) == 3
+    assert (view.epoch, view.batch, view.batches) == (3, 1, 1) and view.loading > 0
 
 
 def test_a_failing_training_gives_the_cli_message(tmp_path):
@@ -144,6 +166,76 @@ def test_a_job_that_ignores_sigint_is_killed(tmp_path):
     assert time.monotonic() - start < 5
 
 
+@pytest.mark.parametrize("mode", ["linger", "linger-done"])
+def test_a_cancel_after_the_model_is_written_is_done(tmp_path, mode):
+    """Cancel pressed as the training ends: the file is there (and the "done" line may be), so
+    the job is done, whatever the exit code of the interrupted process."""
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(b"the previous model")  # replaced by a file of the same age and size
+    job = jobs.Job(fake(mode, out, epochs=1), out, "m")
+    deadline = time.monotonic() + 30
+    while out.read_bytes() != b"fake" or (mode == "linger-done" and not job.view().path):
+        assert job.status == jobs.RUNNING and time.monotonic() < deadline
+        time.sleep(0.02)
+    job.cancel()
+    assert wait(job, timeout=10) == jobs.DONE, job.view().error
+    assert job.view().error == "" and out.read_bytes() == b"fake"
+    assert bool(job.view().figures) is (mode == "linger-done")
+
+
+def test_cancel_all_waits_then_kills_without_a_timer(tmp_path):
+    """At exit no Timer thread runs: SIGINT, a short wait, then SIGKILL, all before return."""
+    registry = jobs.Registry(cap=2)
+    out = tmp_path / "m.safetensors"
+    job = registry.start(fake("stubborn", out, epochs=100), out, "m")
+    try:
+        wait_for_batches(job, timeout=30)
+        start = time.monotonic()
+        registry.cancel_all(grace=0.5)
+        assert time.monotonic() - start < 2
+        assert not pid_alive(job.pid)  # killed and reaped before cancel_all returned
+        assert wait(job, timeout=2) == jobs.CANCELLED
+    finally:
+        job.cancel(kill_after=0)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_server_that_exits_stops_its_trainings(tmp_path):
+    """The shared registry's exit hook stops a training that ignores SIGINT, within seconds."""
+    out = tmp_path / "m.safetensors"
+    script = (
+        "import sys, time\n"
+        "from aeexplorer import jobs\n"
+        f"cmd = [sys.executable, {FAKE!r}, 'stubborn', 'train', '--epochs', '100', '--out', "
+        f"{str(out)!r}]\n"
+        f"job = jobs.shared().start(cmd, {str(out)!r}, 'm')\n"
+        "while not job.view().trace:\n"
+        "    time.sleep(0.05)\n"
+        "print(job.pid, flush=True)\n")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[-1])
+    try:
+        assert not pid_alive(pid)
+        assert time.monotonic() - start < 20  # 3 s at exit, the rest starting up
+    finally:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_there_is_one_shared_registry():
+    assert jobs.shared() is jobs.shared()
+
+
 def test_the_server_runs_at_most_cap_trainings(tmp_path):
     registry = jobs.Registry(cap=2)
     started = [registry.start(fake("slow", tmp_path / f"{i}.safetensors", 100),
@@ -168,11 +260,14 @@ def test_the_server_runs_at_most_cap_trainings(tmp_path):
 def test_the_cap_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("AEEXPLORER_MAX_TRAININGS", "3")
     assert jobs.Registry().cap == 3
-    monkeypatch.setenv("AEEXPLORER_MAX_TRAININGS", "lots")
-    assert jobs.Registry().cap == 2
+    monkeypatch.setenv("AEEXPLORER_MAX_TRAININGS", " 4 ")
+    assert jobs.Registry().cap == 4
+    for bad in ("lots", "", "²", "٣", "-1", "2.5", "9" * 5000):  # the default, never an error
+        monkeypatch.setenv("AEEXPLORER_MAX_TRAININGS", bad)
+        assert jobs.Registry().cap == 2, bad
 
 
-SMALL = jobs.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=256)
+SMALL = families.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=256)
 
 
 @pytest.mark.slow
@@ -184,6 +279,7 @@ def test_a_real_training_through_the_cli(tmp_path, data_root):
     assert wait(job, timeout=300) == jobs.DONE, job.view().error
     view = job.view()
     assert len(view.history) == 1 and view.history[0]["recon"] > 0 and view.trace
+    assert view.batch == view.batches == 235  # 60,000 / 256: the epoch line ends the epoch
     assert {"recon", "kl", "loss"} <= set(view.running)
     assert 0 < view.figures["recon_mse"] < 0.2 and view.path == str(out)
     card = read_card(out)
@@ -194,7 +290,7 @@ def test_a_real_training_through_the_cli(tmp_path, data_root):
 def test_cancelling_a_real_training_keeps_the_existing_file(tmp_path, data_root):
     out = make_checkpoint(tmp_path / "kept.safetensors")
     before = out.read_bytes()
-    job = jobs.Registry(cap=1).train(jobs.TrainRequest(hidden=(32,), epochs=50), out, data_root)
+    job = jobs.Registry(cap=1).train(families.TrainRequest(hidden=(32,), epochs=50), out, data_root)
     wait_for_batches(job)
     job.cancel()
     assert wait(job, timeout=30) == jobs.CANCELLED

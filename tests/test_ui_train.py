@@ -1,7 +1,8 @@
 """The Train page driven headless by AppTest: the form per model family, a training followed
 live and cancelled, errors, the server's cap, and the trained model listed in its own
 session's pickers only. Trainings are run by tests/fake_trainer.py (the CLI's progress
-protocol, no torch), put in place of the real command."""
+protocol, no torch), put in place of the real command; the app runs from a copy in tmp_path,
+so its session folders are written there."""
 
 from __future__ import annotations
 
@@ -21,21 +22,31 @@ TRAIN, EXPLORER = "aeexplorer/ui/pages/train.py", "aeexplorer/ui/pages/explorer.
 ANOMALIES = "aeexplorer/ui/pages/anomalies.py"
 
 
+@pytest.fixture(autouse=True)
+def root(tmp_path, monkeypatch) -> Path:
+    """The app's root is a copy in ``tmp_path`` (the page scripts compute it from where they
+    are), so its runs/sessions/ is there and nothing is written into the checkout; the shipped
+    models are listed through AEEXPLORER_CHECKPOINT_DIRS, as on a server."""
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(REPO / "app.py", app / "app.py")
+    shutil.copytree(REPO / "aeexplorer/ui/pages", app / "aeexplorer/ui/pages")
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(REPO / "checkpoints"))
+    return app
+
+
 @pytest.fixture
 def fake_trainer(monkeypatch, tmp_path):
     """Trainings run the fake trainer in the mode set in ``mode[0]``; its model is a tiny
-    real checkpoint. Session folders made under runs/sessions/ are removed afterwards."""
+    real checkpoint."""
     mode = ["ok"]
     monkeypatch.setattr(jobs, "command", lambda args: [sys.executable, FAKE, mode[0], *args])
     monkeypatch.setenv("FAKE_CHECKPOINT", str(make_checkpoint(tmp_path / "fake.safetensors")))
-    before = set((REPO / "runs" / "sessions").glob("*"))
-    yield mode
-    for folder in set((REPO / "runs" / "sessions").glob("*")) - before:
-        shutil.rmtree(folder)
+    return mode
 
 
-def open_train() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+def open_train(root: Path) -> AppTest:
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.run()
     at.switch_page(TRAIN)
     at.run()
@@ -61,16 +72,16 @@ NET = {"Hidden layer widths", "Batch norm after each hidden layer"} | TRAINING
     ("contractive", TRAINING | {"Hidden layer widths", "λ (contractive weight)"}),
     ("shallow", TRAINING), ("pca", set()),
 ])
-def test_the_form_shows_the_family_settings_only(family, wanted):
-    at = open_train()
+def test_the_form_shows_the_family_settings_only(family, wanted, root):
+    at = open_train(root)
     at.selectbox(key="train_family").set_value(family).run()
     assert not at.exception
     assert labels(at) == COMMON | wanted
     assert at.text_input(key="train_name").placeholder == f"my-mnist-{family}"
 
 
-def test_the_form_survives_a_visit_to_another_page():
-    at = open_train()
+def test_the_form_survives_a_visit_to_another_page(root):
+    at = open_train(root)
     at.selectbox(key="train_family").set_value("beta-vae").run()
     at.number_input(key="train_beta").set_value(8.0).run()
     at.switch_page(EXPLORER).run()
@@ -88,9 +99,9 @@ def wait_for(at: AppTest, ready, timeout: float = 30) -> None:
     assert not at.exception
 
 
-def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer):
+def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer, root):
     fake_trainer[0] = "slow"
-    at = open_train()
+    at = open_train(root)
     at.number_input(key="train_epochs").set_value(50).run()
     at.text_input(key="train_name").input("live").run()
     at.button(key="train_start").click().run()
@@ -110,9 +121,9 @@ def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer):
     assert not list(at.session_state["train_job"].out.parent.glob("*.safetensors"))
 
 
-def test_errors_are_shown_with_the_cli_message(fake_trainer):
+def test_errors_are_shown_with_the_cli_message(fake_trainer, root):
     fake_trainer[0] = "fail"
-    at = open_train()
+    at = open_train(root)
     at.text_input(key="train_name").input("../escape").run()
     at.button(key="train_start").click().run()
     assert "cannot be a model name" in at.error[0].value and "train_job" not in at.session_state
@@ -122,11 +133,11 @@ def test_errors_are_shown_with_the_cli_message(fake_trainer):
     assert at.error[0].value == "The training failed: MNIST not found in /nowhere/MNIST/raw"
 
 
-def test_a_full_server_says_so(fake_trainer, monkeypatch):
+def test_a_full_server_says_so(fake_trainer, monkeypatch, root):
     from aeexplorer.ui.train import registry
 
     monkeypatch.setattr(registry(), "cap", 0)
-    at = open_train()
+    at = open_train(root)
     at.button(key="train_start").click().run()
     assert not at.exception and "train_job" not in at.session_state
     assert "training slots of this server are in use" in at.warning[0].value
@@ -136,17 +147,17 @@ def options(at: AppTest, key: str) -> list[str]:
     return list(at.selectbox(key=key).options)
 
 
-def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer):
-    at = open_train()
+def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer, root):
+    at = open_train(root)
     at.text_input(key="train_name").input("apptest-mine").run()
     at.button(key="train_start").click().run()
     wait_for(at, lambda job: job.status != jobs.RUNNING)
     job = at.session_state["train_job"]
     assert job.status == jobs.DONE and job.out.is_file(), job.view().error
-    assert job.out.parent.parent == REPO / "runs" / "sessions"
+    assert job.out.parent.parent == root / "runs" / "sessions"
     assert "apptest-mine** is trained and saved" in at.success[0].value
     assert [m.label for m in at.metric] == ["Recon MSE", "5-NN accuracy"]
-    other = open_train()  # another person's session on the same server
+    other = open_train(root)  # another person's session on the same server
     for session, listed in ((at, True), (other, False)):
         session.switch_page(ANOMALIES).run()
         assert any(o.startswith("apptest-mine · MNIST digits") for o in
@@ -156,8 +167,8 @@ def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer):
         assert mine == (["apptest-mine · MNIST digits · VAE · trained here"] if listed else [])
 
 
-def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer):
-    at = open_train()
+def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer, root):
+    at = open_train(root)
     at.text_input(key="train_name").input("apptest-explore").run()
     at.button(key="train_start").click().run()
     wait_for(at, lambda job: job.status != jobs.RUNNING)
@@ -167,14 +178,49 @@ def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer):
     assert at.title[0].value == "The latent space, decoded"
 
 
-def test_the_default_name_is_free_and_a_taken_name_is_flagged(fake_trainer):
-    at = open_train()
+def test_the_default_name_is_free_and_a_taken_name_is_flagged(fake_trainer, root):
+    at = open_train(root)
     at.button(key="train_start").click().run()
     wait_for(at, lambda job: job.status != jobs.RUNNING)
     assert at.session_state["train_job"].out.name == "my-mnist-vae.safetensors"
     assert at.text_input(key="train_name").placeholder == "my-mnist-vae-2"
-    at.text_input(key="train_name").input("my-mnist-vae").run()
-    assert any("a finished training replaces it" in c.value for c in at.caption)
+    for taken in ("my-mnist-vae", " my-mnist-vae.safetensors "):  # as Start reads the name
+        at.text_input(key="train_name").input(taken).run()
+        assert any("a finished training replaces it" in c.value for c in at.caption), taken
+    for free in ("my-mnist-vae-2", "../my-mnist-vae"):
+        at.text_input(key="train_name").input(free).run()
+        assert not any("a finished training replaces it" in c.value for c in at.caption), free
+
+
+def test_an_epoch_of_one_batch_shows_its_batch_count(fake_trainer, root):
+    """The epoch line stands for an epoch's only batch: never "batch 0 of 0"."""
+    fake_trainer[0] = "single"
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: len(job.view().history) >= 1)
+    text = at.get("progress")[0].proto.text
+    assert " · batch 0 of 1 · " in text and "of 0" not in text, text
+    at.button(key="train_cancel").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
+
+
+def test_the_registry_outlives_a_cleared_cache(fake_trainer, tmp_path):
+    """One registry per server process: clearing Streamlit's caches neither forgets the
+    running trainings (the cap holds) nor adds another exit hook."""
+    import streamlit as st
+
+    from aeexplorer.ui.train import registry
+
+    shared = registry()
+    out = tmp_path / "m.safetensors"
+    job = shared.start([sys.executable, FAKE, "slow", "train", "--epochs", "50", "--out",
+                        str(out)], out, "m")
+    try:
+        st.cache_resource.clear()
+        assert registry() is shared is jobs.shared() and job in registry().running()
+    finally:
+        shared.cancel_all(grace=1.0)  # its slot is free for the next test
 
 
 def test_recent_batches_undo_the_running_means():

@@ -4,17 +4,17 @@ is written to this session's folder and listed in this session's checkpoint pick
 
 from __future__ import annotations
 
-import atexit
 from pathlib import Path
 
 import streamlit as st
 
 from aeexplorer import jobs
 from aeexplorer.errors import AeError
+from aeexplorer.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.ui import resources, sidebar, state, style
+from aeexplorer.ui.pickers import DATASET_NAMES
 
 JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
-DATASETS = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
 ABOUT = {
     "vae": "A Gaussian code q(z|x); the loss is reconstruction + KL to the prior N(0, I).",
     "beta-vae": "A VAE whose KL term is weighted by β: β > 1 pulls the codes towards the "
@@ -38,12 +38,12 @@ FIGURES = (("neg_elbo", "−ELBO", "{:.1f}"), ("recon_bce", "Recon BCE", "{:.1f}
 KEEP = {"persist_state": "session"}
 
 
-@st.cache_resource(show_spinner=False)
 def registry() -> jobs.Registry:
-    """One per server: the cap on concurrent trainings holds across sessions."""
-    shared = jobs.Registry()
-    atexit.register(shared.cancel_all)  # a server that stops cleanly stops its trainings
-    return shared
+    """One per server process, made once (``jobs.shared``, not a Streamlit cache that can be
+    cleared): the cap on concurrent trainings holds across sessions, and a server that stops
+    cleanly stops its trainings. A training started by a session that has since closed keeps
+    its slot until it ends: acceptable (it ends on its own); sessions are not tracked."""
+    return jobs.shared()
 
 
 def render(root: Path) -> None:
@@ -64,32 +64,41 @@ def render(root: Path) -> None:
             _follow(root, job)
 
 
-def _form(root: Path, busy: bool) -> tuple[jobs.TrainRequest, str] | None:
+def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    dataset = st.radio("Data set", list(DATASETS), key="train_dataset", horizontal=True,
-                       format_func=DATASETS.get, **KEEP)
-    family = st.selectbox("Model", list(jobs.FAMILIES), key="train_family",
-                          format_func=lambda f: jobs.FAMILIES[f].label, **KEEP)
+    dataset = st.radio("Data set", list(DATASET_NAMES), key="train_dataset", horizontal=True,
+                       format_func=DATASET_NAMES.get, **KEEP)
+    family = st.selectbox("Model", list(FAMILIES), key="train_family",
+                          format_func=lambda f: FAMILIES[f].label, **KEEP)
     st.caption(ABOUT[family])
-    params = jobs.FAMILIES[family].params
+    params = FAMILIES[family].params
     values = _family_fields(family, params)
     if "epochs" in params:
         values.update(_train_fields(params))
     default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
-    if (resources.session_folder(root) / f"{name}.safetensors").is_file():
+    if _taken(resources.session_folder(root), name):
         st.caption("A model of yours has this name: a finished training replaces it.")
     if not st.button("Start training", type="primary", disabled=busy, key="train_start",
                      help="One training per session at a time." if busy else None):
         return None
     try:
-        name = jobs.check_name(name)
-        hidden = jobs.parse_hidden(values.pop("hidden")) if "hidden" in values else ()
+        name = check_name(name)
+        hidden = parse_hidden(values.pop("hidden")) if "hidden" in values else ()
     except AeError as exc:
         st.error(str(exc))
         return None
-    return jobs.TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
+    return TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
+
+
+def _taken(folder: Path, name: str) -> bool:
+    """Whether a model of ``folder`` has ``name`` as Start would read it (spaces, a
+    ``.safetensors`` suffix); a name Start refuses replaces nothing."""
+    try:
+        return (folder / f"{check_name(name)}.safetensors").is_file()
+    except AeError:
+        return False
 
 
 def _free_name(folder: Path, base: str) -> str:
@@ -143,7 +152,7 @@ def _train_fields(params: tuple[str, ...]) -> dict:
     return {"epochs": int(epochs), "seed": int(seed), "lr": float(lr), "batch_size": int(batch)}
 
 
-def _start(root: Path, request: jobs.TrainRequest, name: str) -> jobs.Job | None:
+def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     """Starts the job and reruns the page; on a full server, warns and returns the last job."""
     from aeexplorer.data import resolve_data_root
 
@@ -167,7 +176,7 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
     view = job.view()
     if was_running and view.status != jobs.RUNNING:
         st.rerun()  # the page redraws without the timer
-    fam = jobs.FAMILIES.get(view.family)
+    fam = FAMILIES.get(view.family)
     st.subheader(f"{view.name} · {fam.label if fam else view.family}")
     if view.status == jobs.RUNNING:
         _progress(view)
@@ -185,7 +194,7 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
 def _progress(view: jobs.Progress) -> None:
     left = "" if view.left is None else f", about {view.left:.0f} s left"
     st.progress(view.fraction, text=f"{_stage(view)} · {view.seconds:.0f} s{left}")
-    fam = jobs.FAMILIES.get(view.family)
+    fam = FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
     if shown and len(view.history) < view.epochs:
