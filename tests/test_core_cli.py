@@ -363,3 +363,20 @@ def test_progress_json_of_one_batch_epochs(tmp_path, capfd, synthetic_data):
                      "--out", str(out)]) == 0
     events = [json.loads(line) for line in capfd.readouterr()[0].splitlines()]
     assert [(e["event"], e.get("batches")) for e in events[:-1]] == [("epoch", 1), ("epoch", 1)]
+
+
+def test_an_interrupt_after_the_write_says_the_file_was_written(tmp_path, capfd,
+                                                               synthetic_data, monkeypatch):
+    out = tmp_path / "late.safetensors"
+    real = pipeline.save_checkpoint
+
+    def save_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "save_checkpoint", save_then_interrupt)
+    rc = cli.main(["train", "--model", "ae", "--hidden", "16", "--epochs", "1",
+                   "--device", "cpu", "--out", str(out)])
+    _, err = capfd.readouterr()
+    assert rc == 130 and out.exists()
+    assert err.strip().splitlines()[-1] == f"interrupted: {out} had already been written"
