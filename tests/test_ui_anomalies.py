@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from aeexplorer import anomaly
-from conftest import REPO, make_checkpoint
+from ui_helpers import open_app
+from conftest import make_checkpoint
 
 PAGE = "aeexplorer/ui/pages/anomalies.py"
 NAME = "apptest-anom-ae"
@@ -36,13 +37,7 @@ def expected(ckpt_dir, data_root):
 
 
 def open_page(monkeypatch, ckpt_dir, data) -> AppTest:
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
-    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    return at
+    return open_app(monkeypatch, ckpt_dir, data, PAGE)
 
 
 @pytest.fixture

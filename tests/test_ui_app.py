@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from conftest import REPO, make_checkpoint
+from ui_helpers import click as map_click
 
 NAME = "apptest-tiny-vae.safetensors"
 
@@ -40,13 +41,7 @@ def app(ckpt_dir, tmp_path, monkeypatch) -> AppTest:
 
 
 def click(at: AppTest, x: float, y: float, index: int | None = None) -> None:
-    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
-    if index is not None:
-        point["customdata"] = index
-    selection = PlotlySelectionState({"points": [point], "point_indices": [0], "box": [],
-                                      "lasso": []})
-    at.session_state["map"] = PlotlyState({"selection": selection})
-    at.run()
+    map_click(at, x, y, index)
 
 
 def text(at: AppTest) -> str:

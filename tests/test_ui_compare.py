@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from PIL import Image
-from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.testing.v1 import AppTest
-from streamlit.typing import PlotlyState
 
+from ui_helpers import click as map_click
+from ui_helpers import open_app
 from conftest import REPO, make_checkpoint
 from test_ui_similar import make_deep_checkpoint
 
@@ -47,14 +47,7 @@ def root(tmp_path_factory) -> Path:
 
 
 def _app(root: Path, monkeypatch, data: Path) -> AppTest:
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(root / "ckpts"))
-    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app(monkeypatch, root / "ckpts", data, PAGE, app=root / "app.py", timeout=60)
 
 
 @pytest.fixture
@@ -68,13 +61,7 @@ def app_with_data(root, data_root, monkeypatch) -> AppTest:
 
 
 def click(at: AppTest, side: str, x: float, y: float, index: int | None = None) -> None:
-    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
-    if index is not None:
-        point["customdata"] = index
-    selection = PlotlySelectionState({"points": [point], "point_indices": [0], "box": [],
-                                      "lasso": []})
-    at.session_state[f"cmp_map_{side}"] = PlotlyState({"selection": selection})
-    at.run()
+    map_click(at, x, y, index, key=f"cmp_map_{side}")
     assert not at.exception
 
 

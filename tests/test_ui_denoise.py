@@ -15,7 +15,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from aeexplorer import denoise
-from conftest import REPO, make_checkpoint
+from ui_helpers import open_app
+from conftest import make_checkpoint
 
 PAGE = "aeexplorer/ui/pages/denoise.py"
 DAE, PLAIN = "apptest-dn-dae", "apptest-dn-ae"
@@ -35,14 +36,7 @@ def ckpt_dir(tmp_path_factory):
 
 
 def open_page(monkeypatch, ckpt_dir, data) -> AppTest:
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
-    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app(monkeypatch, ckpt_dir, data, PAGE)
 
 
 def select(at: AppTest, key: str, prefix: str) -> None:

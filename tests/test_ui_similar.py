@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.testing.v1 import AppTest
-from streamlit.typing import PlotlyState
 
-from conftest import REPO, make_checkpoint
+from conftest import make_checkpoint
+from ui_helpers import click as map_click
+from ui_helpers import open_app
 from core_helpers import draw_digit
 
 SMALL, FULL = "similar-small.safetensors", "similar-full.safetensors"
@@ -53,25 +53,14 @@ def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -
 
 
 def _app(monkeypatch, ckpt_dir: Path, data: Path, name: str) -> AppTest:
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
-    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.query_params["ckpt"] = name
-    at.run()
-    assert not at.exception
+    at = open_app(monkeypatch, ckpt_dir, data, timeout=60, query={"ckpt": name})
     at.session_state["tool_tab"] = "Similar images"  # the search runs only in its open tab
     at.run()
     return at
 
 
 def click(at: AppTest, x: float, y: float, index: int | None = None) -> None:
-    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
-    if index is not None:
-        point["customdata"] = index
-    selection = PlotlySelectionState({"points": [point], "point_indices": [0], "box": [],
-                                      "lasso": []})
-    at.session_state["map"] = PlotlyState({"selection": selection})
-    at.run()
+    map_click(at, x, y, index)
     assert not at.exception
 
 
