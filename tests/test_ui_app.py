@@ -3,21 +3,18 @@ data set): clicks are simulated by setting the chart's selection state."""
 
 from __future__ import annotations
 
-import base64
-import io
-import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from conftest import REPO, make_checkpoint
 from ui_helpers import click as map_click
+from ui_helpers import shown_image
 
 NAME = "apptest-tiny-vae.safetensors"
 
@@ -56,15 +53,6 @@ def test_starts_with_the_model_card_and_the_map(app):
     assert "MNIST digits" in sidebar and "VAE" in sidebar and "5-NN accuracy" in sidebar
     assert "Click anywhere on the map" in app.info[0].value
     assert app.query_params["ckpt"] == [NAME] or app.query_params["ckpt"] == NAME
-
-
-def shown_image(at: AppTest, caption: str) -> np.ndarray:
-    """The inline image captioned ``caption``, back at 28x28 in [0, 1]."""
-    found = [re.search(r'src="data:image/png;base64,([^"]+)"', m.value) for m in at.markdown
-             if f'alt="{caption}"' in m.value]
-    assert len(found) == 1 and found[0], f"no single image captioned {caption!r}"
-    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0].group(1)))))
-    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):

@@ -4,18 +4,15 @@ missing."""
 
 from __future__ import annotations
 
-import base64
-import io
-import re
 
 import numpy as np
 import pytest
 from core_helpers import draw_digit, to_bytes
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from aeexplorer import denoise
 from ui_helpers import open_app
+from ui_helpers import shown_image as image
 from conftest import make_checkpoint
 
 PAGE = "aeexplorer/ui/pages/denoise.py"
@@ -49,15 +46,6 @@ def page(monkeypatch, ckpt_dir, data_root) -> AppTest:
     at = open_page(monkeypatch, ckpt_dir, data_root)
     select(at, "dn_plain", PLAIN)
     return at
-
-
-def image(at: AppTest, caption: str) -> np.ndarray:
-    """The inline image captioned ``caption``, back at 28x28 in [0, 1]."""
-    found = [re.search(r'src="data:image/png;base64,([^"]+)"', m.value) for m in at.markdown
-             if f'alt="{caption}"' in m.value]
-    assert len(found) == 1 and found[0], f"no single image captioned {caption!r}"
-    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0].group(1)))))
-    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
 
 
 def mses(at: AppTest) -> list[float]:

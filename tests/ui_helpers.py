@@ -3,7 +3,13 @@ data root, and simulate a click on a Plotly map by setting the chart's selection
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.testing.v1 import AppTest
@@ -42,3 +48,12 @@ def click(at: AppTest, x: float, y: float, index: int | None = None, key: str = 
                                       "lasso": []})
     at.session_state[key] = PlotlyState({"selection": selection})
     at.run()
+
+
+def shown_image(at: AppTest, caption: str) -> np.ndarray:
+    """The inline image captioned ``caption``, back at 28x28 in [0, 1]."""
+    found = [re.search(r'src="data:image/png;base64,([^"]+)"', m.value) for m in at.markdown
+             if f'alt="{caption}"' in m.value]
+    assert len(found) == 1 and found[0], f"no single image captioned {caption!r}"
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0].group(1)))))
+    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
