@@ -28,7 +28,10 @@ DEFAULT_CAP = 2  # trainings at once, unless AEEXPLORER_MAX_TRAININGS says other
 MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
 # The child lowers its own priority: preexec_fn (os.nice between fork and exec) is unsafe in
 # a threaded server such as Streamlit's, where it can deadlock the fork.
-LAUNCH = ("import os, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    pass\n"
+# The child lowers its own priority and takes Cancel's SIGINT as Ctrl-C even when the server
+# was started in the background by a shell (which leaves SIGINT ignored for all it starts).
+LAUNCH = ("import os, signal, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    pass\n"
+          "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
           "from aeexplorer.cli import main\nsys.exit(main())")
 
 

@@ -56,8 +56,11 @@ def _train(out: Path, root: Path, log: Path, epochs: int, prefix: list[str]) -> 
             "--batch-size", "16", "--device", "cpu", "--data-dir", str(root), "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as fh:
+        # Ctrl-C's default action restored: a test runner started in the background by a shell
+        # inherits SIGINT ignored, and so would the training
         return subprocess.Popen([sys.executable, *prefix, *args], cwd=REPO, env=env,
-                                stdout=fh, stderr=subprocess.STDOUT)
+                                stdout=fh, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(proc: subprocess.Popen, ready, timeout: float = 120) -> None:
