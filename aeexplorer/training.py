@@ -134,7 +134,7 @@ def train(
     if not model_cfg.learned:
         return _fit(model, images, progress)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = _adam(model, cfg)
     n_batches = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, T_max=cfg.epochs * n_batches, eta_min=cfg.lr_min
@@ -151,6 +151,16 @@ def train(
         history.finished = True
     history.seconds = time.perf_counter() - start
     return model.eval(), history
+
+
+def _adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
+    """Adam with its fused kernel (one pass over all parameters instead of a dozen tensor ops
+    each: about 2 ms of a 12 ms step for the dense VAE on 2 CPU cores). Same update rule."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    try:
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+    except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Autoencoder, History]:

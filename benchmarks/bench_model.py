@@ -34,10 +34,11 @@ EPOCH_IMAGES = 60_000  # one MNIST training epoch
 WARMUP_BATCHES = 4
 
 
-def ours_seconds(model_cfg: ModelConfig, data: Split, n_images: int) -> float:
+def ours_seconds(model_cfg: ModelConfig, data: Split, n_images: int,
+                 precision: str = "fp32") -> float:
     """Seconds of one epoch of ``aeexplorer.training.train`` over the first ``n_images``."""
     subset = Split(data.images[:n_images], data.labels[:n_images])
-    cfg = TrainConfig(epochs=1, batch_size=BATCH, device="cpu", seed=0)
+    cfg = TrainConfig(epochs=1, batch_size=BATCH, device="cpu", seed=0, precision=precision)
     _, history = train(model_cfg, cfg, subset)
     return history.epochs[0].seconds
 
@@ -67,22 +68,29 @@ def reference_seconds(model_cfg: ModelConfig, data_root: Path, n_images: int) ->
 
 def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
                      repeats: int = 1) -> dict:
-    """Ours and the reference, interleaved ``repeats`` times after a warm-up of each; the best
-    time of each counts (the machine may be busy: the minimum is the least disturbed run)."""
+    """Ours (float32, and with ``--precision bf16``) and the reference, interleaved ``repeats``
+    times after a warm-up of each; the best time of each counts (the machine may be busy: the
+    minimum is the least disturbed run)."""
     cfg = ModelConfig(kind="vae", arch=arch)
     n = max(BATCH, n_images // BATCH * BATCH)  # whole batches: both see exactly n images
-    ours_seconds(cfg, data, WARMUP_BATCHES * BATCH)
-    reference_seconds(cfg, data_root, WARMUP_BATCHES * BATCH)
-    ours, ref = [], []
+    runs = {"fp32": lambda k: ours_seconds(cfg, data, k),
+            "bf16": lambda k: ours_seconds(cfg, data, k, "bf16"),
+            "reference": lambda k: reference_seconds(cfg, data_root, k)}
+    for run in runs.values():
+        run(WARMUP_BATCHES * BATCH)
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        ours.append(ours_seconds(cfg, data, n))
-        ref.append(reference_seconds(cfg, data_root, n))
-    ours_ips, ref_ips = n / min(ours), n / min(ref)
+        for name, run in runs.items():
+            times[name].append(run(n))
+    ips = {name: n / min(t) for name, t in times.items()}
     return {"arch": arch, "images": n, "repeats": repeats,
-            "ours_images_per_s": ours_ips, "reference_images_per_s": ref_ips,
-            "ours_s_per_epoch": EPOCH_IMAGES / ours_ips,
-            "reference_s_per_epoch": EPOCH_IMAGES / ref_ips,
-            "speedup": ours_ips / ref_ips}
+            "ours_images_per_s": ips["fp32"], "ours_bf16_images_per_s": ips["bf16"],
+            "reference_images_per_s": ips["reference"],
+            "ours_s_per_epoch": EPOCH_IMAGES / ips["fp32"],
+            "ours_bf16_s_per_epoch": EPOCH_IMAGES / ips["bf16"],
+            "reference_s_per_epoch": EPOCH_IMAGES / ips["reference"],
+            "speedup": ips["fp32"] / ips["reference"],
+            "speedup_bf16": ips["bf16"] / ips["reference"]}
 
 
 def decode_ms(ckpt: Checkpoint, repeats: int = 200) -> tuple[float, float]:
@@ -139,6 +147,7 @@ def run_model(data_root: Path, ckpt_path: Path, n_dense: int, n_conv: int,
         res = compare_training(arch, data, data_root, n, repeats)
         out[f"train_{arch}_vae"] = res
         out[f"train_speedup_{arch}_vae"] = res["speedup"]
+        out[f"train_speedup_{arch}_vae_bf16"] = res["speedup_bf16"]
     ckpt = load_checkpoint(ckpt_path)
     for p in ckpt.model.parameters():
         p.requires_grad_(False)

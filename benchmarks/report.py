@@ -31,11 +31,14 @@ def training_table(result: dict, targets: dict) -> list[str]:
         r = result.get(f"train_{arch}_vae")
         if r is None:
             continue
-        lines.append(
-            f"| {arch} VAE | {r['images']:,} | {r['ours_images_per_s']:,.0f} "
-            f"| {r['ours_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
-            f"| {r['reference_s_per_epoch']:.1f} | {r['speedup']:.2f}x "
-            f"| {verdict(result, f'train_speedup_{arch}_vae', targets)} |")
+        for label, prefix, key in ((f"{arch} VAE", "ours", f"train_speedup_{arch}_vae"),
+                                   (f"{arch} VAE, `--precision bf16`", "ours_bf16",
+                                    f"train_speedup_{arch}_vae_bf16")):
+            lines.append(
+                f"| {label} | {r['images']:,} | {r[f'{prefix}_images_per_s']:,.0f} "
+                f"| {r[f'{prefix}_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
+                f"| {r['reference_s_per_epoch']:.1f} | {result[key]:.2f}x "
+                f"| {verdict(result, key, targets)} |")
     return lines
 
 
