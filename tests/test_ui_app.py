@@ -217,3 +217,16 @@ def test_weights_that_do_not_load_give_a_message_under_the_map(tmp_path, monkeyp
     assert "model cannot be loaded" in at.error[0].value and key in at.error[0].value
     at.toggle(key="manifold").set_value(True).run()  # the manifold needs the model too
     assert not at.exception and "model cannot be loaded" in at.error[0].value
+
+
+@pytest.mark.parametrize("page", ["anomalies", "denoise", "train", "compare"])
+def test_talk_mode_follows_the_presenter_to_every_page(app, page):
+    app.run()
+    app.toggle(key="talk").set_value(True).run()
+    app.switch_page(f"aeexplorer/ui/pages/{page}.py").run()
+    # AppTest's first run of a new page draws a persisted widget at its default (a browser
+    # does not: checked with Chromium); the next run has the session's value
+    app.run()
+    assert not app.exception
+    assert app.toggle(key="talk").value is True
+    assert any("font-size: 22px" in h.proto.body for h in app.get("html"))  # large type

@@ -12,7 +12,7 @@ import streamlit as st
 
 from aeexplorer import anomaly, imaging, views
 from aeexplorer.errors import AeError
-from aeexplorer.ui import pickers, resources, style
+from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 
@@ -22,7 +22,7 @@ NO_IMAGES = "The test set on this machine holds no images: there is nothing to s
 
 
 def render(root: Path) -> None:
-    style.apply(False)
+    style.apply(sidebar.talk_toggle())
     st.title("Anomalies: what the model reconstructs worst")
     pick = pickers.choose(pickers.readable(root), "Checkpoint", CKPT, prefer="mnist-vae")
     if pick is None:

@@ -11,7 +11,7 @@ import streamlit as st
 from aeexplorer import denoise
 from aeexplorer.card import family
 from aeexplorer.errors import AeError
-from aeexplorer.ui import pickers, resources, style
+from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import cached_upload, new_seed, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 
@@ -23,7 +23,7 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 
 def render(root: Path) -> None:
-    style.apply(False)
+    style.apply(sidebar.talk_toggle())
     st.title("Denoise: a denoising autoencoder against a plain one")
     dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
                                    format_func=pickers.DATASET_NAMES.get)

@@ -82,7 +82,8 @@ def model_card(path: Path, card: dict) -> None:
 
 
 def talk_toggle() -> bool:
-    return st.sidebar.toggle("Talk mode", key=state.TALK,
+    # kept for the session across pages: a talk moves from page to page
+    return st.sidebar.toggle("Talk mode", key=state.TALK, persist_state="session",
                              help="Large type and images for a projector.")
 
 

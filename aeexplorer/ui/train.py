@@ -47,7 +47,7 @@ def registry() -> jobs.Registry:
 
 
 def render(root: Path) -> None:
-    style.apply(False)
+    style.apply(sidebar.talk_toggle())
     st.title("Train a model")
     job: jobs.Job | None = st.session_state.get(JOB)
     busy = job is not None and job.status == jobs.RUNNING
