@@ -7,7 +7,6 @@ Inputs and outputs are numpy arrays; torch is imported inside the functions."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .anomaly import mse, reconstruct
-from .card import number, train_config  # noqa: F401  (train_config: for the page)
+from .card import number
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from aeexplorer import denoise
+from aeexplorer.card import train_config
 from aeexplorer.checkpoint import load_checkpoint, read_card
 from conftest import make_checkpoint
 
@@ -83,11 +84,11 @@ def test_which_checkpoints_are_denoising_and_plain(tmp_path):
     for name, (kind, train, is_dae, is_plain) in cases.items():
         card = read_card(make_checkpoint(tmp_path / f"{name}.safetensors", kind=kind,
                                          train=train))
-        cfg = denoise.train_config(card)
+        cfg = train_config(card)
         assert denoise.is_denoising(cfg) is is_dae, name
         assert denoise.is_plain_ae(card["config"], cfg) is is_plain, name
-    assert denoise.train_config({"train": {"config": "not a dict"}}) == {}
-    assert denoise.train_config({"train": {}}) == {}
+    assert train_config({"train": {"config": "not a dict"}}) == {}
+    assert train_config({"train": {}}) == {}
 
 
 def test_the_train_command_names_the_data_set():

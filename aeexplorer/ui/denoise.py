@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import denoise
-from aeexplorer.card import family
+from aeexplorer.card import family, train_config
 from aeexplorer.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import cached_upload, new_seed, show
@@ -29,11 +29,11 @@ def render(root: Path) -> None:
                                    format_func=pickers.DATASET_NAMES.get)
     name = pickers.DATASET_NAMES[dataset]
     dae = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
-                                          denoise.is_denoising(denoise.train_config(c))),
+                                          denoise.is_denoising(train_config(c))),
                          "Denoising autoencoder", DAE)
     plain = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
                                             denoise.is_plain_ae(c["config"],
-                                                                denoise.train_config(c))),
+                                                                train_config(c))),
                            "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
     st.caption("A denoising autoencoder is trained to give back the clean image from a "
                "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
@@ -47,7 +47,7 @@ def render(root: Path) -> None:
 
 
 def _role(card: dict) -> str:
-    return ("denoising AE output" if denoise.is_denoising(denoise.train_config(card))
+    return ("denoising AE output" if denoise.is_denoising(train_config(card))
             else "plain AE output")
 
 
@@ -133,7 +133,7 @@ def _results(result: denoise.Denoised, models: list[tuple[Path, dict]]) -> None:
             with col:
                 show(out.image, role if len(models) == 2 else _role(card), talk=True)
                 st.markdown(f"MSE **{out.mse:.4f}**")
-                st.caption(f"{family(card['config'], denoise.train_config(card))} · "
+                st.caption(f"{family(card['config'], train_config(card))} · "
                            f"`{path.name}`")
     if len(result.outputs) == 2 and result.outputs[0].mse < result.outputs[1].mse:
         better = result.outputs[1].mse / max(result.outputs[0].mse, 1e-12)
