@@ -30,11 +30,11 @@ def test_click_empty_space_and_a_point_decode(page, app_url):
         before = decoded_src(page)
         click_z(page, x, y)
         times.append(wait_decoded_change(page, before))
+        wait_idle(page)  # the image arrives first; the line with z follows it in the rerun
         shown = text_of(page, "decoded")
         assert "empty space" in shown
         zx, zy = map(float, re.search(r"z = \((\S+), (\S+)\)", shown).groups())
         assert abs(zx - x) < 0.02 * span and abs(zy - y) < 0.02 * span  # the click grid's snap
-        wait_idle(page)
     # a data point: test image #i shows its original and its reconstruction
     x, y, index = lonely_point(page, "1")
     before = decoded_src(page)
