@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -10,12 +9,11 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import imaging, views
-from aeexplorer.errors import AeError
 from aeexplorer.figures import stop_name
 from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import fmt_z, new_seed, scale, show
+from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -157,20 +155,7 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
     loaded only when there is a file to place."""
     from aeexplorer.explore import place_image
 
-    file = st.session_state.get(UPLOAD_FILE)
-    if file is None:
-        st.session_state.pop(state.UPLOAD, None)
-        return
-    ckpt = load()
-    data = file.getvalue()
-    tag = hashlib.sha1(data).hexdigest() + version
-    entry = st.session_state.get(state.UPLOAD)
-    if entry and entry[0] == tag:
-        return
-    try:
-        st.session_state[state.UPLOAD] = (tag, place_image(ckpt, data))
-    except AeError as exc:
-        st.session_state[state.UPLOAD] = (tag, f"{file.name}: {exc}")
+    cached_upload(UPLOAD_FILE, state.UPLOAD, version, lambda data: place_image(load(), data))
 
 
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
