@@ -64,8 +64,8 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
     elif penalty == "contractive":
         parts.append("contractive")
         details.append(f"λ={weight:g}")
-    noise, level = train_cfg.get("noise", "none"), number(train_cfg, "noise_level", 0.0)
-    if noise != "none" and level > 0:
+    if is_denoising(train_cfg):
+        noise, level = train_cfg.get("noise"), number(train_cfg, "noise_level", 0.0)
         parts.append("denoising")
         details.append(f"Gaussian σ={level:g}" if noise == "gaussian" else f"masking p={level:g}")
     if config.arch == "dense" and len(config.hidden) == 0:
@@ -79,6 +79,12 @@ def family(config: ModelConfig, train_cfg: dict) -> str:
         parts.append("conv")
     text = " ".join([*parts, name])
     return f"{text} ({', '.join(details)})" if details else text
+
+
+def is_denoising(train_cfg: dict) -> bool:
+    """Trained on corrupted inputs: a noise other than "none" and a level above 0."""
+    return (train_cfg.get("noise", "none") not in ("none", None)
+            and number(train_cfg, "noise_level", 0.0) > 0)
 
 
 def number(values: Any, key: str, default: float | None = None) -> float | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .anomaly import mse, reconstruct
-from .card import number
+from .card import is_denoising  # the pickers' test, beside is_plain_ae
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -59,12 +59,6 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
         out = reconstruct(ckpt, noisy[None])[0]
         result.outputs.append(Output(out, mse(out, clean)))
     return result
-
-
-def is_denoising(train_cfg: dict) -> bool:
-    """Trained on corrupted inputs: a noise other than "none" and a level above 0."""
-    return (train_cfg.get("noise", "none") not in ("none", None)
-            and number(train_cfg, "noise_level", 0.0) > 0)
 
 
 def is_plain_ae(config: ModelConfig, train_cfg: dict) -> bool:
