@@ -1,17 +1,18 @@
 """Small helpers shared by the pages and panels: image display, the latent maps' chart
-config, a new-seed button callback, an upload's result kept in the session."""
+config and its clicks, a new-seed button callback, an upload's result kept in the session."""
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from aeexplorer import imaging
+from aeexplorer import figures, imaging
 from aeexplorer.errors import AeError
 
 # every clickable latent map (explorer, Compare, Anomalies): zoom by wheel, no box select
@@ -43,6 +44,19 @@ def show(image: np.ndarray, caption: str | None = None, talk: bool = False,
 def fmt_z(z) -> str:
     shown = ", ".join(f"{float(v):.3f}" for v in list(z)[:4])
     return f"({shown}, …)" if len(z) > 4 else f"({shown})"
+
+
+def map_click(chart_key: str, last_key: str) -> tuple[tuple | None, bool]:
+    """The click (z, index) held by the selection of the map with widget key ``chart_key``,
+    and whether it is new. A chart's state outlives reruns, so a selection counts as new once
+    (its signature is kept under ``last_key``); an empty selection is never new."""
+    event = st.session_state.get(chart_key)
+    selection = dict(event.selection) if event else None
+    click = figures.read_click(selection)
+    signature = json.dumps(selection, sort_keys=True, default=str) if click else None
+    new = signature != st.session_state.get(last_key)
+    st.session_state[last_key] = signature
+    return click, new and click is not None
 
 
 def new_seed(key: str) -> None:

@@ -6,7 +6,6 @@ the maps are the explorer's (``resources.base_map``), so a click reads the same 
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from aeexplorer.anomaly import mse
 from aeexplorer.errors import AeError
 from aeexplorer.similar import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, show
+from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -129,14 +128,8 @@ def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, Atlas],
     in the explorer, a chart's state outlives reruns: each selection is applied once."""
     clicked = None
     for side in sides:
-        event = st.session_state.get(f"cmp_map_{side.key}")
-        selection = dict(event.selection) if event else None
-        click = figures.read_click(selection)
-        signature = json.dumps(selection, sort_keys=True, default=str) if click else None
-        if signature == st.session_state.get(f"cmp_last_{side.key}"):
-            continue
-        st.session_state[f"cmp_last_{side.key}"] = signature
-        if click is None:
+        click, new = map_click(f"cmp_map_{side.key}", f"cmp_last_{side.key}")
+        if not new:
             continue
         z, index = click
         atlas = atlases[side.key]

@@ -4,7 +4,6 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ from aeexplorer import figures, views
 from aeexplorer.errors import AeError
 from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, show
+from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.similar import similar_panel
 
@@ -36,17 +35,11 @@ def _map_event() -> None:
 def handle_click() -> bool:
     """Apply a new map selection to the scene, before anything is drawn. The chart's state
     persists across reruns, so each selection is applied once (by its signature)."""
-    event = st.session_state.get(state.MAP)
-    selection = dict(event.selection) if event else None
-    click = figures.read_click(selection)
+    click, new = map_click(state.MAP, LAST_CLICK)
     if st.session_state.pop(MAP_EVENT, False) and click is None:
         st.toast("Nothing selected: click a test point or any empty spot on the map to decode "
                  "it (a double-click clears the selection and zooms out).")
-    signature = json.dumps(selection, sort_keys=True, default=str) if click else None
-    if signature == st.session_state.get(LAST_CLICK):
-        return False
-    st.session_state[LAST_CLICK] = signature
-    if click is None:
+    if not new:
         return False
     z, index = click
     state.select(z, index)
