@@ -55,17 +55,6 @@ def nearest(rows: np.ndarray, labels: np.ndarray, query: Sequence[float] | np.nd
     return _ranked(dist, candidates, labels, max(0, min(int(k), len(candidates))))
 
 
-def latent_neighbours(codes: np.ndarray, labels: np.ndarray, z: Sequence[float], k: int,
-                      exclude: int | None = None) -> Similar:
-    """Nearest atlas codes to z; a shorter z (a 2-D map position on a deeper latent) is
-    padded with zeros, as the explorer decodes it."""
-    codes = np.asarray(codes, dtype=np.float64)
-    full = np.zeros(codes.shape[1])
-    given = np.asarray(z, dtype=np.float64).reshape(-1)[: codes.shape[1]]
-    full[: len(given)] = given
-    return nearest(codes, labels, full, k, exclude)
-
-
 class PixelIndex:
     """The test images, flattened, with their squared norms, built once per data set: a query
     then costs one matrix-vector product (|x - q|² = |x|² - 2 x·q + |q|²) instead of a pass

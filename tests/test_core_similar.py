@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, nearest, overlap
+from aeexplorer.similar import PixelIndex, Similar, nearest, overlap
 
 
 def _brute(rows: np.ndarray, q: np.ndarray, exclude: int | None = None) -> np.ndarray:
@@ -62,21 +62,15 @@ def test_k_larger_than_the_set_and_k_zero():
     assert len(index.nearest(x[0], 0).indices) == 0
 
 
-def test_latent_neighbours_leave_the_query_out_and_rank_by_distance():
+def test_latent_neighbours_leave_the_query_out_and_rank_by_distance():  # codes as rows
     rng = np.random.default_rng(2)
     codes = rng.normal(size=(500, 2)).astype(np.float32)
     labels = np.arange(500) % 10
-    near = latent_neighbours(codes, labels, codes[42], 8, exclude=42)
+    near = nearest(codes, labels, codes[42], 8, exclude=42)
     assert 42 not in near.indices
     d = _brute(codes, codes[42], exclude=42)
     np.testing.assert_array_equal(near.indices, np.argsort(d, kind="stable")[:8])
     np.testing.assert_allclose(near.distances, np.sort(d)[:8])
-
-
-def test_a_short_z_is_padded_with_zeros():
-    codes = np.array([[0, 0, 5], [1, 1, 0], [0, 0, 0]], np.float32)
-    near = latent_neighbours(codes, np.array([0, 1, 2]), [0.9, 0.9], 3)
-    assert near.indices.tolist() == [1, 2, 0]  # (0.9, 0.9, 0) is nearest (1, 1, 0)
 
 
 def test_ties_go_to_the_lower_index():
@@ -94,7 +88,7 @@ def test_no_rows_give_no_neighbours():
     for rows in (np.zeros((0, 2)), np.zeros((0, 28, 28))):
         near = nearest(rows, np.zeros(0, np.int64), np.zeros(rows.shape[1:]), 5)
         assert len(near.indices) == len(near.distances) == len(near.labels) == 0
-    near = latent_neighbours(np.zeros((0, 3), np.float32), np.zeros(0), [0.5, 0.5], 5, 0)
+    near = nearest(np.zeros((0, 3), np.float32), np.zeros(0), [0.5, 0.5, 0.0], 5, 0)
     assert near.indices.tolist() == []
     with pytest.raises(ValueError, match="3 values"):
         nearest(np.zeros((0, 2)), np.zeros(0), [0, 0, 0], 2)

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import views
-from aeexplorer.similar import PixelIndex, Similar, latent_neighbours, nearest, overlap
+from aeexplorer.similar import PixelIndex, Similar, nearest, overlap
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 
@@ -53,8 +53,7 @@ def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Similar:
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
         return nearest(atlas.xy, atlas.labels, query.xy, k)
-    return latent_neighbours(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k,
-                             query.index)
+    return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
 def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
