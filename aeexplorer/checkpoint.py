@@ -276,6 +276,16 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     )
 
 
+def file_signature(path: str | os.PathLike) -> tuple[int, int, int] | None:
+    """What tells a file at ``path`` from the one there before (None: no file): an atomic
+    write (a rename) gives it a new inode, whatever its age and size."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def list_checkpoints(*folders: str | os.PathLike) -> list[Path]:
     """Every ``.safetensors`` file in the given folders, sorted by name."""
     found: list[Path] = []

@@ -13,6 +13,7 @@ _FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
 
 
 def train(args: argparse.Namespace) -> int:
+    from .checkpoint import file_signature
     from .pipeline import train_and_save
 
     model_cfg, cfg = _configs(args)
@@ -20,14 +21,14 @@ def train(args: argparse.Namespace) -> int:
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
     report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
-    before = _file_signature(args.out)
+    before = file_signature(args.out)
     try:
         path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
                                        report)
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there
-        if _file_signature(args.out) == before:
+        if file_signature(args.out) == before:
             raise
         report.close()  # the bar's last line first, then the message
         print(f"interrupted: {args.out} had already been written", file=sys.stderr)
@@ -40,15 +41,6 @@ def train(args: argparse.Namespace) -> int:
     shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
     return 0
-
-
-def _file_signature(path) -> tuple | None:
-    """What tells a replaced file from the old one: inode, mtime and size (None: no file)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _configs(args: argparse.Namespace):

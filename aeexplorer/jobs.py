@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .checkpoint import file_signature
 from .errors import AeError
 from .families import TrainRequest, small_number, train_args
 
@@ -90,16 +91,6 @@ class Progress:
         return (self.seconds - self.loading) * (1 - f) / f
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """What tells a file at ``path`` from the one there before: an atomic write (a rename)
-    gives it a new inode, whatever its age and size."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
 class Job:
     """One training process and the thread that reads its progress."""
 
@@ -109,7 +100,7 @@ class Job:
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
         self._stderr, self.started = [], time.monotonic()
-        self._before = _signature(self.out)  # a change is the evidence that the model is written
+        self._before = file_signature(self.out)  # a change is the evidence that the model is written
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
         try:
@@ -173,7 +164,7 @@ class Job:
                     _apply(self._s, event, time.monotonic() - self.started)
         code = self._proc.wait()
         self._err_thread.join(timeout=5)
-        written = _signature(self.out) != self._before
+        written = file_signature(self.out) != self._before
         with self._lock:
             s = self._s
             s.status = _outcome(bool(s.path) or written, self._cancel)
