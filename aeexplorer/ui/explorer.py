@@ -50,28 +50,60 @@ def handle_click() -> bool:
 
 @st.fragment
 def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
-    # The model (and so torch) is loaded only once something needs it: on a first visit the
-    # map, which needs only the atlas, is on screen while torch is still importing.
+    """The map view and, under it, the tool tabs. A widget in the tabs reruns this fragment
+    (and so the map, whose overlays they change); a click on the map reruns only the map view."""
+    load = functools.partial(_load, path, mtime)
+    atlas = resources.atlas(path, mtime)
+    panels.refresh_upload(load, f"{path}:{mtime}")
+    _click_mode(state.current())
+    map_view(path, mtime, opts, talk)
+    s = state.current()
+    walk, samples = _overlays(load, s)
+    _tools(load(), atlas, s, walk, samples, talk)
+    state.sync_url()
+
+
+@st.fragment
+def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
+    """The map and the selected point: the fragment a click on the map reruns. It is kept
+    small because a click is only as fast as this rerun: with the tool tabs in it, their
+    dozens of elements were sent and redrawn on each click (about 70 ms of the browser's time
+    here). The model (and so torch) is loaded only once something needs it: on a first visit
+    the map, which needs only the atlas, is on screen while torch is still importing."""
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
-    panels.refresh_upload(load, f"{path}:{mtime}")
     s = state.current()
-    walk = views.walk(load(), s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
-    samples = (views.prior(load(), s.samples, s.seed, s.temperature)
-               if st.session_state.get(state.SHOW_SAMPLES) else None)
+    walk, samples = _overlays(load, s)
     left, right = st.columns([2, 1], gap="medium")
     with right:  # first: the decoded image reaches the browser before the map's redraw
         selected_panel(load, atlas, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-    _tools(load(), atlas, s, walk, samples, talk)
     state.sync_url()
+    if clicked and _tools_follow_clicks():
+        st.rerun()  # the tabs show this click too: redraw them (the image is already shown)
 
 
-def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
-         walk, samples, clicked: bool) -> None:
-    """The click mode and the map."""
+def _tools_follow_clicks() -> bool:
+    """Whether a click changes what the tool tabs show: a new path stop, or the images
+    similar to the selected point while that tab is open."""
+    return (st.session_state.get(state.CLICK_MODE) == state.ADD_STOP
+            or st.session_state.get(state.TAB) == SIMILAR)
+
+
+def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
+    """The decoded walk along the path (None under two stops) and the prior samples (None
+    unless they are marked on the map): both drawn on the map and in their tabs."""
+    walk = views.walk(load(), s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
+    samples = (views.prior(load(), s.samples, s.seed, s.temperature)
+               if st.session_state.get(state.SHOW_SAMPLES) else None)
+    return walk, samples
+
+
+def _click_mode(s: Scene) -> None:
+    """What a click on the map does, above the map. Outside the map view: a click need not
+    redraw it (a click that adds a stop redraws the whole page, see ``map_view``)."""
     mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
     mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
                                key=state.CLICK_MODE, required=True)
@@ -79,6 +111,10 @@ def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk
         nxt = figures.stop_name(len(s.stops))
         hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
                           else "The path is full: undo or clear it.")
+
+
+def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
+         walk, samples, clicked: bool) -> None:
     fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
                     config=MAP_CONFIG, theme=None,

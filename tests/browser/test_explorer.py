@@ -92,6 +92,27 @@ def test_interpolation_by_clicks_and_by_class(page, app_url):
     assert "class 3" in text_of(page, "decoded")  # A is a random 3, and is selected
 
 
+def test_the_similar_tab_follows_clicks_on_the_map(page, app_url):
+    """A click reruns only the map view; with the Similar images tab open it redraws the tabs
+    too, so the neighbours are those of the point just clicked."""
+    open_app(page, app_url, QUERY)
+    page.get_by_role("tab", name="Similar images").click()
+    wait_idle(page)
+    x, y, index = lonely_point(page, "1")
+    _click_and_wait_for_similar(page, x, y, f"Neighbours of test image #{index} · class: 1")
+    x, y = empty_spots(page)[0]
+    _click_and_wait_for_similar(page, x, y, "Neighbours of the decoded point z = ")
+
+
+def _click_and_wait_for_similar(page, x: float, y: float, heading: str) -> None:
+    before = decoded_src(page)
+    click_z(page, x, y)
+    wait_decoded_change(page, before)
+    page.wait_for_function("(t) => { const s = document.querySelector('.st-key-similar');"
+                           " return s && s.innerText.includes(t); }", arg=heading)
+    wait_idle(page)
+
+
 def test_prior_samples_on_the_map(page, app_url):
     open_app(page, app_url, QUERY)
     page.get_by_role("tab", name="Samples from the prior").click()
