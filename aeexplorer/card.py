@@ -14,8 +14,7 @@ from .models import ModelConfig
 _DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
              "activation": "relu", "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0,
              "beta": 1.0, "kl_warmup_epochs": 0, "penalty": "none", "penalty_weight": 0.0,
-             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "precision": "fp32",
-             "seed": 0}
+             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "seed": 0}
 _MODEL_KEYS = ("latent_dim", "hidden", "channels", "batchnorm", "activation")
 _FLAGS = {"kl_warmup_epochs": "--kl-warmup"}
 
@@ -43,6 +42,10 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
             parts.append(f"{flag} {','.join(str(v) for v in value) or 'none'}")
         else:
             parts.append(f"{flag} {value}")
+    # always named: the default (auto) depends on the hardware; files from before it was
+    # recorded were all trained in float32
+    if config.learned:
+        parts.append(f"--precision {values.get('precision', 'fp32')}")
     parts += [f"--epochs {train_cfg.get('epochs')}", f"--out {out}"]
     return " ".join(parts)
 

@@ -79,9 +79,10 @@ def _objective_args(t: argparse.ArgumentParser) -> None:
                    help="denoising AE: corrupt the inputs while training")
     t.add_argument("--noise-level", type=float, default=0.0,
                    help="gaussian: sigma; mask: the probability that a pixel is dropped")
-    t.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="bf16: bfloat16 autocast in the forward pass (faster on CPUs with "
-                        "AVX-512 BF16 and on GPUs)")
+                        "AVX-512 BF16 or AMX and on GPUs); auto (default): bf16 where the "
+                        "hardware has it, else fp32")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--out", required=True, type=Path)

@@ -10,7 +10,7 @@ from .checkpoint import Atlas, save_checkpoint
 from .data import load_split
 from .metrics import evaluate
 from .models import ModelConfig
-from .training import ProgressFn, TrainConfig, train
+from .training import ProgressFn, TrainConfig, resolve, train
 
 
 def train_and_save(
@@ -24,6 +24,7 @@ def train_and_save(
 ) -> tuple[Path, dict] | None:
     """Returns (path, figures), or None when ``should_stop`` cancelled the run (nothing is
     written then; an existing file at ``out`` is only ever replaced by a finished model)."""
+    cfg = resolve(cfg)  # the checkpoint records the precision actually used
     train_split = load_split(cfg.dataset, True, data_dir, download)
     test_split = load_split(cfg.dataset, False, data_dir, download)
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)

@@ -31,12 +31,13 @@ def training_table(result: dict, targets: dict) -> list[str]:
         r = result.get(f"train_{arch}_vae")
         if r is None:
             continue
-        for label, prefix, key in ((f"{arch} VAE", "ours", f"train_speedup_{arch}_vae"),
-                                   (f"{arch} VAE, `--precision bf16`", "ours_bf16",
-                                    f"train_speedup_{arch}_vae_bf16")):
+        for precision in ("fp32", "bf16"):
+            key = f"train_speedup_{arch}_vae_{precision}"
+            default = " (the default here)" if precision == r["default_precision"] else ""
             lines.append(
-                f"| {label} | {r['images']:,} | {r[f'{prefix}_images_per_s']:,.0f} "
-                f"| {r[f'{prefix}_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
+                f"| {arch} VAE, `--precision {precision}`{default} | {r['images']:,} "
+                f"| {r[f'ours_{precision}_images_per_s']:,.0f} "
+                f"| {r[f'ours_{precision}_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
                 f"| {r['reference_s_per_epoch']:.1f} | {result[key]:.2f}x "
                 f"| {verdict(result, key, targets)} |")
     return lines

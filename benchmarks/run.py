@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # aeexplorer, when run as `python benchmarks/run.py`
 NAME = "mnist-vae.safetensors"
 TARGETS = {"train_speedup_dense_vae": (">=", 3.0), "train_speedup_conv_vae": (">=", 3.0),
-           "train_speedup_dense_vae_bf16": (">=", 3.0), "train_speedup_conv_vae_bf16": (">=", 3.0),
+           **{f"train_speedup_{arch}_vae_{precision}": (">=", 3.0)
+              for arch in ("dense", "conv") for precision in ("fp32", "bf16")},
            "click_p50_ms_point": ("<=", 150.0), "click_p50_ms_empty": ("<=", 150.0),
            "cold_start_s": ("<=", 6.0)}
 

@@ -50,6 +50,13 @@ def test_the_train_command_carries_every_non_default_setting():
     assert "--hidden" not in pca and "--model pca" in pca
 
 
+def test_the_train_command_names_the_precision_the_model_was_trained_in():
+    cfg = ModelConfig(kind="vae")
+    assert "--precision bf16" in train_command(cfg, {"epochs": 3, "precision": "bf16"}, "x")
+    # "auto" depends on the machine: a file from before precision was recorded was float32
+    assert "--precision fp32" in train_command(cfg, {"epochs": 3}, "x")
+
+
 def test_counts_and_durations_for_people():
     assert (count(2352), count(1_600_000), count(12), count(None)) == ("2.4 k", "1.60 M", "12", "–")
     assert (duration(15), duration(600), duration(7200)) == ("15 s", "10.0 min", "2.0 h")

@@ -266,6 +266,31 @@ def test_bf16_autocast_trains_float32_weights_to_a_similar_loss(bars):
     assert bf16.epochs[-1].loss == pytest.approx(fp32.epochs[-1].loss, rel=0.05)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_only_on_hardware_with_native_bfloat16(monkeypatch, native):
+    from aeexplorer.training import resolve
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert TrainConfig().precision == "auto"
+    assert resolve(cfg()).precision == ("bf16" if native else "fp32")
+    # the contractive penalty differentiates its Jacobian again: kept in float32
+    assert resolve(cfg(penalty="contractive", penalty_weight=1.0)).precision == "fp32"
+    for chosen in ("fp32", "bf16"):  # a precision asked for is kept
+        assert resolve(cfg(precision=chosen)).precision == chosen
+
+
+def test_a_checkpoint_records_the_precision_it_was_trained_in(tmp_path, monkeypatch,
+                                                             synthetic_splits):
+    from aeexplorer.card import train_config
+    from aeexplorer.checkpoint import read_card
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    path, _ = pipeline.train_and_save(tiny("ae"), cfg(epochs=1), tmp_path / "m.safetensors")
+    assert train_config(read_card(path))["precision"] == "fp32"  # "auto", as it was settled
+
+
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         TrainConfig(precision="fp8")
@@ -281,5 +306,5 @@ def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
     parts = batch_loss(model, bars.images[:8], cfg(precision="bf16"), beta=1.0)
     assert dtypes == [torch.bfloat16]
     assert parts.total.dtype == parts.recon.dtype == torch.float32
-    batch_loss(model, bars.images[:8], cfg(), beta=1.0)
+    batch_loss(model, bars.images[:8], cfg(precision="fp32"), beta=1.0)
     assert dtypes[-1] == torch.float32
