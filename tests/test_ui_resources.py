@@ -61,3 +61,40 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
     assert len(calls) == 1
     missing = resources.test_split("mnist", str(data_root / "nowhere"))
     assert isinstance(missing, str) and "nowhere" in missing
+
+
+_FIRST_VISIT = """
+import sys
+from streamlit.testing.v1 import AppTest
+import aeexplorer.ui.explorer as explorer
+
+torch_at_map = []
+draw_map = explorer._map
+
+
+def spy(*args, **kwargs):
+    torch_at_map.append("torch" in sys.modules)
+    return draw_map(*args, **kwargs)
+
+
+explorer._map = spy
+at = AppTest.from_file("app.py", default_timeout=180)
+at.query_params["ckpt"] = "mnist-vae.safetensors"
+at.run()
+assert not at.exception, at.exception
+print("TORCH_AT_MAP", torch_at_map, "torch" in sys.modules)
+"""
+
+
+def test_a_first_visit_draws_the_map_before_torch_is_imported():
+    """In a fresh process the map is drawn from the atlas alone: importing torch (seconds)
+    comes after it, for the tools under the map."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = subprocess.run([sys.executable, "-c", _FIRST_VISIT], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "TORCH_AT_MAP [False] True" in out.stdout

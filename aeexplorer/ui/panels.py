@@ -153,9 +153,15 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
     """Place the uploaded file once per (file, checkpoint version: path and mtime, so that a
     retrained file places it anew); keep the result or the error. ``load`` gives the model,
     loaded only when there is a file to place."""
+    cached_upload(UPLOAD_FILE, state.UPLOAD, version, lambda data: _place(load(), data))
+
+
+def _place(ckpt: Checkpoint, data: bytes) -> Placement:
+    # imported here, not at the top: it imports torch (seconds), which a first visit must not
+    # wait for before the map is drawn
     from aeexplorer.explore import place_image
 
-    cached_upload(UPLOAD_FILE, state.UPLOAD, version, lambda data: place_image(load(), data))
+    return place_image(ckpt, data)
 
 
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
