@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
+WARM_UP_RUNS = "_warm_up_runs"
 SIMILAR = "Similar images"
 
 
@@ -57,10 +58,30 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     panels.refresh_upload(load, f"{path}:{mtime}")
     _click_mode(state.current())
     map_view(path, mtime, opts, talk)
+    if not resources.torch_ready():  # a first visit to a fresh server: see ``_warm_up``
+        st.session_state[WARM_UP_RUNS] = 0
+        _warm_up()
+        return
     s = state.current()
     walk, samples = _overlays(load, s)
     _tools(load(), atlas, s, walk, samples, talk)
     state.sync_url()
+
+
+@st.fragment(run_every=0.3)
+def _warm_up() -> None:
+    """On a fresh server, the tool tabs (which need the model, and so torch) are drawn in a
+    second run, which the browser asks for once it has drawn the page (this fragment's timer
+    runs in the browser, and fires when its main thread is free). The first visit then does
+    not import torch while the browser draws the map on the same CPU cores."""
+    runs = st.session_state.get(WARM_UP_RUNS, 0)
+    st.session_state[WARM_UP_RUNS] = runs + 1
+    if runs == 0:  # drawn by the page run itself: the timer's run does the work
+        st.caption("Loading the model for the tools below…")
+        return
+    with st.spinner("Loading the model for the tools below…"):
+        resources.import_torch()
+    st.rerun()  # the whole page, with the tools; the timer stops with it
 
 
 @st.fragment

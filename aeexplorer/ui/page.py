@@ -37,7 +37,8 @@ def main(root: Path) -> None:
     explorer(str(path), mtime, opts, talk)
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.
-    resources.originals(card["dataset"])
+    if resources.torch_ready():  # reading them imports torch: see ``explorer._warm_up``
+        resources.originals(card["dataset"])
 
 
 def _no_checkpoints(root: Path) -> None:

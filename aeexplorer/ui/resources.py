@@ -5,6 +5,7 @@ so a retrained checkpoint is reloaded."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,6 +81,16 @@ def checkpoint(path: str, mtime: float) -> Checkpoint:
     for p in ckpt.model.parameters():
         p.requires_grad_(False)
     return ckpt
+
+
+def torch_ready() -> bool:
+    """Whether this server process has imported torch yet. The first import takes seconds of
+    CPU, which a first visit would otherwise spend while the browser draws the map."""
+    return "torch" in sys.modules
+
+
+def import_torch() -> None:
+    import torch  # noqa: F401  (imported for its side effect: the module is loaded)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
