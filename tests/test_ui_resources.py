@@ -105,3 +105,22 @@ def test_a_first_visit_draws_the_map_before_torch_is_imported():
     assert ("TORCH_AT_MAP [False] False 0 ['Loading the model for the tools below…']"
             in out.stdout), out.stdout
     assert "THEN 4 []" in out.stdout, out.stdout  # the four tool tabs
+
+
+def test_the_model_and_the_test_images_are_frozen_out_of_garbage_collection(tmp_path,
+                                                                            data_root):
+    """Loading them imports torch and torchvision: objects that live as long as the server.
+    Left in the collector, every full collection walked them (100-300 ms pauses mid-click)."""
+    import gc
+
+    from aeexplorer.ui import resources
+
+    path = make_checkpoint(tmp_path / "m.safetensors")
+    for load in (lambda: resources.checkpoint(str(path), path.stat().st_mtime),
+                 lambda: resources.test_split("mnist", str(data_root))):
+        gc.unfreeze()
+        resources.checkpoint.clear()
+        resources.test_split.clear()
+        load()
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()

@@ -4,6 +4,7 @@ so a retrained checkpoint is reloaded."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import uuid
@@ -80,7 +81,16 @@ def checkpoint(path: str, mtime: float) -> Checkpoint:
     ckpt = load_checkpoint(path)
     for p in ckpt.model.parameters():
         p.requires_grad_(False)
-    return ckpt
+    return _long_lived(ckpt)
+
+
+def _long_lived(value):
+    """``value``, once the heap is frozen. A loader here is what imports torch, and torchvision
+    (which brings sympy, dynamo, triton): a few hundred thousand objects that live as long as
+    the server, and that every full garbage collection walked (pauses of 100 to 300 ms on this
+    machine, in the middle of clicks). Frozen (``gc.freeze``), collections skip them."""
+    gc.freeze()
+    return value
 
 
 def torch_ready() -> bool:
@@ -113,7 +123,7 @@ def test_split(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray] | str:
         split = load_split(dataset, False, root)
     except AeError as exc:
         return str(exc)
-    return split.images[:, 0].numpy(), split.labels.numpy()
+    return _long_lived((split.images[:, 0].numpy(), split.labels.numpy()))
 
 
 def test_images(dataset: str, root: str) -> np.ndarray | str:
