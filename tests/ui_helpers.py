@@ -52,8 +52,9 @@ def click(at: AppTest, x: float, y: float, index: int | None = None, key: str = 
 
 def shown_image(at: AppTest, caption: str) -> np.ndarray:
     """The inline image captioned ``caption``, back at 28x28 in [0, 1]."""
-    found = [re.search(r'src="data:image/png;base64,([^"]+)"', m.value) for m in at.markdown
-             if f'alt="{caption}"' in m.value]
-    assert len(found) == 1 and found[0], f"no single image captioned {caption!r}"
-    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0].group(1)))))
+    tag = re.compile(r'<img src="data:image/png;base64,([^"]+)"[^>]*alt="'
+                     + re.escape(caption) + '"')
+    found = [hit for m in at.markdown for hit in tag.findall(m.value)]
+    assert len(found) == 1, f"no single image captioned {caption!r}"
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))))
     return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0

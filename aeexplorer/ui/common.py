@@ -33,12 +33,18 @@ def show(image: np.ndarray, caption: str | None = None, talk: bool = False,
     """A 28x28 image enlarged with crisp pixels; any larger image shown at the same width.
     Inline (a data URI in the page, a few kB): it arrives with the click's reply instead of
     through a second request that would wait while the server redraws the map."""
+    st.markdown(image_html(image, caption, talk, big), unsafe_allow_html=True)
+
+
+def image_html(image: np.ndarray, caption: str | None = None, talk: bool = False,
+               big: bool = True) -> str:
+    """The HTML that ``show`` draws, for a block that holds more than one image."""
     side = 28 * scale(talk, big)
     factor = max(1, side // max(image.shape[:2]))
     uri = imaging.data_uri(imaging.to_png(image, factor))
     text = html.escape(caption or "")
-    st.markdown(f'<figure class="ae-image"><img src="{uri}" width="{side}" alt="{text}">'
-                f"<figcaption>{text}</figcaption></figure>", unsafe_allow_html=True)
+    return (f'<figure class="ae-image"><img src="{uri}" width="{side}" alt="{text}">'
+            f"<figcaption>{text}</figcaption></figure>")
 
 
 def fmt_z(z) -> str:

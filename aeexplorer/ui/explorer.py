@@ -4,6 +4,7 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from aeexplorer import figures, views
 from aeexplorer.errors import AeError
 from aeexplorer.scene import MAX_STOPS
 from aeexplorer.ui import panels, resources, state
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
+from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.similar import similar_panel
 
@@ -212,6 +213,8 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
 
 
 def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> None:
+    """The decoded image of the selected point, with what it is. Drawn as one block (images
+    and text in a single element): each element of the map view is redrawn on every click."""
     s = state.scene()
     with st.container(key="decoded"):
         st.subheader("Selected point")
@@ -222,35 +225,31 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
         ckpt = load()
         index = s.index if s.index is not None and s.index < len(atlas.labels) else None
         z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
-        recon = views.decode_one(ckpt, z)
+        recon = image_html(views.decode_one(ckpt, z), "decoded z" if index is None
+                           else "reconstruction", talk)
         if index is None:
-            show(recon, "decoded z", talk)
-            st.markdown(f"**z = {fmt_z(z)}** — a point of empty space, decoded.")
-            _nearby(atlas, ckpt.class_names, s.z)
+            st.markdown(f"{recon}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
+                        f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
             return
         name = ckpt.class_names[int(atlas.labels[index])]
-        cols = st.columns(2)
-        with cols[0]:
-            _original(ckpt.dataset, index, talk)
-        with cols[1]:
-            show(recon, "reconstruction", talk)
-        st.markdown(f"**Test image #{index}** · class **{name}** · z = {fmt_z(z)}")
+        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{recon}</div>'
+                    f"\n\n**Test image #{index}** · class **{name}** · z = {fmt_z(z)}",
+                    unsafe_allow_html=True)
 
 
-def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> None:
+def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> str:
     """The classes of the test points nearest to the clicked spot on the map (the map shows
     z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
     from aeexplorer.similar import nearest
 
     near = nearest(atlas.xy, atlas.labels, np.asarray(xy, dtype=np.float64), 5)
-    st.caption("Nearest test points, nearest first: "
-               + " · ".join(names[int(lab)] for lab in near.labels))
+    return ('<span class="ae-note">Nearest test points, nearest first: '
+            + " · ".join(html.escape(names[int(lab)]) for lab in near.labels) + "</span>")
 
 
-def _original(dataset: str, index: int, talk: bool) -> None:
+def _original(dataset: str, index: int, talk: bool) -> str:
     images = resources.originals(dataset)
     if isinstance(images, str):
-        st.caption("The original is not available: the test images are not on this machine "
-                   "(set AEEXPLORER_DATA to show them).")
-    elif index < len(images):
-        show(images[index], "original", talk)
+        return ('<span class="ae-note">The original is not available: the test images are '
+                "not on this machine (set AEEXPLORER_DATA to show them).</span>")
+    return image_html(images[index], "original", talk) if index < len(images) else ""

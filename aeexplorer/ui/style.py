@@ -13,6 +13,8 @@ figure.ae-image {margin: 0 0 0.5rem 0; display: inline-block;}
 figure.ae-image img {image-rendering: pixelated; border-radius: 4px; display: block;}
 figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.6;
   margin-top: 0.25rem;}
+.ae-row {display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start;}
+.ae-note {font-size: 0.875rem; opacity: 0.6;}
 </style>
 """
 _TALK = """
