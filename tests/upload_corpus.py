@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from dataclasses import dataclass
