@@ -137,6 +137,21 @@ def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
     assert "z = (0.250, 0.750)" in text(at)
 
 
+def test_the_tabs_changes_reach_the_url(app):
+    """The map view writes the scene to the URL; what the tabs change (here a random pair
+    of stops and the seed) is in it after their run."""
+    from aeexplorer.scene import format_point
+
+    app.run()
+    next(b for b in app.button if b.label == "Random pair").click().run()
+    app.number_input(key="seed").set_value(9).run()
+    assert not app.exception
+    query = {k: app.query_params[k] for k in ("a", "b", "seed")}
+    a, b = app.session_state["scene"].stops
+    assert {k: v[0] if isinstance(v, list) else v for k, v in query.items()} == {
+        "a": format_point(a), "b": format_point(b), "seed": "9"}
+
+
 def test_switching_checkpoint_resets_the_scene(app):
     app.run()
     click(app, 0.5, 0.5)

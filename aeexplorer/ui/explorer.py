@@ -53,20 +53,19 @@ def handle_click() -> bool:
 @st.fragment
 def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     """The map view and, under it, the tool tabs. A widget in the tabs reruns this fragment
-    (and so the map, whose overlays they change); a click on the map reruns only the map view."""
+    (and so the map, whose overlays they change); a click on the map reruns only the map view.
+    The map view writes the scene to the URL: the tabs change the scene only in callbacks,
+    which run before it."""
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     panels.refresh_upload(load, f"{path}:{mtime}")
     _click_mode(state.current())
-    map_view(path, mtime, opts, talk)
+    walk, samples = map_view(path, mtime, opts, talk)
     if not resources.torch_ready():  # a first visit to a fresh server: see ``_warm_up``
         st.session_state[WARM_UP_RUNS] = 0
         _warm_up()
         return
-    s = state.current()
-    walk, samples = _overlays(load, s)
-    _tools(load(), atlas, s, walk, samples, talk)
-    state.sync_url()
+    _tools(load(), atlas, state.current(), walk, samples, talk)
 
 
 @st.fragment(run_every=0.3)
@@ -86,12 +85,14 @@ def _warm_up() -> None:
 
 
 @st.fragment
-def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
+def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     """The map and the selected point: the fragment a click on the map reruns. It is kept
     small because a click is only as fast as this rerun: with the tool tabs in it, their
     dozens of elements were sent and redrawn on each click (about 70 ms of the browser's time
     here). The model (and so torch) is loaded only once something needs it: on a first visit
-    the map, which needs only the atlas, is on screen while torch is still importing."""
+    the map, which needs only the atlas, is on screen while torch is still importing.
+    Returns the map's overlays (see ``_overlays``) for the tabs drawn after it in the same
+    run (a fragment's own reruns drop the value)."""
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
@@ -105,6 +106,7 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     state.sync_url()
     if clicked and _tools_follow_clicks():
         st.rerun()  # the tabs show this click too: redraw them (the image is already shown)
+    return walk, samples
 
 
 def _tools_follow_clicks() -> bool:
