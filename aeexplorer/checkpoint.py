@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .data import CLASS_NAMES
 from .errors import CheckpointError
+from .header import (  # noqa: F401  (read_* re-exported: the checkpoint API in one place)
+    FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta, check_atlas, check_file, clip, read_atlas,
+    read_card, read_header)
 from .models import ModelConfig
 
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
@@ -28,9 +29,6 @@ if TYPE_CHECKING:  # torch is imported where weights are touched: headers and at
     from .latent import Codes
     from .models import Autoencoder
 
-FORMAT = "aeexplorer"
-FORMAT_VERSION = 1
-MAX_HEADER_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -99,116 +97,6 @@ def atlas_from_codes(codes: Codes, labels: torch.Tensor) -> Atlas:
     return Atlas(mu=codes.mu, logvar=codes.logvar, labels=labels)
 
 
-def read_header(path: str | os.PathLike) -> dict[str, Any]:
-    """Parse and check a safetensors header without reading any tensor data."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint file at {path}")
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise CheckpointError(f"{path.name} is not a safetensors file (too short)")
-        n = int.from_bytes(head, "little")
-        if n > MAX_HEADER_BYTES or 8 + n > size:
-            raise CheckpointError(f"{path.name} is not a safetensors file (bad header length)")
-        try:
-            header = json.loads(fh.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise CheckpointError(f"{path.name} is not a safetensors file (header is not JSON)")
-    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
-        raise CheckpointError(f"{path.name} has no aeexplorer metadata")
-    meta = header.pop("__metadata__")
-    if not all(isinstance(v, str) for v in meta.values()):
-        raise CheckpointError(f"{path.name}: metadata values must be strings")
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} is a safetensors file but not an aeexplorer checkpoint")
-    if meta.get("format_version") != str(FORMAT_VERSION):
-        raise CheckpointError(
-            f"{path.name} has format version {meta.get('format_version')!r}; "
-            f"this aeexplorer reads version {FORMAT_VERSION}"
-        )
-    for name, info in header.items():
-        offsets = info.get("data_offsets") if isinstance(info, dict) else None
-        if (not isinstance(info, dict) or "shape" not in info or "dtype" not in info
-                or not isinstance(offsets, list) or len(offsets) != 2
-                or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0
-                           for o in offsets)):
-            raise CheckpointError(f"{path.name}: tensor {name!r} has a malformed entry")
-        if 8 + n + max(offsets) > size:
-            raise CheckpointError(f"{path.name} is truncated (tensor {name!r} runs past the end)")
-    return {"meta": meta, "tensors": header}
-
-
-def read_card(path: str | os.PathLike) -> dict[str, Any]:
-    """The model card (config, dataset, train, metrics) from the header alone: no weights."""
-    return _card(read_header(path)["meta"], Path(path).name)
-
-
-def _card(meta: dict, name: str) -> dict[str, Any]:
-    return {
-        "config": _parse_config(meta, name),
-        "dataset": _parse_dataset(meta, name),
-        "train": _parse_json_object(meta, "train", name),
-        "metrics": _parse_json_object(meta, "metrics", name),
-    }
-
-
-def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """The atlas alone, as numpy: (N, D) float32 test-set codes and (N,) int64 labels. Reads
-    no weights and needs no torch, so the map can be drawn while the model is still loading;
-    the atlas entries are checked against the config like everything ``load_checkpoint`` reads."""
-    from safetensors import SafetensorError, safe_open
-
-    path = Path(path)
-    header = read_header(path)
-    card = _card(header["meta"], path.name)
-    tensors, dim = header["tensors"], card["config"].latent_dim
-    mu, labels = tensors.get("atlas.mu", {}), tensors.get("atlas.labels", {})
-    n = labels.get("shape", [None])[0] if isinstance(labels.get("shape"), list) else None
-    if not (isinstance(n, int) and mu.get("dtype") == "F32" and mu.get("shape") == [n, dim]
-            and labels.get("dtype") == "I64" and labels.get("shape") == [n]):
-        raise CheckpointError(f"{path.name}: the atlas of test-set codes is missing or malformed")
-    try:
-        with safe_open(str(path), framework="numpy") as fh:
-            codes, classes = fh.get_tensor("atlas.mu"), fh.get_tensor("atlas.labels")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path.name} could not be read ({exc})") from None
-    _check_labels(classes, card["dataset"], path.name)
-    return codes, classes
-
-
-def _check_labels(labels, dataset: str, name: str) -> None:
-    """Labels index the data set's class names (tensor or array)."""
-    n_classes = len(CLASS_NAMES[dataset])
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise CheckpointError(f"{name}: atlas labels outside 0..{n_classes - 1}")
-
-
-def _parse_config(meta: dict, name: str) -> ModelConfig:
-    try:
-        return ModelConfig.from_dict(json.loads(meta.get("config", "")))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{name}: invalid model config ({exc})") from None
-
-
-def _parse_dataset(meta: dict, name: str) -> str:
-    dataset = meta.get("dataset")
-    if dataset not in CLASS_NAMES:
-        raise CheckpointError(f"{name}: unknown dataset {dataset!r}")
-    return dataset
-
-
-def _parse_json_object(meta: dict, key: str, name: str) -> dict:
-    try:
-        value = json.loads(meta.get(key, "{}"))
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise CheckpointError(f"{name}: metadata field {key!r} is not a JSON object")
-    return value
-
-
 _DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16"}
 
 
@@ -232,20 +120,17 @@ def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str,
 
 def _check_tensors(header: dict, config: ModelConfig, name: str) -> None:
     tensors = header["tensors"]
-    labels = tensors.get("atlas.labels", {}).get("shape")
-    if not (isinstance(labels, list) and len(labels) == 1 and isinstance(labels[0], int)):
-        raise CheckpointError(f"{name}: the atlas of test-set codes is missing")
-    expected = _expected_tensors(config, labels[0])
+    expected = _expected_tensors(config, atlas_rows(tensors, config, name))
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"{name}: tensors do not match the config (missing {missing[:3]}, "
-                              f"unexpected {extra[:3]})")
+        raise CheckpointError(f"{name}: tensors do not match the config (missing "
+                              f"{clip(missing[:3], 80)}, unexpected {clip(extra[:3], 80)})")
     for key, (dtype, shape) in expected.items():
         if tensors[key]["dtype"] != dtype or tensors[key]["shape"] != shape:
             raise CheckpointError(
-                f"{name}: tensor {key!r} is {tensors[key]['dtype']} {tensors[key]['shape']}, "
-                f"expected {dtype} {shape}"
+                f"{name}: tensor {key!r} is {tensors[key]['dtype']} {clip(tensors[key]['shape'])}"
+                f", expected {dtype} {shape}"
             )
 
 
@@ -258,14 +143,17 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
 
     path = Path(path)
     header = read_header(path)
-    card = _card(header["meta"], path.name)
+    card = card_from_meta(header["meta"], path.name)
     _check_tensors(header, card["config"], path.name)
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path.name} could not be read ({exc})") from None
+        raise CheckpointError(f"{path.name} could not be read ({str(exc)[:120]})") from None
     labels = tensors["atlas.labels"]
-    _check_labels(labels, card["dataset"], path.name)
+    check_atlas(tensors["atlas.mu"], labels, tensors.get("atlas.logvar"), card["dataset"],
+                path.name)
+    if not all(bool(v.isfinite().all()) for k, v in tensors.items() if v.is_floating_point()):
+        raise CheckpointError(f"{path.name}: the weights hold NaN or infinite numbers")
     model = build_model(card["config"])
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(weights, strict=True)

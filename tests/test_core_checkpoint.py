@@ -429,7 +429,7 @@ BAD_FILES = {
     "ae-config-vae-tensors": (_bad_logvar_on_ae, "atlas.logvar"),
     "raw-offsets-strings": (_bad_raw_offsets_strings, "malformed"),
     "raw-offsets-int": (_bad_raw_offsets_int, "malformed"),
-    "raw-offsets-swapped": (_bad_raw_offsets_swapped, "could not be read"),
+    "raw-offsets-swapped": (_bad_raw_offsets_swapped, "malformed"),
     "raw-entry": (_bad_raw_entry, "malformed"),
     "raw-metadata-list": (_bad_raw_metadata_list, "metadata"),
     "raw-metadata-number": (_bad_raw_metadata_number, "metadata"),
