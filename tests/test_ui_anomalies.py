@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from aeexplorer import anomaly
-from ui_helpers import open_app
+from ui_helpers import open_app, plain
 from conftest import make_checkpoint
 
 PAGE = "aeexplorer/ui/pages/anomalies.py"
@@ -128,15 +128,23 @@ def test_a_bad_upload_gives_one_message(page):
     page.get("file_uploader")[0].upload("broken.png", b"\x89PNG not really", "image/png")
     page.run()
     assert not page.exception
-    assert len(page.error) == 1 and "Could not use this image. broken.png" in page.error[0].value
+    assert len(page.error) == 1 and "Could not use this image. broken.png" in plain(page.error[0].value)
 
 
 def test_without_the_test_images_the_page_says_so(monkeypatch, ckpt_dir, tmp_path):
     at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
     assert not at.exception
     assert "need the test images" in at.warning[0].value
-    assert "not found in" in at.warning[0].value and "no-data" in at.warning[0].value
+    shown = plain(at.warning[0].value)
+    assert "not found in …/MNIST/raw" in shown  # the folder, not the server's whole path
+    assert str(tmp_path) not in shown
     assert len(at.get("plotly_chart")) == 0
+
+
+def test_the_server_path_is_shown_when_its_owner_asks(monkeypatch, ckpt_dir, tmp_path):
+    monkeypatch.setenv("AEEXPLORER_SHOW_PATHS", "1")
+    at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
+    assert str(tmp_path / "no-data" / "MNIST" / "raw") in plain(at.warning[0].value)
 
 
 def test_a_checkpoint_retrained_at_the_same_path_scores_the_upload_anew(monkeypatch, tmp_path,

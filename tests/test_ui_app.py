@@ -14,7 +14,7 @@ from streamlit.typing import PlotlyState
 
 from conftest import REPO, make_checkpoint
 from ui_helpers import click as map_click
-from ui_helpers import shown_image
+from ui_helpers import plain, shown_image
 
 NAME = "apptest-tiny-vae.safetensors"
 
@@ -161,12 +161,18 @@ def test_switching_checkpoint_resets_the_scene(app):
     assert "Fashion-MNIST" in "\n".join(m.value for m in app.sidebar.markdown)
 
 
-def test_a_broken_checkpoint_gives_a_message(app):
+def test_a_broken_checkpoint_is_listed_as_unusable_and_a_link_to_it_says_why(app):
     app.query_params["ckpt"] = "apptest-broken.safetensors"
     app.run()
     assert not app.exception
-    assert "cannot be used" in app.error[0].value
-    assert "apptest-broken.safetensors (unreadable)" in app.selectbox(key="ckpt_pick").options
+    warning = app.warning[0].value
+    assert "cannot be used" in warning and "not a safetensors file" in warning
+    assert "instead" in warning  # the default model is shown
+    options = app.selectbox(key="ckpt_pick").options
+    assert not any("broken" in o for o in options) and any("apptest-tiny-vae" in o for o in options)
+    note = app.sidebar.expander[0]
+    assert note.label == "1 checkpoint file cannot be used"
+    assert "apptest\\-broken\\.safetensors" in note.markdown[0].value
 
 
 def test_no_checkpoints_explains_how_to_train(tmp_path, monkeypatch):
@@ -229,7 +235,7 @@ def test_weights_that_do_not_load_give_a_message_under_the_map(tmp_path, monkeyp
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
-    assert "model cannot be loaded" in at.error[0].value and key in at.error[0].value
+    assert "model cannot be loaded" in at.error[0].value and key in plain(at.error[0].value)
     at.toggle(key="manifold").set_value(True).run()  # the manifold needs the model too
     assert not at.exception and "model cannot be loaded" in at.error[0].value
 

@@ -58,3 +58,8 @@ def shown_image(at: AppTest, caption: str) -> np.ndarray:
     assert len(found) == 1, f"no single image captioned {caption!r}"
     arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))))
     return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
+
+
+def plain(markdown: str) -> str:
+    """Markdown source as the reader sees it: backslash escapes (``md``'s) undone."""
+    return re.sub(r"\\(.)", r"\1", markdown)

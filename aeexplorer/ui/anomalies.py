@@ -15,6 +15,7 @@ from aeexplorer.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.text import md
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
@@ -23,6 +24,7 @@ NO_IMAGES = "The test set on this machine holds no images: there is nothing to s
 
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
+    pickers.note_unusable(root)
     st.title("Anomalies: what the model reconstructs worst")
     pick = pickers.choose(pickers.readable(root), "Checkpoint", CKPT, prefer="mnist-vae")
     if pick is None:
@@ -38,7 +40,7 @@ def render(root: Path) -> None:
     split = resources.test_split(card["dataset"], data)
     if isinstance(split, str):
         st.warning("The anomaly scores need the test images, which are not on this machine. "
-                   f"{split}")
+                   f"{md(split)}")
         return
     images, labels = split
     if len(images) == 0:
@@ -47,7 +49,7 @@ def render(root: Path) -> None:
     try:
         scores = _scores(str(path), mtime, data)
     except AeError as exc:
-        st.error(f"This checkpoint's model cannot be loaded: {exc}")
+        st.error(f"This checkpoint's model cannot be loaded: {md(exc)}")
         return
     if st.session_state.get(FOR) != str(path) or THRESHOLD not in st.session_state:
         _reset_threshold(scores.errors)  # a new model's errors have their own scale
@@ -232,7 +234,7 @@ def upload_panel(path: str, mtime: float) -> None:
                    "its error compared with the test set's.")
         return
     if isinstance(result, str):
-        st.error(f"Could not use this image. {result}")
+        st.error(f"Could not use this image. {md(result)}")
         return
     steps, recon, error = result
     errors = _scores(path, mtime, resources.data_root()).errors

@@ -19,6 +19,7 @@ from aeexplorer.errors import AeError
 from aeexplorer.similar import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
+from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -55,6 +56,7 @@ class Selection:
 
 def render(root: Path) -> None:
     talk = sidebar.talk_toggle()
+    pickers.note_unusable(root)
     style.apply(talk)
     st.title("Compare models")
     entries = pickers.readable(root)
@@ -79,7 +81,7 @@ def render(root: Path) -> None:
         for side in sides:
             resources.atlas(side.path, side.mtime)
     except AeError as exc:
-        st.error(f"This checkpoint cannot be loaded: {exc}")
+        st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
     maps(*sides, a[1]["dataset"], talk)
 
@@ -103,11 +105,9 @@ def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
               COLUMNS.items()}
     st.dataframe(styled, hide_index=True, column_config=config, placeholder=compare.MISSING,
                  key="cmp_table")
-    skipped = [p.name for p in resources.list_files(root)
-               if isinstance(resources.card(str(p), p.stat().st_mtime), str)]
-    note = f" Not readable, left out: {', '.join(skipped)}." if skipped else ""
     st.caption("Test-set figures stored in each checkpoint; no model is loaded. Figures of "
-               "different datasets do not compare." + note)
+               "different datasets do not compare. Files that cannot be used are listed, with "
+               "why, at the foot of the sidebar.")
 
 
 def _event(side: str) -> None:
@@ -118,7 +118,7 @@ def _load(side: Side) -> Checkpoint | None:
     try:
         return resources.checkpoint(side.path, side.mtime)
     except AeError as exc:
-        st.error(f"Model {side.key.upper()} ({side.name}) cannot be loaded: {exc}")
+        st.error(f"Model {side.key.upper()} ({md(side.name)}) cannot be loaded: {md(exc)}")
         return None
 
 
@@ -240,7 +240,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
 
 def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,
                     talk: bool) -> None:
-    st.markdown(f"**{side.key.upper()}** · {side.name}")
+    st.markdown(f"**{side.key.upper()}** · {md(side.name)}")
     if index >= len(ckpt.atlas.labels):
         st.caption(f"This model's atlas has no test image #{index}.")
         return

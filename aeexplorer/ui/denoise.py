@@ -14,6 +14,7 @@ from aeexplorer.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import cached_upload, new_seed, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.text import md
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
@@ -24,6 +25,7 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
+    pickers.note_unusable(root)
     st.title("Denoise: a denoising autoencoder against a plain one")
     dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
                                    format_func=pickers.DATASET_NAMES.get)
@@ -59,7 +61,7 @@ def _test_image(dataset: str) -> np.ndarray | None:
     images = resources.originals(dataset)
     if isinstance(images, str):
         st.warning(f"The test images are not on this machine: upload an image instead. "
-                   f"{images}")
+                   f"{md(images)}")
         return None
     n = len(images)
     a, b = st.columns([1, 1], vertical_alignment="bottom")
@@ -76,7 +78,7 @@ def _own_image() -> np.ndarray | None:
     st.caption(LIMITS)
     result = cached_upload(UPLOAD_FILE, UPLOAD, "", preprocess_bytes)
     if isinstance(result, str):
-        st.error(f"Could not use this image. {result}")
+        st.error(f"Could not use this image. {md(result)}")
         return None
     return None if result is None else result.image
 
@@ -113,7 +115,7 @@ def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
     try:
         ckpts = [resources.checkpoint(str(p), p.stat().st_mtime) for p, _ in models]
     except AeError as exc:
-        st.error(f"A model cannot be loaded: {exc}")
+        st.error(f"A model cannot be loaded: {md(exc)}")
         return
     _results(denoise.denoise(clean, ckpts, kind, level, seed), models)
 

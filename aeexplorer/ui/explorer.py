@@ -18,6 +18,7 @@ from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.similar import similar_panel
+from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -171,7 +172,7 @@ def _load(path: str, mtime: float) -> Checkpoint:
     try:
         return resources.checkpoint(path, mtime)
     except AeError as exc:
-        st.error(f"This checkpoint's model cannot be loaded: {exc}")
+        st.error(f"This checkpoint's model cannot be loaded: {md(exc)}")
         st.stop()
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from aeexplorer.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.explorer import explorer
+from aeexplorer.ui.text import md
 
 
 def main(root: Path) -> None:
@@ -21,16 +22,16 @@ def main(root: Path) -> None:
     mtime = path.stat().st_mtime
     card = resources.card(str(path), mtime)
     if isinstance(card, str):
-        st.error(f"This checkpoint cannot be used: {card}")
+        st.error(f"This checkpoint cannot be used: {md(card)}")
         return
     state.reset_for(st.session_state.get("ckpt_pick", path.name))
-    sidebar.model_card(path, card)
+    sidebar.model_card(path, card, root)
     talk = sidebar.talk_toggle()
     style.apply(talk)
     try:
         atlas = resources.atlas(str(path), mtime)
     except AeError as exc:
-        st.error(f"This checkpoint cannot be loaded: {exc}")
+        st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
     opts = sidebar.map_options(path.stem, atlas.bounds)
     st.title("The latent space, decoded")

@@ -14,6 +14,7 @@ from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
+from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.checkpoint import Checkpoint
@@ -84,7 +85,7 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool) -> None:
             r[1].number_input("B: test #", 0, n, min(1, n), key="index_b")
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
-        st.warning(msg)
+        st.warning(md(msg))
     _path_result(stops, walk, talk)
 
 
@@ -174,7 +175,7 @@ def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
                    "marked on the map with a star.")
         return
     if isinstance(entry[1], str):
-        st.error(f"Could not use this image. {entry[1]}")
+        st.error(f"Could not use this image. {md(entry[1])}")
         return
     _placement(ckpt, entry[1], talk)
 

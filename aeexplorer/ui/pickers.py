@@ -11,6 +11,7 @@ import streamlit as st
 
 from aeexplorer.card import family, train_config
 from aeexplorer.ui import resources
+from aeexplorer.ui.text import md
 
 DATASET_NAMES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
 
@@ -20,10 +21,30 @@ def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
     """(path, card) of every checkpoint whose header reads and that ``accept`` takes."""
     found = []
     for path in resources.list_files(root, extra=[resources.session_folder(root)]):
-        card = resources.card(str(path), path.stat().st_mtime)
+        card = resources.card_at(path)
         if not isinstance(card, str) and accept(card):
             found.append((path, card))
     return found
+
+
+def unusable(root: Path) -> list[tuple[Path, str]]:
+    """(path, why) of every listed checkpoint that cannot be used."""
+    found = []
+    for path in resources.list_files(root, extra=[resources.session_folder(root)]):
+        card = resources.card_at(path)
+        if isinstance(card, str):
+            found.append((path, card))
+    return found
+
+
+def note_unusable(root: Path) -> None:
+    """The files that cannot be used, and why, folded away at the foot of the sidebar: a bad
+    file is left out of every picker and never stops a page."""
+    bad = unusable(root)
+    if bad:
+        files = "file cannot" if len(bad) == 1 else "files cannot"
+        with st.sidebar.expander(f"{len(bad)} checkpoint {files} be used"):
+            st.markdown("\n".join(f"- {md(why)}" for _, why in bad))
 
 
 def label(path: Path, card: dict) -> str:

@@ -65,13 +65,23 @@ def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def card(path: str, mtime: float) -> dict | str:
-    """The model card from the header (no weights), or the reason it cannot be read."""
-    from aeexplorer.checkpoint import read_card
+    """The model card from the header (no weights; the atlas's values checked too), or the
+    reason the file cannot be used, shared by every page and session."""
+    from aeexplorer.checkpoint import check_file
 
     try:
-        return read_card(path)
+        return check_file(path)
     except AeError as exc:
         return str(exc)
+
+
+def card_at(path: Path) -> dict | str:
+    """``card`` for a listed file, or why not when it has gone since it was listed."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return f"{path.name} is no longer there"
+    return card(str(path), mtime)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")

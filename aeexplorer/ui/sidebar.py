@@ -9,6 +9,7 @@ import streamlit as st
 
 from aeexplorer.card import family, number, train_config
 from aeexplorer.ui import pickers, resources, state
+from aeexplorer.ui.text import md, show_paths
 
 _DATASETS = pickers.DATASET_NAMES
 _METRICS = (("recon_bce", "Reconstruction BCE / image", "{:.1f}"),
@@ -26,17 +27,35 @@ class MapOptions:
 
 
 def pick_checkpoint(root: Path) -> Path | None:
-    files = resources.list_files(root, extra=[resources.session_folder(root)])
+    """The checkpoint picker over every usable file (the others are listed with why)."""
+    files = [p for p, _ in pickers.readable(root)]
     st.sidebar.title("AE explorer")
+    pickers.note_unusable(root)
     if not files:
-        folders = ", ".join(f"`{p}`" for p in resources.checkpoint_folders(root))
-        st.sidebar.warning(f"No checkpoints found in {folders}.")
+        folders = ", ".join(md(shown_path(p, root)) for p in resources.checkpoint_folders(root))
+        st.sidebar.warning(f"No usable checkpoints in {folders}.")
         return None
     names = display_names(files)
-    index = _wanted(names, state.scene().ckpt)
+    wanted = state.scene().ckpt
+    index = _wanted(names, wanted)
+    if wanted and names[index] != wanted and names[index].rsplit("/", 1)[-1] != wanted:
+        why = next((why for p, why in pickers.unusable(root) if p.name == wanted), None)
+        st.warning(f"The link's checkpoint {md(wanted)} " + (f"cannot be used: {md(why)}" if why
+                   else "is not on this server") + f". Showing {md(names[index])} instead.")
     name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
                                 format_func=lambda n: _label(files[names.index(n)]))
     return files[names.index(name)]
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as a visitor may see it: relative to the app's folder when inside it, else only
+    its name, unless the person running the server set AEEXPLORER_SHOW_PATHS."""
+    if show_paths():
+        return str(path)
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return f"…/{path.name}"
 
 
 def display_names(files: list[Path]) -> list[str]:
@@ -58,13 +77,13 @@ def _wanted(names: list[str], wanted: str | None) -> int:
 
 
 def _label(path: Path) -> str:
-    card = resources.card(str(path), path.stat().st_mtime)
+    card = resources.card_at(path)
     if isinstance(card, str):
-        return f"{path.name} (unreadable)"
+        return f"{path.name} (cannot be used)"
     return pickers.label(path, card)
 
 
-def model_card(path: Path, card: dict) -> None:
+def model_card(path: Path, card: dict, root: Path) -> None:
     cfg, metrics = card["config"], card["metrics"]
     side = st.sidebar
     kind = family(cfg, train_config(card))
@@ -78,7 +97,7 @@ def model_card(path: Path, card: dict) -> None:
         rows.append(f"| Epochs trained | {epochs:.0f} |")
     if rows:
         side.markdown("| metric (test set) | value |\n|---|---|\n" + "\n".join(rows))
-    side.caption(f"`{path}`")
+    side.caption(md(shown_path(path, root)))
 
 
 def talk_toggle() -> bool:

@@ -1,0 +1,43 @@
+"""Text from outside on the page. Checkpoint metadata, file names, names a visitor typed, URL
+values and the error messages that quote them reach Streamlit's Markdown only through ``md``,
+which makes Markdown show them as typed: no link, no image fetched from another host, no
+heading, no broken code span. Server paths are for the person running the server: visitors see
+``…/last/two`` parts unless AEEXPLORER_SHOW_PATHS=1."""
+
+from __future__ import annotations
+
+import os
+import re
+
+# every ASCII punctuation character may be backslash-escaped in CommonMark; these are the ones
+# that start links, images, emphasis, code, HTML, entities, directives (":red[…]") and math
+_SPECIAL = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:&=^"'@%;/?])""")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_ABSOLUTE = re.compile(r"""(?<![\w.~])(?:/[^\s/'"`()\[\],;]+){2,}/?""")
+MAX_SHOWN = 600  # characters of one untrusted text on the page
+
+
+def show_paths() -> bool:
+    """Whether the person running the server asked to see its paths (AEEXPLORER_SHOW_PATHS)."""
+    return os.environ.get("AEEXPLORER_SHOW_PATHS", "").strip().lower() in ("1", "true", "yes")
+
+
+def public(message: object) -> str:
+    """``message`` as one line for a visitor: absolute server paths cut to their last two parts
+    (unless AEEXPLORER_SHOW_PATHS), control characters and newlines turned into spaces,
+    at most MAX_SHOWN characters. Plain text: pass it through ``md`` for Markdown."""
+    text = _CONTROL.sub(" ", str(message))
+    if not show_paths():
+        text = _ABSOLUTE.sub(_short_path, text)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 1] + "…"
+
+
+def _short_path(match: re.Match) -> str:
+    parts = [p for p in match.group().split("/") if p]
+    return "…/" + "/".join(parts[-2:])
+
+
+def md(message: object) -> str:
+    """Untrusted text made safe for Markdown: ``public`` first, then every character Markdown
+    would read as syntax escaped, so the text shows exactly as written."""
+    return _SPECIAL.sub(r"\\\1", public(message))
