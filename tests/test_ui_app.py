@@ -137,6 +137,22 @@ def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
     assert "z = (0.250, 0.750)" in text(at)
 
 
+def test_a_link_without_a_checkpoint_restores_its_scene_on_the_default_model(ckpt_dir,
+                                                                              monkeypatch):
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for k, v in {"z": "0.25,0.75", "i": "3", "a": "-1,0", "b": "1,0"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    s = at.session_state["scene"]
+    assert s.ckpt == "mnist-vae.safetensors"  # the default: the first MNIST VAE
+    assert s.z == (0.25, 0.75) and s.index == 3 and s.stops == [(-1.0, 0.0), (1.0, 0.0)]
+    assert at.query_params["ckpt"] == ["mnist-vae.safetensors"] or \
+        at.query_params["ckpt"] == "mnist-vae.safetensors"
+    assert at.query_params["i"] in ("3", ["3"])
+
+
 def test_the_tabs_changes_reach_the_url(app):
     """The map view writes the scene to the URL; what the tabs change (here a random pair
     of stops and the seed) is in it after their run."""

@@ -68,8 +68,11 @@ def set_stops(stops: list[tuple[float, float]]) -> None:
 
 
 def reset_for(ckpt_name: str) -> None:
-    """A new checkpoint is a new latent space: codes picked in the old one mean nothing."""
+    """A new checkpoint is a new latent space: codes picked in the old one mean nothing. A
+    link that names no checkpoint (``/?z=0,0``) means the default one: its scene is kept."""
     s = scene()
-    if s.ckpt != ckpt_name:
+    if s.ckpt is None:
+        s.ckpt = ckpt_name
+    elif s.ckpt != ckpt_name:
         s.ckpt, s.z, s.index, s.stops = ckpt_name, None, None, []
         st.session_state.pop(UPLOAD, None)
