@@ -13,7 +13,7 @@ import re
 # that start links, images, emphasis, code, HTML, entities, directives (":red[…]") and math
 _SPECIAL = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:&=^"'@%;/?])""")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_ABSOLUTE = re.compile(r"""(?<![\w.~])(?:/[^\s/'"`()\[\],;]+){2,}/?""")
+_ABSOLUTE = re.compile(r"""(?<![\w.~:/])(?:/[^\s/'"`()\[\],;]+){2,}/?""")
 MAX_SHOWN = 600  # characters of one untrusted text on the page
 
 
