@@ -15,7 +15,8 @@ HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/be
 
 
 def unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+    """What a reader sees: escapes undone, the invisible word joiners gone."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def test_links_and_images_lose_their_syntax():
@@ -31,6 +32,14 @@ def test_markdown_syntax_is_escaped(text):
     shown = md(text)
     assert not re.search(r"(?<!\\)[`*#:$<&|.\[\]-]", shown)
     assert unescape(shown) == text
+
+
+@pytest.mark.parametrize("text", ["https://evil.example/x", "HTTP://x.y", "www.evil.example",
+                                  "mail me@evil.example", "mailto:me@x.y"])
+def test_autolinks_are_broken(text):
+    shown = md(text).replace("\\", "")
+    assert not re.search(r"(?i)https?://|www\.|\w@\w|mailto:", shown)
+    assert unescape(md(text)) == text
 
 
 @settings(max_examples=200, deadline=None)

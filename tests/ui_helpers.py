@@ -62,4 +62,4 @@ def shown_image(at: AppTest, caption: str) -> np.ndarray:
 
 def plain(markdown: str) -> str:
     """Markdown source as the reader sees it: backslash escapes (``md``'s) undone."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

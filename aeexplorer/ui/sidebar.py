@@ -12,6 +12,7 @@ from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
 
 _DATASETS = pickers.DATASET_NAMES
+_LINK_NOTE = "link_note"  # (why the link's checkpoint is not shown, the one shown instead)
 _METRICS = (("recon_bce", "Reconstruction BCE / image", "{:.1f}"),
             ("recon_mse", "Reconstruction MSE / pixel", "{:.4f}"),
             ("kl", "KL / image", "{:.2f}"), ("neg_elbo", "−ELBO / image", "{:.1f}"),
@@ -40,10 +41,16 @@ def pick_checkpoint(root: Path) -> Path | None:
     index = _wanted(names, wanted)
     if wanted and names[index] != wanted and names[index].rsplit("/", 1)[-1] != wanted:
         why = next((why for p, why in pickers.unusable(root) if p.name == wanted), None)
-        st.warning(f"The link's checkpoint {md(wanted)} " + (f"cannot be used: {md(why)}" if why
-                   else "is not on this server") + f". Showing {md(names[index])} instead.")
+        note = (f"The link's checkpoint {md(wanted)} " + (f"cannot be used: {md(why)}" if why
+                else "is not on this server") + f". Showing {md(names[index])} instead.")
+        st.session_state[_LINK_NOTE] = (note, names[index])
     name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
                                 format_func=lambda n: _label(files[names.index(n)]))
+    note = st.session_state.get(_LINK_NOTE)
+    if note and note[1] == name:  # shown until another model is picked
+        st.warning(note[0])
+    else:
+        st.session_state.pop(_LINK_NOTE, None)
     return files[names.index(name)]
 
 

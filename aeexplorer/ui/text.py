@@ -14,6 +14,11 @@ import re
 _SPECIAL = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:&=^"'@%;/?])""")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _ABSOLUTE = re.compile(r"""(?<![\w.~:/])(?:/[^\s/'"`()\[\],;]+){2,}/?""")
+# where a word joiner (U+2060, invisible) goes: before the ":" of a scheme, the "." after
+# "www" and the "@" of an address
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)|"
+                       r"(?<=mailto)(?=:)|(?<=xmpp)(?=:)")
+_JOINER = "\u2060"
 MAX_SHOWN = 600  # characters of one untrusted text on the page
 
 
@@ -39,5 +44,7 @@ def _short_path(match: re.Match) -> str:
 
 def md(message: object) -> str:
     """Untrusted text made safe for Markdown: ``public`` first, then every character Markdown
-    would read as syntax escaped, so the text shows exactly as written."""
-    return _SPECIAL.sub(r"\\\1", public(message))
+    would read as syntax escaped, so the text shows exactly as written. Escapes do not stop
+    GitHub-style autolinks (``https://…``, ``www.…``, ``a@b.c`` become links whatever their
+    backslashes), so an invisible word joiner breaks each of those patterns."""
+    return _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(_JOINER, public(message)))

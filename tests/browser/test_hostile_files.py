@@ -1,0 +1,64 @@
+"""A server whose checkpoint folder holds crafted files, seen in Chromium: the page draws the
+good model, lists each bad file with why, and the crafted text shows as typed (no live link,
+no image fetched from another host, no server path)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from conftest import make_checkpoint
+from core_helpers import read_raw, write_raw
+
+from . import server
+from .conftest import ARTIFACTS
+from .helpers import PLOT_READY, wait_idle
+
+pytestmark = pytest.mark.browser
+HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/beacon.gif)"
+
+
+def _meta(src, dst, **changes):
+    header, body = read_raw(src)
+    header = copy.deepcopy(header)
+    header["__metadata__"].update(changes)
+    return write_raw(dst, header, body)
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, checkpoint_env, browser):
+    folder = tmp_path_factory.mktemp("hostile")
+    good = make_checkpoint(folder / "good-vae.safetensors")
+    _meta(good, folder / "markdown.safetensors", dataset=HOSTILE)
+    _meta(good, folder / "deep.safetensors", metrics="[" * 1000 + "]" * 1000)
+    _meta(good, folder / "tick`name.safetensors", format_version=HOSTILE)
+    env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "streamlit-hostile.log", "w") as log:
+        proc, url = server.start(env, log)
+        try:
+            server.wait_healthy(url, proc)
+            yield url, folder
+        finally:
+            server.stop(proc)
+
+
+def test_crafted_files_are_listed_as_text_and_the_map_still_draws(page, hostile_url):
+    url, folder = hostile_url
+    page.goto(f"{url}/?ckpt=markdown.safetensors")
+    page.wait_for_function(PLOT_READY, timeout=120_000)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("3 checkpoint files cannot be used").click()
+    listing = sidebar.locator('[data-testid="stExpander"]').inner_text()
+    listing = listing.replace("\u2060", "")  # the invisible joiners that break autolinks
+    assert "markdown.safetensors: unknown dataset '[download the fix](https://evil" in listing
+    assert "deep.safetensors" in listing and "tick`name.safetensors" in listing
+    warning = page.locator('[data-testid="stAlert"]').first.inner_text().replace("\u2060", "")
+    assert "markdown.safetensors cannot be used" in warning
+    page.screenshot(path=str(ARTIFACTS / "hostile-files.png"), full_page=True)
+    assert page.locator('a[href*="evil"]').count() == 0  # no link, whole or clipped
+    assert page.locator('img[src*="evil"]').count() == 0
+    assert page.external_requests == []
+    assert str(folder) not in page.locator("body").inner_text()
