@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from core_helpers import correlation
 from streamlit.testing.v1 import AppTest
+from ui_helpers import plain
 from upload_corpus import BY_NAME, CASES, REFERENCE, write_corpus
 
 from aeexplorer.errors import ImageError
@@ -83,7 +84,7 @@ def test_every_corpus_file_through_the_app(ckpt_dir, tmp_path, monkeypatch):
     for i, case in enumerate(CASES):
         upload(at, case.name, case.data(), case.mime)
         assert not at.exception, (case.name, at.exception)
-        shown = [e.value for e in at.error]
+        shown = [plain(e.value) for e in at.error]
         if case.error is None:
             assert len(shown) == errors_before, (case.name, shown)
             assert "Lands at **z =" in landing(at), case.name
@@ -111,4 +112,4 @@ def test_a_bad_upload_does_not_reach_another_session(ckpt_dir, tmp_path, monkeyp
     assert not other.exception and not other.error
     assert "Lands at" in landing(other)
     first.run()  # and the first session still shows its own message, not the other's file
-    assert "bomb.png" in first.error[-1].value and landing(first) == ""
+    assert "bomb.png" in plain(first.error[-1].value) and landing(first) == ""
