@@ -21,7 +21,7 @@ from pathlib import Path
 from .checkpoint import file_signature
 from .errors import AeError
 from .families import TrainRequest, train_args
-from .limits import GB, Limits, TooBig, check_disk, check_request
+from .limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
 from .progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, _apply, error_message,
                        parse_line)
 
@@ -237,7 +237,7 @@ class Registry:
         for job in self.running():
             reason = self._overrun(job, now)
             if reason == "memory":
-                job.halt(f"it used more than {self.limits.max_memory / GB:.3g} GB of memory, "
+                job.halt(f"it used more than {size_text(self.limits.max_memory)} of memory, "
                          "the most this server gives one training", MEMORY_KILL_AFTER_S)
             elif reason:
                 job.halt(reason)
@@ -248,7 +248,7 @@ class Registry:
     def _overrun(self, job: Job, now: float) -> str | None:
         lim = self.limits
         if lim.max_seconds and now - job.started > lim.max_seconds:
-            return (f"it ran for more than {lim.max_seconds / 60:.3g} minutes, the most this "
+            return (f"it ran for more than {duration_text(lim.max_seconds)}, the most this "
                     "server gives one training")
         if lim.max_memory and (job.rss() or 0) > lim.max_memory:
             return "memory"

@@ -143,8 +143,8 @@ def check_disk(session: Path, limits: Limits) -> None:
     """Raises ``TooBig`` when this session's folder, or all the session folders together
     (``session``'s parent), are over their disk budget."""
     if limits.session_disk and folder_bytes(session) >= limits.session_disk:
-        raise TooBig(f"Your trained models take {_size(folder_bytes(session))}, as much as "
-                     f"this server keeps for one visitor ({_size(limits.session_disk)}). "
+        raise TooBig(f"Your trained models take {size_text(folder_bytes(session))}, as much as "
+                     f"this server keeps for one visitor ({size_text(limits.session_disk)}). "
                      "Download the ones you want to keep; they are removed when this server "
                      "clears old sessions, and a reload of the page starts a new session.")
     if limits.total_disk and folder_bytes(session.parent) >= limits.total_disk:
@@ -152,5 +152,12 @@ def check_disk(session: Path, limits: Limits) -> None:
                      "old sessions have been cleared.")
 
 
-def _size(n: int) -> str:
-    return f"{n / GB:.1f} GB" if n >= GB else f"{n / MB:.0f} MB"
+def size_text(n: float) -> str:
+    """Bytes in a visitor's words: "3 GB", "100 MB"."""
+    return f"{n / GB:.3g} GB" if n >= GB else f"{n / MB:.3g} MB"
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds in a visitor's words: "30 minutes", "1 second"."""
+    value, unit = (seconds / 60, "minute") if seconds >= 60 else (seconds, "second")
+    return f"{value:.3g} {unit}{'' if value == 1 else 's'}"

@@ -11,7 +11,7 @@ import streamlit as st
 from aeexplorer import jobs
 from aeexplorer.errors import AeError
 from aeexplorer.families import FAMILIES, TrainRequest, check_name, parse_hidden
-from aeexplorer.limits import Limits
+from aeexplorer.limits import Limits, duration_text, size_text
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, train_fields
@@ -89,11 +89,11 @@ def _limits_text(lim: Limits) -> str:
     if lim.max_params:
         parts.append(f"models of up to {lim.max_params / 1e6:.3g} M parameters")
     if lim.max_seconds:
-        parts.append(f"{lim.max_seconds / 60:.3g} minutes")
+        parts.append(duration_text(lim.max_seconds))
     if lim.max_memory:
-        parts.append(f"{lim.max_memory / 2**30:.3g} GB of memory")
-    tail = " · keep this page open while it trains (a closed page stops its training)"
-    return ("This server gives a training " + ", ".join(parts) + tail) if parts else tail[3:]
+        parts.append(f"{size_text(lim.max_memory)} of memory")
+    keep = "Keep this page open while it trains: a closed page stops its training."
+    return f"This server gives a training {', '.join(parts)}. {keep}" if parts else keep
 
 
 def _taken(folder: Path, name: str) -> bool:
