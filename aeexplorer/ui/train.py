@@ -89,11 +89,14 @@ def _limits_text(lim: Limits) -> str:
     if lim.max_params:
         parts.append(f"models of up to {lim.max_params / 1e6:.3g} M parameters")
     if lim.max_seconds:
-        parts.append(duration_text(lim.max_seconds))
+        parts.append(f"{duration_text(lim.max_seconds)} per training")
     if lim.max_memory:
-        parts.append(f"{size_text(lim.max_memory)} of memory")
-    keep = "Keep this page open while it trains: a closed page stops its training."
-    return f"This server gives a training {', '.join(parts)}. {keep}" if parts else keep
+        parts.append(f"{size_text(lim.max_memory)} of memory per training")
+    keep = "Keep this page open while it trains: closing it stops the training."
+    if not parts:
+        return keep
+    said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"This server allows {said}. {keep}"
 
 
 def _taken(folder: Path, name: str) -> bool:
