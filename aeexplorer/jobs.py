@@ -235,27 +235,25 @@ class Registry:
         """One pass of the watcher: stops each job over a limit, or whose session has gone."""
         now = time.monotonic()
         for job in self.running():
-            reason = self._overrun(job, now)
-            if reason == "memory":
-                job.halt(f"it used more than {size_text(self.limits.max_memory)} of memory, "
-                         "the most this server gives one training", MEMORY_KILL_AFTER_S)
-            elif reason:
-                job.halt(reason)
+            found = self._overrun(job, now)
+            if found is not None:
+                job.halt(*found)
         with self._lock:  # forget sessions gone for a day: the table stays small
             keep = max(self.limits.max_age, self.limits.grace, 3600)
             self._seen = {o: t for o, t in self._seen.items() if now - t <= keep}
 
-    def _overrun(self, job: Job, now: float) -> str | None:
-        lim = self.limits
+    def _overrun(self, job: Job, now: float) -> tuple[str, float] | None:
+        """Why ``job`` must stop and the seconds it gets to before SIGKILL, or None."""
+        lim, most = self.limits, "the most this server gives one training"
         if lim.max_seconds and now - job.started > lim.max_seconds:
-            return (f"it ran for more than {duration_text(lim.max_seconds)}, the most this "
-                    "server gives one training")
+            return f"it ran for more than {duration_text(lim.max_seconds)}, {most}", KILL_AFTER_S
         if lim.max_memory and (job.rss() or 0) > lim.max_memory:
-            return "memory"
+            return (f"it used more than {size_text(lim.max_memory)} of memory, {most}",
+                    MEMORY_KILL_AFTER_S)
         with self._lock:
             seen = self._seen.get(job.owner, job.started) if job.owner is not None else now
         if lim.grace and now - seen > lim.grace:
-            return "the page that started it was closed"
+            return "the page that started it was closed", KILL_AFTER_S
         return None
 
     def _watch(self) -> None:
