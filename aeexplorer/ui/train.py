@@ -117,7 +117,8 @@ def _free_name(folder: Path, base: str) -> str:
 
 
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
-    """Starts the job and reruns the page; on a full server, warns and returns the last job."""
+    """Starts the job and reruns the page; when the server refuses it (its slots taken, a
+    limit), says why and returns the last job."""
     from aeexplorer.data import resolve_data_root
 
     out = resources.session_folder(root) / f"{name}.safetensors"
