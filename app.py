@@ -1,7 +1,11 @@
 """The explorer in the browser: `streamlit run app.py`. Widgets and layout live in
 aeexplorer.ui; this file only sets the page up and lists the pages."""
 
+from pathlib import Path
+
 import streamlit as st
+
+from aeexplorer.ui import upkeep
 
 # (script, title, icon): each script is a few lines that call into aeexplorer.ui
 PAGES = [
@@ -17,4 +21,5 @@ st.set_page_config(page_title="AE explorer", page_icon="🔢", layout="wide",
                    initial_sidebar_state="collapsed" if talk else "auto")
 pages = [st.Page(script, title=title, icon=icon, default=i == 0)
          for i, (script, title, icon) in enumerate(PAGES)]
+upkeep.run(Path(__file__).resolve().parent)  # this session is here; old files are cleared
 st.navigation(pages).run()

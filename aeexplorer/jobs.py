@@ -2,31 +2,36 @@
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
 and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.families``."""
+their command lines are in ``aeexplorer.families``, the server's limits (checked before a start,
+and watched while a training runs) in ``aeexplorer.limits``."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from .checkpoint import file_signature
 from .errors import AeError
-from .families import TrainRequest, small_number, train_args
+from .families import TrainRequest, train_args
+from .limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
+from .progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, _apply, error_message,
+                       parse_line)
 
-RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+__all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",
+           "TooBig", "command", "error_message", "parse_line", "shared"]
+
 KILL_AFTER_S = 5.0  # after SIGINT, the time a training gets to stop before SIGKILL
+MEMORY_KILL_AFTER_S = 1.0  # over its memory: it may grow fast, and the server shares it
 EXIT_GRACE_S = 2.5  # at exit: the time all trainings get to stop (then SIGKILL, reaped in 0.5 s)
-DEFAULT_CAP = 2  # trainings at once, unless AEEXPLORER_MAX_TRAININGS says otherwise
-MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
+WATCH_S = 0.5  # how often the watcher checks the run time, memory and sessions of the jobs
 # The child lowers its own priority: preexec_fn (os.nice between fork and exec) is unsafe in
 # a threaded server such as Streamlit's, where it can deadlock the fork.
 # The child lowers its own priority and takes Cancel's SIGINT as Ctrl-C even when the server
@@ -45,57 +50,13 @@ def command(args: list[str]) -> list[str]:
     return [sys.executable, "-c", LAUNCH, *args]
 
 
-def parse_line(line: str) -> dict | None:
-    """One progress event, or None for any line that is not a JSON event object."""
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
-
-
-@dataclass
-class Progress:
-    """A job's state; ``Job.view`` hands out copies, safe to draw from."""
-    name: str
-    family: str
-    out: Path
-    status: str = RUNNING
-    epoch: int = 0  # current epoch, 1-based (0 before the first batch)
-    epochs: int = 0
-    batch: int = 0
-    batches: int = 0
-    running: dict = field(default_factory=dict)  # running means of the parts in this epoch
-    history: list = field(default_factory=list)  # per finished epoch: loss, recon, kl, ...
-    trace: list = field(default_factory=list)  # (fractional epoch, running parts)
-    figures: dict = field(default_factory=dict)
-    path: str = ""  # set by the "done" event: the file is written
-    error: str = ""
-    seconds: float = 0.0  # since the start
-    loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
-
-    @property
-    def fraction(self) -> float:
-        if not self.epochs:
-            return 0.0
-        within = self.batch / self.batches if self.batches else 0.0
-        done = max(len(self.history), self.epoch - 1 + within if self.epoch else 0.0)
-        return min(1.0, done / self.epochs)
-
-    @property
-    def left(self) -> float | None:
-        """Seconds of training left at the pace since the first batch, once there is one."""
-        f = self.fraction
-        if not self.loading or f < 0.02 or len(self.history) >= self.epochs:
-            return None
-        return (self.seconds - self.loading) * (1 - f) / f
-
-
 class Job:
     """One training process and the thread that reads its progress."""
 
-    def __init__(self, cmd: list[str], out: Path, name: str, family: str = "") -> None:
+    def __init__(self, cmd: list[str], out: Path, name: str, family: str = "",
+                 owner: str | None = None) -> None:
         self.out, self.name, self.family = Path(out), name, family
+        self.owner = owner  # the session that started it (None: no session, never reaped)
         self._lock = threading.Lock()
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
@@ -142,6 +103,24 @@ class Job:
             timer.daemon = True
             timer.start()
 
+    def halt(self, reason: str, kill_after: float = KILL_AFTER_S) -> None:
+        """Cancels the job for ``reason`` (a limit it went over, its page closed), which the
+        page shows; only the first reason counts, and the watcher's later passes do nothing."""
+        with self._lock:
+            if self._s.status != RUNNING or self._s.reason:
+                return
+            self._s.reason = reason
+        self.cancel(kill_after)
+
+    def rss(self) -> int | None:
+        """The process's resident memory in bytes, None where /proc cannot tell (not Linux,
+        or the process has ended)."""
+        try:
+            with open(f"/proc/{self._proc.pid}/statm", "rb") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self, timeout: float) -> None:
         """Waits up to ``timeout`` seconds for the process to end, else SIGKILLs it; reaped
         either way (half a second at most), without any other thread."""
@@ -169,6 +148,7 @@ class Job:
             s = self._s
             s.status = _outcome(bool(s.path) or written, self._cancel)
             s.error = error_message(code, self._stderr) if s.status == FAILED else ""
+            s.reason = s.reason if s.status == CANCELLED else ""  # written: the stop came late
             self._ended = time.monotonic()
 
 
@@ -183,70 +163,29 @@ def _outcome(written: bool, cancelled: bool) -> str:
     return CANCELLED if cancelled else FAILED
 
 
-def _apply(s: Progress, event: dict, elapsed: float) -> None:
-    """Fold one progress event into the state (malformed fields are skipped, not raised)."""
-    kind = event["event"]
-    try:
-        if kind in ("batch", "epoch"):
-            s.loading = s.loading or elapsed  # the first line comes after the first batch
-            s.epochs = int(event.get("epochs", s.epochs))
-            s.batches = int(event.get("batches", s.batches))
-        if kind == "batch":
-            _apply_batch(s, event)
-        elif kind == "epoch":
-            # the epoch's last batch (its only one, maybe) has this line and no batch line
-            s.epoch, s.batch = int(event["epoch"]), s.batches
-            s.history.append({k: float(event[k]) for k in ("epoch", "loss", "recon", "kl",
-                                                           "penalty", "seconds")
-                              if isinstance(event.get(k), (int, float))})
-        elif kind == "done":
-            s.figures = dict(event.get("figures") or {})
-            s.path = str(event.get("path") or "")
-    except (KeyError, TypeError, ValueError):
-        pass
-
-
-def _apply_batch(s: Progress, event: dict) -> None:
-    s.epoch, s.batch = int(event["epoch"]), int(event["batch"])
-    s.running = {k: float(v) for k, v in dict(event.get("parts") or {}).items()
-                 if isinstance(v, (int, float))}
-    s.trace.append((s.epoch - 1 + s.batch / max(s.batches, 1), s.running))
-    if len(s.trace) > MAX_TRACE:  # keep every other point: the curve's shape stays
-        s.trace[:] = s.trace[::2]
-
-
-def error_message(code: int, stderr: list[str]) -> str:
-    """The CLI's ``error:`` line, else what is known about how the process ended."""
-    errors = [line[len("error: "):] for line in stderr if line.startswith("error: ")]
-    if errors:
-        return errors[-1]
-    if code < 0:
-        how = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        text = f"the training process was stopped by {how}"
-        return text + (" (out of memory?)" if -code == signal.SIGKILL else "")
-    last = next((line for line in reversed(stderr) if line.strip()), "")
-    return f"the training process ended with exit code {code}" + (f": {last}" if last else "")
-
-
 class Registry:
-    """The trainings of one server, with a cap on how many run at once (each holds a core).
-    A training keeps its slot until its process ends, even when the session that started it
-    has closed (no one can cancel it then): acceptable, as every training ends on its own, and
-    simpler than tracking sessions, which this does not do."""
+    """The trainings of one server and its limits: how many run at once (each holds a core),
+    how many per session, and, watched by a thread while any runs, each one's run time and
+    memory and whether the session that started it is still there. A session tells it so with
+    ``beat`` on each of its page runs: a closed browser tab sends nothing, and Streamlit
+    offers no public hook for a session's end."""
 
-    def __init__(self, cap: int | None = None) -> None:
-        if cap is None:  # a value that is not a whole number gives the default, never an error
-            cap = small_number(os.environ.get("AEEXPLORER_MAX_TRAININGS", ""))
-        self.cap = DEFAULT_CAP if cap is None else cap
+    def __init__(self, cap: int | None = None, limits: Limits | None = None) -> None:
+        self.limits = Limits.from_env() if limits is None else limits
+        self.cap = self.limits.max_trainings if cap is None else cap
         self._lock, self._jobs = threading.Lock(), []
+        self._seen: dict[str, float] = {}  # session id -> when it last ran a page
+        self._watcher: threading.Thread | None = None
 
     def running(self) -> list[Job]:
         with self._lock:
             self._jobs = [j for j in self._jobs if j.status == RUNNING]
             return list(self._jobs)
 
-    def start(self, cmd: list[str], out: Path, name: str, family: str = "") -> Job:
-        """Start a job, or raise ``Busy`` when the cap is reached or ``out`` is being written."""
+    def start(self, cmd: list[str], out: Path, name: str, family: str = "",
+              owner: str | None = None) -> Job:
+        """Start a job, or raise ``Busy`` when the cap is reached, ``out`` is being written,
+        or the session ``owner`` already runs as many trainings as one may."""
         with self._lock:
             active = [j for j in self._jobs if j.status == RUNNING]
             if len(active) >= self.cap:
@@ -254,12 +193,78 @@ class Registry:
                            "again when one finishes")
             if any(j.out.resolve() == Path(out).resolve() for j in active):
                 raise Busy(f"a training is already writing {Path(out).name}")
-            job = Job(cmd, out, name, family)
+            mine = sum(j.owner == owner for j in active) if owner is not None else 0
+            if self.limits.per_session and mine >= self.limits.per_session:
+                raise Busy(f"you already run {mine} training{'s' if mine > 1 else ''}, as "
+                           "many at once as this server allows one visitor: wait for it to "
+                           "finish, or cancel it")
+            job = Job(cmd, out, name, family, owner)
             self._jobs = [*active, job]
+            if owner is not None:
+                self._seen[owner] = time.monotonic()
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, daemon=True,
+                                                 name="training-watcher")
+                self._watcher.start()
         return job
 
-    def train(self, req: TrainRequest, out: Path, data_dir: Path) -> Job:
-        return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family)
+    def train(self, req: TrainRequest, out: Path, data_dir: Path,
+              owner: str | None = None) -> Job:
+        """Starts a training of ``req`` once the limits allow it (else ``TooBig`` or ``Busy``).
+        With an ``owner``, ``out`` is in that session's folder, whose disk use is checked."""
+        if not self.limits.training:
+            raise TooBig("Training is turned off on this server.")
+        check_request(req, self.limits)
+        if owner is not None:
+            check_disk(Path(out).parent, self.limits)
+        return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family,
+                          owner)
+
+    def beat(self, owner: str) -> None:
+        """Records that session ``owner`` is there (it ran a page just now)."""
+        with self._lock:
+            self._seen[owner] = time.monotonic()
+
+    def recent(self, within: float) -> set[str]:
+        """The sessions seen in the last ``within`` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            return {o for o, t in self._seen.items() if now - t <= within}
+
+    def check(self) -> None:
+        """One pass of the watcher: stops each job over a limit, or whose session has gone."""
+        now = time.monotonic()
+        for job in self.running():
+            found = self._overrun(job, now)
+            if found is not None:
+                job.halt(*found)
+        with self._lock:  # forget sessions gone for a day: the table stays small
+            keep = max(self.limits.max_age, self.limits.grace, 3600)
+            self._seen = {o: t for o, t in self._seen.items() if now - t <= keep}
+
+    def _overrun(self, job: Job, now: float) -> tuple[str, float] | None:
+        """Why ``job`` must stop and the seconds it gets to before SIGKILL, or None."""
+        lim, most = self.limits, "the most this server gives one training"
+        if lim.max_seconds and now - job.started > lim.max_seconds:
+            return f"it ran for more than {duration_text(lim.max_seconds)}, {most}", KILL_AFTER_S
+        if lim.max_memory and (job.rss() or 0) > lim.max_memory:
+            return (f"it used more than {size_text(lim.max_memory)} of memory, {most}",
+                    MEMORY_KILL_AFTER_S)
+        with self._lock:
+            seen = self._seen.get(job.owner, job.started) if job.owner is not None else now
+        if lim.grace and now - seen > lim.grace:
+            return "the page that started it was closed", KILL_AFTER_S
+        return None
+
+    def _watch(self) -> None:
+        """Checks the jobs until none runs (``start`` starts another watcher then)."""
+        while True:
+            time.sleep(WATCH_S)
+            self.check()
+            with self._lock:
+                if not any(j.status == RUNNING for j in self._jobs):
+                    self._watcher = None
+                    return
 
     def cancel_all(self, grace: float = EXIT_GRACE_S) -> None:
         """Stops every running training before it returns: SIGINT, up to ``grace`` seconds for

@@ -9,7 +9,8 @@ the last batch of an epoch, the "epoch" line stands for it, and batch lines come
 - ``fail``: an ``error:`` line, exit 1; ``crash``: a traceback, exit 3;
 - ``stubborn``: slow, and ignores SIGINT;
 - ``linger``: writes FILE, then waits (up to 30 s) before its "done" line;
-- ``linger-done``: writes FILE and says "done", then waits (up to 30 s) before exiting.
+- ``linger-done``: writes FILE and says "done", then waits (up to 30 s) before exiting;
+- ``hog``: holds $FAKE_HOG_MB MB (default 300) of resident memory, then trains as ``slow``.
 The lingering modes leave room for a cancel that lands after the model is written."""
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ def run(mode: str, epochs: int, out: str) -> int:
         return 3
     if mode == "stubborn":
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # filled with ones: every page is touched, so resident (a zeroed buffer may not be)
+    mb = int(os.environ.get("FAKE_HOG_MB", "300")) if mode == "hog" else 0
+    held = bytearray(b"\x01") * (mb << 20)
     train(mode, epochs)
+    del held
     write(out)
     if mode == "linger":
         linger()

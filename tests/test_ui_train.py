@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,39 @@ def test_the_progress_text_names_each_stage():
     assert at(epoch=1, epochs=3, batch=90, batches=100, history=history) == (
         "Epoch 2 of 3 · batch 0 of 100")  # epoch 1 ended, no batch of epoch 2 yet
     assert at(epoch=1, epochs=1, history=history).startswith("Trained: computing the test-set")
+
+
+def test_training_turned_off_shows_no_form(monkeypatch, root):
+    from aeexplorer.ui.train import registry
+
+    monkeypatch.setattr(registry(), "limits", replace(registry().limits, training=False))
+    at = open_train(root)
+    assert "Training is turned off on this server" in at.info[0].value
+    assert not labels(at) and not any(b.key == "train_start" for b in at.button)
+
+
+def test_a_model_too_big_is_refused_with_what_to_reduce(fake_trainer, root):
+    at = open_train(root)
+    assert "This server allows models of up to 10 M parameters" in " ".join(
+        c.value for c in at.caption)
+    at.text_input(key="train_hidden").input(",".join(["4096"] * 8)).run()
+    at.number_input(key="train_epochs").set_value(200).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception and "train_job" not in at.session_state
+    assert "M parameters" in at.warning[0].value and "narrower" in at.warning[0].value
+
+
+def test_a_training_stopped_by_the_server_says_why(fake_trainer, monkeypatch, root):
+    from aeexplorer.ui.train import registry
+
+    fake_trainer[0] = "slow"
+    monkeypatch.setattr(registry(), "limits", replace(registry().limits, max_seconds=1.0))
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    assert job.owner == at.session_state["session_id"]  # its session, beating on each run
+    assert job.owner in registry().recent(5.0)
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=15)
+    assert at.warning[0].value.startswith("Stopped: it ran for more than 1 second, the most")
+    assert not at.button(key="train_start").disabled

@@ -41,11 +41,15 @@ def checkpoint_folders(root: Path) -> list[Path]:
     return [root / "checkpoints", root / "runs", *extra]
 
 
+def session_id() -> str:
+    """This browser session's id: its folder's name, and the owner of its trainings."""
+    return st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+
+
 def session_folder(root: Path) -> Path:
     """This session's own trainings (the Train page): ``runs/sessions/<session id>/``. Only
     this session lists it; ``runs/`` itself is shared and its subfolders are not listed."""
-    sid = st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
-    return root / "runs" / "sessions" / sid
+    return root / "runs" / "sessions" / session_id()
 
 
 def mine(path: Path) -> str:

@@ -11,44 +11,33 @@ import streamlit as st
 from aeexplorer import jobs
 from aeexplorer.errors import AeError
 from aeexplorer.families import FAMILIES, TrainRequest, check_name, parse_hidden
+from aeexplorer.limits import Limits, duration_text, size_text
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
+from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, train_fields
 
 JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
-ABOUT = {
-    "vae": "A Gaussian code q(z|x); the loss is reconstruction + KL to the prior N(0, I).",
-    "beta-vae": "A VAE whose KL term is weighted by β: β > 1 pulls the codes towards the "
-                "prior (a smoother map, blurrier images), β < 1 the other way.",
-    "ae": "A deterministic code; the loss is the reconstruction alone.",
-    "sparse-l1": "An AE with λ·Σ|h| on the last hidden layer: few units active per image.",
-    "sparse-kl": "An AE whose last hidden layer (sigmoid units) is pushed to a mean activation "
-                 "ρ by a KL term of weight β.",
-    "denoising": "An AE that sees corrupted images and learns to give back the clean ones.",
-    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image "
-                   "changes (no batch norm).",
-    "shallow": "An AE with no hidden layer: 784 → 2 → 784.",
-    "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
-}
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
 FIGURES = (("neg_elbo", "−ELBO", "{:.1f}"), ("recon_bce", "Recon BCE", "{:.1f}"),
            ("recon_mse", "Recon MSE", "{:.4f}"), ("kl", "KL", "{:.2f}"),
            ("knn5_accuracy", "5-NN accuracy", "{:.1%}"), ("train_seconds", "Train time",
                                                           "{:.0f} s"))
-# the form keeps its values while other pages are shown (Streamlit drops them otherwise)
-KEEP = {"persist_state": "session"}
 
 
 def registry() -> jobs.Registry:
     """One per server process, made once (``jobs.shared``, not a Streamlit cache that can be
-    cleared): the cap on concurrent trainings holds across sessions, and a server that stops
-    cleanly stops its trainings. A training started by a session that has since closed keeps
-    its slot until it ends: acceptable (it ends on its own); sessions are not tracked."""
+    cleared): the limits hold across sessions, and a server that stops cleanly stops its
+    trainings. A training whose session has closed is stopped by the registry's watcher."""
     return jobs.shared()
 
 
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
     st.title("Train a model")
+    if not registry().limits.training:
+        st.info("Training is turned off on this server. The models in the checkpoint picker "
+                "are all there is to explore here.", icon=":material/block:")
+        return
     job: jobs.Job | None = st.session_state.get(JOB)
     busy = job is not None and job.status == jobs.RUNNING
     form, live = st.columns([2, 3], gap="large")
@@ -72,16 +61,18 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
     st.caption(ABOUT[family])
     params = FAMILIES[family].params
-    values = _family_fields(family, params)
+    values = family_fields(family, params)
     if "epochs" in params:
-        values.update(_train_fields(params))
+        values.update(train_fields(params))
     default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):
         st.caption("A model of yours has this name: a finished training replaces it.")
-    if not st.button("Start training", type="primary", disabled=busy, key="train_start",
-                     help="One training per session at a time." if busy else None):
+    pressed = st.button("Start training", type="primary", disabled=busy, key="train_start",
+                        help="One training per session at a time." if busy else None)
+    st.caption(_limits_text(registry().limits))
+    if not pressed:
         return None
     try:
         name = check_name(name)
@@ -90,6 +81,22 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
         st.error(str(exc))
         return None
     return TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
+
+
+def _limits_text(lim: Limits) -> str:
+    """This server's limits on one training, in a visitor's words."""
+    parts = []
+    if lim.max_params:
+        parts.append(f"models of up to {lim.max_params / 1e6:.3g} M parameters")
+    if lim.max_seconds:
+        parts.append(f"{duration_text(lim.max_seconds)} per training")
+    if lim.max_memory:
+        parts.append(f"{size_text(lim.max_memory)} of memory per training")
+    keep = "Keep this page open while it trains: closing it stops the training."
+    if not parts:
+        return keep
+    said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"This server allows {said}. {keep}"
 
 
 def _taken(folder: Path, name: str) -> bool:
@@ -109,58 +116,15 @@ def _free_name(folder: Path, base: str) -> str:
     return base if n == 1 else f"{base}-{n}"
 
 
-def _family_fields(family: str, params: tuple[str, ...]) -> dict:
-    """The settings only this family has, as TrainRequest fields."""
-    values: dict = {}
-    if "beta" in params:
-        values["beta"] = st.number_input("β (KL weight)", 0.0, 100.0, 4.0, step=0.5,
-                                         key="train_beta", **KEEP)
-    if "sparsity_target" in params:
-        values["sparsity_target"] = st.slider("ρ (target mean activation)", 0.01, 0.5, 0.05,
-                                              step=0.01, key="train_rho", **KEEP)
-    if "penalty_weight" in params:
-        # the shipped MNIST models' weights (see the README's model card)
-        label, default = {"sparse-l1": ("λ (L1 weight)", 0.05),
-                          "sparse-kl": ("β (sparsity weight)", 3.0),
-                          "contractive": ("λ (contractive weight)", 1.0)}[family]
-        values["penalty_weight"] = st.number_input(label, 1e-5, 100.0, default, step=0.01,
-                                                   format="%.4g", key=f"train_{family}", **KEEP)
-    if "noise" in params:
-        values["noise"] = st.radio("Noise", ["gaussian", "mask"], key="train_noise",
-                                   horizontal=True, **KEEP, format_func={
-                                       "gaussian": "Gaussian (level = σ)",
-                                       "mask": "masking (level = drop probability)"}.get)
-        values["noise_level"] = st.slider("Noise level", 0.05, 1.0, 0.5, step=0.05,
-                                          key="train_noise_level", **KEEP)
-    if "hidden" in params:
-        values["hidden"] = st.text_input("Hidden layer widths", "512,256", key="train_hidden",
-                                         help="Encoder order, comma-separated; the decoder "
-                                              "mirrors it. The code is 2-D.", **KEEP)
-    if "batchnorm" in params:
-        values["batchnorm"] = st.checkbox("Batch norm after each hidden layer", True,
-                                          key="train_batchnorm", **KEEP)
-    return values
-
-
-def _train_fields(params: tuple[str, ...]) -> dict:
-    epochs_col, seed_col = st.columns(2)
-    epochs = epochs_col.number_input("Epochs", 1, 200, 10, step=1, key="train_epochs", **KEEP)
-    seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
-    lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="train_lr",
-                          format_func=lambda v: f"{v:g}", **KEEP)
-    batch = st.select_slider("Batch size", [32, 64, 128, 256, 512], 128,
-                             key="train_batch_size", **KEEP)
-    return {"epochs": int(epochs), "seed": int(seed), "lr": float(lr), "batch_size": int(batch)}
-
-
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
-    """Starts the job and reruns the page; on a full server, warns and returns the last job."""
+    """Starts the job and reruns the page; when the server refuses it (its slots taken, a
+    limit), says why and returns the last job."""
     from aeexplorer.data import resolve_data_root
 
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
-        job = registry().train(request, out, resolve_data_root())
-    except AeError as exc:  # Busy: the server's training slots are all taken
+        job = registry().train(request, out, resolve_data_root(), owner=resources.session_id())
+    except AeError as exc:  # slots taken (Busy), or over a limit (TooBig): the message says
         st.warning(str(exc))
         return st.session_state.get(JOB)
     st.session_state[JOB] = job
@@ -174,6 +138,7 @@ def _follow(root: Path, job: jobs.Job) -> None:
 
 
 def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
+    registry().beat(resources.session_id())  # this page is open: its training goes on
     view = job.view()
     if was_running and view.status != jobs.RUNNING:
         st.rerun()  # the page redraws without the timer
@@ -184,6 +149,9 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         st.button("Cancel", on_click=job.cancel, key="train_cancel", icon=":material/stop:")
     elif view.status == jobs.DONE:
         _done(root, view)
+    elif view.status == jobs.CANCELLED and view.reason:
+        st.warning(f"Stopped: {view.reason}. Nothing was written (an earlier model of that "
+                   "name is kept).")
     elif view.status == jobs.CANCELLED:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:

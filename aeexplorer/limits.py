@@ -1,0 +1,163 @@
+"""What one server lets its visitors train: the limits that keep a small machine serving a
+room (no Streamlit, no torch here). Each comes from an environment variable read in one place,
+``Limits.from_env``; a value that cannot be read gives the default, never an error, since a
+typo in a service file must not take the server down. The Train page shows the refusals, so
+their wording is for a visitor, who can change the form but not the server."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AeError
+from .families import FAMILIES, TrainRequest, small_number
+
+MB, GB = 1 << 20, 1 << 30
+TRAIN_IMAGES = {"mnist": 60_000, "fashion": 60_000}  # training split sizes (no data read)
+PIXELS, LATENT = 784, 2  # the Train page's models: dense, 28×28 in, a 2-D code
+# a plain decimal number, an exponent allowed ("1e13"); ASCII only (int() reads "٣" as 3)
+_DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?([eE]\+?[0-9]{1,2})?", re.ASCII)
+_OFF = {"off", "0", "no", "false", "disabled"}
+
+
+class TooBig(AeError):
+    """A training that this server's limits refuse before it starts."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A server's limits; a size or duration of 0 means no limit."""
+    training: bool = True  # AEEXPLORER_TRAINING=off hides the Train form
+    max_trainings: int = 2  # at once in the server (each holds a core)
+    per_session: int = 1  # at once per visitor (browser session)
+    max_params: int = 10_000_000  # model parameters (6× the shipped 1.6 M nets)
+    max_work: float = 1e13  # parameters × epochs × training images
+    max_seconds: float = 30 * 60  # run time of one training
+    max_memory: int = 3 * GB  # resident memory of one training (a normal one: 1.5 GB)
+    session_disk: int = 100 * MB  # bytes under runs/sessions/<id>/
+    total_disk: int = 2 * GB  # bytes under runs/sessions/
+    grace: float = 120.0  # seconds a session may go unseen before its training is stopped
+    max_age: float = 24 * 3600  # a session folder untouched this long is removed
+    tmp_age: float = 3600.0  # a leftover ".NAME.XXXX.tmp" this old is removed
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        env = os.environ if env is None else env
+        d = cls()
+
+        def read(name: str, default: float, scale: float = 1.0) -> float:
+            return _amount(env.get(name, ""), default / scale) * scale
+
+        cap = small_number(env.get("AEEXPLORER_MAX_TRAININGS", ""))
+        per = small_number(env.get("AEEXPLORER_TRAININGS_PER_SESSION", ""))
+        return cls(
+            training=env.get("AEEXPLORER_TRAINING", "").strip().lower() not in _OFF,
+            max_trainings=d.max_trainings if cap is None else cap,
+            per_session=d.per_session if per is None else per,
+            max_params=int(read("AEEXPLORER_MAX_PARAMS", d.max_params)),
+            max_work=read("AEEXPLORER_MAX_WORK", d.max_work),
+            max_seconds=read("AEEXPLORER_MAX_TRAIN_MINUTES", d.max_seconds, 60),
+            max_memory=int(read("AEEXPLORER_MAX_TRAIN_MEMORY_MB", d.max_memory, MB)),
+            session_disk=int(read("AEEXPLORER_SESSION_DISK_MB", d.session_disk, MB)),
+            total_disk=int(read("AEEXPLORER_TOTAL_DISK_MB", d.total_disk, MB)),
+            grace=read("AEEXPLORER_SESSION_GRACE_S", d.grace),
+            max_age=read("AEEXPLORER_SESSION_MAX_AGE_H", d.max_age, 3600),
+            tmp_age=read("AEEXPLORER_TMP_MAX_AGE_MIN", d.tmp_age, 60))
+
+
+def _amount(text: str, default: float) -> float:
+    """``text`` as a finite number ≥ 0, else ``default``: never an exception."""
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        return default
+    value = float(text)
+    return value if math.isfinite(value) else default
+
+
+def parameters(req: TrainRequest) -> int:
+    """The trainable parameters of the dense model a request builds, counted from its shape
+    (as ``aeexplorer.models`` builds it) without torch: before anything is started."""
+    fam = FAMILIES[req.family]
+    if req.family == "pca":
+        return PIXELS * LATENT + PIXELS  # the components and the mean
+    hidden = req.hidden if "hidden" in fam.params else ()
+    batchnorm = req.batchnorm and "batchnorm" in fam.params
+    code = LATENT * (2 if "vae" in fam.args else 1)  # a VAE's encoder gives mean and log-var
+
+    def mlp(sizes: list[int]) -> int:
+        linear = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+        return linear + (2 * sum(sizes[1:-1]) if batchnorm else 0)  # scale and shift
+
+    return mlp([PIXELS, *hidden, code]) + mlp([LATENT, *reversed(hidden), PIXELS])
+
+
+def work(req: TrainRequest) -> float:
+    """Parameters × epochs × training images: the training's cost, up to a constant."""
+    epochs = 1 if req.family == "pca" else req.epochs  # PCA: one pass, closed form
+    return parameters(req) * epochs * TRAIN_IMAGES.get(req.dataset, 60_000)
+
+
+def check_request(req: TrainRequest, limits: Limits) -> None:
+    """Raises ``TooBig`` with what to reduce when the model or the work is over the limits."""
+    n = parameters(req)
+    if limits.max_params and n > limits.max_params:
+        raise TooBig(f"This model has {_millions(n)} parameters; this server trains models of "
+                     f"up to {_millions(limits.max_params)}. Use fewer or narrower hidden "
+                     "layers (512,512,256 has 1.6 M).")
+    if limits.max_work and work(req) > limits.max_work:
+        per_epoch = n * TRAIN_IMAGES.get(req.dataset, 60_000)
+        most = int(limits.max_work // per_epoch)
+        fix = (f"use at most {most} epochs for this model, or fewer or narrower hidden layers"
+               if most >= 1 else "use fewer or narrower hidden layers")
+        raise TooBig(f"This training is too long for this server ({_millions(n)} parameters "
+                     f"× {req.epochs} epochs): {fix}.")
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f} M" if n >= 100_000 else f"{n:,}"
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files under ``folder``, links not followed (0 if it is missing)."""
+    total = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                total += folder_bytes(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+        except OSError:  # removed meanwhile
+            continue
+    return total
+
+
+def check_disk(session: Path, limits: Limits) -> None:
+    """Raises ``TooBig`` when this session's folder, or all the session folders together
+    (``session``'s parent), are over their disk budget."""
+    if limits.session_disk and folder_bytes(session) >= limits.session_disk:
+        raise TooBig(f"Your trained models take {size_text(folder_bytes(session))}, as much as "
+                     f"this server keeps for one visitor ({size_text(limits.session_disk)}). "
+                     "Download the ones you want to keep; they are removed when this server "
+                     "clears old sessions, and a reload of the page starts a new session.")
+    if limits.total_disk and folder_bytes(session.parent) >= limits.total_disk:
+        raise TooBig("This server's space for trained models is full: try again later, when "
+                     "old sessions have been cleared.")
+
+
+def size_text(n: float) -> str:
+    """Bytes in a visitor's words: "3 GB", "100 MB"."""
+    return f"{n / GB:.3g} GB" if n >= GB else f"{n / MB:.3g} MB"
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds in a visitor's words: "30 minutes", "1 second"."""
+    value, unit = (seconds / 60, "minute") if seconds >= 60 else (seconds, "second")
+    return f"{value:.3g} {unit}{'' if value == 1 else 's'}"

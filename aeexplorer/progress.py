@@ -1,0 +1,104 @@
+"""A training's progress as its ``--progress-json`` lines tell it (no Streamlit, no torch
+here): the state the Train page draws, and the reading of each line and of a failed end."""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
+
+
+def parse_line(line: str) -> dict | None:
+    """One progress event, or None for any line that is not a JSON event object."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+
+
+@dataclass
+class Progress:
+    """A job's state; ``Job.view`` hands out copies, safe to draw from."""
+    name: str
+    family: str
+    out: Path
+    status: str = RUNNING
+    epoch: int = 0  # current epoch, 1-based (0 before the first batch)
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    running: dict = field(default_factory=dict)  # running means of the parts in this epoch
+    history: list = field(default_factory=list)  # per finished epoch: loss, recon, kl, ...
+    trace: list = field(default_factory=list)  # (fractional epoch, running parts)
+    figures: dict = field(default_factory=dict)
+    path: str = ""  # set by the "done" event: the file is written
+    error: str = ""
+    reason: str = ""  # why the server stopped it (a limit, the page closed), for the page
+    seconds: float = 0.0  # since the start
+    loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
+
+    @property
+    def fraction(self) -> float:
+        if not self.epochs:
+            return 0.0
+        within = self.batch / self.batches if self.batches else 0.0
+        done = max(len(self.history), self.epoch - 1 + within if self.epoch else 0.0)
+        return min(1.0, done / self.epochs)
+
+    @property
+    def left(self) -> float | None:
+        """Seconds of training left at the pace since the first batch, once there is one."""
+        f = self.fraction
+        if not self.loading or f < 0.02 or len(self.history) >= self.epochs:
+            return None
+        return (self.seconds - self.loading) * (1 - f) / f
+
+
+def _apply(s: Progress, event: dict, elapsed: float) -> None:
+    """Fold one progress event into the state (malformed fields are skipped, not raised)."""
+    kind = event["event"]
+    try:
+        if kind in ("batch", "epoch"):
+            s.loading = s.loading or elapsed  # the first line comes after the first batch
+            s.epochs = int(event.get("epochs", s.epochs))
+            s.batches = int(event.get("batches", s.batches))
+        if kind == "batch":
+            _apply_batch(s, event)
+        elif kind == "epoch":
+            # the epoch's last batch (its only one, maybe) has this line and no batch line
+            s.epoch, s.batch = int(event["epoch"]), s.batches
+            s.history.append({k: float(event[k]) for k in ("epoch", "loss", "recon", "kl",
+                                                           "penalty", "seconds")
+                              if isinstance(event.get(k), (int, float))})
+        elif kind == "done":
+            s.figures = dict(event.get("figures") or {})
+            s.path = str(event.get("path") or "")
+    except (KeyError, TypeError, ValueError):
+        pass
+
+
+def _apply_batch(s: Progress, event: dict) -> None:
+    s.epoch, s.batch = int(event["epoch"]), int(event["batch"])
+    s.running = {k: float(v) for k, v in dict(event.get("parts") or {}).items()
+                 if isinstance(v, (int, float))}
+    s.trace.append((s.epoch - 1 + s.batch / max(s.batches, 1), s.running))
+    if len(s.trace) > MAX_TRACE:  # keep every other point: the curve's shape stays
+        s.trace[:] = s.trace[::2]
+
+
+def error_message(code: int, stderr: list[str]) -> str:
+    """The CLI's ``error:`` line, else what is known about how the process ended."""
+    errors = [line[len("error: "):] for line in stderr if line.startswith("error: ")]
+    if errors:
+        return errors[-1]
+    if code < 0:
+        how = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        text = f"the training process was stopped by {how}"
+        return text + (" (out of memory?)" if -code == signal.SIGKILL else "")
+    last = next((line for line in reversed(stderr) if line.strip()), "")
+    return f"the training process ended with exit code {code}" + (f": {last}" if last else "")

@@ -1,0 +1,67 @@
+"""The Train page's settings: the fields of each model family, and the training fields they
+share, as ``TrainRequest`` values (``aeexplorer.ui.train`` draws the rest of the page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# the form keeps its values while other pages are shown (Streamlit drops them otherwise)
+KEEP = {"persist_state": "session"}
+ABOUT = {
+    "vae": "A Gaussian code q(z|x); the loss is reconstruction + KL to the prior N(0, I).",
+    "beta-vae": "A VAE whose KL term is weighted by β: β > 1 pulls the codes towards the "
+                "prior (a smoother map, blurrier images), β < 1 the other way.",
+    "ae": "A deterministic code; the loss is the reconstruction alone.",
+    "sparse-l1": "An AE with λ·Σ|h| on the last hidden layer: few units active per image.",
+    "sparse-kl": "An AE whose last hidden layer (sigmoid units) is pushed to a mean activation "
+                 "ρ by a KL term of weight β.",
+    "denoising": "An AE that sees corrupted images and learns to give back the clean ones.",
+    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image "
+                   "changes (no batch norm).",
+    "shallow": "An AE with no hidden layer: 784 → 2 → 784.",
+    "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
+}
+
+
+def family_fields(family: str, params: tuple[str, ...]) -> dict:
+    """The settings only this family has, as TrainRequest fields."""
+    values: dict = {}
+    if "beta" in params:
+        values["beta"] = st.number_input("β (KL weight)", 0.0, 100.0, 4.0, step=0.5,
+                                         key="train_beta", **KEEP)
+    if "sparsity_target" in params:
+        values["sparsity_target"] = st.slider("ρ (target mean activation)", 0.01, 0.5, 0.05,
+                                              step=0.01, key="train_rho", **KEEP)
+    if "penalty_weight" in params:
+        # the shipped MNIST models' weights (see the README's model card)
+        label, default = {"sparse-l1": ("λ (L1 weight)", 0.05),
+                          "sparse-kl": ("β (sparsity weight)", 3.0),
+                          "contractive": ("λ (contractive weight)", 1.0)}[family]
+        values["penalty_weight"] = st.number_input(label, 1e-5, 100.0, default, step=0.01,
+                                                   format="%.4g", key=f"train_{family}", **KEEP)
+    if "noise" in params:
+        values["noise"] = st.radio("Noise", ["gaussian", "mask"], key="train_noise",
+                                   horizontal=True, **KEEP, format_func={
+                                       "gaussian": "Gaussian (level = σ)",
+                                       "mask": "masking (level = drop probability)"}.get)
+        values["noise_level"] = st.slider("Noise level", 0.05, 1.0, 0.5, step=0.05,
+                                          key="train_noise_level", **KEEP)
+    if "hidden" in params:
+        values["hidden"] = st.text_input("Hidden layer widths", "512,256", key="train_hidden",
+                                         help="Encoder order, comma-separated; the decoder "
+                                              "mirrors it. The code is 2-D.", **KEEP)
+    if "batchnorm" in params:
+        values["batchnorm"] = st.checkbox("Batch norm after each hidden layer", True,
+                                          key="train_batchnorm", **KEEP)
+    return values
+
+
+def train_fields(params: tuple[str, ...]) -> dict:
+    epochs_col, seed_col = st.columns(2)
+    epochs = epochs_col.number_input("Epochs", 1, 200, 10, step=1, key="train_epochs", **KEEP)
+    seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
+    lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="train_lr",
+                          format_func=lambda v: f"{v:g}", **KEEP)
+    batch = st.select_slider("Batch size", [32, 64, 128, 256, 512], 128,
+                             key="train_batch_size", **KEEP)
+    return {"epochs": int(epochs), "seed": int(seed), "lr": float(lr), "batch_size": int(batch)}
