@@ -15,6 +15,7 @@ from aeexplorer.limits import Limits, duration_text, size_text
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, train_fields
+from aeexplorer.ui.text import md
 
 JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
@@ -78,7 +79,7 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
         name = check_name(name)
         hidden = parse_hidden(values.pop("hidden")) if "hidden" in values else ()
     except AeError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return None
     return TrainRequest(dataset=dataset, family=family, hidden=hidden, **values), name
 
@@ -125,7 +126,7 @@ def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     try:
         job = registry().train(request, out, resolve_data_root(), owner=resources.session_id())
     except AeError as exc:  # slots taken (Busy), or over a limit (TooBig): the message says
-        st.warning(str(exc))
+        st.warning(md(exc))
         return st.session_state.get(JOB)
     st.session_state[JOB] = job
     st.rerun()  # the form is drawn again, its Start button disabled while this job runs
@@ -143,19 +144,19 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
     if was_running and view.status != jobs.RUNNING:
         st.rerun()  # the page redraws without the timer
     fam = FAMILIES.get(view.family)
-    st.subheader(f"{view.name} · {fam.label if fam else view.family}")
+    st.subheader(f"{md(view.name)} · {fam.label if fam else md(view.family)}")
     if view.status == jobs.RUNNING:
         _progress(view)
         st.button("Cancel", on_click=job.cancel, key="train_cancel", icon=":material/stop:")
     elif view.status == jobs.DONE:
         _done(root, view)
     elif view.status == jobs.CANCELLED and view.reason:
-        st.warning(f"Stopped: {view.reason}. Nothing was written (an earlier model of that "
+        st.warning(f"Stopped: {md(view.reason)}. Nothing was written (an earlier model of that "
                    "name is kept).")
     elif view.status == jobs.CANCELLED:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:
-        st.error(f"The training failed: {view.error}")
+        st.error(f"The training failed: {md(view.error)}")
     if fam is not None and fam.params and (view.history or view.trace):  # PCA: no curve
         _curves(view, fam.curve)
 
@@ -182,7 +183,7 @@ def _stage(view: jobs.Progress) -> str:
 
 
 def _done(root: Path, view: jobs.Progress) -> None:
-    st.success(f"**{view.name}** is trained and saved: it is now in the checkpoint picker of "
+    st.success(f"**{md(view.name)}** is trained and saved: it is now in the checkpoint picker of "
                "every page (for this session only).")
     shown = [(label, fmt.format(view.figures[key])) for key, label, fmt in FIGURES
              if isinstance(view.figures.get(key), (int, float))]
