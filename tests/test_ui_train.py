@@ -284,3 +284,14 @@ def test_a_training_stopped_by_the_server_says_why(fake_trainer, monkeypatch, ro
     wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=15)
     assert at.warning[0].value.startswith("Stopped: it ran for more than 1 second, the most")
     assert not at.button(key="train_start").disabled
+
+
+def test_a_name_written_as_markdown_is_refused_and_shown_as_typed(fake_trainer, root):
+    at = open_train(root)
+    typed = "[get the fix](https://evil.example) ![](http://evil.example/b.gif)"
+    at.text_input(key="train_name").input(typed).run()
+    at.button(key="train_start").click().run()
+    shown = at.error[0].value
+    assert "cannot be a model name" in shown and "train_job" not in at.session_state
+    assert "](" not in shown and "![" not in shown and "https:" not in shown  # no link syntax
+    assert typed in plain(shown)  # the reader sees what was typed
