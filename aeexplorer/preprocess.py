@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from .decode import (  # the file-reading half; its public names are used from here too
+    MAX_DECODE_BYTES,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
     WORK_SIDE,
@@ -25,8 +26,8 @@ from .decode import (  # the file-reading half; its public names are used from h
 )
 from .errors import ImageError
 
-__all__ = ["MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed", "as_grey",
-           "decode_image", "preprocess_array", "preprocess_bytes", "read_image_bytes"]
+__all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
+           "as_grey", "decode_image", "preprocess_array", "preprocess_bytes", "read_image_bytes"]
 
 BOX, FIELD = 20, 28  # MNIST's digit box and field
 MIN_CONTRAST = 0.08  # ink fainter than this above the background counts as no ink
