@@ -116,6 +116,15 @@ def _status(key: str) -> int:
     return 0
 
 
+def _reset_peak() -> bool:
+    """Linux: start the process's peak resident memory (VmHWM) again from now."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def measure(code: str, path: str, threads: int) -> dict:
     """In this (fresh) process: prepare the file ``threads`` times at once with ``code``'s
     aeexplorer; peak memory above the resident memory just before."""
@@ -130,11 +139,7 @@ def measure(code: str, path: str, threads: int) -> dict:
 
     data = Path(path).read_bytes()
     preprocess_bytes(_save(_digit((300, 300)), "PNG"))  # imports scipy and warms up
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to now
-        hwm = True
-    except OSError:
-        hwm = False
+    hwm = _reset_peak()
     before, outcome = _status("VmRSS"), []
 
     def run() -> None:
