@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 from conftest import REPO, make_checkpoint
 from core_helpers import correlation, draw_digit, to_bytes
-from PIL import Image
 
 from aeexplorer import cli
 from aeexplorer.errors import ImageError
