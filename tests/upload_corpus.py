@@ -71,12 +71,12 @@ def _exif_rotated_jpeg() -> bytes:
     return to_bytes(stored, "JPEG", exif=exif.tobytes(), quality=95)
 
 
-def _bomb_png(side: int = 50_000) -> bytes:
-    """A 100-byte PNG whose header declares side x side pixels."""
+def _bomb_png(side: int = 50_000, colour_type: int = 0) -> bytes:
+    """A 100-byte PNG whose header declares side x side pixels (colour type 6: RGBA)."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (struct.pack(">I", len(body)) + kind + body
                 + struct.pack(">I", zlib.crc32(kind + body)))
-    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, colour_type, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 100)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
@@ -102,6 +102,8 @@ CASES: tuple[Case, ...] = (
     Case("all-white.jpg", lambda: to_bytes(Image.new("RGB", (640, 480), (255, 255, 255)),
                                            "JPEG"), "no ink found", "image/jpeg"),
     Case("bomb-50000x50000.png", _bomb_png, "too"),
+    # 40 MP, under the cap, but 151 MiB once decoded: refused by the memory budget
+    Case("rgba-6300x6300.png", lambda: _bomb_png(6300, colour_type=6), "too large to prepare"),
     Case("over-the-cap.png", _over_the_cap, "10 MB"),
 )
 BY_NAME = {c.name: c for c in CASES}

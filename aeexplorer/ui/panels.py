@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer import imaging, views
+from aeexplorer.decode import largest_megapixels
 from aeexplorer.figures import stop_name
 from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 UPLOAD_FILE = "upload_file"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
-          f"{MAX_PIXELS // 1_000_000} megapixels. A file marked in red above was refused "
-          "before it was read: point at it to see why.")
+          f"{MAX_PIXELS // 1_000_000} megapixels ({largest_megapixels('RGB'):g} for a colour "
+          f"PNG, {largest_megapixels('RGB', 'WEBP'):g} for a WebP: larger ones take too much "
+          "memory to prepare). A file marked in red above was refused before it was read: "
+          "point at it to see why.")
 
 
 # --- interpolation ------------------------------------------------------------------------
