@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import safetensors.torch
 import torch
@@ -197,3 +198,31 @@ def test_fuzzed_header_bytes(tmp_path, raw, declared):
     path = tmp_path / "bytes.safetensors"
     path.write_bytes(declared.to_bytes(8, "little") + raw)
     _only_checkpoint_errors(path)
+
+
+ATLAS_VALUES = st.floats(allow_nan=True, allow_infinity=True, width=32)
+
+
+@FUZZ
+@given(n=st.integers(0, 30), dim=st.integers(1, 3),
+       codes_dtype=st.sampled_from([torch.float32, torch.float64, torch.float16]),
+       labels_dtype=st.sampled_from([torch.int64, torch.int32, torch.float32]),
+       fill=ATLAS_VALUES, label=st.integers(-3, 12), logvar=st.booleans(), data=st.data())
+def test_fuzzed_atlases(tmp_path, good, n, dim, codes_dtype, labels_dtype, fill, label, logvar,
+                        data):
+    """Any atlas tensors in a real file: read, the codes are finite and bounded; else one
+    CheckpointError line."""
+    mu = torch.full((n, dim), fill)
+    if n and data.draw(st.booleans()):
+        mu[data.draw(st.integers(0, n - 1))] = data.draw(ATLAS_VALUES)
+    mu = mu.to(codes_dtype)  # a float16 file: out of range values become infinite
+    labels = torch.full((n,), label).to(labels_dtype)
+    path = _with_atlas(good, tmp_path / "atlas.safetensors", mu=mu, labels=labels,
+                       logvar=torch.full((n, dim), fill) if logvar else None)
+    _only_checkpoint_errors(path)
+    try:
+        codes, classes = read_atlas(path)
+    except CheckpointError:
+        return
+    assert codes.dtype == np.float32 and np.isfinite(codes).all() and np.abs(codes).max() <= 1e5
+    assert len(codes) == len(classes) >= 1 and classes.min() >= 0 and classes.max() <= 9
