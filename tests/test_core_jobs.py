@@ -18,20 +18,7 @@ from aeexplorer import families, jobs
 from aeexplorer.cli import build_parser
 from aeexplorer.errors import AeError
 from conftest import REPO, make_checkpoint
-
-FAKE = str(Path(__file__).with_name("fake_trainer.py"))
-
-
-def fake(mode: str, out: Path, epochs: int = 2) -> list[str]:
-    return [sys.executable, FAKE, mode, "train", "--epochs", str(epochs), "--out", str(out)]
-
-
-def wait(job: jobs.Job, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while job.status == jobs.RUNNING:
-        assert time.monotonic() < deadline, f"{job.name} still running after {timeout} s"
-        time.sleep(0.05)
-    return job.status
+from job_helpers import FAKE, fake, wait
 
 
 def wait_for_batches(job: jobs.Job, timeout: float = 120) -> None:

@@ -6,7 +6,6 @@ start, the disk budgets, the off switch, trainings per session, and, with the fa
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,20 +15,13 @@ import pytest
 from aeexplorer import jobs, limits
 from aeexplorer.families import FAMILIES, TrainRequest
 from aeexplorer.limits import GB, MB, Limits
-
-FAKE = str(Path(__file__).with_name("fake_trainer.py"))
+from job_helpers import fake as fake_command
+from job_helpers import wait
 
 
 def fake(mode: str, out: Path, epochs: int = 100) -> list[str]:
-    return [sys.executable, FAKE, mode, "train", "--epochs", str(epochs), "--out", str(out)]
-
-
-def wait(job: jobs.Job, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while job.status == jobs.RUNNING:
-        assert time.monotonic() < deadline, f"{job.name} still running after {timeout} s"
-        time.sleep(0.05)
-    return job.status
+    """The fake trainer, long enough by default to be running while a limit is checked."""
+    return fake_command(mode, out, epochs)
 
 
 @pytest.fixture
