@@ -14,7 +14,7 @@ import streamlit as st
 from aeexplorer import figures, views
 from aeexplorer.errors import AeError
 from aeexplorer.scene import MAX_STOPS
-from aeexplorer.ui import panels, resources, state
+from aeexplorer.ui import live, panels, resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.similar import similar_panel
@@ -66,7 +66,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
         st.session_state[WARM_UP_RUNS] = 0
         _warm_up()
         return
-    _tools(load(), atlas, state.current(), walk, samples, talk)
+    _tools(load(), atlas, state.current(), walk, samples, talk, (path, mtime))
 
 
 @st.fragment(run_every=0.3)
@@ -101,6 +101,8 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     walk, samples = _overlays(load, s)
     left, right = st.columns([2, 1], gap="medium")
     with right:  # first: the decoded image reaches the browser before the map's redraw
+        if resources.torch_ready():  # a fresh server's first run draws the map without torch
+            _hover_panel(path, mtime, talk)
         selected_panel(load, atlas, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
@@ -108,6 +110,16 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     if clicked and _tools_follow_clicks():
         st.rerun()  # the tabs show this click too: redraw them (the image is already shown)
     return walk, samples
+
+
+def _hover_panel(path: str, mtime: float, talk: bool) -> None:
+    """The decoded z under the pointer, once the model has loaded (a model that cannot load
+    says so under the map)."""
+    try:
+        ckpt = resources.checkpoint(path, mtime)
+    except AeError:
+        return
+    live.hover_panel(path, mtime, ckpt, talk)
 
 
 def _tools_follow_clicks() -> bool:
@@ -146,7 +158,8 @@ def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk
                     alt="Latent map: the test set's codes coloured by class; click to decode")
 
 
-def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool) -> None:
+def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
+           file: tuple[str, float]) -> None:
     """The tool tabs under the map."""
     if samples is None:
         samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
@@ -157,7 +170,7 @@ def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool) 
         ["Interpolation path", "Samples from the prior", "Your own image", SIMILAR],
         key=state.TAB, on_change="rerun")
     with tab_path:
-        panels.path_panel(ckpt, atlas, walk, talk)
+        panels.path_panel(ckpt, atlas, walk, talk, file)
     with tab_samples:
         panels.samples_panel(ckpt, samples, talk)
     with tab_upload:

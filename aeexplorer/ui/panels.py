@@ -13,7 +13,7 @@ from aeexplorer.decode import largest_megapixels
 from aeexplorer.figures import stop_name
 from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.ui import resources, state
+from aeexplorer.ui import live, resources, state
 from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
 from aeexplorer.ui.text import md
 
@@ -61,7 +61,10 @@ def _undo() -> None:
         state.scene().stops.pop()
 
 
-def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool) -> None:
+def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
+               file: tuple[str, float]) -> None:
+    """The path's stops and settings, its decoded strip and downloads, and the player that
+    walks it on the map (``file``: the checkpoint's path and mtime, for the page decoder)."""
     stops = state.scene().stops
     names = ckpt.class_names
     c1, c2 = st.columns([2, 3])
@@ -89,10 +92,11 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool) -> None:
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(md(msg))
-    _path_result(stops, walk, talk)
+    method = st.session_state.get(state.METHOD, "linear")
+    _path_result(stops, walk, talk, lambda: live.player(*file, ckpt, walk, stops, method, talk))
 
 
-def _path_result(stops: list, walk: Walk, talk: bool) -> None:
+def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
     if stops:
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
@@ -101,6 +105,7 @@ def _path_result(stops: list, walk: Walk, talk: bool) -> None:
             "waypoints in order; or pick a random pair or two test images above.")
         st.info(hint)
         return
+    play()
     frames = walk[1]
     cols = min(len(frames), 12 if talk else 20)
     strip = imaging.tile(frames, cols=cols, pad=2)

@@ -1,0 +1,135 @@
+"""The latent space under the mouse: the decoder runs in the page (``live.js``), so the image of
+the z under the pointer follows every move with no request to the server, and the walk plays
+with a marker moving over the map.
+
+Built on ``st.components.v2`` rather than ``components.v1``: a v2 component runs in the page
+itself (no iframe), so its script can listen to the pointer over Streamlit's own Plotly map and
+draw over it, which an iframe cannot reach; and it sends values back (the resting pointer, for
+a model the page cannot decode) with no Node build step. The decoder's weights are not sent in
+the component's data, which every rerun would send again: they are written once per model to
+``static/decoders/`` and fetched by the page once (Streamlit's static file serving,
+``.streamlit/config.toml``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from aeexplorer import imaging, views
+from aeexplorer.ui import resources
+from aeexplorer.ui.common import scale
+
+if TYPE_CHECKING:
+    from aeexplorer.checkpoint import Checkpoint
+
+APP_ROOT = Path(__file__).resolve().parents[2]  # where app.py is: Streamlit serves static/ there
+DECODERS = APP_ROOT / "static" / "decoders"
+MAX_DECODERS = 64  # files kept in DECODERS (oldest removed first): about 200 MB at most
+KEY, PLAY_KEY = "live", "live_play"
+REST_MS = 250  # the pointer rests this long before a model without a page decoder asks the server
+NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
+                   "hold the pointer still and the server decodes that z.")
+_CSS = """
+.ae-live { font-family: inherit; }
+.ae-live .ae-title { font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem; }
+.ae-live canvas, .ae-play canvas { image-rendering: pixelated; display: block;
+  border: 1px solid #ddd; }
+.ae-live .ae-z { font-weight: 600; margin-top: 0.5rem; }
+.ae-live .ae-note, .ae-play .ae-hint { color: #666; font-size: 0.9rem; }
+.ae-play { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+.ae-play button { font: inherit; padding: 0.35rem 0.9rem; border-radius: 0.5rem;
+  border: 1px solid #bbb; background: #fff; cursor: pointer; }
+.ae-play button:disabled { color: #aaa; cursor: default; }
+.ae-play label { display: flex; gap: 0.4rem; align-items: center; }
+"""
+_HOVER_HTML = ('<div class="ae-live" hidden><div class="ae-title">Under the pointer</div>'
+               '<canvas></canvas><div class="ae-z"></div><div class="ae-note"></div></div>')
+_PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>'
+              '<label>Speed <input type="range" min="0.1" max="3" step="0.05" value="0.6">'
+              '<span class="ae-speed"></span></label><label><input type="checkbox" checked> '
+              'Loop</label><canvas></canvas><span class="ae-hint"></span></div>')
+
+
+@functools.cache
+def _components() -> tuple:
+    js = (Path(__file__).with_name("live.js")).read_text(encoding="utf-8")
+    return (st.components.v2.component("aeexplorer.live_hover", html=_HOVER_HTML, css=_CSS,
+                                       js=js),
+            st.components.v2.component("aeexplorer.live_play", html=_PLAY_HTML, css=_CSS, js=js))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def page_decoder(path: str, mtime: float) -> dict | None:
+    """{"url", "spec", "bytes"} of this model's decoder for the page, written once to
+    DECODERS; None when it cannot run in the page (a conv decoder)."""
+    from aeexplorer.export import export_decoder
+
+    exported = export_decoder(resources.checkpoint(path, mtime).model)
+    if exported is None:
+        return None
+    name = f"{exported.digest}.bin"
+    target = DECODERS / name
+    if not target.is_file():
+        _write(target, exported.blob)
+    return {"url": f"app/static/decoders/{name}", "spec": exported.spec,
+            "bytes": len(exported.blob)}
+
+
+def _write(target: Path, blob: bytes) -> None:
+    """Atomically (a reader never sees half a file), then drop the oldest beyond MAX_DECODERS."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".decoder.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(blob)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+    files = sorted(target.parent.glob("*.bin"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-MAX_DECODERS]:
+        old.unlink(missing_ok=True)
+
+
+def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
+    """The panel beside the map that shows the decoded z under the pointer (it takes the
+    selected point's place while the pointer is over the map)."""
+    net = page_decoder(path, mtime)
+    rest = (st.session_state.get(KEY) or {}).get("rest") if net is None else None
+    hover, _ = _components()
+    hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
+                         "side": ckpt.config.image_size, "px": 28 * scale(talk),
+                         "why": NO_PAGE_DECODER, "rest_ms": REST_MS,
+                         "server": _server_image(ckpt, rest)},
+          on_rest_change=lambda: None, height="content")
+
+
+def _net(net: dict | None) -> dict | None:
+    return None if net is None else {"url": net["url"], "spec": net["spec"]}
+
+
+def _server_image(ckpt: Checkpoint, rest: object) -> dict | None:
+    """The resting pointer's z decoded on the server (a model the page cannot decode)."""
+    try:
+        x, y = (float(v) for v in str(rest).split(","))
+    except ValueError:
+        return None
+    z = views.full_z(ckpt, (x, y))
+    png = imaging.to_png(views.decode_one(ckpt, z))
+    return {"key": str(rest), "z": z, "uri": imaging.data_uri(png)}
+
+
+def player(path: str, mtime: float, ckpt: Checkpoint, walk, stops: list, method: str,
+           talk: bool) -> None:
+    """Play / pause, speed and loop for the walk: the frames are decoded in the page as the
+    marker moves over the map (the server's frames for a model the page cannot decode)."""
+    net = page_decoder(path, mtime)
+    full = [views.full_z(ckpt, s) for s in stops] if walk is not None else []
+    frames = [] if net is not None or walk is None else [
+        imaging.data_uri(imaging.to_png(f)) for f in walk[1]]
+    _, play = _components()
+    play(key=PLAY_KEY, data={"mode": "play", "net": _net(net), "stops": full, "method": method,
+                             "frames": frames, "side": ckpt.config.image_size,
+                             "px": 28 * scale(talk, big=False)}, height="content")
