@@ -101,9 +101,11 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     walk, samples = _overlays(load, s)
     left, right = st.columns([2, 1], gap="medium")
     with right:  # first: the decoded image reaches the browser before the map's redraw
-        if resources.torch_ready():  # a fresh server's first run draws the map without torch
-            _hover_panel(path, mtime, talk)
         selected_panel(load, atlas, talk)
+        # after it: a selected point may load the model; a fresh server's first run with
+        # nothing selected draws the map without torch, and the panel comes with the tools
+        if resources.torch_ready():
+            _hover_panel(path, mtime, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     state.sync_url()

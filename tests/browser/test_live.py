@@ -1,0 +1,159 @@
+"""The latent space under the mouse, in Chromium: the page's decoder against torch for every
+shipped checkpoint, a hover that changes the image with no message to the server, the panel
+back to the selected point when the pointer leaves, the walk played with a moving marker, and
+a conv model decoded on the server when the pointer rests."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, make_checkpoint
+
+from . import server
+from .conftest import ARTIFACTS
+from .helpers import TO_PIXELS, open_app, wait_idle
+
+pytestmark = pytest.mark.browser
+LIVE_JS = REPO / "aeexplorer" / "ui" / "live.js"
+SHIPPED = sorted((REPO / "checkpoints").glob("*.safetensors"))
+# the module, imported in a blank page from its own source
+IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],
+  {type: 'text/javascript'})); window.__live = await import(url); return true; }"""
+DECODE_ALL = """([spec, b64, zs]) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const net = window.__live.parseNet(spec, bytes.buffer); const side = spec.side;
+  const out = new Float32Array(side * side), all = [];
+  for (const z of zs) { window.__live.decode(net, z, out); all.push(Array.from(out)); }
+  return all; }"""
+LIVE_CANVAS = """() => { for (const host of document.querySelectorAll('*')) {
+  const c = host.shadowRoot && host.shadowRoot.querySelector('.ae-live canvas');
+  if (c) return c.toDataURL(); } return null; }"""
+LIVE_TEXT = """() => { for (const host of document.querySelectorAll('*')) {
+  const r = host.shadowRoot && host.shadowRoot.querySelector('.ae-live');
+  if (r) return r.hidden ? null : r.innerText; } return null; }"""
+SELECTED_SHOWN = """() => { const d = document.querySelector('.st-key-decoded');
+  return !!d && d.style.display !== 'none'; }"""
+MARKER = """() => { const m = document.getElementById('ae-walk-marker');
+  return m && m.style.display !== 'none' ? [parseFloat(m.style.left), parseFloat(m.style.top)]
+  : null; }"""
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_page_decoder_matches_torch(browser, path):
+    """1,000 random z over the map's range: at most 1e-3 per pixel from torch's decode."""
+    import torch
+
+    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.export import export_decoder
+    from aeexplorer.views import map_bounds, map_xy
+
+    ckpt = load_checkpoint(path)
+    exported = export_decoder(ckpt.model)
+    assert exported is not None, f"{path.name} has no page decoder"
+    (x0, x1), (y0, y1) = map_bounds(map_xy(ckpt.atlas.mu.numpy()))
+    rng = np.random.default_rng(0)
+    z = np.zeros((1000, ckpt.config.latent_dim), np.float32)
+    z[:, 0] = rng.uniform(x0, x1, 1000)
+    if ckpt.config.latent_dim > 1:
+        z[:, 1] = rng.uniform(y0, y1, 1000)
+    with torch.no_grad():
+        want = ckpt.model.decode(torch.from_numpy(z)).numpy().reshape(1000, -1)
+    page = browser.new_page()
+    try:
+        page.evaluate(IMPORT, LIVE_JS.read_text())
+        got = np.array(page.evaluate(DECODE_ALL, [exported.spec,
+                                                  base64.b64encode(exported.blob).decode(),
+                                                  z.tolist()]), dtype=np.float32)
+    finally:
+        page.close()
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() <= 1e-3
+
+
+def _move_across(page, y: float, xs) -> list[str]:
+    images = []
+    for x in xs:
+        px, py = page.evaluate(TO_PIXELS, [x, y])
+        page.mouse.move(px, py)
+        page.wait_for_timeout(30)
+        images.append(page.evaluate(LIVE_CANVAS))
+    return images
+
+
+def test_hover_decodes_in_the_page_with_no_server_message(page, app_url):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    open_app(page, app_url, "?ckpt=mnist-vae.safetensors&z=0.5,0.5")
+    page.wait_for_function("() => window.__aeLive && window.__aeLive.nets.size > 0")
+    page.wait_for_function("() => Promise.all([...window.__aeLive.nets.values()]).then(() => 1)")
+    before = len(sent)
+    images = _move_across(page, 0.3, np.linspace(-1.5, 1.5, 12))
+    assert len(sent) == before  # nothing reached the server
+    assert len(set(images)) >= 10  # a new image as the pointer moved
+    text = page.evaluate(LIVE_TEXT)
+    assert "Under the pointer" in text and "z = (1.500, 0.300)" in text
+    assert not page.evaluate(SELECTED_SHOWN)  # the live image stands in for the selected point
+    page.mouse.move(2, 2)  # off the map
+    page.wait_for_function(SELECTED_SHOWN)
+    assert page.evaluate(LIVE_TEXT) is None
+
+
+def test_a_click_still_selects_after_hovering(page, app_url):
+    from .helpers import click_z, decoded_src, text_of, wait_decoded_change
+
+    open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
+    _move_across(page, 0.0, [-1.0, 0.0, 1.0])
+    before = decoded_src(page)
+    click_z(page, 0.5, 0.5)
+    wait_decoded_change(page, before)
+    page.mouse.move(2, 2)
+    page.wait_for_function(SELECTED_SHOWN)
+    wait_idle(page)
+    assert "z = (0.5" in text_of(page, "decoded")
+
+
+def test_the_walk_plays_with_a_marker_moving_on_the_map(page, app_url):
+    open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1.5,0&b=1.5,1")
+    page.get_by_text("Play the walk").click()
+    page.wait_for_function(MARKER)
+    first = page.evaluate(MARKER)
+    time.sleep(0.5)
+    second = page.evaluate(MARKER)
+    assert first != second
+    play = page.evaluate("() => window.__aeLive.play")
+    assert play["frames"] > 10 and play["fps"] >= 20  # 60 in a quiet browser
+    assert page.evaluate(LIVE_TEXT) is not None  # the frame beside the map too
+    page.get_by_text("Pause").click()
+    paused = page.evaluate(MARKER)
+    time.sleep(0.3)
+    assert page.evaluate(MARKER) == paused
+    page.screenshot(path=str(ARTIFACTS / "live-walk.png"))
+
+
+@pytest.fixture(scope="module")
+def conv_url(tmp_path_factory, checkpoint_env, browser):
+    folder = tmp_path_factory.mktemp("conv")
+    make_checkpoint(folder / "conv-vae.safetensors", arch="conv")
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
+    with open(ARTIFACTS / "streamlit-conv.log", "w") as log:
+        proc, url = server.start(env, log)
+        try:
+            server.wait_healthy(url, proc)
+            yield url
+        finally:
+            server.stop(proc)
+
+
+def test_a_conv_model_says_so_and_decodes_on_the_server_when_the_pointer_rests(page, conv_url):
+    open_app(page, conv_url, "?ckpt=conv-vae.safetensors")
+    _move_across(page, 0.0, [-0.5, 0.0, 0.4])
+    text = page.evaluate(LIVE_TEXT)
+    assert "convolutions" in text and "server decodes" in text
+    page.wait_for_function(  # at rest: the server's image, for the z under the pointer
+        f"() => ({LIVE_TEXT})()?.includes('decoded on the server')", timeout=30_000)
+    assert "z = (0.400, 0.000)" in page.evaluate(LIVE_TEXT)
