@@ -132,6 +132,9 @@ function marker() {
 
 // ---- the panel beside the map ("hover") ---------------------------------------------------
 
+const FAILED = "The page could not load this model's decoder: hold the pointer still and the " +
+  "server decodes that z.";
+
 /** What the panel shows: the live image in place of the selected point, or the selected
  *  point again (``pixels`` null). Shared with the player, which shows its frames here. */
 function show(panel, pixels, z, note) {
@@ -205,8 +208,12 @@ function attach(panel, setTriggerValue) {
       });
       return;
     }
+    if (panel.data.net && !panel.failed) {  // its weights are still on their way
+      show(panel, null, z, "Loading the decoder into the page…");
+      return;
+    }
     // no decoder in the page: say so, and ask the server once the pointer rests
-    show(panel, null, z, panel.data.why);
+    show(panel, null, z, panel.failed ? FAILED : panel.data.why);
     clearTimeout(panel.timer);
     panel.timer = setTimeout(() => {
       panel.restingAt = xy.map((v) => v.toFixed(4)).join(",");

@@ -97,7 +97,7 @@ def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
     """The panel beside the map that shows the decoded z under the pointer (it takes the
     selected point's place while the pointer is over the map)."""
     net = page_decoder(path, mtime)
-    rest = (st.session_state.get(KEY) or {}).get("rest") if net is None else None
+    rest = (st.session_state.get(KEY) or {}).get("rest")  # no decoder in the page, at rest
     hover, _ = _components()
     hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
                          "side": ckpt.config.image_size, "px": 28 * scale(talk),
