@@ -32,7 +32,10 @@ export function loadNet(url, spec) {
     G.nets.set(url, fetch(url).then((r) => {
       if (!r.ok) throw new Error(`decoder ${r.status}`);
       return r.arrayBuffer();
-    }).then((buffer) => parseNet(spec, buffer)));
+    }).then((buffer) => parseNet(spec, buffer)).catch((error) => {
+      G.nets.delete(url);  // a later rerun tries again
+      throw error;
+    }));
   }
   return G.nets.get(url);
 }
