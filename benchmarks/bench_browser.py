@@ -1,7 +1,10 @@
 """Browser-side benchmarks in Debian's Chromium through Playwright: cold start (``Popen`` of
-``streamlit run app.py`` to a painted latent map) and click -> decoded image latency, for
-clicks on test points and on empty space. The page is driven with the helpers of the browser
-tests (tests/browser/helpers.py) and started as they start it (tests/browser/server.py)."""
+``streamlit run app.py`` to a painted latent map), click -> decoded image latency, for
+clicks on test points and on empty space, and the decoding in the page under the pointer
+(bench_live.py: pointer move -> painted image, server messages, page decode, the weights
+payload, load -> first live decode, the walk player's frame rate). The page is driven with the
+helpers of the browser tests (tests/browser/helpers.py) and started as they start it
+(tests/browser/server.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bench_live
 from report import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +33,8 @@ def new_page(browser: Any) -> Any:
 
 def cold_start(browser: Any, env: dict[str, str], query: str, log: Path) -> tuple:
     """Seconds from ``Popen`` to health and to the painted map (PLOT_READY) in a page opened
-    as soon as health answers. Returns (map_s, health_s, proc, url, page): the server runs on."""
+    as soon as health answers. Returns (map_s, health_s, proc, url, page, frames): the server
+    runs on; ``frames`` counts the websocket frames the page sends."""
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc, url = start(env, fh)
@@ -37,13 +42,14 @@ def cold_start(browser: Any, env: dict[str, str], query: str, log: Path) -> tupl
         wait_healthy(url, proc)
         health = time.perf_counter() - t0
         page = new_page(browser)
+        frames = bench_live.SentFrames(page)
         page.goto(f"{url}/{query}")
         page.wait_for_function(h.PLOT_READY, timeout=120_000)
         painted = time.perf_counter() - t0
     except Exception:
         stop(proc)
         raise
-    return painted, health, proc, url, page
+    return painted, health, proc, url, page, frames
 
 
 def timed_click(page: Any, x: float, y: float) -> float:
@@ -93,8 +99,11 @@ def _launch(pw):
     return pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
 
 
-def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: int = 1) -> dict:
-    """Cold starts (the browser launched beforehand), then clicks on the last server."""
+def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: int = 1,
+                moves: int = 200) -> dict:
+    """Cold starts (the browser launched beforehand), then, on the last server, clicks, then
+    ``moves`` pointer moves (twice: timed in the page, end to end) in the same page, a second
+    page (warm load, first live decode) and a third with a two-stop path (the walk player)."""
     from playwright.sync_api import sync_playwright
 
     out: dict = {}
@@ -103,8 +112,8 @@ def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: in
         browser = _launch(pw)
         colds, healths = [], []
         for i in range(cold_runs):
-            painted, health, proc, url, page = cold_start(browser, env, query,
-                                                          logdir / f"server-{i}.log")
+            painted, health, proc, url, page, frames = cold_start(
+                browser, env, query, logdir / f"server-{i}.log")
             colds.append(painted)
             healths.append(health)
             if i < cold_runs - 1:
@@ -112,7 +121,10 @@ def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: in
                 stop(proc)
         try:
             out.update(_clicks(page, clicks))
-            out["warm_load_s"] = _warm_load(browser, url, query)
+            out.update(bench_live.hover_series(page, frames, moves))
+            out.update(bench_live.page_decode(page))
+            out.update(_warm_load(browser, url, query))
+            out.update(_playback(browser, url, query))
         finally:
             stop(proc)
             browser.close()
@@ -135,12 +147,25 @@ def _clicks(page, clicks: int) -> dict:
     return out
 
 
-def _warm_load(browser, url: str, query: str) -> float:
-    """Seconds to a painted map in a second page, the server warm (models cached)."""
+def _warm_load(browser, url: str, query: str) -> dict:
+    """Seconds to a painted map in a second page (a fresh context: nothing cached in the
+    browser), the server warm (models cached), and to the first move the page decodes."""
     page = new_page(browser)
     t0 = time.perf_counter()
     page.goto(f"{url}/{query}")
     page.wait_for_function(h.PLOT_READY, timeout=120_000)
     elapsed = time.perf_counter() - t0
+    live = bench_live.first_live_decode(page, t0)
     page.context.close()
-    return elapsed
+    return {"warm_load_s": elapsed, "first_live_decode_s": live}
+
+
+def _playback(browser, url: str, query: str, stops: str = "&a=-1,0&b=1,1") -> dict:
+    """The walk player's frame rate, in a page opened with a two-stop path."""
+    page = new_page(browser)
+    try:
+        page.goto(f"{url}/{query}{stops}")
+        page.wait_for_function(h.PLOT_READY, timeout=120_000)
+        return bench_live.playback(page)
+    finally:
+        page.context.close()
