@@ -5,7 +5,8 @@ from __future__ import annotations
 import operator
 import statistics
 
-_OPS = {">=": operator.ge, "<=": operator.le}
+_OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
+_SHOWN = {">=": "≥", "<=": "≤", "==": "="}
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -20,7 +21,7 @@ def verdict(result: dict, key: str, targets: dict[str, tuple[str, float]]) -> st
         return ""
     op, bound = targets[key]
     met = _OPS[op](result[key], bound)
-    return f"{op.replace('>=', '≥').replace('<=', '≤')} {bound:g}: {'met' if met else 'MISSED'}"
+    return f"{_SHOWN[op]} {bound:g}: {'met' if met else 'MISSED'}"
 
 
 def training_table(result: dict, targets: dict) -> list[str]:
@@ -70,6 +71,46 @@ def latency_table(result: dict, targets: dict) -> list[str]:
                  f"{len(r['cold_start_runs_s'])})", f"{r['cold_start_s']:.2f} s", "",
                  verdict(r, "cold_start_s", targets)),
             _row("second page, warm server → painted map", f"{r['warm_load_s']:.2f} s")]
+    return lines + live_rows(r, targets)
+
+
+def _opt(value, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def live_rows(r: dict, targets: dict) -> list[str]:
+    """The decoding in the page, under the pointer (bench_live.py)."""
+    lines = []
+    if "hover_p50_ms" in r:
+        both = (f"p50 {verdict(r, 'hover_p50_ms', targets)}; "
+                f"p95 {verdict(r, 'hover_p95_ms', targets)}")
+        lines += [
+            _row(f"pointer move → decoded image painted, timed in the page "
+                 f"({r['hover_samples']} of {r['hover_moves']} moves)",
+                 f"{r['hover_p50_ms']:.1f} ms", f"{r['hover_p95_ms']:.1f} ms", both),
+            _row(f"pointer move → canvas changed, end to end (Playwright `mouse.move`, "
+                 f"{r['hover_e2e_samples']} of {r['hover_e2e_moves']} moves)",
+                 f"{r['hover_e2e_p50_ms']:.1f} ms", f"{r['hover_e2e_p95_ms']:.1f} ms"),
+            _row(f"websocket messages to the server during those "
+                 f"{r['hover_moves'] + r['hover_e2e_moves']} moves",
+                 f"{r['hover_server_messages']}", "", verdict(r, "hover_server_messages", targets))]
+    if "page_decode_ms" in r:
+        lines += [
+            _row(f"decode one z in the page (live.js `decode`, {r['page_decode_calls']:,} z)",
+                 f"{r['page_decode_ms']:.3f} ms"),
+            _row(f"decoder weights, one `.bin` per model (fetched "
+                 f"{r.get('decoder_fetches', '?')} time(s) by the page: "
+                 f"{_opt(r.get('decoder_transfer_bytes'), ',')} bytes transferred, "
+                 f"{_opt(r.get('decoder_fetch_ms'), '.0f')} ms)",
+                 f"{r['decoder_payload_bytes']:,} bytes")]
+    if "first_live_decode_s" in r:
+        lines.append(_row("second page, warm server → first move decoded in the page",
+                          "—" if r["first_live_decode_s"] is None
+                          else f"{r['first_live_decode_s']:.2f} s"))
+    if "playback_fps" in r:
+        lines.append(_row(f"walk player ({r['playback_s']:g} s playing, "
+                          f"{r['playback_frames']} frames)", f"{r['playback_fps']:.0f} fps", "",
+                          verdict(r, "playback_fps", targets)))
     return lines
 
 

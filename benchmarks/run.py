@@ -22,7 +22,9 @@ TARGETS = {"train_speedup_dense_vae": (">=", 3.0), "train_speedup_conv_vae": (">
            **{f"train_speedup_{arch}_vae_{precision}": (">=", 3.0)
               for arch in ("dense", "conv") for precision in ("fp32", "bf16")},
            "click_p50_ms_point": ("<=", 150.0), "click_p50_ms_empty": ("<=", 150.0),
-           "cold_start_s": ("<=", 6.0)}
+           "cold_start_s": ("<=", 6.0),
+           "hover_p50_ms": ("<=", 16.0), "hover_p95_ms": ("<=", 33.0),
+           "hover_server_messages": ("==", 0), "playback_fps": (">=", 30.0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads for the model benchmarks (default: torch's own)")
     p.add_argument("--clicks", type=int, help="timed clicks of each kind (30 quick, 50 full)")
+    p.add_argument("--moves", type=int,
+                   help="pointer moves over the map, each series (200 quick, 400 full)")
     p.add_argument("--no-browser", action="store_true", help="skip the Chromium benchmarks")
     return p.parse_args(argv)
 
@@ -89,7 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
         from bench_browser import run_browser
 
         result.update(run_browser(env, ckpt_query(ckpt, env), args.clicks or
-                                  (30 if args.quick else 50), 1 if args.quick else 3))
+                                  (30 if args.quick else 50), 1 if args.quick else 3,
+                                  args.moves or (200 if args.quick else 400)))
     from bench_model import run_model
 
     sizes = (2560, 1280, 2) if args.quick else (60_000, 12_800, 3)
