@@ -157,3 +157,27 @@ def test_a_conv_model_says_so_and_decodes_on_the_server_when_the_pointer_rests(p
     page.wait_for_function(  # at rest: the server's image, for the z under the pointer
         f"() => ({LIVE_TEXT})()?.includes('decoded on the server')", timeout=30_000)
     assert "z = (0.400, 0.000)" in page.evaluate(LIVE_TEXT)
+
+
+def test_a_finger_dragged_over_the_map_decodes_under_it(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, has_touch=True)
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
+        page.wait_for_function("() => window.__aeLive && window.__aeLive.nets.size > 0")
+        cdp = context.new_cdp_session(page)
+        touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent",  # noqa: E731
+                                              {"type": kind, "touchPoints": points})
+        x, y = page.evaluate(TO_PIXELS, [-1.0, 0.2])
+        touch("touchStart", [{"x": x, "y": y}])
+        seen = []
+        for zx in np.linspace(-1.0, 1.0, 8):
+            x, y = page.evaluate(TO_PIXELS, [float(zx), 0.2])
+            touch("touchMove", [{"x": x, "y": y}])
+            page.wait_for_timeout(60)
+            seen.append(page.evaluate(LIVE_TEXT))
+        assert "z = (1.000, 0.200)" in seen[-1] and len(set(seen)) == 8
+        touch("touchEnd", [])
+        page.wait_for_function(SELECTED_SHOWN)  # the finger lifted: the selected point again
+    finally:
+        context.close()
