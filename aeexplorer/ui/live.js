@@ -201,6 +201,7 @@ function attach(panel, setTriggerValue) {
     if (!xy) { leave(); return; }
     panel.inside = true;
     const z = xy.concat(new Array(Math.max(0, panel.data.dim - 2)).fill(0)).slice(0, Math.max(panel.data.dim, 1));
+    clearTimeout(panel.timer);  // a rest asked for before the decoder arrived: not needed now
     if (panel.net) {
       decode(panel.net, z, panel.pixels);
       show(panel, panel.pixels, z);
