@@ -35,6 +35,8 @@ LIVE_CANVAS = """() => { for (const host of document.querySelectorAll('*')) {
 LIVE_TEXT = """() => { for (const host of document.querySelectorAll('*')) {
   const r = host.shadowRoot && host.shadowRoot.querySelector('.ae-live');
   if (r) return r.hidden ? null : r.innerText; } return null; }"""
+LIVE_MOUNTED = """() => [...document.querySelectorAll('*')].some(
+  h => h.shadowRoot && h.shadowRoot.querySelector('.ae-live'))"""
 SELECTED_SHOWN = """() => { const d = document.querySelector('.st-key-decoded');
   return !!d && d.style.display !== 'none'; }"""
 MARKER = """() => { const m = document.getElementById('ae-walk-marker');
@@ -151,6 +153,7 @@ def conv_url(tmp_path_factory, checkpoint_env, browser):
 
 def test_a_conv_model_says_so_and_decodes_on_the_server_when_the_pointer_rests(page, conv_url):
     open_app(page, conv_url, "?ckpt=conv-vae.safetensors")
+    page.wait_for_function(LIVE_MOUNTED)  # a fresh server mounts it once the model is loaded
     _move_across(page, 0.0, [-0.5, 0.0, 0.4])
     text = page.evaluate(LIVE_TEXT)
     assert "convolutions" in text and "server decodes" in text
