@@ -67,15 +67,9 @@ def checkpoint_env(tmp_path_factory, data_root) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def app_url(browser, checkpoint_env, data_root):
-    ARTIFACTS.mkdir(exist_ok=True)
     env = {**checkpoint_env, "AEEXPLORER_DATA": str(data_root)}
-    with open(ARTIFACTS / "streamlit-server.log", "w") as log:
-        proc, url = server.start(env, log)
-        try:
-            server.wait_healthy(url, proc)
-            yield url
-        finally:
-            server.stop(proc)
+    with server.running(env, ARTIFACTS / "streamlit-server.log") as url:
+        yield url
 
 
 @pytest.fixture

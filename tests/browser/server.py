@@ -4,6 +4,7 @@ flags this offline machine needs. Standard library only."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from collections.abc import Iterator
 from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,3 +61,16 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextlib.contextmanager
+def running(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """A server with ``env`` for the ``with`` block, its output in ``log_path``: its URL."""
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w") as log:
+        proc, url = start(env, log)
+        try:
+            wait_healthy(url, proc)
+            yield url
+        finally:
+            stop(proc)

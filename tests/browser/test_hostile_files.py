@@ -34,14 +34,8 @@ def hostile_url(tmp_path_factory, checkpoint_env, browser):
     _meta(good, folder / "deep.safetensors", metrics="[" * 1000 + "]" * 1000)
     _meta(good, folder / "tick`name.safetensors", format_version=HOSTILE)
     env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "streamlit-hostile.log", "w") as log:
-        proc, url = server.start(env, log)
-        try:
-            server.wait_healthy(url, proc)
-            yield url, folder
-        finally:
-            server.stop(proc)
+    with server.running(env, ARTIFACTS / "streamlit-hostile.log") as url:
+        yield url, folder
 
 
 def test_crafted_files_are_listed_as_text_and_the_map_still_draws(page, hostile_url):

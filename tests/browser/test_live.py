@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,15 +139,9 @@ def test_the_walk_plays_with_a_marker_moving_on_the_map(page, app_url):
 def conv_url(tmp_path_factory, checkpoint_env, browser):
     folder = tmp_path_factory.mktemp("conv")
     make_checkpoint(folder / "conv-vae.safetensors", arch="conv")
-    ARTIFACTS.mkdir(exist_ok=True)
     env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
-    with open(ARTIFACTS / "streamlit-conv.log", "w") as log:
-        proc, url = server.start(env, log)
-        try:
-            server.wait_healthy(url, proc)
-            yield url
-        finally:
-            server.stop(proc)
+    with server.running(env, ARTIFACTS / "streamlit-conv.log") as url:
+        yield url
 
 
 def test_a_conv_model_says_so_and_decodes_on_the_server_when_the_pointer_rests(page, conv_url):
