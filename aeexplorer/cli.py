@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .errors import AeError
+from .recipes import FAST, RECIPES
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aeexplorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    _train_args(sub.add_parser("train", help="train a model and write a checkpoint"))
+    parser.train = sub.add_parser("train", help="train a model and write a checkpoint")
+    _train_args(parser.train)
 
     e = sub.add_parser("evaluate", help="print a checkpoint's test-set figures")
     e.add_argument("checkpoint", type=Path)
@@ -83,6 +85,9 @@ def _objective_args(t: argparse.ArgumentParser) -> None:
                    help="bf16: bfloat16 autocast in the forward pass (faster on CPUs with "
                         "AVX-512 BF16 or AMX and on GPUs); auto (default): bf16 where the "
                         "hardware has it, else fp32")
+    t.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                   help="named settings, e.g. fast: " + FAST.summary + "; flags given "
+                        "explicitly win")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--out", required=True, type=Path)
@@ -95,8 +100,23 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--download", action="store_true", help="download the data set if missing")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with a ``train --recipe``'s settings filled in where no flag set
+    them."""
     args = build_parser().parse_args(argv)
+    if args.command == "train" and args.recipe:
+        recipe = RECIPES[args.recipe]
+        # which of the recipe's settings the command line gave: parsed again with no defaults
+        parser = build_parser()
+        for action in parser.train._actions:  # noqa: SLF001  (argparse keeps them here)
+            if action.dest in recipe.settings:
+                action.default = argparse.SUPPRESS
+        recipe.fill(args, given=set(vars(parser.parse_args(argv))))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     from . import commands  # torch is imported here, after --help and argument errors
 
     try:

@@ -23,8 +23,9 @@ def train(args: argparse.Namespace) -> int:
     report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
-        path, figures = train_and_save(model_cfg, cfg, args.out, args.data_dir, args.download,
-                                       report)
+        path, figures = train_and_save(
+            model_cfg, cfg, args.out, args.data_dir, args.download, report,
+            on_precision=lambda choice: _say_precision(choice, args.progress_json))
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there
@@ -66,6 +67,17 @@ def _configs(args: argparse.Namespace):
     except ValueError as exc:
         raise AeError(str(exc)) from None
     return model_cfg, cfg
+
+
+def _say_precision(choice, as_json: bool) -> None:
+    """Which precision the training takes, and why: a JSON line for the app, else a line on
+    stderr beside the progress bar."""
+    if as_json:
+        _emit({"event": "precision", "precision": choice.precision, "reason": choice.reason,
+               "fp32_ms": choice.fp32_ms, "bf16_ms": choice.bf16_ms})
+    else:
+        cached = " (measured on an earlier run)" if choice.cached else ""
+        print(f"precision: {choice.precision}: {choice.reason}{cached}", file=sys.stderr)
 
 
 def _emit(obj: dict) -> None:

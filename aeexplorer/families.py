@@ -57,6 +57,7 @@ class TrainRequest:
     sparsity_target: float = 0.05
     noise: str = "gaussian"
     noise_level: float = 0.5
+    recipe: str = ""  # a named recipe (aeexplorer.recipes) whose other settings the CLI adds
 
 
 def check_name(name: str) -> str:
@@ -96,5 +97,7 @@ def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
             args += [flag, ",".join(str(v) for v in value)]
         else:
             args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if req.recipe:
+        args += ["--recipe", req.recipe]
     return [*args, "--out", str(Path(out).resolve()), "--data-dir",
             str(Path(data_dir).resolve()), "--progress-json"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .checkpoint import Atlas, save_checkpoint
 from .data import load_split
 from .metrics import evaluate
 from .models import ModelConfig
-from .training import ProgressFn, TrainConfig, resolve, train
+from .precision import Choice, choose
+from .training import ProgressFn, TrainConfig, train
 
 
 def train_and_save(
@@ -21,12 +23,18 @@ def train_and_save(
     download: bool = False,
     progress: ProgressFn | None = None,
     should_stop=None,
+    on_precision: Callable[[Choice], None] | None = None,
 ) -> tuple[Path, dict] | None:
     """Returns (path, figures), or None when ``should_stop`` cancelled the run (nothing is
-    written then; an existing file at ``out`` is only ever replaced by a finished model)."""
-    cfg = resolve(cfg)  # the checkpoint records the precision actually used
+    written then; an existing file at ``out`` is only ever replaced by a finished model).
+    The precision is settled once the data has loaded (a missing data set fails first) and
+    told to ``on_precision``."""
     train_split = load_split(cfg.dataset, True, data_dir, download)
     test_split = load_split(cfg.dataset, False, data_dir, download)
+    choice = choose(model_cfg, cfg)
+    if on_precision is not None:
+        on_precision(choice)
+    cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)
     if not history.finished:
         return None
@@ -36,6 +44,8 @@ def train_and_save(
     codes = result["test_codes"]
     path = save_checkpoint(
         out, model.cpu(), cfg.dataset, Atlas(codes.mu, codes.logvar, test_split.labels),
-        train={"config": asdict(cfg), "history": history.to_dict()}, metrics=figures,
+        train={"config": asdict(cfg), "history": history.to_dict(),
+               "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
+        metrics=figures,
     )
     return path, figures

@@ -39,6 +39,8 @@ class Progress:
     path: str = ""  # set by the "done" event: the file is written
     error: str = ""
     reason: str = ""  # why the server stopped it (a limit, the page closed), for the page
+    precision: str = ""  # the precision the training took, and why (the "precision" event)
+    precision_why: str = ""
     seconds: float = 0.0  # since the start
     loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
 
@@ -75,6 +77,9 @@ def _apply(s: Progress, event: dict, elapsed: float) -> None:
             s.history.append({k: float(event[k]) for k in ("epoch", "loss", "recon", "kl",
                                                            "penalty", "seconds")
                               if isinstance(event.get(k), (int, float))})
+        elif kind == "precision":
+            s.precision = str(event.get("precision") or "")[:8]
+            s.precision_why = str(event.get("reason") or "")[:300]
         elif kind == "done":
             s.figures = dict(event.get("figures") or {})
             s.path = str(event.get("path") or "")

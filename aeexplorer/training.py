@@ -45,8 +45,8 @@ class TrainConfig:
     noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
-    # float32): about twice the matrix throughput on CPUs with AVX-512 BF16 and on GPUs.
-    # "auto": bf16 where the hardware has it, else fp32 (see ``resolve``)
+    # float32), faster on some hardware and slower on other. "auto": whichever measured
+    # faster here (see ``aeexplorer.precision``)
     precision: str = "auto"
 
     def __post_init__(self) -> None:
@@ -86,25 +86,12 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
                          "norm mixes the images of a batch: drop --batchnorm")
 
 
-def resolve(cfg: TrainConfig) -> TrainConfig:
-    """``cfg`` with its precision settled for the device it trains on: "auto" becomes bf16
-    on hardware with native bfloat16 arithmetic (CPUs with AVX-512 BF16 or AMX, CUDA GPUs
-    that support it) and fp32 elsewhere, where bfloat16 would be emulated and slower. Three
-    seeds of 8 epochs of the MNIST VAE recipe gave a test -ELBO of 141.4 in bf16 against
-    141.5 in fp32. The contractive penalty stays fp32: its Jacobian is differentiated again."""
-    if cfg.precision != "auto":
-        return cfg
-    wanted = "bf16" if cfg.penalty != "contractive" and _native_bf16(pick_device(cfg.device)) \
-        else "fp32"
-    return replace(cfg, precision=wanted)
+def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
+    """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
+    on this machine (``aeexplorer.precision``); a precision asked for is kept."""
+    from .precision import choose
 
-
-def _native_bf16(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    cpu = torch.cpu
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, may go away
-    return any(getattr(cpu, name, lambda: False)() for name in checks)
+    return replace(cfg, precision=choose(model_cfg, cfg).precision)
 
 
 @dataclass
@@ -149,7 +136,7 @@ def train(
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss."""
     check_compatible(model_cfg, cfg)
-    cfg = resolve(cfg)
+    cfg = resolve(cfg, model_cfg)
     generator = seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model = build_model(model_cfg).to(device)

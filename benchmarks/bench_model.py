@@ -86,7 +86,7 @@ def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
         for name, run in runs.items():
             times[name].append(run(n))
     ips = {name: n / min(t) for name, t in times.items()}
-    default = resolve(TrainConfig(device="cpu")).precision
+    default = resolve(TrainConfig(device="cpu", batch_size=BATCH), cfg).precision
     out = {"arch": arch, "images": n, "repeats": repeats, "default_precision": default,
            "reference_images_per_s": ips["reference"],
            "reference_s_per_epoch": EPOCH_IMAGES / ips["reference"],

@@ -57,3 +57,10 @@ def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset:
 @pytest.fixture
 def tiny_checkpoint(tmp_path: Path) -> Path:
     return make_checkpoint(tmp_path / "tiny-vae.safetensors")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Measured precision choices (aeexplorer.precision) go to a folder of the test run, not
+    to the home folder's cache."""
+    os.environ.setdefault("AEEXPLORER_CACHE", str(tmp_path_factory.mktemp("cache")))

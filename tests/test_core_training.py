@@ -39,7 +39,8 @@ def tiny(kind="vae", arch="dense") -> ModelConfig:
 
 
 def cfg(**kw) -> TrainConfig:
-    base = dict(epochs=4, batch_size=32, lr=3e-3, seed=0, device="cpu")
+    """A small run in float32 (``precision="auto"`` where a test is about that choice)."""
+    base = dict(epochs=4, batch_size=32, lr=3e-3, seed=0, device="cpu", precision="fp32")
     base.update(kw)
     return TrainConfig(**base)
 
@@ -266,29 +267,90 @@ def test_bf16_autocast_trains_float32_weights_to_a_similar_loss(bars):
     assert bf16.epochs[-1].loss == pytest.approx(fp32.epochs[-1].loss, rel=0.05)
 
 
-@pytest.mark.parametrize("native", [True, False])
-def test_auto_precision_is_bf16_only_on_hardware_with_native_bfloat16(monkeypatch, native):
+@pytest.fixture
+def timings(monkeypatch, tmp_path):
+    """``aeexplorer.precision``'s step timing mocked: set ``timings[:] = [fp32_ms, bf16_ms]``;
+    its calls are counted in ``timings.calls``; the cache lives in ``tmp_path``."""
+    from aeexplorer import precision
+
+    monkeypatch.setenv("AEEXPLORER_CACHE", str(tmp_path / "cache"))
+
+    class Timings(list):
+        calls = 0
+
+    result = Timings([10.0, 5.0])
+
+    def fake(model_cfg, cfg, device):
+        result.calls += 1
+        return tuple(result)
+
+    monkeypatch.setattr(precision, "time_steps", fake)
+    return result
+
+
+@pytest.mark.parametrize("fp32_ms,bf16_ms,wanted", [(10.0, 5.0, "bf16"), (10.0, 9.5, "fp32"),
+                                                    (5.0, 10.0, "fp32")])
+def test_auto_takes_bf16_only_when_it_measured_faster_by_the_margin(timings, fp32_ms, bf16_ms,
+                                                                     wanted):
+    from aeexplorer.precision import choose
     from aeexplorer.training import resolve
 
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-    assert TrainConfig().precision == "auto"
-    assert resolve(cfg()).precision == ("bf16" if native else "fp32")
-    # the contractive penalty differentiates its Jacobian again: kept in float32
-    assert resolve(cfg(penalty="contractive", penalty_weight=1.0)).precision == "fp32"
+    timings[:] = [fp32_ms, bf16_ms]
+    choice = choose(tiny("vae"), cfg(precision="auto"))
+    assert choice.precision == wanted
+    assert resolve(cfg(precision="auto"), tiny("vae")).precision == wanted
+    assert (choice.fp32_ms, choice.bf16_ms) == (fp32_ms, bf16_ms)
+    assert ("faster" if wanted == "bf16" else "bf16 measured") in choice.reason
+
+
+def test_auto_is_measured_once_per_model_shape_and_cached(timings):
+    from aeexplorer.precision import choose
+
+    first = choose(tiny("vae"), cfg(precision="auto"))
+    again = choose(tiny("vae"), cfg(precision="auto"))
+    assert timings.calls == 1 and again.cached and again.precision == first.precision
+    choose(tiny("vae"), cfg(batch_size=64, precision="auto"))  # another shape: measured again
+    assert timings.calls == 2
+
+
+def test_what_is_not_timed_keeps_float32_or_what_was_asked(timings):
+    from aeexplorer.precision import choose
+
+    assert choose(tiny("vae"), cfg(penalty="contractive", penalty_weight=1.0,
+                                       precision="auto")).precision == "fp32"
+    assert choose(tiny("pca"), cfg(precision="auto")).precision == "fp32"
     for chosen in ("fp32", "bf16"):  # a precision asked for is kept
-        assert resolve(cfg(precision=chosen)).precision == chosen
+        assert choose(tiny("vae"), cfg(precision=chosen)).precision == chosen
+    assert timings.calls == 0
 
 
-def test_a_checkpoint_records_the_precision_it_was_trained_in(tmp_path, monkeypatch,
-                                                             synthetic_splits):
+def test_the_real_timing_is_short_and_leaves_the_random_state_alone():
+    import time
+
+    from aeexplorer.precision import time_steps
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    start = time.perf_counter()
+    fp32_ms, bf16_ms = time_steps(tiny("vae"), cfg(batch_size=32), torch.device("cpu"))
+    assert time.perf_counter() - start < 5 and fp32_ms > 0 and bf16_ms > 0
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_checkpoint_records_the_precision_and_both_timings(tmp_path, timings,
+                                                            synthetic_splits):
     from aeexplorer.card import train_config
     from aeexplorer.checkpoint import read_card
 
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-    path, _ = pipeline.train_and_save(tiny("ae"), cfg(epochs=1), tmp_path / "m.safetensors")
-    assert train_config(read_card(path))["precision"] == "fp32"  # "auto", as it was settled
+    timings[:] = [8.0, 4.0]
+    path, _ = pipeline.train_and_save(tiny("ae"), cfg(epochs=1, precision="auto"),
+                                      tmp_path / "m.safetensors")
+    card = read_card(path)
+    assert train_config(card)["precision"] == "bf16"  # "auto", as it was settled
+    recorded = card["train"]["precision"]
+    assert recorded["precision"] == "bf16" and recorded["fp32_ms"] == 8.0
+    assert recorded["bf16_ms"] == 4.0 and "2.00x faster" in recorded["reason"]
 
 
 def test_an_unknown_precision_is_refused():

@@ -47,11 +47,15 @@ def fake_trainer(monkeypatch, tmp_path):
     return mode
 
 
-def open_train(root: Path) -> AppTest:
+def open_train(root: Path, fast: bool = False) -> AppTest:
+    """The Train page; ``fast``: the VAE's fast recipe as the page offers it, else each
+    setting in its own field (the recipe's toggle off)."""
     at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.run()
     at.switch_page(TRAIN)
     at.run()
+    if not fast and any(t.key == "train_fast" for t in at.toggle):
+        at.toggle(key="train_fast").set_value(False).run()
     assert not at.exception
     return at
 
@@ -295,3 +299,26 @@ def test_a_name_written_as_markdown_is_refused_and_shown_as_typed(fake_trainer, 
     assert "cannot be a model name" in shown and "train_job" not in at.session_state
     assert "](" not in shown and "![" not in shown and "https:" not in shown  # no link syntax
     assert typed in plain(shown)  # the reader sees what was typed
+
+
+def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer, root,
+                                                                   monkeypatch):
+    from aeexplorer.cli import parse
+    from aeexplorer.commands import _configs
+    from aeexplorer.recipes import FAST
+
+    started = []
+    monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or
+                        [sys.executable, FAKE, "ok", *args])
+    at = open_train(root, fast=True)
+    assert at.toggle(key="train_fast").value is True
+    assert labels(at) == COMMON | {"Seed"}  # the recipe sets the rest
+    assert any("25 epochs of batch 256" in c.value for c in at.caption)
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    args = started[-1]
+    assert args[args.index("--recipe") + 1] == "fast"
+    model_cfg, cfg = _configs(parse(args))  # what the CLI makes of the page's command line
+    assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
+        25, 256, 2e-3, FAST.settings["kl_warmup"])

@@ -12,9 +12,10 @@ from aeexplorer import jobs
 from aeexplorer.errors import AeError
 from aeexplorer.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.limits import Limits, duration_text, size_text
+from aeexplorer.recipes import FAST
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
-from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, train_fields
+from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
 JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
@@ -62,9 +63,16 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
     st.caption(ABOUT[family])
     params = FAMILIES[family].params
-    values = family_fields(family, params)
-    if "epochs" in params:
-        values.update(train_fields(params))
+    fast = family == "vae" and st.toggle(
+        "A good map in a minute", True, key="train_fast", **KEEP,
+        help="The fast recipe, found by measurement: a map worth showing after about a "
+             "minute of training (see the README).")
+    if fast:
+        values = fast_fields(FAST)
+    else:
+        values = family_fields(family, params)
+        if "epochs" in params:
+            values.update(train_fields(params))
     default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
@@ -169,6 +177,8 @@ def _progress(view: jobs.Progress) -> None:
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
     if shown and len(view.history) < view.epochs:
         st.caption(f"Running means this epoch: {shown}")
+    if view.precision:
+        st.caption(f"Precision {md(view.precision)}: {md(view.precision_why)}.")
 
 
 def _stage(view: jobs.Progress) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aeexplorer.recipes import Recipe
+
 # the form keeps its values while other pages are shown (Streamlit drops them otherwise)
 KEEP = {"persist_state": "session"}
 ABOUT = {
@@ -54,6 +56,16 @@ def family_fields(family: str, params: tuple[str, ...]) -> dict:
         values["batchnorm"] = st.checkbox("Batch norm after each hidden layer", True,
                                           key="train_batchnorm", **KEEP)
     return values
+
+
+def fast_fields(recipe: Recipe) -> dict:
+    """The fast recipe's network and schedule as TrainRequest fields, and a seed to pick."""
+    st.caption(f"The fast recipe: {recipe.summary}. Turn it off to set each of these.")
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
+    keys = ("hidden", "batchnorm", "epochs", "batch_size", "lr")
+    values = {k: recipe.settings[k] for k in keys}
+    values["hidden"] = ",".join(map(str, values["hidden"]))  # as the text field gives it
+    return {**values, "seed": int(seed), "recipe": recipe.name}
 
 
 def train_fields(params: tuple[str, ...]) -> dict:
