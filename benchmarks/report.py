@@ -20,7 +20,7 @@ def verdict(result: dict, key: str, targets: dict[str, tuple[str, float]]) -> st
     if key not in targets or key not in result:
         return ""
     op, bound = targets[key]
-    met = _OPS[op](result[key], bound)
+    met = result[key] is not None and _OPS[op](result[key], bound)
     return f"{_SHOWN[op]} {bound:g}: {'met' if met else 'MISSED'}"
 
 
@@ -41,7 +41,26 @@ def training_table(result: dict, targets: dict) -> list[str]:
                 f"| {r[f'ours_{precision}_s_per_epoch']:.1f} | {r['reference_images_per_s']:,.0f} "
                 f"| {r['reference_s_per_epoch']:.1f} | {result[key]:.2f}x "
                 f"| {verdict(result, key, targets)} |")
+    if "train_seconds_to_elbo_140" in result:
+        lines += ["", *quality_rows(result, targets)]
     return lines
+
+
+def quality_rows(r: dict, targets: dict) -> list[str]:
+    """The fast recipe's time to a test -ELBO of 140, and its curve."""
+    seconds, epoch = r["train_seconds_to_elbo_140"], r["train_epochs_to_elbo_140"]
+    reached = "not reached" if seconds is None else f"{seconds:.1f} s (epoch {epoch})"
+    curve = ", ".join(f"{e}: {v:.1f} at {s:.0f} s" for e, s, v in r["fast_recipe_curve"])
+    return ["| Time to quality, `--recipe fast` (MNIST dense VAE) | value | target |",
+            "|---|--:|---|",
+            f"| training seconds to test −ELBO ≤ 140 ({r['fast_recipe_precision']}) | {reached} "
+            f"| {verdict(r, 'train_seconds_to_elbo_140', targets)} |",
+            f"| test −ELBO after each epoch (epoch: −ELBO at training seconds) | {curve} | |",
+            *(f"| fast recipe, images/s: {label} | {r[key]:,.0f} | |" for key, label in (
+                ("fast_images_per_s_threads_1", "1 torch thread, in-memory batcher"),
+                ("fast_images_per_s_threads_2", "2 torch threads, in-memory batcher"),
+                ("fast_images_per_s_dataloader_threads_2", "2 threads, DataLoader over the "
+                 "same tensors")) if key in r)]
 
 
 def _row(label: str, value: str, p95: str = "", target: str = "") -> str:
