@@ -58,6 +58,8 @@ def choose(model_cfg: ModelConfig, cfg: TrainConfig) -> Choice:
     device = pick_device(cfg.device)
     if device.type == "cpu" and not torch.backends.mkldnn.is_available():
         return Choice("fp32", "this torch build has no bfloat16 CPU kernels")
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return Choice("fp32", "this GPU has no bfloat16 arithmetic")
     key = _cache_key(model_cfg, cfg, device)
     hit = _cache_get(key)
     if hit is not None:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find the package
 
-from aeexplorer.commands import _JsonProgress  # noqa: E402  (the real protocol, no torch)
+from aeexplorer.commands import _JsonProgress, _say_precision  # noqa: E402  (the real protocol)
+from aeexplorer.precision import Choice  # noqa: E402
 
 
 def emit(**event) -> None:
@@ -45,6 +46,8 @@ def write(out: str) -> None:
 
 def train(mode: str, epochs: int) -> None:
     """The training loop's calls to the reporter: running means of the parts per batch."""
+    _say_precision(Choice("bf16", "bf16 measured 2.00x faster (3.0 ms a step against 6.0 "
+                              "ms in fp32)", 6.0, 3.0), as_json=True)  # as the CLI says it
     report = _JsonProgress(epochs)
     delay = 0.0 if mode == "ok" else 0.2
     n_batches = 1 if mode == "single" else 5
