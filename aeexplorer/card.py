@@ -94,9 +94,13 @@ def number(values: Any, key: str, default: float | None = None) -> float | None:
     """``values[key]`` as a finite float, else ``default``. Headers are untrusted JSON: a
     string, a bool, a NaN or a missing key reads as the default and never raises."""
     value = values.get(key) if isinstance(values, dict) else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return default
-    return float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a float
+        return default
+    return value if math.isfinite(value) else default
 
 
 def train_config(card: dict) -> dict:

@@ -28,10 +28,13 @@ MAX_DEPTH = 16  # JSON nesting; ours is 4 deep. Deeper input would recurse in th
 MAX_TENSORS = 1024
 MAX_DIMS = 8
 MAX_ATLAS = 2_000_000  # test-set codes in one atlas
+MAX_ATLAS_VALUES = 20_000_000  # rows x latent size: the atlas is read whole to be checked
 MAX_CODE = 1e5  # |z| of an atlas code: a trained encoder's codes are far inside this
 MAX_LOGVAR = 100.0
 _DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"}
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# a string literal, or an unterminated one to the end: linear on any input (a pattern that
+# needs the closing quote restarts at every quote of a crafted header: quadratic time)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
@@ -44,12 +47,13 @@ def clip(value: Any, limit: int = 40) -> str:
 def nesting(text: str) -> int:
     """How deep the brackets of a JSON text go (outside strings), counted up to MAX_DEPTH + 1:
     checked before ``json.loads``, whose recursion a crafted text could exhaust."""
-    depth = 0
+    depth = peak = 0
     for match in _BRACKET.finditer(_STRING.sub("", text)):
         depth += 1 if match.group() in "[{" else -1
-        if depth > MAX_DEPTH:
-            return depth
-    return max(depth, 0)
+        peak = max(peak, depth)
+        if peak > MAX_DEPTH:
+            break
+    return peak
 
 
 def loads(text: str | bytes, failure: str) -> Any:
@@ -58,7 +62,9 @@ def loads(text: str | bytes, failure: str) -> Any:
         text = text.decode("utf-8") if isinstance(text, bytes) else text
         if nesting(text) > MAX_DEPTH:
             raise CheckpointError(f"{failure} (nested over {MAX_DEPTH} deep)")
-        return json.loads(text)
+        # an integer of 19 digits or more is read as a float (inf when huge): a 400-digit
+        # integer would overflow every float conversion and format that meets it later
+        return json.loads(text, parse_int=lambda s: int(s) if len(s) < 19 else float(s))
     except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise CheckpointError(failure) from None
 
@@ -175,9 +181,10 @@ def atlas_rows(tensors: dict, config: ModelConfig, name: str) -> int:
             raise CheckpointError(
                 f"{name}: the atlas is malformed ({key!r} must be F32 [{n}, {config.latent_dim}],"
                 f" not {entry['dtype']} {clip(entry['shape'])})")
-    if not 1 <= n <= MAX_ATLAS:
-        raise CheckpointError(f"{name}: the atlas holds {n:,} test-set codes (1 to {MAX_ATLAS:,} "
-                              "are allowed)")
+    if not 1 <= n <= MAX_ATLAS or n * config.latent_dim > MAX_ATLAS_VALUES:
+        raise CheckpointError(f"{name}: the atlas holds {n:,} test-set codes of {config.latent_dim}"
+                              f" numbers (1 to {MAX_ATLAS:,} codes, {MAX_ATLAS_VALUES:,} numbers "
+                              "in all, are allowed)")
     return n
 
 

@@ -226,3 +226,42 @@ def test_fuzzed_atlases(tmp_path, good, n, dim, codes_dtype, labels_dtype, fill,
         return
     assert codes.dtype == np.float32 and np.isfinite(codes).all() and np.abs(codes).max() <= 1e5
     assert len(codes) == len(classes) >= 1 and classes.min() >= 0 and classes.max() <= 9
+
+
+def test_an_unterminated_string_header_is_refused_quickly(tmp_path):
+    import time
+
+    text = ('"' + '\\"' * 200_000).encode()  # 400 kB, no closing quote: one long string
+    path = tmp_path / "quotes.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text)
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError):
+        read_card(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_huge_numbers_in_the_metadata_read_as_missing_figures(tmp_path, good):
+    from aeexplorer.card import family, number, train_config
+    from aeexplorer.compare import row
+
+    huge = "1" * 400
+    path = _with_meta(good, tmp_path / "huge.safetensors",
+                      train='{"config": {"epochs": 1, "beta": %s, "penalty": "l1", '
+                            '"penalty_weight": %s}}' % (huge, huge),
+                      metrics='{"recon_bce": %s, "parameters": -%s}' % (huge, huge))
+    card = check_file(path)
+    assert number(card["metrics"], "recon_bce") is None  # not a finite number: "–" on pages
+    assert family(card["config"], train_config(card)).startswith("sparse")
+    assert all(v is None for k, v in row("huge", card).items() if k not in ("name", "family",
+                                                                         "dataset"))
+
+
+def test_an_atlas_too_large_to_check_is_refused_from_its_header(tmp_path, good):
+    header, body = read_raw(good)
+    header = copy.deepcopy(header)
+    header["atlas.labels"]["shape"] = [1_500_000]
+    header["atlas.mu"]["shape"] = [1_500_000, 2]
+    cfg = json.loads(header["__metadata__"]["config"])
+    cfg["latent_dim"] = 2
+    with pytest.raises(CheckpointError, match="atlas"):
+        read_card(write_raw(tmp_path / "big.safetensors", header, body))
