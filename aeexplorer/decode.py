@@ -29,6 +29,9 @@ WORK_SIDE = 400  # photos are analysed at most this many pixels on a side
 STRIP_PIXELS = 2**18  # the full-size image is converted to grey this many pixels at a time
 DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # scaled by their range, not by 255
 ALPHA = ("RGBA", "LA", "PA", "RGBa", "La")
+# the formats whose decoders' memory was measured (benchmarks/upload_memory.py): no other
+# Pillow plugin (ICO, TGA, PCX, QOI...) is ever asked to decode an upload
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 # EXIF orientation -> the turn that shows the picture upright (as ImageOps.exif_transpose)
 TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
          4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
@@ -87,14 +90,15 @@ def decode_image(data: bytes) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": not for the person
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
             im.seek(0)
             _plan_decode(im)
             return _grey_array(im)
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("not an image file that can be read (try PNG, JPEG, BMP, GIF or WebP)")
+        raise ImageError("not an image file that can be read (try PNG, JPEG, BMP, GIF, WebP or "
+                         "TIFF)")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"the image declares too many pixels (the limit is "
                          f"{MAX_PIXELS // 1_000_000} megapixels)")
@@ -110,13 +114,33 @@ def _plan_decode(im: Image.Image) -> None:
     if w * h > MAX_PIXELS:
         raise ImageError(f"the image is {w}×{h} pixels: too large (at most "
                          f"{MAX_PIXELS // 1_000_000} megapixels); make it smaller")
-    im.draft("L", (WORK_SIDE, WORK_SIDE))  # other formats ignore it
     budget, compression = decode_budget(), im.info.get("compression")
+    if im.format == "JPEG" and (im.info.get("progressive") or im.info.get("progression")):
+        # libjpeg keeps every DCT coefficient of a progressive JPEG, at full size, whatever
+        # the scale it decodes at: 2 bytes a coefficient, the chroma planes subsampled
+        per_pixel = 2 * _coefficient_planes(im)
+        if w * h * per_pixel > budget:
+            raise ImageError(f"the image is {w}×{h} pixels: too large to prepare (at most "
+                             f"{budget / per_pixel / 1e6:.3g} megapixels for a progressive "
+                             "JPEG); make it smaller, or save it as a baseline JPEG")
+    im.draft("L", (WORK_SIDE, WORK_SIDE))  # other formats ignore it
     per_pixel = bytes_per_pixel(im.mode) * decoder_copies(im.format, compression)
     if im.size[0] * im.size[1] * per_pixel > budget:
         most = largest_megapixels(im.mode, im.format, compression, budget)
         raise ImageError(f"the image is {w}×{h} pixels: too large to prepare (at most "
                          f"{most:g} megapixels for {_kind(im)}); make it smaller")
+
+
+def _coefficient_planes(im: Image.Image) -> float:
+    """DCT coefficients per pixel of a JPEG: 1 for grey; a colour one's two chroma planes at
+    full size (4:4:4), half (4:2:2) or a quarter (4:2:0, most photos)."""
+    from PIL import JpegImagePlugin
+
+    bands = len(im.getbands())
+    if bands == 1:
+        return 1.0
+    shrink = {0: 1, 1: 2, 2: 4}.get(JpegImagePlugin.get_sampling(im), 1)
+    return 1 + (bands - 1) / shrink
 
 
 def _kind(im: Image.Image) -> str:

@@ -196,3 +196,38 @@ def test_encode_refuses_with_the_same_line(tmp_path, capfd):
     out, err = capfd.readouterr()
     assert err == (f"error: {big}: the image is 6300×6300 pixels: too large to prepare (at "
                    "most 16.7 megapixels for a colour image); make it smaller\n")
+
+
+def test_a_progressive_jpeg_too_large_for_its_coefficients_is_refused():
+    """A progressive JPEG keeps its DCT coefficients at full size (2 bytes each) however small
+    it is decoded: a 6000x4000 4:4:4 colour one is 144 MB of them."""
+    import io
+
+    from PIL import Image
+
+    from aeexplorer.decode import decode_image
+    from aeexplorer.errors import ImageError
+
+    buf = io.BytesIO()
+    Image.new("RGB", (6000, 4000), "white").save(buf, "JPEG", progressive=True, quality=50,
+                                                 subsampling=0)
+    with pytest.raises(ImageError, match="progressive JPEG"):
+        decode_image(buf.getvalue())
+    buf = io.BytesIO()
+    Image.new("RGB", (4000, 3000), "white").save(buf, "JPEG", progressive=True, quality=50,
+                                                 subsampling=2)
+    assert decode_image(buf.getvalue()).shape[0] <= 400  # a 12 MP 4:2:0 photo: 36 MB, passes
+
+
+def test_formats_outside_the_measured_ones_are_not_decoded():
+    import io
+
+    from PIL import Image
+
+    from aeexplorer.decode import decode_image
+    from aeexplorer.errors import ImageError
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(buf, "PPM")
+    with pytest.raises(ImageError, match="not an image file that can be read"):
+        decode_image(buf.getvalue())
