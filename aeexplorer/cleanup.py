@@ -46,7 +46,7 @@ def old_sessions(root: Path, max_age: float, keep: set[str], now: float) -> list
     """The folders under ``runs/sessions/`` untouched for ``max_age`` seconds, but those named
     in ``keep``; a link there is never one of them."""
     sessions = root / "runs" / "sessions"
-    if not max_age or not _real_dir(sessions):
+    if not max_age or not _real_dir(sessions, root):
         return []
     found = []
     for entry in os.scandir(sessions):
@@ -85,13 +85,19 @@ def stale_tmp(root: Path, tmp_age: float, busy: Iterable[Path], now: float) -> l
 def _tmp_folders(root: Path) -> list[Path]:
     folders = [root / "runs", root / "checkpoints"]
     sessions = root / "runs" / "sessions"
-    if _real_dir(sessions):
+    if _real_dir(sessions, root):
         folders += [Path(e.path) for e in os.scandir(sessions) if e.is_dir(follow_symlinks=False)]
-    return [f for f in folders if _real_dir(f)]
+    return [f for f in folders if _real_dir(f, root)]
 
 
-def _real_dir(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink()
+def _real_dir(path: Path, root: Path) -> bool:
+    """A folder reached from ``root`` through no link at all (``runs`` a link to elsewhere
+    included, not only the folder itself)."""
+    try:
+        inside = root.resolve() / path.relative_to(root)
+    except ValueError:
+        return False
+    return path.is_dir() and path.resolve() == inside
 
 
 def sweep(root: Path, limits: Limits, busy: Iterable[Path] = (), live: Iterable[str] = (),

@@ -58,7 +58,9 @@ def _train_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--hidden", type=_int_list, default=(512, 256),
                    help="layer widths, e.g. 512,256; none: a shallow model (no hidden layer)")
     t.add_argument("--channels", type=_int_list, default=(32, 64), help="conv only, e.g. 32,64")
-    t.add_argument("--batchnorm", action="store_true")
+    t.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=False,
+                   help="batch norm after each hidden layer (--no-batchnorm: none, e.g. to "
+                        "override a recipe)")
     t.add_argument("--activation", choices=("relu", "sigmoid"), default="relu")
     _objective_args(t)
     _data_args(t)

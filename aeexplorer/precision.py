@@ -146,11 +146,15 @@ def _cpu_model() -> str:
 
 
 def _cache_get(key: str) -> Choice | None:
+    """The cached choice, or None for anything else in the file (it is ours, but a damaged or
+    hand-edited cache must only cost a new timing)."""
     try:
-        entry = json.loads(_cache_file().read_text()).get(key)
-        return Choice(**entry) if isinstance(entry, dict) else None
+        data = json.loads(_cache_file().read_text())
+        entry = data.get(key) if isinstance(data, dict) else None
+        choice = Choice(**entry) if isinstance(entry, dict) else None
     except (OSError, ValueError, TypeError):
         return None
+    return choice if choice is not None and choice.precision in ("fp32", "bf16") else None
 
 
 def _cache_put(key: str, choice: Choice) -> None:

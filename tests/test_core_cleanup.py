@@ -110,3 +110,14 @@ def test_a_sweep_is_due_at_first_then_now_and_then(tmp_path):
 
 def test_a_missing_runs_folder_is_nothing_to_do(tmp_path):
     assert cleanup.sweep(tmp_path, Limits()) == []
+
+
+def test_a_runs_folder_that_is_a_link_is_not_swept(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    old = touch(elsewhere / "sessions" / "old" / "m.safetensors", 2 * DAY)
+    stale = touch(elsewhere / ".m.safetensors.abcdefgh.tmp", 2 * DAY)
+    age(old.parent, 2 * DAY)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "runs").symlink_to(elsewhere, target_is_directory=True)
+    assert cleanup.sweep(tmp_path / "app", Limits()) == []
+    assert old.exists() and stale.exists()

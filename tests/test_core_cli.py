@@ -408,3 +408,12 @@ def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
     _, cfg = _configs(cli.parse(["train", "--recipe", "fast", "--lr", "0.001", "--epochs", "3",
                                  "--out", "x"]))
     assert (cfg.lr, cfg.epochs, cfg.batch_size) == (0.001, 3, wanted["batch_size"])
+
+
+def test_a_recipe_s_batch_norm_can_be_turned_off_for_the_contractive_penalty():
+    from aeexplorer.commands import _configs
+
+    model_cfg, cfg = _configs(cli.parse(["train", "--recipe", "fast", "--model", "ae",
+                                         "--penalty", "contractive", "--penalty-weight", "1",
+                                         "--no-batchnorm", "--out", "x"]))
+    assert not model_cfg.batchnorm and cfg.penalty == "contractive"

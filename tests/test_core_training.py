@@ -370,3 +370,19 @@ def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
     assert parts.total.dtype == parts.recon.dtype == torch.float32
     batch_loss(model, bars.images[:8], cfg(precision="fp32"), beta=1.0)
     assert dtypes[-1] == torch.float32
+
+
+@pytest.mark.parametrize("damage", ["[]", "null", "not json", {"precision": "fp16"}, [1]])
+def test_a_damaged_precision_cache_costs_a_new_timing(timings, tmp_path, damage):
+    import json
+
+    from aeexplorer.precision import choose
+
+    choose(tiny("vae"), cfg(precision="auto"))  # measured and cached
+    cache = tmp_path / "cache" / "precision.json"
+    if isinstance(damage, str):
+        cache.write_text(damage)
+    else:
+        cache.write_text(json.dumps({k: damage for k in json.loads(cache.read_text())}))
+    assert choose(tiny("vae"), cfg(precision="auto")).precision == "bf16"
+    assert timings.calls == 2  # measured again, not a crash

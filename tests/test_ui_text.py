@@ -63,3 +63,23 @@ def test_server_paths_are_shown_to_the_owner(monkeypatch):
     monkeypatch.setenv("AEEXPLORER_SHOW_PATHS", "1")
     message = "MNIST not found in /srv/secret/data/MNIST/raw"
     assert public(message) == message
+
+
+def test_emoji_shortcodes_and_directives_are_broken():
+    for text in (":smile:", ":red[alert]", ":material/home:"):
+        shown = md(text).replace("\\", "")
+        assert not re.search(r":\w", shown)  # a joiner after each colon
+        assert unescape(md(text)) == text
+
+
+def test_controls_bidi_overrides_and_lone_surrogates_are_neutralised():
+    shown = md("a\u202eevil\u2066x\x85y \ud800z")
+    assert not re.search("[\u202e\u2066\x85\ud800]", shown)
+    shown.encode("utf-8")  # sendable: no lone surrogate left
+
+
+def test_a_server_folder_with_spaces_is_hidden_whole(monkeypatch):
+    monkeypatch.delenv("AEEXPLORER_SHOW_PATHS", raising=False)
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", "/home/jo smith/models")
+    assert public("bad file /home/jo smith/models/x.safetensors") == "bad file …/x.safetensors"
+    assert public("file:/srv/app/secret/x") == "file:…/secret/x"

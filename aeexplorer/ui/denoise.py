@@ -136,7 +136,7 @@ def _results(result: denoise.Denoised, models: list[tuple[Path, dict]]) -> None:
                 show(out.image, role if len(models) == 2 else _role(card), talk=True)
                 st.markdown(f"MSE **{out.mse:.4f}**")
                 st.caption(f"{family(card['config'], train_config(card))} · "
-                           f"`{path.name}`")
+                           f"{md(path.name)}")
     if len(result.outputs) == 2 and result.outputs[0].mse < result.outputs[1].mse:
         better = result.outputs[1].mse / max(result.outputs[0].mse, 1e-12)
         st.success(f"The denoising autoencoder's output is {better:.1f}× closer (in MSE) to "

@@ -196,6 +196,7 @@ function attach(panel, setTriggerValue) {
   if (gd.__aeHover === panel) return;
   gd.__aeHover = panel;
   const move = (e) => {
+    if (!panel.root.isConnected) { detach(); return; }  // a rerun mounted a new panel
     if (G.playing) return;
     const xy = toData(gd, e.clientX, e.clientY);
     if (!xy) { leave(); return; }
@@ -230,6 +231,11 @@ function attach(panel, setTriggerValue) {
     clearTimeout(panel.timer);
     if (!G.playing) show(panel, null);
   };
+  const detach = () => {
+    gd.removeEventListener("pointermove", move);
+    gd.removeEventListener("pointerleave", leave);
+    if (gd.__aeHover === panel) gd.__aeHover = null;
+  };
   gd.addEventListener("pointermove", move, { passive: true });
   gd.addEventListener("pointerleave", leave, { passive: true });
 }
@@ -250,7 +256,13 @@ function play(component) {
   ui.pixels = new Float32Array(data.side * data.side);
   ui.button.disabled = !ui.stops || ui.stops.length < 2;
   ui.hint.textContent = ui.button.disabled ? "Two stops or more make a walk to play." : "";
-  if (data.net) loadNet(data.net.url, data.net.spec).then((net) => { if (ui.data === data) { ui.net = net; draw(ui); } });
+  if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
+    if (ui.data === data) { ui.net = net; draw(ui); }
+  }).catch(() => {
+    stop(ui);
+    ui.button.disabled = true;
+    ui.hint.textContent = "The page could not load the decoder: the strip below shows the walk.";
+  });
   ui.p = Math.min(ui.p || 0, Math.max(0, (ui.stops || []).length - 1));
   if (!ui.button.disabled) draw(ui);
   else stop(ui);

@@ -12,6 +12,7 @@ the component's data, which every rerun would send again: they are written once 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
@@ -29,11 +30,13 @@ if TYPE_CHECKING:
 
 APP_ROOT = Path(__file__).resolve().parents[2]  # where app.py is: Streamlit serves static/ there
 DECODERS = APP_ROOT / "static" / "decoders"
-MAX_DECODERS = 64  # files kept in DECODERS (oldest removed first): about 200 MB at most
+MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
 KEY, PLAY_KEY = "live", "live_play"
 REST_MS = 250  # the pointer rests this long before a model without a page decoder asks the server
 NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
                    "hold the pointer still and the server decodes that z.")
+NOT_STORED = ("This server could not store the decoder for the page: hold the pointer still "
+              "and the server decodes that z.")
 _CSS = """
 .ae-live { font-family: inherit; }
 .ae-live .ae-title { font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem; }
@@ -64,33 +67,49 @@ def _components() -> tuple:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def page_decoder(path: str, mtime: float) -> dict | None:
-    """{"url", "spec", "bytes"} of this model's decoder for the page, written once to
-    DECODERS; None when it cannot run in the page (a conv decoder)."""
+def _exported(path: str, mtime: float):
+    """The model's decoder as dense layers (``aeexplorer.export``), or None for a conv one."""
     from aeexplorer.export import export_decoder
 
-    exported = export_decoder(resources.checkpoint(path, mtime).model)
+    return export_decoder(resources.checkpoint(path, mtime).model)
+
+
+def page_decoder(path: str, mtime: float) -> dict:
+    """{"url", "spec", "bytes"} of this model's decoder for the page, its file written to
+    DECODERS when missing (checked on every call: an older one may have been removed); or
+    {"why": ...} when the page cannot run it."""
+    exported = _exported(path, mtime)
     if exported is None:
-        return None
+        return {"why": NO_PAGE_DECODER}
     name = f"{exported.digest}.bin"
-    target = DECODERS / name
-    if not target.is_file():
-        _write(target, exported.blob)
+    try:
+        if not (DECODERS / name).is_file():
+            _write(DECODERS / name, exported.blob)
+    except OSError:  # a read-only app folder, a full disk: the server decodes instead
+        return {"why": NOT_STORED}
     return {"url": f"app/static/decoders/{name}", "spec": exported.spec,
             "bytes": len(exported.blob)}
 
 
 def _write(target: Path, blob: bytes) -> None:
-    """Atomically (a reader never sees half a file), then drop the oldest beyond MAX_DECODERS."""
+    """Atomically (a reader never sees half a file), then drop the oldest files beyond
+    MAX_DECODER_BYTES in all (a page that still wants one has it written again)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".decoder.", suffix=".tmp", dir=target.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(blob)
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)
-    files = sorted(target.parent.glob("*.bin"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-MAX_DECODERS]:
-        old.unlink(missing_ok=True)
+    files = []
+    for file in target.parent.glob("*.bin"):
+        with contextlib.suppress(OSError):  # another session may be pruning too
+            st_ = file.stat()
+            files.append((st_.st_mtime, st_.st_size, file))
+    kept = 0
+    for _, size, file in sorted(files, reverse=True):
+        kept += size
+        if kept > MAX_DECODER_BYTES and file != target:
+            file.unlink(missing_ok=True)
 
 
 def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
@@ -101,13 +120,13 @@ def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
     hover, _ = _components()
     hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
                          "side": ckpt.config.image_size, "px": 28 * scale(talk),
-                         "why": NO_PAGE_DECODER, "rest_ms": REST_MS,
+                         "why": net.get("why", ""), "rest_ms": REST_MS,
                          "server": _server_image(ckpt, rest)},
           on_rest_change=lambda: None, height="content")
 
 
-def _net(net: dict | None) -> dict | None:
-    return None if net is None else {"url": net["url"], "spec": net["spec"]}
+def _net(net: dict) -> dict | None:
+    return None if "why" in net else {"url": net["url"], "spec": net["spec"]}
 
 
 def _server_image(ckpt: Checkpoint, rest: object) -> dict | None:
@@ -127,7 +146,7 @@ def player(path: str, mtime: float, ckpt: Checkpoint, walk, stops: list, method:
     marker moves over the map (the server's frames for a model the page cannot decode)."""
     net = page_decoder(path, mtime)
     full = [views.full_z(ckpt, s) for s in stops] if walk is not None else []
-    frames = [] if net is not None or walk is None else [
+    frames = [] if "why" not in net or walk is None else [
         imaging.data_uri(imaging.to_png(f)) for f in walk[1]]
     _, play = _components()
     play(key=PLAY_KEY, data={"mode": "play", "net": _net(net), "stops": full, "method": method,
