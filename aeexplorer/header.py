@@ -210,9 +210,20 @@ def check_atlas(mu, labels, logvar, dataset: str, name: str) -> None:
 def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """The atlas alone, as numpy: (N, D) float32 test-set codes and (N,) int64 labels. Reads
     no weights and needs no torch, so the map can be drawn while the model is still loading."""
+    _, codes, classes = _card_and_atlas(Path(path))
+    return codes, classes
+
+
+def check_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The model card of a file every page can use: the header, the card and the atlas's
+    values all checked (what the checkpoint pickers list; weights are checked on load)."""
+    return _card_and_atlas(Path(path))[0]
+
+
+def _card_and_atlas(path: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """The card and the atlas's codes and labels, from one read of the header."""
     from safetensors import SafetensorError, safe_open
 
-    path = Path(path)
     header = read_header(path)
     card = card_from_meta(header["meta"], path.name)
     atlas_rows(header["tensors"], card["config"], path.name)
@@ -224,12 +235,4 @@ def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name} could not be read ({str(exc)[:120]})") from None
     check_atlas(codes, classes, logvar, card["dataset"], path.name)
-    return codes, classes
-
-
-def check_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The model card of a file every page can use: the header, the card and the atlas's
-    values all checked (what the checkpoint pickers list; weights are checked on load)."""
-    card = read_card(path)
-    read_atlas(path)
-    return card
+    return card, codes, classes
