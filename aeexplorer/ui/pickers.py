@@ -16,31 +16,26 @@ from aeexplorer.ui.text import md
 DATASET_NAMES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
 
 
+def scan(root: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]]:
+    """Every listed checkpoint once: (path, card) of those that can be used, (path, why) of
+    the others."""
+    usable, bad = [], []
+    for path in resources.list_files(root, extra=[resources.session_folder(root)]):
+        card = resources.card_at(path)
+        (bad if isinstance(card, str) else usable).append((path, card))
+    return usable, bad
+
+
 def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
              ) -> list[tuple[Path, dict]]:
     """(path, card) of every checkpoint whose header reads and that ``accept`` takes."""
-    found = []
-    for path in resources.list_files(root, extra=[resources.session_folder(root)]):
-        card = resources.card_at(path)
-        if not isinstance(card, str) and accept(card):
-            found.append((path, card))
-    return found
+    return [(path, card) for path, card in scan(root)[0] if accept(card)]
 
 
-def unusable(root: Path) -> list[tuple[Path, str]]:
-    """(path, why) of every listed checkpoint that cannot be used."""
-    found = []
-    for path in resources.list_files(root, extra=[resources.session_folder(root)]):
-        card = resources.card_at(path)
-        if isinstance(card, str):
-            found.append((path, card))
-    return found
-
-
-def note_unusable(root: Path) -> None:
-    """The files that cannot be used, and why, folded away at the foot of the sidebar: a bad
-    file is left out of every picker and never stops a page."""
-    bad = unusable(root)
+def note_unusable(root: Path, bad: list[tuple[Path, str]] | None = None) -> None:
+    """The files that cannot be used (``bad``, else scanned), and why, folded away at the
+    foot of the sidebar: a bad file is left out of every picker and never stops a page."""
+    bad = scan(root)[1] if bad is None else bad
     if bad:
         files = "file cannot" if len(bad) == 1 else "files cannot"
         with st.sidebar.expander(f"{len(bad)} checkpoint {files} be used"):

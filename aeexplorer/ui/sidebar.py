@@ -29,9 +29,10 @@ class MapOptions:
 
 def pick_checkpoint(root: Path) -> Path | None:
     """The checkpoint picker over every usable file (the others are listed with why)."""
-    files = [p for p, _ in pickers.readable(root)]
+    usable, bad = pickers.scan(root)
+    files = [p for p, _ in usable]
     st.sidebar.title("AE explorer")
-    pickers.note_unusable(root)
+    pickers.note_unusable(root, bad)
     if not files:
         folders = ", ".join(md(shown_path(p, root)) for p in resources.checkpoint_folders(root))
         st.sidebar.warning(f"No usable checkpoints in {folders}.")
@@ -40,12 +41,12 @@ def pick_checkpoint(root: Path) -> Path | None:
     wanted = state.scene().ckpt
     index = _wanted(names, wanted)
     if wanted and names[index] != wanted and names[index].rsplit("/", 1)[-1] != wanted:
-        why = next((why for p, why in pickers.unusable(root) if p.name == wanted), None)
+        why = next((why for p, why in bad if p.name == wanted), None)
         note = (f"The link's checkpoint {md(wanted)} " + (f"cannot be used: {md(why)}" if why
                 else "is not on this server") + f". Showing {md(names[index])} instead.")
         st.session_state[_LINK_NOTE] = (note, names[index])
     name = st.sidebar.selectbox("Checkpoint", names, index=index, key="ckpt_pick",
-                                format_func=lambda n: _label(files[names.index(n)]))
+                                format_func=lambda n: pickers.label(*usable[names.index(n)]))
     note = st.session_state.get(_LINK_NOTE)
     if note and note[1] == name:  # shown until another model is picked
         st.warning(note[0])
@@ -81,13 +82,6 @@ def _wanted(names: list[str], wanted: str | None) -> int:
         if candidates:
             return candidates[0]
     return 0
-
-
-def _label(path: Path) -> str:
-    card = resources.card_at(path)
-    if isinstance(card, str):
-        return f"{path.name} (cannot be used)"
-    return pickers.label(path, card)
 
 
 def model_card(path: Path, card: dict, root: Path) -> None:
