@@ -16,7 +16,7 @@ def train(args: argparse.Namespace) -> int:
     from .checkpoint import file_signature
     from .pipeline import train_and_save
 
-    model_cfg, cfg = _configs(args)
+    model_cfg, cfg = configs(args)
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
@@ -44,7 +44,7 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configs(args: argparse.Namespace):
+def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
     from .models import ModelConfig

@@ -142,8 +142,9 @@ def folder_bytes(folder: Path) -> int:
 def check_disk(session: Path, limits: Limits) -> None:
     """Raises ``TooBig`` when this session's folder, or all the session folders together
     (``session``'s parent), are over their disk budget."""
-    if limits.session_disk and folder_bytes(session) >= limits.session_disk:
-        raise TooBig(f"Your trained models take {size_text(folder_bytes(session))}, as much as "
+    used = folder_bytes(session) if limits.session_disk else 0
+    if limits.session_disk and used >= limits.session_disk:
+        raise TooBig(f"Your trained models take {size_text(used)}, as much as "
                      f"this server keeps for one visitor ({size_text(limits.session_disk)}). "
                      "Download the ones you want to keep; they are removed when this server "
                      "clears old sessions, and a reload of the page starts a new session.")

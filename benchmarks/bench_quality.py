@@ -10,12 +10,12 @@ from pathlib import Path
 
 def time_to_elbo(data_root: Path, threshold: float = 140.0) -> dict:
     from aeexplorer.cli import parse
-    from aeexplorer.commands import _configs
+    from aeexplorer.commands import configs
     from aeexplorer.data import load_split
     from aeexplorer.metrics import reconstruction_metrics
     from aeexplorer.training import resolve, train
 
-    model_cfg, cfg = _configs(parse(["train", "--recipe", "fast", "--device", "cpu",
+    model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--out", "unused.safetensors"]))
     cfg = resolve(cfg, model_cfg)
     train_split = load_split("mnist", True, data_root)
@@ -45,11 +45,11 @@ def threads_and_data(data_root: Path, n_images: int = 10_240) -> dict:
     import torch
 
     from aeexplorer.cli import parse
-    from aeexplorer.commands import _configs
+    from aeexplorer.commands import configs
     from aeexplorer.data import Split, load_split
     from aeexplorer.training import resolve, train
 
-    model_cfg, cfg = _configs(parse(["train", "--recipe", "fast", "--device", "cpu",
+    model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--epochs", "1", "--out", "unused.safetensors"]))
     cfg = resolve(cfg, model_cfg)
     full = load_split("mnist", True, data_root)

@@ -396,24 +396,24 @@ def test_train_says_which_precision_it_took_and_why(tmp_path, capfd, synthetic_d
 
 
 def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
-    from aeexplorer.commands import _configs
+    from aeexplorer.commands import configs
     from aeexplorer.recipes import FAST
 
-    model_cfg, cfg = _configs(cli.parse(["train", "--recipe", "fast", "--out", "x"]))
+    model_cfg, cfg = configs(cli.parse(["train", "--recipe", "fast", "--out", "x"]))
     wanted = FAST.settings
     assert (model_cfg.kind, model_cfg.hidden, model_cfg.batchnorm) == (
         "vae", wanted["hidden"], True)
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
         wanted["epochs"], wanted["batch_size"], wanted["lr"], wanted["kl_warmup"])
-    _, cfg = _configs(cli.parse(["train", "--recipe", "fast", "--lr", "0.001", "--epochs", "3",
+    _, cfg = configs(cli.parse(["train", "--recipe", "fast", "--lr", "0.001", "--epochs", "3",
                                  "--out", "x"]))
     assert (cfg.lr, cfg.epochs, cfg.batch_size) == (0.001, 3, wanted["batch_size"])
 
 
 def test_a_recipe_s_batch_norm_can_be_turned_off_for_the_contractive_penalty():
-    from aeexplorer.commands import _configs
+    from aeexplorer.commands import configs
 
-    model_cfg, cfg = _configs(cli.parse(["train", "--recipe", "fast", "--model", "ae",
+    model_cfg, cfg = configs(cli.parse(["train", "--recipe", "fast", "--model", "ae",
                                          "--penalty", "contractive", "--penalty-weight", "1",
                                          "--no-batchnorm", "--out", "x"]))
     assert not model_cfg.batchnorm and cfg.penalty == "contractive"

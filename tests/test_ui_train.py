@@ -308,7 +308,7 @@ def test_a_name_written_as_markdown_is_refused_and_shown_as_typed(fake_trainer, 
 def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer, root,
                                                                    monkeypatch):
     from aeexplorer.cli import parse
-    from aeexplorer.commands import _configs
+    from aeexplorer.commands import configs
     from aeexplorer.recipes import FAST
 
     started = []
@@ -322,7 +322,7 @@ def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer
     wait_for(at, lambda job: job.status != jobs.RUNNING)
     args = started[-1]
     assert args[args.index("--recipe") + 1] == "fast"
-    model_cfg, cfg = _configs(parse(args))  # what the CLI makes of the page's command line
+    model_cfg, cfg = configs(parse(args))  # what the CLI makes of the page's command line
     assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
         25, 256, 2e-3, FAST.settings["kl_warmup"])

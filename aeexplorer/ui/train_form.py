@@ -61,19 +61,25 @@ def family_fields(family: str, params: tuple[str, ...]) -> dict:
 def fast_fields(recipe: Recipe) -> dict:
     """The fast recipe's network and schedule as TrainRequest fields, and a seed to pick."""
     st.caption(f"The fast recipe: {recipe.summary}. Turn it off to set each of these.")
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
+    seed = _seed_field()
     keys = ("hidden", "batchnorm", "epochs", "batch_size", "lr")
     values = {k: recipe.settings[k] for k in keys}
     values["hidden"] = ",".join(map(str, values["hidden"]))  # as the text field gives it
-    return {**values, "seed": int(seed), "recipe": recipe.name}
+    return {**values, "seed": seed, "recipe": recipe.name}
 
 
 def train_fields(params: tuple[str, ...]) -> dict:
     epochs_col, seed_col = st.columns(2)
     epochs = epochs_col.number_input("Epochs", 1, 200, 10, step=1, key="train_epochs", **KEEP)
-    seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP)
+    with seed_col:
+        seed = _seed_field()
     lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="train_lr",
                           format_func=lambda v: f"{v:g}", **KEEP)
     batch = st.select_slider("Batch size", [32, 64, 128, 256, 512], 128,
                              key="train_batch_size", **KEEP)
-    return {"epochs": int(epochs), "seed": int(seed), "lr": float(lr), "batch_size": int(batch)}
+    return {"epochs": int(epochs), "seed": seed, "lr": float(lr), "batch_size": int(batch)}
+
+
+def _seed_field() -> int:
+    """The seed, one widget whichever form shows it (its value is kept between them)."""
+    return int(st.number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", **KEEP))
