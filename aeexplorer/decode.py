@@ -97,8 +97,8 @@ def decode_image(data: bytes) -> np.ndarray:
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("not an image file that can be read (try PNG, JPEG, BMP, GIF, WebP or "
-                         "TIFF)")
+        # the formats both the page's uploader and ``encode`` take (``encode`` reads TIFF too)
+        raise ImageError("not an image file that can be read (try PNG, JPEG, BMP, GIF or WebP)")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"the image declares too many pixels (the limit is "
                          f"{MAX_PIXELS // 1_000_000} megapixels)")
