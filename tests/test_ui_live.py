@@ -58,3 +58,14 @@ def test_a_conv_model_has_no_page_decoder_and_says_why(monkeypatch, ckpt_dir, tm
     play = mounted(at, "aeexplorer.live_play")
     assert play["net"] is None and len(play["frames"]) == 4  # the server's frames instead
     assert all(f.startswith("data:image/png;base64,") for f in play["frames"])
+
+
+def test_a_resting_point_from_the_browser_is_read_like_a_url_point(ckpt_dir):
+    """The rest value is sent by the page: anything but a finite, bounded "x,y" is ignored."""
+    from aeexplorer.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(ckpt_dir / "live-conv-vae.safetensors")
+    shown = live.server_image(ckpt, "0.5000,-1.0000")
+    assert shown["z"] == [0.5, -1.0] and shown["uri"].startswith("data:image/png;base64,")
+    for hostile in ("nan,1", "1e308,0", "1,2,3", "x" * 10_000, None, ["0", "0"]):
+        assert live.server_image(ckpt, hostile) is None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from aeexplorer import imaging, views
+from aeexplorer.scene import parse_point
 from aeexplorer.ui import resources
 from aeexplorer.ui.common import scale
 
@@ -121,7 +122,7 @@ def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
     hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
                          "side": ckpt.config.image_size, "px": 28 * scale(talk),
                          "why": net.get("why", ""), "rest_ms": REST_MS,
-                         "server": _server_image(ckpt, rest)},
+                         "server": server_image(ckpt, rest)},
           on_rest_change=lambda: None, height="content")
 
 
@@ -129,13 +130,13 @@ def _net(net: dict) -> dict | None:
     return None if "why" in net else {"url": net["url"], "spec": net["spec"]}
 
 
-def _server_image(ckpt: Checkpoint, rest: object) -> dict | None:
-    """The resting pointer's z decoded on the server (a model the page cannot decode)."""
-    try:
-        x, y = (float(v) for v in str(rest).split(","))
-    except ValueError:
+def server_image(ckpt: Checkpoint, rest: object) -> dict | None:
+    """The resting pointer's z decoded on the server (a model the page cannot decode). The
+    value comes from the browser: read as a URL's point is (finite, within ±1e6), or ignored."""
+    point = parse_point(str(rest)[:64]) if isinstance(rest, str) else None
+    if point is None:
         return None
-    z = views.full_z(ckpt, (x, y))
+    z = views.full_z(ckpt, point)
     png = imaging.to_png(views.decode_one(ckpt, z))
     return {"key": str(rest), "z": z, "uri": imaging.data_uri(png)}
 
