@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from aeexplorer.data import Split, load_split
+from aeexplorer.core.data import Split, load_split
 from report import percentiles
-from aeexplorer.losses import loss_parts
-from aeexplorer.models import ModelConfig, build_model
-from aeexplorer.training import TrainConfig, resolve, train
+from aeexplorer.core.losses import loss_parts
+from aeexplorer.core.models import ModelConfig, build_model
+from aeexplorer.core.training import TrainConfig, resolve, train
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
 
 BATCH = 128
 EPOCH_IMAGES = 60_000  # one MNIST training epoch
@@ -38,7 +38,7 @@ WARMUP_BATCHES = 4
 
 def ours_seconds(model_cfg: ModelConfig, data: Split, n_images: int,
                  precision: str = "auto") -> float:
-    """Seconds of one epoch of ``aeexplorer.training.train`` over the first ``n_images``."""
+    """Seconds of one epoch of ``aeexplorer.core.training.train`` over the first ``n_images``."""
     subset = Split(data.images[:n_images], data.labels[:n_images])
     cfg = TrainConfig(epochs=1, batch_size=BATCH, device="cpu", seed=0, precision=precision)
     _, history = train(model_cfg, cfg, subset)
@@ -101,7 +101,7 @@ def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
 def decode_ms(ckpt: Checkpoint, repeats: int = 200) -> tuple[float, float]:
     """p50 and p95 (ms) of decoding one map position the way a click does
     (``views.decode_one``: a list in, a (28, 28) numpy image out)."""
-    from aeexplorer import views
+    from aeexplorer.app import views
 
     for i in range(10):
         views.decode_one(ckpt, views.full_z(ckpt, [0.01 * i, 0.0]))
@@ -116,7 +116,7 @@ def decode_ms(ckpt: Checkpoint, repeats: int = 200) -> tuple[float, float]:
 
 def png_ms(ckpt: Checkpoint, repeats: int = 100) -> float:
     """Median ms to turn one decoded image into the PNG the page shows (5x enlarged)."""
-    from aeexplorer import imaging, views
+    from aeexplorer.app import imaging, views
 
     image = views.decode_one(ckpt, views.full_z(ckpt, [0.0, 0.0]))
     times = []
@@ -129,7 +129,7 @@ def png_ms(ckpt: Checkpoint, repeats: int = 100) -> float:
 
 def encode_images_per_s(ckpt: Checkpoint, data_root: Path, repeats: int = 3) -> tuple[float, int]:
     """Images per second of ``encode_all`` over the whole test set (best of ``repeats``)."""
-    from aeexplorer.latent import encode_all
+    from aeexplorer.core.latent import encode_all
 
     images = load_split(ckpt.dataset, False, data_root).images
     encode_all(ckpt.model, images[:2048])  # warm-up
@@ -144,7 +144,7 @@ def encode_images_per_s(ckpt: Checkpoint, data_root: Path, repeats: int = 3) -> 
 def run_model(data_root: Path, ckpt_path: Path, n_dense: int, n_conv: int,
               repeats: int) -> dict:
     """All model-side figures as one flat dict."""
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     data = load_split("mnist", True, data_root)
     out: dict = {}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 def time_to_elbo(data_root: Path, threshold: float = 140.0) -> dict:
     from aeexplorer.cli import parse
-    from aeexplorer.commands import configs
-    from aeexplorer.data import load_split
-    from aeexplorer.metrics import reconstruction_metrics
-    from aeexplorer.training import resolve, train
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.data import load_split
+    from aeexplorer.core.metrics import reconstruction_metrics
+    from aeexplorer.core.training import resolve, train
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--out", "unused.safetensors"]))
@@ -45,9 +45,9 @@ def threads_and_data(data_root: Path, n_images: int = 10_240) -> dict:
     import torch
 
     from aeexplorer.cli import parse
-    from aeexplorer.commands import configs
-    from aeexplorer.data import Split, load_split
-    from aeexplorer.training import resolve, train
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.data import Split, load_split
+    from aeexplorer.core.training import resolve, train
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--epochs", "1", "--out", "unused.safetensors"]))
@@ -81,8 +81,8 @@ def _loader(model_cfg, cfg, data, threads: int) -> None:
     """The same steps fed by ``torch.utils.data.DataLoader`` (shuffled, in-memory tensors)."""
     import torch
 
-    from aeexplorer.models import build_model
-    from aeexplorer.training import _adam, batch_loss
+    from aeexplorer.core.models import build_model
+    from aeexplorer.core.training import _adam, batch_loss
 
     torch.set_num_threads(threads)
     torch.manual_seed(cfg.seed)

@@ -134,8 +134,8 @@ def measure(code: str, path: str, threads: int) -> dict:
     import tracemalloc
 
     sys.path.insert(0, code)
-    from aeexplorer.errors import ImageError
-    from aeexplorer.preprocess import preprocess_bytes
+    from aeexplorer.core.errors import ImageError
+    from aeexplorer.core.preprocess import preprocess_bytes
 
     data = Path(path).read_bytes()
     preprocess_bytes(_save(_digit((300, 300)), "PNG"))  # imports scipy and warms up

@@ -37,8 +37,8 @@ def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset:
     adds to the stored train config (e.g. ``{"noise": "gaussian", "noise_level": 0.5}``)."""
     import torch
 
-    from aeexplorer.checkpoint import Atlas, save_checkpoint
-    from aeexplorer.models import ModelConfig, build_model
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(seed)
     cfg = ModelConfig(kind=kind, arch=arch, hidden=hidden, channels=(4, 8))
@@ -61,6 +61,6 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Measured precision choices (aeexplorer.precision) go to a folder of the test run, not
+    """Measured precision choices (aeexplorer.core.precision) go to a folder of the test run, not
     to the home folder's cache."""
     os.environ.setdefault("AEEXPLORER_CACHE", str(tmp_path_factory.mktemp("cache")))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find the package
 
-from aeexplorer.commands import _JsonProgress, _say_precision  # noqa: E402  (the real protocol)
-from aeexplorer.precision import Choice  # noqa: E402
+from aeexplorer.cli.commands import _JsonProgress, _say_precision  # noqa: E402  (the real protocol)
+from aeexplorer.core.precision import Choice  # noqa: E402
 
 
 def emit(**event) -> None:

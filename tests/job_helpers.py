@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from aeexplorer import jobs
+from aeexplorer.app import jobs
 
 FAKE = str(Path(__file__).with_name("fake_trainer.py"))
 

@@ -1,4 +1,4 @@
-"""Anomaly scores (aeexplorer.anomaly): reconstruction errors against a direct per-image
+"""Anomaly scores (aeexplorer.app.anomaly): reconstruction errors against a direct per-image
 computation, percentiles, the worst images, the figures; and that on a trained model an image
 of noise scores above a typical test image."""
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from core_helpers import draw_digit, to_bytes
 
-from aeexplorer import anomaly, views
-from aeexplorer.checkpoint import load_checkpoint
+from aeexplorer.app import anomaly, views
+from aeexplorer.core.checkpoint import load_checkpoint
 from conftest import REPO, make_checkpoint
 
 SHIPPED_AE = REPO / "checkpoints" / "mnist-ae.safetensors"
@@ -105,7 +105,7 @@ def shipped_ae():
 
 
 def test_noise_scores_above_a_drawn_digit_on_a_trained_model(shipped_ae):
-    from aeexplorer.preprocess import preprocess_bytes
+    from aeexplorer.core.preprocess import preprocess_bytes
 
     digit = preprocess_bytes(to_bytes(draw_digit("7", ink=0, paper=255))).image
     noise = np.random.default_rng(3).random((28, 28), dtype=np.float32)
@@ -114,7 +114,7 @@ def test_noise_scores_above_a_drawn_digit_on_a_trained_model(shipped_ae):
 
 
 def test_noise_scores_above_the_median_test_image(shipped_ae, data_root):
-    from aeexplorer.data import load_split
+    from aeexplorer.core.data import load_split
 
     test = load_split("mnist", False, data_root).images[:, 0].numpy()
     errors = anomaly.score(shipped_ae, test).errors

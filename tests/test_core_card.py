@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from aeexplorer.card import count, duration, family, train_command
-from aeexplorer.models import ModelConfig
+from aeexplorer.core.card import count, duration, family, train_command
+from aeexplorer.core.models import ModelConfig
 
 
 @pytest.mark.parametrize("model,train,name", [
@@ -64,7 +64,7 @@ def test_counts_and_durations_for_people():
 
 @pytest.mark.parametrize("train", [{"config": []}, {"config": "x"}, {}, {"config": None}])
 def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
-    from aeexplorer.card import model_card_table, train_config
+    from aeexplorer.core.card import model_card_table, train_config
     from conftest import make_checkpoint
 
     assert train_config({"train": train}) == {}
@@ -74,7 +74,7 @@ def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
 
     from safetensors.numpy import load_file, save_file
 
-    from aeexplorer.checkpoint import read_header
+    from aeexplorer.core.checkpoint import read_header
 
     meta = read_header(path)["meta"]
     save_file(load_file(str(path)), str(path), metadata={**meta, "train": json.dumps(train)})

@@ -16,7 +16,7 @@ from conftest import make_checkpoint
 from core_helpers import read_raw, write_raw
 from safetensors import safe_open
 
-from aeexplorer.checkpoint import (
+from aeexplorer.core.checkpoint import (
     FORMAT_VERSION,
     Atlas,
     list_checkpoints,
@@ -25,8 +25,8 @@ from aeexplorer.checkpoint import (
     read_header,
     save_checkpoint,
 )
-from aeexplorer.errors import AeError, CheckpointError
-from aeexplorer.models import ModelConfig, build_model
+from aeexplorer.core.errors import AeError, CheckpointError
+from aeexplorer.core.models import ModelConfig, build_model
 
 FAMILIES = [(kind, arch) for kind in ("ae", "vae") for arch in ("dense", "conv")]
 

@@ -1,4 +1,4 @@
-"""Disk cleanup (aeexplorer.cleanup): old session folders and leftover temporary checkpoint
+"""Disk cleanup (aeexplorer.app.cleanup): old session folders and leftover temporary checkpoint
 files are removed; a running training's folder and files, a session seen lately, young files,
 other files and anything reached through a link are kept."""
 
@@ -9,8 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aeexplorer import cleanup
-from aeexplorer.limits import Limits
+from aeexplorer.app import cleanup
+from aeexplorer.app.limits import Limits
 
 DAY = 24 * 3600
 

@@ -18,11 +18,11 @@ import torch
 from conftest import REPO, _data_root, make_checkpoint
 from core_helpers import draw_digit, synthetic_images, to_bytes
 
-import aeexplorer.pipeline as pipeline
+import aeexplorer.core.pipeline as pipeline
 from aeexplorer import cli
-from aeexplorer.checkpoint import load_checkpoint
-from aeexplorer.data import Split
-from aeexplorer.explore import place_image
+from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.data import Split
+from aeexplorer.core.explore import place_image
 
 EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
                  "neg_elbo", "knn5_accuracy"}
@@ -113,7 +113,7 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
 
 def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch):
     """The same command on an AE, with small synthetic splits in place of MNIST."""
-    import aeexplorer.data
+    import aeexplorer.core.data
 
     images, labels = synthetic_images(300, seed=2)
     calls = []
@@ -124,7 +124,7 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
         part = slice(0, n) if train else slice(200, 300)
         return Split(images=images[part], labels=labels[part])
 
-    monkeypatch.setattr(aeexplorer.data, "load_split", fake_load_split)
+    monkeypatch.setattr(aeexplorer.core.data, "load_split", fake_load_split)
     rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
     out, err = capfd.readouterr()
     assert rc == 0, err
@@ -139,10 +139,10 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
-    import aeexplorer.data
+    import aeexplorer.core.data
 
     images, labels = synthetic_images(60, seed=3)
-    monkeypatch.setattr(aeexplorer.data, "load_split",
+    monkeypatch.setattr(aeexplorer.core.data, "load_split",
                         lambda name, train, *a, **k: Split(images=images, labels=labels))
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     out, err = capfd.readouterr()
@@ -385,7 +385,7 @@ def test_an_interrupt_after_the_write_says_the_file_was_written(tmp_path, capfd,
 
 def test_train_says_which_precision_it_took_and_why(tmp_path, capfd, synthetic_data,
                                                     monkeypatch):
-    from aeexplorer import precision
+    from aeexplorer.core import precision
 
     monkeypatch.setattr(precision, "time_steps", lambda *a: (9.0, 3.0))
     monkeypatch.setenv("AEEXPLORER_CACHE", str(tmp_path / "cache"))  # measured, not recalled
@@ -396,8 +396,8 @@ def test_train_says_which_precision_it_took_and_why(tmp_path, capfd, synthetic_d
 
 
 def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
-    from aeexplorer.commands import configs
-    from aeexplorer.recipes import FAST
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.recipes import FAST
 
     model_cfg, cfg = configs(cli.parse(["train", "--recipe", "fast", "--out", "x"]))
     wanted = FAST.settings
@@ -411,7 +411,7 @@ def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
 
 
 def test_a_recipe_s_batch_norm_can_be_turned_off_for_the_contractive_penalty():
-    from aeexplorer.commands import configs
+    from aeexplorer.cli.commands import configs
 
     model_cfg, cfg = configs(cli.parse(["train", "--recipe", "fast", "--model", "ae",
                                          "--penalty", "contractive", "--penalty-weight", "1",

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from aeexplorer.checkpoint import read_card
-from aeexplorer.card import number
-from aeexplorer.compare import FIGURES, FORMATS, MISSING, row, same_dataset, table
-from aeexplorer.models import ModelConfig
+from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.card import number
+from aeexplorer.app.compare import FIGURES, FORMATS, MISSING, row, same_dataset, table
+from aeexplorer.core.models import ModelConfig
 from conftest import make_checkpoint
 
 

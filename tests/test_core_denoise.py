@@ -1,4 +1,4 @@
-"""Denoising side by side (aeexplorer.denoise): the corruption, the outputs and their MSEs
+"""Denoising side by side (aeexplorer.app.denoise): the corruption, the outputs and their MSEs
 against a direct computation, seeds, and which checkpoints count as denoising or plain AEs."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer import denoise
-from aeexplorer.card import train_config
-from aeexplorer.checkpoint import load_checkpoint, read_card
+from aeexplorer.app import denoise
+from aeexplorer.core.card import train_config
+from aeexplorer.core.checkpoint import load_checkpoint, read_card
 from conftest import make_checkpoint
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.export import decode_exported, export_decoder
-from aeexplorer.models import ModelConfig, build_model
+from aeexplorer.app.export import decode_exported, export_decoder
+from aeexplorer.core.models import ModelConfig, build_model
 
 
 def _trained_looking(cfg: ModelConfig, seed: int = 0):

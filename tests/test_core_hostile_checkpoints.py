@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from safetensors import safe_open
 
 from aeexplorer import cli
-from aeexplorer.checkpoint import check_file, load_checkpoint, read_atlas, read_card
-from aeexplorer.errors import CheckpointError
+from aeexplorer.core.checkpoint import check_file, load_checkpoint, read_atlas, read_card
+from aeexplorer.core.errors import CheckpointError
 
 READERS = {"card": read_card, "atlas": read_atlas, "picker": check_file, "load": load_checkpoint}
 DEEP = "[" * 1000 + "]" * 1000
@@ -241,8 +241,8 @@ def test_an_unterminated_string_header_is_refused_quickly(tmp_path):
 
 
 def test_huge_numbers_in_the_metadata_read_as_missing_figures(tmp_path, good):
-    from aeexplorer.card import family, number, train_config
-    from aeexplorer.compare import row
+    from aeexplorer.core.card import family, number, train_config
+    from aeexplorer.app.compare import row
 
     huge = "1" * 400
     path = _with_meta(good, tmp_path / "huge.safetensors",

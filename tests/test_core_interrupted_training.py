@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aeexplorer.checkpoint import list_checkpoints, load_checkpoint
+from aeexplorer.core.checkpoint import list_checkpoints, load_checkpoint
 from conftest import REPO, make_checkpoint
 
 # the CLI, with the final rename made to wait (and say so) so a test can kill it mid-write

@@ -1,4 +1,4 @@
-"""Trainings started from the app (aeexplorer.jobs, aeexplorer.families): the command line
+"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.families): the command line
 each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
 training ends, and at exit) and errors. Most tests run a fake trainer (tests/fake_trainer.py,
 the CLI's own progress reporter, no torch); two run the real CLI on MNIST."""
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from aeexplorer import families, jobs
+from aeexplorer.core import families
+from aeexplorer.app import jobs
 from aeexplorer.cli import build_parser
-from aeexplorer.errors import AeError
+from aeexplorer.core.errors import AeError
 from conftest import REPO, make_checkpoint
 from job_helpers import FAKE, fake, wait
 
@@ -199,7 +200,7 @@ def test_a_server_that_exits_stops_its_trainings(tmp_path):
     out = tmp_path / "m.safetensors"
     script = (
         "import sys, time\n"
-        "from aeexplorer import jobs\n"
+        "from aeexplorer.app import jobs\n"
         f"cmd = [sys.executable, {FAKE!r}, 'stubborn', 'train', '--epochs', '100', '--out', "
         f"{str(out)!r}]\n"
         f"job = jobs.shared().start(cmd, {str(out)!r}, 'm')\n"
@@ -259,7 +260,7 @@ SMALL = families.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=2
 
 @pytest.mark.slow
 def test_a_real_training_through_the_cli(tmp_path, data_root):
-    from aeexplorer.checkpoint import read_card
+    from aeexplorer.core.checkpoint import read_card
 
     out = tmp_path / "real.safetensors"
     job = jobs.Registry(cap=1).train(SMALL, out, data_root)

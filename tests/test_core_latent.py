@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from aeexplorer.latent import (
+from aeexplorer.core.latent import (
     decode,
     encode_all,
     grid,
@@ -19,7 +19,7 @@ from aeexplorer.latent import (
     sample_prior,
     vote,
 )
-from aeexplorer.models import ModelConfig, build_model
+from aeexplorer.core.models import ModelConfig, build_model
 
 
 def test_linear_interpolation_endpoints_and_even_spacing():

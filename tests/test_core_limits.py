@@ -1,4 +1,4 @@
-"""The limits of a shared server (aeexplorer.limits, enforced by aeexplorer.jobs.Registry): read
+"""The limits of a shared server (aeexplorer.app.limits, enforced by aeexplorer.app.jobs.Registry): read
 from the environment (a bad value gives the default), a model's size and work refused before a
 start, the disk budgets, the off switch, trainings per session, and, with the fake trainer
 (tests/fake_trainer.py), the run time, the memory and a session that stopped beating."""
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from aeexplorer import jobs, limits
-from aeexplorer.families import FAMILIES, TrainRequest
-from aeexplorer.limits import GB, MB, Limits
+from aeexplorer.app import jobs, limits
+from aeexplorer.core.families import FAMILIES, TrainRequest
+from aeexplorer.app.limits import GB, MB, Limits
 from job_helpers import fake as fake_command
 from job_helpers import wait
 
@@ -80,8 +80,8 @@ def test_the_registry_reads_its_limits_from_the_environment(monkeypatch):
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_the_parameter_count_is_the_model_s(family):
     """Counted from the form's values without torch, as the real model has them."""
-    from aeexplorer.models.autoencoder import build_model, count_parameters
-    from aeexplorer.models.config import ModelConfig
+    from aeexplorer.core.models.autoencoder import build_model, count_parameters
+    from aeexplorer.core.models.config import ModelConfig
 
     req = TrainRequest(family=family, hidden=(300, 100), batchnorm=True)
     fam = FAMILIES[family]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Normal, kl_divergence
 
-from aeexplorer.losses import bce_per_image, kl_per_image, loss_parts
-from aeexplorer.models import ModelOutput
+from aeexplorer.core.losses import bce_per_image, kl_per_image, loss_parts
+from aeexplorer.core.models import ModelOutput
 
 
 def test_kl_is_zero_at_the_prior():
@@ -126,7 +126,7 @@ def test_loss_parts_of_an_autoencoder_have_no_kl():
 def _split(n=90, seed=0):
     from core_helpers import synthetic_images
 
-    from aeexplorer.data import Split
+    from aeexplorer.core.data import Split
 
     images, labels = synthetic_images(n, seed=seed)
     return Split(images=images, labels=labels)
@@ -134,8 +134,8 @@ def _split(n=90, seed=0):
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_reconstruction_metrics_match_a_direct_computation(kind):
-    from aeexplorer.metrics import reconstruction_metrics
-    from aeexplorer.models import ModelConfig, build_model
+    from aeexplorer.core.metrics import reconstruction_metrics
+    from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=kind, hidden=(16,))).eval()
@@ -167,8 +167,8 @@ def test_reconstruction_metrics_match_a_direct_computation(kind):
 
 
 def test_evaluate_returns_figures_and_the_test_codes():
-    from aeexplorer.metrics import evaluate
-    from aeexplorer.models import ModelConfig, build_model, count_parameters
+    from aeexplorer.core.metrics import evaluate
+    from aeexplorer.core.models import ModelConfig, build_model, count_parameters
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind="vae", hidden=(16,)))

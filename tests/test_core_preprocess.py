@@ -20,8 +20,8 @@ from core_helpers import (
 from PIL import Image
 from scipy import ndimage
 
-from aeexplorer.errors import ImageError
-from aeexplorer.preprocess import (
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.preprocess import (
     MAX_UPLOAD_BYTES,
     as_grey,
     decode_image,

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from aeexplorer.errors import ImageError
-from aeexplorer.preprocess import as_grey, preprocess_array, preprocess_bytes
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.preprocess import as_grey, preprocess_array, preprocess_bytes
 
 DTYPES = [np.bool_, np.uint8, np.uint16, np.int32, np.int64, np.float16, np.float32,
           np.float64]

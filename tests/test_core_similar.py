@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer.similar import PixelIndex, Similar, nearest, overlap
+from aeexplorer.app.similar import PixelIndex, Similar, nearest, overlap
 
 
 def _brute(rows: np.ndarray, q: np.ndarray, exclude: int | None = None) -> np.ndarray:

@@ -23,8 +23,8 @@ from conftest import REPO, make_checkpoint
 from core_helpers import correlation, draw_digit, to_bytes
 
 from aeexplorer import cli
-from aeexplorer.errors import ImageError
-from aeexplorer.preprocess import MAX_DECODE_BYTES, preprocess_array, preprocess_bytes
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.preprocess import MAX_DECODE_BYTES, preprocess_array, preprocess_bytes
 
 MIB = 2**20
 PNG_MODES = {"L": (0, 8, b"\xff", b"\x00"), "I;16": (0, 16, b"\xff\xff", b"\x00\x00"),
@@ -65,8 +65,8 @@ def png_file(path: Path, w: int, h: int, mode: str = "RGBA") -> Path:
 PEAK = """
 import json, sys
 from pathlib import Path
-from aeexplorer.errors import ImageError
-from aeexplorer.preprocess import preprocess_bytes
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.preprocess import preprocess_bytes
 
 def rss(key):
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
@@ -205,8 +205,8 @@ def test_a_progressive_jpeg_too_large_for_its_coefficients_is_refused():
 
     from PIL import Image
 
-    from aeexplorer.decode import decode_image
-    from aeexplorer.errors import ImageError
+    from aeexplorer.core.decode import decode_image
+    from aeexplorer.core.errors import ImageError
 
     buf = io.BytesIO()
     Image.new("RGB", (6000, 4000), "white").save(buf, "JPEG", progressive=True, quality=50,
@@ -224,8 +224,8 @@ def test_formats_outside_the_measured_ones_are_not_decoded():
 
     from PIL import Image
 
-    from aeexplorer.decode import decode_image
-    from aeexplorer.errors import ImageError
+    from aeexplorer.core.decode import decode_image
+    from aeexplorer.core.errors import ImageError
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), "white").save(buf, "PPM")

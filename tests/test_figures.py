@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from aeexplorer import figures
+from aeexplorer.app import figures
 
 BOUNDS = ((-2.0, 2.0), (-1.0, 3.0))
 

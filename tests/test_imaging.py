@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from aeexplorer import imaging
+from aeexplorer.app import imaging
 
 
 def test_png_round_trip_and_scale():

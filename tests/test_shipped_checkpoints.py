@@ -21,7 +21,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 def test_an_autoencoder_and_a_vae_ship_for_both_data_sets():
-    from aeexplorer.checkpoint import read_card
+    from aeexplorer.core.checkpoint import read_card
 
     found = set()
     for path in FILES:
@@ -33,8 +33,8 @@ def test_an_autoencoder_and_a_vae_ship_for_both_data_sets():
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
 def test_small_loadable_with_a_full_atlas_and_a_reproducible_recipe(path):
-    from aeexplorer.card import train_command
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.core.card import train_command
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     assert path.stat().st_size <= MAX_BYTES
     ckpt = load_checkpoint(path)
@@ -55,10 +55,10 @@ def test_stored_figures_and_atlas_are_those_of_the_weights(path, data_root):
     weights (a file saved with a stale atlas or stale metrics fails here)."""
     import torch
 
-    from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.data import load_split
-    from aeexplorer.latent import encode_all
-    from aeexplorer.metrics import reconstruction_metrics
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
+    from aeexplorer.core.latent import encode_all
+    from aeexplorer.core.metrics import reconstruction_metrics
 
     ckpt = load_checkpoint(path)
     test = load_split(ckpt.dataset, False, data_root)

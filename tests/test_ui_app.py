@@ -56,8 +56,8 @@ def test_starts_with_the_model_card_and_the_map(app):
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
-    from aeexplorer import views
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.app import views
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     app.run()
     click(app, 0.5, -0.25)
@@ -156,7 +156,7 @@ def test_a_link_without_a_checkpoint_restores_its_scene_on_the_default_model(ckp
 def test_the_tabs_changes_reach_the_url(app):
     """The map view writes the scene to the URL; what the tabs change (here a random pair
     of stops and the seed) is in it after their run."""
-    from aeexplorer.scene import format_point
+    from aeexplorer.app.scene import format_point
 
     app.run()
     next(b for b in app.button if b.label == "Random pair").click().run()

@@ -10,7 +10,7 @@ import pytest
 from core_helpers import draw_digit, to_bytes
 from streamlit.testing.v1 import AppTest
 
-from aeexplorer import denoise
+from aeexplorer.app import denoise
 from ui_helpers import open_app, plain
 from ui_helpers import shown_image as image
 from conftest import make_checkpoint
@@ -54,7 +54,7 @@ def mses(at: AppTest) -> list[float]:
 
 
 def expected(ckpt_dir, clean: np.ndarray, kind: str, level: float, seed: int):
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     models = [load_checkpoint(ckpt_dir / f"{n}.safetensors") for n in (DAE, PLAIN)]
     return denoise.denoise(clean, models, kind, level, seed)
@@ -71,7 +71,7 @@ def test_only_denoising_and_plain_autoencoders_are_offered(page):
 
 
 def test_a_test_image_through_both_models(page, ckpt_dir, data_root):
-    from aeexplorer.data import load_split
+    from aeexplorer.core.data import load_split
 
     clean = load_split("mnist", False, data_root).images[0, 0].numpy()
     want = expected(ckpt_dir, clean, "gaussian", 0.5, 0)
@@ -84,7 +84,7 @@ def test_a_test_image_through_both_models(page, ckpt_dir, data_root):
 
 
 def test_noise_kind_level_and_seed(page, ckpt_dir, data_root):
-    from aeexplorer.data import load_split
+    from aeexplorer.core.data import load_split
 
     page.number_input(key="dn_index").set_value(5).run()
     clean = load_split("mnist", False, data_root).images[5, 0].numpy()

@@ -43,12 +43,12 @@ def test_the_checkpoint_a_link_names_wins():
 
 def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
                                                                         monkeypatch):
-    import aeexplorer.data
+    import aeexplorer.core.data
     from aeexplorer.ui import resources
     from aeexplorer.ui.similar import pixel_index
 
-    real, calls = aeexplorer.data.load_split, []
-    monkeypatch.setattr(aeexplorer.data, "load_split",
+    real, calls = aeexplorer.core.data.load_split, []
+    monkeypatch.setattr(aeexplorer.core.data, "load_split",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     resources.test_split.clear()
     pixel_index.clear()

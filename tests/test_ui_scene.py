@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeexplorer.scene import Scene, format_point, parse_point
+from aeexplorer.app.scene import Scene, format_point, parse_point
 
 coord = st.floats(-1000, 1000, allow_nan=False).map(lambda v: round(v, 4))
 point = st.tuples(coord, coord)

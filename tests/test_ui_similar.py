@@ -39,8 +39,8 @@ def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -
     none of them is."""
     import torch
 
-    from aeexplorer.checkpoint import Atlas, save_checkpoint
-    from aeexplorer.models import ModelConfig, build_model
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind="ae", latent_dim=3, hidden=(32, 16))).eval()
@@ -99,8 +99,8 @@ def test_before_any_selection_the_tab_says_what_to_do(monkeypatch, ckpt_dir, tmp
 
 def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt_dir,
                                                                tmp_path):
-    from aeexplorer import views
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.app import views
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     click(at, 0.0, 0.0, index=7)
@@ -118,8 +118,8 @@ def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt
 
 
 def test_a_test_image_neighbours_in_both_spaces(monkeypatch, ckpt_dir, data_root):
-    from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.data import load_split
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
 
     at = _app(monkeypatch, ckpt_dir, data_root, FULL)
     click(at, 0.0, 0.0, index=7)
@@ -155,9 +155,9 @@ def test_k_from_the_slider(monkeypatch, ckpt_dir, data_root):
 
 
 def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, data_root):
-    from aeexplorer import views
-    from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.data import load_split
+    from aeexplorer.app import views
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
 
     at = _app(monkeypatch, ckpt_dir, data_root, SMALL)
     click(at, 1.5, -0.5)
@@ -176,8 +176,8 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
 
 
 def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
-    from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.explore import place_image
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.explore import place_image
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     buf = io.BytesIO()
@@ -215,7 +215,7 @@ def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_ro
 
 def test_an_empty_point_of_a_deeper_latent_is_searched_where_it_was_clicked(monkeypatch,
                                                                           ckpt_dir, tmp_path):
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", DEEP)
     click(at, *CLICK)

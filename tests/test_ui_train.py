@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aeexplorer import jobs
+from aeexplorer.app import jobs
 from conftest import REPO, make_checkpoint
 from ui_helpers import plain
 
@@ -308,8 +308,8 @@ def test_a_name_written_as_markdown_is_refused_and_shown_as_typed(fake_trainer, 
 def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer, root,
                                                                    monkeypatch):
     from aeexplorer.cli import parse
-    from aeexplorer.commands import configs
-    from aeexplorer.recipes import FAST
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.recipes import FAST
 
     started = []
     monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or

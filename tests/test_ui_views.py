@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer import views
-from aeexplorer.checkpoint import load_checkpoint
+from aeexplorer.app import views
+from aeexplorer.core.checkpoint import load_checkpoint
 from conftest import make_checkpoint
 
 
@@ -16,7 +16,7 @@ def ckpt(tmp_path_factory):
 
 
 def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ckpt):
-    from aeexplorer.checkpoint import read_atlas
+    from aeexplorer.core.checkpoint import read_atlas
 
     mu, labels = read_atlas(ckpt.path)
     np.testing.assert_array_equal(mu, ckpt.atlas.mu.numpy())

@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 from ui_helpers import plain
 from upload_corpus import BY_NAME, CASES, REFERENCE, write_corpus
 
-from aeexplorer.errors import ImageError
-from aeexplorer.preprocess import preprocess_array, preprocess_bytes, read_image_bytes
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.preprocess import preprocess_array, preprocess_bytes, read_image_bytes
 from conftest import REPO, make_checkpoint
 from test_ui_app import click
 

@@ -17,7 +17,7 @@ import numpy as np
 from core_helpers import draw_digit, to_bytes
 from PIL import Image
 
-from aeexplorer.preprocess import MAX_UPLOAD_BYTES
+from aeexplorer.core.preprocess import MAX_UPLOAD_BYTES
 
 
 @dataclass(frozen=True)

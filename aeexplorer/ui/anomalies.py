@@ -1,5 +1,5 @@
 """The Anomalies page: every test image scored by its reconstruction error (see
-``aeexplorer.anomaly``), a threshold over the error distribution, the worst images, the map
+``aeexplorer.app.anomaly``), a threshold over the error distribution, the worst images, the map
 coloured by error, and the score of an image of your own."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer import anomaly, imaging, views
-from aeexplorer.errors import AeError
+from aeexplorer.app import anomaly, imaging, views
+from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
@@ -69,7 +69,7 @@ def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _map(path: str, mtime: float, data: str) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
-    from aeexplorer.data import CLASS_NAMES
+    from aeexplorer.core.data import CLASS_NAMES
 
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
@@ -94,7 +94,7 @@ def _reset_threshold(errors: np.ndarray) -> None:
 
 
 def _class_names(path: str, mtime: float) -> tuple[str, ...]:
-    from aeexplorer.data import CLASS_NAMES
+    from aeexplorer.core.data import CLASS_NAMES
 
     return CLASS_NAMES[resources.card(path, mtime)["dataset"]]
 
@@ -165,7 +165,7 @@ def _clicked() -> int | None:
 
 @st.fragment
 def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
-    from aeexplorer.figures import from_dict
+    from aeexplorer.app.figures import from_dict
 
     st.subheader("The test set in latent space, coloured by reconstruction error")
     data = resources.data_root()
@@ -214,7 +214,7 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
-    from aeexplorer.preprocess import preprocess_bytes
+    from aeexplorer.core.preprocess import preprocess_bytes
 
     steps = preprocess_bytes(data)
     error, recon = anomaly.image_error(resources.checkpoint(path, mtime), steps.image)

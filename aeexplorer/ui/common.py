@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from aeexplorer import figures, imaging
-from aeexplorer.errors import AeError
+from aeexplorer.app import figures, imaging
+from aeexplorer.core.errors import AeError
 
 # every clickable latent map (explorer, Compare, Anomalies): zoom by wheel, no box select
 MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,

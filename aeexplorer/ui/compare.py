@@ -1,6 +1,6 @@
 """The Compare page: every checkpoint's test-set figures in one table (headers only), then two
 latent maps side by side sharing one selection: a test image clicked on either map is marked
-on both and shown with both models' reconstructions. The rows come from ``aeexplorer.compare``;
+on both and shown with both models' reconstructions. The rows come from ``aeexplorer.app.compare``;
 the maps are the explorer's (``resources.base_map``), so a click reads the same way."""
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import compare, figures, views
-from aeexplorer.anomaly import mse
-from aeexplorer.errors import AeError
-from aeexplorer.similar import nearest
+from aeexplorer.app import compare, figures, views
+from aeexplorer.app.anomaly import mse
+from aeexplorer.core.errors import AeError
+from aeexplorer.app.similar import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.ui.resources import Atlas
 
 SIDES = ("a", "b")

@@ -1,5 +1,5 @@
 """The Denoise page: one image, corrupted, through a denoising autoencoder and a plain one
-side by side (see ``aeexplorer.denoise``), with each output's distance to the clean image."""
+side by side (see ``aeexplorer.app.denoise``), with each output's distance to the clean image."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer import denoise
-from aeexplorer.card import family, train_config
-from aeexplorer.errors import AeError
+from aeexplorer.app import denoise
+from aeexplorer.core.card import family, train_config
+from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import cached_upload, new_seed, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
@@ -71,7 +71,7 @@ def _test_image(dataset: str) -> np.ndarray | None:
 
 
 def _own_image() -> np.ndarray | None:
-    from aeexplorer.preprocess import preprocess_bytes
+    from aeexplorer.core.preprocess import preprocess_bytes
 
     st.file_uploader("An image of a digit or a clothing item", type=IMAGE_TYPES,
                      key=UPLOAD_FILE)

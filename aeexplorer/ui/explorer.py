@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import figures, views
-from aeexplorer.errors import AeError
-from aeexplorer.scene import MAX_STOPS
+from aeexplorer.app import figures, views
+from aeexplorer.core.errors import AeError
+from aeexplorer.app.scene import MAX_STOPS
 from aeexplorer.ui import live, panels, resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.sidebar import MapOptions
@@ -21,8 +21,8 @@ from aeexplorer.ui.similar import similar_panel
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
-    from aeexplorer.scene import Scene
+    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.app.scene import Scene
     from aeexplorer.ui.resources import Atlas
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
@@ -258,7 +258,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
 def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> str:
     """The classes of the test points nearest to the clicked spot on the map (the map shows
     z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
-    from aeexplorer.similar import nearest
+    from aeexplorer.app.similar import nearest
 
     near = nearest(atlas.xy, atlas.labels, np.asarray(xy, dtype=np.float64), 5)
     return ('<span class="ae-note">Nearest test points, nearest first: '

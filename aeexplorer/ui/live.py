@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from aeexplorer import imaging, views
-from aeexplorer.scene import parse_point
+from aeexplorer.app import imaging, views
+from aeexplorer.app.scene import parse_point
 from aeexplorer.ui import resources
 from aeexplorer.ui.common import scale
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
 
 APP_ROOT = Path(__file__).resolve().parents[2]  # where app.py is: Streamlit serves static/ there
 DECODERS = APP_ROOT / "static" / "decoders"
@@ -69,8 +69,8 @@ def _components() -> tuple:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _exported(path: str, mtime: float):
-    """The model's decoder as dense layers (``aeexplorer.export``), or None for a conv one."""
-    from aeexplorer.export import export_decoder
+    """The model's decoder as dense layers (``aeexplorer.app.export``), or None for a conv one."""
+    from aeexplorer.app.export import export_decoder
 
     return export_decoder(resources.checkpoint(path, mtime).model)
 

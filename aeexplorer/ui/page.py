@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.errors import AeError
+from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.explorer import explorer
 from aeexplorer.ui.text import md

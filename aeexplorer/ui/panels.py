@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import imaging, views
-from aeexplorer.decode import largest_megapixels
-from aeexplorer.figures import stop_name
-from aeexplorer.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
-from aeexplorer.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
+from aeexplorer.app import imaging, views
+from aeexplorer.core.decode import largest_megapixels
+from aeexplorer.app.figures import stop_name
+from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
+from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import live, resources, state
 from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
-    from aeexplorer.explore import Placement
+    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.explore import Placement
     from aeexplorer.ui.resources import Atlas
 
     Walk = tuple[np.ndarray, np.ndarray] | None
@@ -168,7 +168,7 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.explore import place_image
+    from aeexplorer.core.explore import place_image
 
     return place_image(ckpt, data)
 

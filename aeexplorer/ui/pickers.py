@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.card import family, train_config
+from aeexplorer.core.card import family, train_config
 from aeexplorer.ui import resources
 from aeexplorer.ui.text import md
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import figures, imaging, views
-from aeexplorer.errors import AeError
+from aeexplorer.app import figures, imaging, views
+from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
 
 
 SESSION_ID = "session_id"
@@ -59,7 +59,7 @@ def mine(path: Path) -> str:
 
 def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
     """The checkpoints in ``checkpoint_folders`` and the ``extra`` folders."""
-    from aeexplorer.checkpoint import list_checkpoints
+    from aeexplorer.core.checkpoint import list_checkpoints
 
     seen: dict[Path, None] = {}
     for p in list_checkpoints(*checkpoint_folders(root), *extra):
@@ -71,7 +71,7 @@ def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
 def card(path: str, mtime: float) -> dict | str:
     """The model card from the header (no weights; the atlas's values checked too), or the
     reason the file cannot be used, shared by every page and session."""
-    from aeexplorer.checkpoint import check_file
+    from aeexplorer.core.checkpoint import check_file
 
     try:
         return check_file(path)
@@ -90,7 +90,7 @@ def card_at(path: Path) -> dict | str:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def checkpoint(path: str, mtime: float) -> Checkpoint:
-    from aeexplorer.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
     for p in ckpt.model.parameters():
@@ -120,7 +120,7 @@ def import_torch() -> None:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def atlas(path: str, mtime: float) -> Atlas:
     """Read without the weights or torch: the map is drawn while the model still loads."""
-    from aeexplorer.checkpoint import read_atlas
+    from aeexplorer.core.checkpoint import read_atlas
 
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)
@@ -131,7 +131,7 @@ def atlas(path: str, mtime: float) -> Atlas:
 def test_split(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray] | str:
     """The test set under ``root``: (N, 28, 28) images and their (N,) labels, read once per
     process; or a message saying why they are not available."""
-    from aeexplorer.data import load_split
+    from aeexplorer.core.data import load_split
 
     try:
         split = load_split(dataset, False, root)
@@ -148,7 +148,7 @@ def test_images(dataset: str, root: str) -> np.ndarray | str:
 
 def data_root() -> str:
     """The data folder in use (AEEXPLORER_DATA or the default), as a cache key."""
-    from aeexplorer.data import resolve_data_root
+    from aeexplorer.core.data import resolve_data_root
 
     return str(resolve_data_root())
 
@@ -170,7 +170,7 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
 def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
     """The map without overlays (atlas points and click grid), as a figure dict shared by all
     sessions: a click adds its overlays to a copy instead of building 40k points anew."""
-    from aeexplorer.data import CLASS_NAMES
+    from aeexplorer.core.data import CLASS_NAMES
 
     names = CLASS_NAMES[card(path, mtime)["dataset"]]
     maps = atlas(path, mtime)

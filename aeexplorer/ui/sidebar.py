@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.card import family, number, train_config
+from aeexplorer.core.card import family, number, train_config
 from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
 

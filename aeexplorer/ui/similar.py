@@ -1,6 +1,6 @@
 """The explorer's "Similar images" tab: the nearest test images to the selected point (or to
 your upload) by latent code, beside the nearest by raw pixels. Computed by
-``aeexplorer.similar``; this module only picks the query and lays out the two rows."""
+``aeexplorer.app.similar``; this module only picks the query and lays out the two rows."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer import views
-from aeexplorer.similar import PixelIndex, Similar, nearest, overlap
+from aeexplorer.app import views
+from aeexplorer.app.similar import PixelIndex, Similar, nearest, overlap
 from aeexplorer.ui import panels, resources, state
 from aeexplorer.ui.common import fmt_z, show
 
 if TYPE_CHECKING:
-    from aeexplorer.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.ui.resources import Atlas
 
 K, SOURCE = "sim_k", "sim_source"

@@ -1,4 +1,4 @@
-"""Per-person state in ``st.session_state``: the scene (see ``aeexplorer.scene``), seeded from
+"""Per-person state in ``st.session_state``: the scene (see ``aeexplorer.app.scene``), seeded from
 the URL on a session's first run and written back to the URL after every run."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from aeexplorer.scene import Scene
+from aeexplorer.app.scene import Scene
 
 SCENE = "scene"
 UPLOAD = "upload"  # (file id, Placement or error message) of the current upload
@@ -56,7 +56,7 @@ def select(z: tuple[float, float], index: int | None = None) -> None:
 
 
 def add_stop(z: tuple[float, float]) -> None:
-    from aeexplorer.scene import MAX_STOPS
+    from aeexplorer.app.scene import MAX_STOPS
 
     stops = scene().stops
     if len(stops) < MAX_STOPS:

@@ -1,5 +1,5 @@
 """The Train page: a data set, a model family and its settings; the training runs in its own
-process (``aeexplorer.jobs``) and is followed live (progress, loss curves, cancel). The model
+process (``aeexplorer.app.jobs``) and is followed live (progress, loss curves, cancel). The model
 is written to this session's folder and listed in this session's checkpoint pickers only."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer import jobs
-from aeexplorer.errors import AeError
-from aeexplorer.families import FAMILIES, TrainRequest, check_name, parse_hidden
-from aeexplorer.limits import Limits, duration_text, size_text
-from aeexplorer.recipes import FAST
+from aeexplorer.app import jobs
+from aeexplorer.core.errors import AeError
+from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
+from aeexplorer.app.limits import Limits, duration_text, size_text
+from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, fast_fields, train_fields
@@ -128,7 +128,7 @@ def _free_name(folder: Path, base: str) -> str:
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     """Starts the job and reruns the page; when the server refuses it (its slots taken, a
     limit), says why and returns the last job."""
-    from aeexplorer.data import resolve_data_root
+    from aeexplorer.core.data import resolve_data_root
 
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aeexplorer.recipes import Recipe
+from aeexplorer.core.recipes import Recipe
 
 # the form keeps its values while other pages are shown (Streamlit drops them otherwise)
 KEEP = {"persist_state": "session"}

@@ -1,7 +1,7 @@
 """What the server does on each page run of any session (``app.py`` calls ``run``): say that
 this session is still there, so that its training goes on (a closed tab stops saying so, and
-its training is stopped after the grace period: ``aeexplorer.jobs.Registry``), and clear old
-session folders and leftover temporary files now and then (``aeexplorer.cleanup``)."""
+its training is stopped after the grace period: ``aeexplorer.app.jobs.Registry``), and clear old
+session folders and leftover temporary files now and then (``aeexplorer.app.cleanup``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer import cleanup, jobs
+from aeexplorer.app import cleanup, jobs
 from aeexplorer.ui import resources
 
 # While a training of this session runs, the browser reruns a tiny fragment this often, so

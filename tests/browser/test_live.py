@@ -48,9 +48,9 @@ def test_page_decoder_matches_torch(browser, path):
     """1,000 random z over the map's range: at most 1e-3 per pixel from torch's decode."""
     import torch
 
-    from aeexplorer.checkpoint import load_checkpoint
-    from aeexplorer.export import export_decoder
-    from aeexplorer.views import map_bounds, map_xy
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.app.export import export_decoder
+    from aeexplorer.app.views import map_bounds, map_xy
 
     ckpt = load_checkpoint(path)
     exported = export_decoder(ckpt.model)

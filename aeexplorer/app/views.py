@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
 
 Range = tuple[float, float]
 
@@ -52,7 +52,7 @@ def decode_many(ckpt: Checkpoint, zs: Sequence[Sequence[float]] | np.ndarray) ->
     """(N, D) codes (or (N, 2) map positions) -> (N, 28, 28) images in [0, 1]."""
     import torch
 
-    from .latent import decode
+    from aeexplorer.core.latent import decode
 
     arr = np.asarray(zs, dtype=np.float32).reshape(len(zs), -1)
     if arr.shape[0] == 0:
@@ -70,7 +70,7 @@ def decode_one(ckpt: Checkpoint, z: Sequence[float]) -> np.ndarray:
 def walk(ckpt: Checkpoint, stops: Sequence[Sequence[float]], n: int,
          method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
     """A walk through two or more stops, n frames per leg -> (codes (M, D), frames (M, 28, 28))."""
-    from .latent import path
+    from aeexplorer.core.latent import path
 
     full = [full_z(ckpt, s) for s in stops]
     zs = path([np.asarray(s, dtype=np.float32) for s in full], n, method).numpy()
@@ -80,7 +80,7 @@ def walk(ckpt: Checkpoint, stops: Sequence[Sequence[float]], n: int,
 def prior(ckpt: Checkpoint, n: int, seed: int = 0,
           temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """n draws from N(0, T^2 I) and their decodings -> (codes (n, D), images (n, 28, 28))."""
-    from .latent import sample_prior
+    from aeexplorer.core.latent import sample_prior
 
     zs = sample_prior(n, ckpt.config.latent_dim, seed, temperature).numpy()
     return zs, decode_many(ckpt, zs)
@@ -90,7 +90,7 @@ def manifold(ckpt: Checkpoint, x_range: Range, y_range: Range,
              n: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """An n x n grid of decodings over the ranges, tiled edge to edge into one image, and the
     extent (x0, x1, y0, y1) it covers on the map: each tile is centred on its grid point."""
-    from .latent import grid
+    from aeexplorer.core.latent import grid
 
     n = max(2, int(n))
     zs = grid(tuple(x_range), tuple(y_range), n).numpy()

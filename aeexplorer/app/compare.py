@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .card import count, duration, family, number, train_config
+from aeexplorer.core.card import count, duration, family, number, train_config
 
 MISSING = "–"
 # the figures a row carries, in column order (see ``checkpoint`` metrics and the README)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import torch
 
-from .data import Split
-from .latent import encode_all, knn_accuracy
-from .losses import bce_per_image, kl_per_image
-from .models import Autoencoder, count_parameters
+from aeexplorer.core.data import Split
+from aeexplorer.core.latent import encode_all, knn_accuracy
+from aeexplorer.core.losses import bce_per_image, kl_per_image
+from aeexplorer.core.models import Autoencoder, count_parameters
 
 
 @torch.no_grad()

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import AeError
-from .recipes import FAST, RECIPES
+from aeexplorer.core.errors import AeError
+from aeexplorer.core.recipes import FAST, RECIPES
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -119,7 +119,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from . import commands  # torch is imported here, after --help and argument errors
+    from aeexplorer.cli import commands  # torch is imported here, after --help and argument errors
 
     try:
         return getattr(commands, args.command)(args)

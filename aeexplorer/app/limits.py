@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AeError
-from .families import FAMILIES, TrainRequest, small_number
+from aeexplorer.core.errors import AeError
+from aeexplorer.core.families import FAMILIES, TrainRequest, small_number
 
 MB, GB = 1 << 20, 1 << 30
 TRAIN_IMAGES = {"mnist": 60_000, "fashion": 60_000}  # training split sizes (no data read)
@@ -80,7 +80,7 @@ def _amount(text: str, default: float) -> float:
 
 def parameters(req: TrainRequest) -> int:
     """The trainable parameters of the dense model a request builds, counted from its shape
-    (as ``aeexplorer.models`` builds it) without torch: before anything is started."""
+    (as ``aeexplorer.core.models`` builds it) without torch: before anything is started."""
     fam = FAMILIES[req.family]
     if req.family == "pca":
         return PIXELS * LATENT + PIXELS  # the components and the mean

@@ -2,8 +2,8 @@
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
 and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.families``, the server's limits (checked before a start,
-and watched while a training runs) in ``aeexplorer.limits``."""
+their command lines are in ``aeexplorer.core.families``, the server's limits (checked before a start,
+and watched while a training runs) in ``aeexplorer.app.limits``."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .checkpoint import file_signature
-from .errors import AeError
-from .families import TrainRequest, train_args
-from .limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
-from .progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, _apply, error_message,
+from aeexplorer.core.checkpoint import file_signature
+from aeexplorer.core.errors import AeError
+from aeexplorer.core.families import TrainRequest, train_args
+from aeexplorer.app.limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
+from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, _apply, error_message,
                        parse_line)
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",

@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import nn
 
-    from .models import Autoencoder
+    from aeexplorer.core.models import Autoencoder
 
 
 @dataclass(frozen=True)

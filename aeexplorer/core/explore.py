@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoint import Checkpoint
-from .latent import decode, nearest, vote
-from .preprocess import Preprocessed, preprocess_bytes
+from aeexplorer.core.checkpoint import Checkpoint
+from aeexplorer.core.latent import decode, nearest, vote
+from aeexplorer.core.preprocess import Preprocessed, preprocess_bytes
 
 
 @dataclass

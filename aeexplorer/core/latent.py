@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .models import Autoencoder
+from aeexplorer.core.models import Autoencoder
 
 
 @dataclass

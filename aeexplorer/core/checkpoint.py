@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import CLASS_NAMES
-from .errors import CheckpointError
-from .header import (  # noqa: F401  (read_* re-exported: the checkpoint API in one place)
+from aeexplorer.core.data import CLASS_NAMES
+from aeexplorer.core.errors import CheckpointError
+from aeexplorer.core.header import (  # noqa: F401  (read_* re-exported: the checkpoint API in one place)
     FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta, check_atlas, check_file, clip, read_atlas,
     read_card, read_header)
-from .models import ModelConfig
+from aeexplorer.core.models import ModelConfig
 
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
     import torch
 
-    from .latent import Codes
-    from .models import Autoencoder
+    from aeexplorer.core.latent import Codes
+    from aeexplorer.core.models import Autoencoder
 
 
 
@@ -103,7 +103,7 @@ _DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16
 def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str, list[int]]]:
     import torch
 
-    from .models import build_model
+    from aeexplorer.core.models import build_model
 
     with torch.device("meta"):  # shapes only: no memory is allocated for the weights
         model = build_model(config)
@@ -139,7 +139,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from .models import build_model
+    from aeexplorer.core.models import build_model
 
     path = Path(path)
     header = read_header(path)

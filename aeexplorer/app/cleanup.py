@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .limits import Limits
+from aeexplorer.app.limits import Limits
 
 EVERY_S = 300.0  # a sweep at most this often, the first one at the server's first page load
 # save_checkpoint's tempfile.mkstemp(prefix=".{name}.", suffix=".tmp"): 8 random characters

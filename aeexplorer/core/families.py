@@ -1,5 +1,5 @@
 """The model families the Train page offers, and the ``train`` command line for a form's values
-(no Streamlit, no torch here). ``aeexplorer.jobs`` runs the command."""
+(no Streamlit, no torch here). ``aeexplorer.app.jobs`` runs the command."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AeError
+from aeexplorer.core.errors import AeError
 
 TRAIN_ARGS = ("epochs", "lr", "batch_size", "seed")
 NET_ARGS = ("hidden", "batchnorm", *TRAIN_ARGS)
@@ -57,7 +57,7 @@ class TrainRequest:
     sparsity_target: float = 0.05
     noise: str = "gaussian"
     noise_level: float = 0.5
-    recipe: str = ""  # a named recipe (aeexplorer.recipes) whose other settings the CLI adds
+    recipe: str = ""  # a named recipe (aeexplorer.core.recipes) whose other settings the CLI adds
 
 
 def check_name(name: str) -> str:

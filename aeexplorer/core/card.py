@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import read_card
-from .models import ModelConfig
+from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.models import ModelConfig
 
 _DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
              "activation": "relu", "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0,
@@ -153,7 +153,7 @@ def model_card_table(paths: list[Path]) -> str:
     return "\n".join(rows) + "\n\n```bash\n" + "\n".join(commands) + "\n```\n"
 
 
-if __name__ == "__main__":  # python -m aeexplorer.card checkpoints/*.safetensors
+if __name__ == "__main__":  # python -m aeexplorer.core.card checkpoints/*.safetensors
     import sys
 
     print(model_card_table([Path(p) for p in sys.argv[1:]]))

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import ModelConfig
-    from .training import TrainConfig
+    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.training import TrainConfig
 
 MARGIN = 1.10  # bf16 must take at most 1/1.1 of fp32's time a step to be chosen
 BUDGET_S = 1.5  # the timing's wall-clock budget (at least two rounds are always run)
@@ -46,7 +46,7 @@ def choose(model_cfg: ModelConfig, cfg: TrainConfig) -> Choice:
     """The precision ``auto`` means for this model and training config on this machine."""
     import torch
 
-    from .runtime import pick_device
+    from aeexplorer.core.runtime import pick_device
 
     if cfg.precision != "auto":
         return Choice(cfg.precision, f"--precision {cfg.precision} was asked for")
@@ -89,8 +89,8 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     the real training's random state is left untouched."""
     import torch
 
-    from .models import build_model
-    from .training import _adam, batch_loss
+    from aeexplorer.core.models import build_model
+    from aeexplorer.core.training import _adam, batch_loss
 
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(0)

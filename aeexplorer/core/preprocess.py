@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .decode import (  # the file-reading half; its public names are used from here too
+from aeexplorer.core.decode import (  # the file-reading half; its public names are used from here too
     MAX_DECODE_BYTES,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -24,7 +24,7 @@ from .decode import (  # the file-reading half; its public names are used from h
     scale_to_unit,
     shrink,
 )
-from .errors import ImageError
+from aeexplorer.core.errors import ImageError
 
 __all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
            "as_grey", "decode_image", "preprocess_array", "preprocess_bytes", "read_image_bytes"]

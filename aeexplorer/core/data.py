@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataNotFound
+from aeexplorer.core.errors import DataNotFound
 
 if TYPE_CHECKING:
     import torch

@@ -1,4 +1,4 @@
-"""Denoising, side by side: corrupt a clean image (``aeexplorer.noise``), pass the noisy image
+"""Denoising, side by side: corrupt a clean image (``aeexplorer.core.noise``), pass the noisy image
 through one or more autoencoders (encode it, decode the code) and measure how far each output,
 and the noisy image itself, lies from the clean image. A denoising autoencoder was trained to
 undo that corruption; a plain one was not, which the comparison makes visible.
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .anomaly import mse, reconstruct
-from .card import is_denoising  # the pickers' test, beside is_plain_ae
+from aeexplorer.app.anomaly import mse, reconstruct
+from aeexplorer.core.card import is_denoising  # the pickers' test, beside is_plain_ae
 
 if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
-    from .models import ModelConfig
+    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.models import ModelConfig
 
 KINDS = ("gaussian", "mask")
 
@@ -42,7 +42,7 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int = 0) -> np.n
     Raises ValueError for an unknown kind or a level out of range (see ``noise.check_noise``)."""
     import torch
 
-    from .noise import corrupt
+    from aeexplorer.core.noise import corrupt
 
     g = torch.Generator().manual_seed(int(seed))
     x = torch.as_tensor(np.asarray(image, dtype=np.float32))

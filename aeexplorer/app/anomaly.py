@@ -19,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from .checkpoint import Checkpoint
+    from aeexplorer.core.checkpoint import Checkpoint
 
 Range = tuple[float, float]
 ABOVE_COLOR, BELOW_COLOR, LINE_COLOR = "#d62728", "#8da0cb", "#111111"

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import Atlas, save_checkpoint
-from .data import load_split
-from .metrics import evaluate
-from .models import ModelConfig
-from .precision import Choice, choose
-from .training import ProgressFn, TrainConfig, train
+from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+from aeexplorer.core.data import load_split
+from aeexplorer.core.metrics import evaluate
+from aeexplorer.core.models import ModelConfig
+from aeexplorer.core.precision import Choice, choose
+from aeexplorer.core.training import ProgressFn, TrainConfig, train
 
 
 def train_and_save(

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .data import CLASS_NAMES
-from .errors import CheckpointError
-from .models import ModelConfig
+from aeexplorer.core.data import CLASS_NAMES
+from aeexplorer.core.errors import CheckpointError
+from aeexplorer.core.models import ModelConfig
 
 FORMAT = "aeexplorer"
 FORMAT_VERSION = 1

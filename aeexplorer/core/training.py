@@ -15,12 +15,12 @@ from typing import Callable
 
 import torch
 
-from .data import Split
-from .errors import TrainingDiverged
-from .losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
-from .models import Autoencoder, ModelConfig, ModelOutput, build_model
-from .noise import check_noise, corrupt
-from .runtime import pick_device, seed_everything
+from aeexplorer.core.data import Split
+from aeexplorer.core.errors import TrainingDiverged
+from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
+from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
+from aeexplorer.core.noise import check_noise, corrupt
+from aeexplorer.core.runtime import pick_device, seed_everything
 
 PENALTIES = ("none", "l1", "kl", "contractive")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -46,7 +46,7 @@ class TrainConfig:
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
     # float32), faster on some hardware and slower on other. "auto": whichever measured
-    # faster here (see ``aeexplorer.precision``)
+    # faster here (see ``aeexplorer.core.precision``)
     precision: str = "auto"
 
     def __post_init__(self) -> None:
@@ -88,8 +88,8 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
 
 def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
     """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
-    on this machine (``aeexplorer.precision``); a precision asked for is kept."""
-    from .precision import choose
+    on this machine (``aeexplorer.core.precision``); a precision asked for is kept."""
+    from aeexplorer.core.precision import choose
 
     return replace(cfg, precision=choose(model_cfg, cfg).precision)
 

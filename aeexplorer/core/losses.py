@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .models import ModelOutput
+from aeexplorer.core.models import ModelOutput
 
 
 @dataclass

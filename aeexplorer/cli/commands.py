@@ -7,14 +7,14 @@ import json
 import sys
 import time
 
-from .errors import AeError
+from aeexplorer.core.errors import AeError
 
 _FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
 
 
 def train(args: argparse.Namespace) -> int:
-    from .checkpoint import file_signature
-    from .pipeline import train_and_save
+    from aeexplorer.core.checkpoint import file_signature
+    from aeexplorer.core.pipeline import train_and_save
 
     model_cfg, cfg = configs(args)
     if args.out.is_dir():
@@ -47,9 +47,9 @@ def train(args: argparse.Namespace) -> int:
 def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
-    from .models import ModelConfig
-    from .runtime import pick_device
-    from .training import TrainConfig, check_compatible
+    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.runtime import pick_device
+    from aeexplorer.core.training import TrainConfig, check_compatible
 
     try:
         model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
@@ -135,10 +135,10 @@ class _BarProgress:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from .card import family
-    from .checkpoint import load_checkpoint
-    from .data import load_split
-    from .metrics import evaluate as evaluate_model
+    from aeexplorer.core.card import family
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
+    from aeexplorer.core.metrics import evaluate as evaluate_model
 
     ckpt = load_checkpoint(args.checkpoint)
     train_split = load_split(ckpt.dataset, True, args.data_dir, args.download)
@@ -157,9 +157,9 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def encode(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint
-    from .explore import place_image
-    from .preprocess import read_image_bytes
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.explore import place_image
+    from aeexplorer.core.preprocess import read_image_bytes
 
     ckpt = load_checkpoint(args.checkpoint)
     results, failed = [], 0
