@@ -40,6 +40,9 @@ LAUNCH = ("import os, signal, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    p
           "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
           "from aeexplorer.cli import main\nsys.exit(main())")
 
+# where ``python -m aeexplorer`` finds the package: aeexplorer/app/jobs.py -> the checkout
+CHECKOUT = Path(__file__).resolve().parents[2]
+
 
 class Busy(AeError):
     """The server already runs as many trainings as it allows."""
@@ -66,7 +69,7 @@ class Job:
                "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
         try:
             self._proc = subprocess.Popen(
-                cmd, cwd=Path(__file__).resolve().parents[1], env=env, text=True,
+                cmd, cwd=CHECKOUT, env=env, text=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 bufsize=1, errors="replace")
         except OSError as exc:
