@@ -14,7 +14,7 @@ from aeexplorer.app import anomaly, imaging, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
-from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.explorer.panels import IMAGE_TYPES, LIMITS
 from aeexplorer.ui.text import md
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"

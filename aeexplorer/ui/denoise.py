@@ -13,7 +13,7 @@ from aeexplorer.core.card import family, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import cached_upload, new_seed, show
-from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.explorer.panels import IMAGE_TYPES, LIMITS
 from aeexplorer.ui.text import md
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"

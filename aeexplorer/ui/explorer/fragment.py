@@ -14,10 +14,11 @@ import streamlit as st
 from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.app.scene import MAX_STOPS
-from aeexplorer.ui import live, panels, resources, state
+from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
+from aeexplorer.ui.explorer import live, panels
 from aeexplorer.ui.sidebar import MapOptions
-from aeexplorer.ui.similar import similar_panel
+from aeexplorer.ui.explorer.similar import similar_panel
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.app.figures import stop_name
 from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.ui import live, resources, state
+from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
+from aeexplorer.ui.explorer import live
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
