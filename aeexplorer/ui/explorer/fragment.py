@@ -90,9 +90,9 @@ def _warm_up() -> None:
 def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     """The map and the selected point: the fragment a click on the map reruns. It is kept
     small because a click is only as fast as this rerun: with the tool tabs in it, their
-    dozens of elements were sent and redrawn on each click (about 70 ms of the browser's time
-    here). The model (and so torch) is loaded only once something needs it: on a first visit
-    the map, which needs only the atlas, is on screen while torch is still importing.
+    dozens of elements would be sent and redrawn by the browser on each click. The model (and
+    so torch) is loaded only once something needs it: on a first visit the map, which needs
+    only the atlas, is on screen while torch is still importing.
     Returns the map's overlays (see ``_overlays``) for the tabs drawn after it in the same
     run (a fragment's own reruns drop the value)."""
     load = functools.partial(_load, path, mtime)
