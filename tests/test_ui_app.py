@@ -52,7 +52,28 @@ def test_starts_with_the_model_card_and_the_map(app):
     sidebar = "\n".join(m.value for m in app.sidebar.markdown)
     assert "MNIST digits" in sidebar and "VAE" in sidebar and "5-NN accuracy" in sidebar
     assert "Click anywhere on the map" in app.info[0].value
-    assert app.query_params["ckpt"] == [NAME] or app.query_params["ckpt"] == NAME
+
+
+def test_a_bookmark_keeps_the_checkpoint_and_the_selected_point(app, ckpt_dir, monkeypatch):
+    """The app writes the scene to the URL (here another checkpoint than the link's, and a
+    clicked test point); a new session opened on that URL shows the same selection."""
+    from aeexplorer.app.scene import format_point
+
+    app.run()
+    app.selectbox(key="ckpt_pick").set_value("apptest-tiny-ae.safetensors").run()
+    click(app, 0.1, 0.2, index=7)
+    assert not app.exception
+    url = {k: v[0] if isinstance(v, list) else v for k, v in app.query_params.items()}
+    assert url["ckpt"] == "apptest-tiny-ae.safetensors"
+    assert url["z"] == format_point((0.1, 0.2)) and url["i"] == "7"
+    again = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for k, v in url.items():
+        again.query_params[k] = v
+    again.run()
+    assert not again.exception
+    assert again.selectbox(key="ckpt_pick").value == "apptest-tiny-ae.safetensors"
+    assert again.session_state["scene"].z == (0.1, 0.2)
+    assert "Test image #7" in text(again)
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):

@@ -12,7 +12,7 @@ import pytest
 from conftest import make_checkpoint
 from ui_helpers import open_app
 
-from aeexplorer.ui import live
+from aeexplorer.ui.explorer import live
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
                                                                         monkeypatch):
     import aeexplorer.core.data
     from aeexplorer.ui import resources
-    from aeexplorer.ui.similar import pixel_index
+    from aeexplorer.ui.explorer.similar import pixel_index
 
     real, calls = aeexplorer.core.data.load_split, []
     monkeypatch.setattr(aeexplorer.core.data, "load_split",
@@ -66,7 +66,7 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
 _FIRST_VISIT = """
 import sys
 from streamlit.testing.v1 import AppTest
-import aeexplorer.ui.explorer as explorer
+import aeexplorer.ui.explorer.fragment as explorer
 
 torch_at_map = []
 draw_map = explorer._map
@@ -93,7 +93,7 @@ print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("
 def test_a_first_visit_draws_the_map_before_torch_is_imported():
     """In a fresh process the map is drawn from the atlas alone, and the tools under it (which
     need torch: seconds to import) wait for a second run that the browser asks for once it
-    has drawn the page (see ``explorer._warm_up``)."""
+    has drawn the page (see ``fragment._warm_up``)."""
     import subprocess
     import sys
 

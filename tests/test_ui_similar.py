@@ -199,7 +199,7 @@ def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
 
 
 def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_root):
-    import aeexplorer.ui.similar as ui_similar
+    import aeexplorer.ui.explorer.similar as ui_similar
 
     calls = []
     real = ui_similar._query

@@ -1,5 +1,6 @@
 """Comparing checkpoints: one row of test-set figures per checkpoint, read from the headers
-alone (no weights), and the display formats of those figures. Plain Python and numpy: the Compare page only lays these out."""
+alone (no weights), and the display formats of those figures. Plain Python: the Compare page
+only lays these out."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from aeexplorer.core.card import count, duration, family, number, train_config
 
 MISSING = "–"
-# the figures a row carries, in column order (see ``checkpoint`` metrics and the README)
+# the figures a row carries, in column order (see ``aeexplorer.core.metrics`` and the README)
 FIGURES = ("recon_mse", "neg_elbo", "knn5_accuracy", "parameters", "train_seconds")
 
 

@@ -1,4 +1,4 @@
-"""A model's decoder as plain dense layers, for decoding in the browser (``ui/live.js``).
+"""A model's decoder as plain dense layers, for decoding in the browser (``ui/explorer/live.js``).
 
 Every dense decoder (and PCA) is a chain of ``y = act(W x + b)``; batch norm, being an affine
 map at inference, is folded into the linear layer before it, so the page needs nothing else.

@@ -51,7 +51,7 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
 
 def from_dict(spec: dict) -> go.Figure:
     """A figure rebuilt from ``to_dict()`` of a figure made here, without Plotly re-validating
-    every point (tens of milliseconds for the map): the explorer caches the map's base layers
+    every point again (slow for the map's thousands): the explorer caches the map's base layers
     as a dict and adds the overlays of each rerun to a fresh figure built from it."""
     return go.Figure(spec, _validate=False)
 

@@ -37,7 +37,7 @@ class Limits:
     max_params: int = 10_000_000  # model parameters (6× the shipped 1.6 M nets)
     max_work: float = 1e13  # parameters × epochs × training images
     max_seconds: float = 30 * 60  # run time of one training
-    max_memory: int = 3 * GB  # resident memory of one training (a normal one: 1.5 GB)
+    max_memory: int = 3 * GB  # resident memory of one training (twice a normal one's)
     session_disk: int = 100 * MB  # bytes under runs/sessions/<id>/
     total_disk: int = 2 * GB  # bytes under runs/sessions/
     grace: float = 120.0  # seconds a session may go unseen before its training is stopped

@@ -1,2 +1,10 @@
-"""The Streamlit pages: widgets, layout and session state only. Everything they show is
-computed by the core (``views``, ``explore``) and drawn by ``figures`` / ``imaging``."""
+"""The Streamlit pages: widgets, layout and session state only. What they show is computed by
+``aeexplorer.app`` (on the ML core, ``aeexplorer.core``) and drawn by ``app.figures`` and
+``app.imaging``.
+
+Each page script in ``pages/`` (registered in ``app.py``) calls ``render(root)`` of its page
+module: ``explorer`` (a folder: the page and its parts), ``compare``, ``anomalies``,
+``denoise`` and ``train`` (with ``train_form``). Pages share only through the shared modules
+(``common``, ``state``, ``uploads``, ``sidebar``, ``pickers``, ``resources``, ``style``,
+``text``), never through each other; ``upkeep`` is the server's housekeeping that ``app.py``
+runs on every page."""

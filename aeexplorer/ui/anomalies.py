@@ -13,9 +13,9 @@ import streamlit as st
 from aeexplorer.app import anomaly, imaging, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
-from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.common import MAP_CONFIG, show
 from aeexplorer.ui.text import md
+from aeexplorer.ui.uploads import cached_upload, uploader
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
@@ -224,9 +224,7 @@ def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
-    st.file_uploader("An image to score: a digit, a letter, a face, anything",
-                     type=IMAGE_TYPES, key=UPLOAD_FILE)
-    st.caption(LIMITS)
+    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE)
     result = cached_upload(UPLOAD_FILE, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:

@@ -12,9 +12,9 @@ from aeexplorer.app import denoise
 from aeexplorer.core.card import family, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import cached_upload, new_seed, show
-from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
+from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.text import md
+from aeexplorer.ui.uploads import cached_upload, uploader
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
@@ -73,9 +73,7 @@ def _test_image(dataset: str) -> np.ndarray | None:
 def _own_image() -> np.ndarray | None:
     from aeexplorer.core.preprocess import preprocess_bytes
 
-    st.file_uploader("An image of a digit or a clothing item", type=IMAGE_TYPES,
-                     key=UPLOAD_FILE)
-    st.caption(LIMITS)
+    uploader("An image of a digit or a clothing item", UPLOAD_FILE)
     result = cached_upload(UPLOAD_FILE, UPLOAD, "", preprocess_bytes)
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")

@@ -101,8 +101,8 @@ def checkpoint(path: str, mtime: float) -> Checkpoint:
 def _long_lived(value):
     """``value``, once the heap is frozen. A loader here is what imports torch, and torchvision
     (which brings sympy, dynamo, triton): a few hundred thousand objects that live as long as
-    the server, and that every full garbage collection walked (pauses of 100 to 300 ms on this
-    machine, in the middle of clicks). Frozen (``gc.freeze``), collections skip them."""
+    the server, and that every full garbage collection walked (pauses in the middle of
+    clicks). Frozen (``gc.freeze``), collections skip them."""
     gc.freeze()
     return value
 

@@ -1,5 +1,6 @@
 """Per-person state in ``st.session_state``: the scene (see ``aeexplorer.app.scene``), seeded from
-the URL on a session's first run and written back to the URL after every run."""
+the URL on a session's first run and written back to the URL after every run; and how another
+page opens the Explorer on a checkpoint (``open_in_explorer``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 
 from aeexplorer.app.scene import Scene
 
+EXPLORER_PAGE = "aeexplorer/ui/pages/explorer.py"  # its page script, as app.py registers it
 SCENE = "scene"
 UPLOAD = "upload"  # (file id, Placement or error message) of the current upload
 # widget keys whose values belong to the scene
@@ -76,3 +78,11 @@ def reset_for(ckpt_name: str) -> None:
     elif s.ckpt != ckpt_name:
         s.ckpt, s.z, s.index, s.stops = ckpt_name, None, None, []
         st.session_state.pop(UPLOAD, None)
+
+
+def open_in_explorer(ckpt_name: str) -> None:
+    """Switch to the Explorer on checkpoint ``ckpt_name`` (its name in the picker), as a link
+    naming it would: another checkpoint than the scene's starts a new scene."""
+    init()
+    reset_for(ckpt_name)
+    st.switch_page(EXPLORER_PAGE)

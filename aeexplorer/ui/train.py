@@ -18,7 +18,7 @@ from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
-JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
+JOB = "train_job"
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
 FIGURES = (("neg_elbo", "−ELBO", "{:.1f}"), ("recon_bce", "Recon BCE", "{:.1f}"),
            ("recon_mse", "Recon MSE", "{:.4f}"), ("kl", "KL", "{:.2f}"),
@@ -215,9 +215,8 @@ def _explore(root: Path, out: Path) -> None:
     """Open the explorer on the new model (as a link naming it would)."""
     files = resources.list_files(root, extra=[resources.session_folder(root)])
     names = sidebar.display_names(files)
-    state.init()
-    state.reset_for(next((n for n, p in zip(names, files) if p == out.resolve()), out.name))
-    st.switch_page(EXPLORER)
+    state.open_in_explorer(next((n for n, p in zip(names, files) if p == out.resolve()),
+                                out.name))
 
 
 def _curves(view: jobs.Progress, second: str | None) -> None:

@@ -18,7 +18,7 @@ from .conftest import ARTIFACTS
 from .helpers import TO_PIXELS, open_app, wait_idle
 
 pytestmark = pytest.mark.browser
-LIVE_JS = REPO / "aeexplorer" / "ui" / "live.js"
+LIVE_JS = REPO / "aeexplorer" / "ui" / "explorer" / "live.js"
 SHIPPED = sorted((REPO / "checkpoints").glob("*.safetensors"))
 # the module, imported in a blank page from its own source
 IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],

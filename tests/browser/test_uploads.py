@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from upload_corpus import BY_NAME, CASES
 
-from aeexplorer.ui.panels import LIMITS
+from aeexplorer.ui.uploads import LIMITS
 
 from .conftest import ARTIFACTS
 from .helpers import click_z, decoded_src, empty_spots, open_app, wait_decoded_change, wait_idle

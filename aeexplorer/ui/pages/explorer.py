@@ -1,7 +1,7 @@
-"""Page script: the latent-space explorer (the default page)."""
+"""Page script: see aeexplorer.ui.explorer."""
 
 from pathlib import Path
 
-from aeexplorer.ui.page import main
+from aeexplorer.ui.explorer import render
 
-main(Path(__file__).resolve().parents[3])
+render(Path(__file__).resolve().parents[3])

@@ -14,10 +14,11 @@ import streamlit as st
 from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.app.scene import MAX_STOPS
-from aeexplorer.ui import live, panels, resources, state
+from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
+from aeexplorer.ui.explorer import live, panels
 from aeexplorer.ui.sidebar import MapOptions
-from aeexplorer.ui.similar import similar_panel
+from aeexplorer.ui.explorer.similar import similar_panel
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
@@ -89,9 +90,9 @@ def _warm_up() -> None:
 def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     """The map and the selected point: the fragment a click on the map reruns. It is kept
     small because a click is only as fast as this rerun: with the tool tabs in it, their
-    dozens of elements were sent and redrawn on each click (about 70 ms of the browser's time
-    here). The model (and so torch) is loaded only once something needs it: on a first visit
-    the map, which needs only the atlas, is on screen while torch is still importing.
+    dozens of elements would be sent and redrawn by the browser on each click. The model (and
+    so torch) is loaded only once something needs it: on a first visit the map, which needs
+    only the atlas, is on screen while torch is still importing.
     Returns the map's overlays (see ``_overlays``) for the tabs drawn after it in the same
     run (a fragment's own reruns drop the value)."""
     load = functools.partial(_load, path, mtime)

@@ -1,4 +1,11 @@
-"""The explorer page: sidebar (checkpoint, model card, options) and the explorer fragment."""
+"""The Explorer page (the default one): the sidebar (checkpoint, model card, options) and the
+explorer fragment. Its parts, used by no other page, are the modules of this folder:
+
+- ``fragment``: the latent map, the selected point and the tool tabs under them;
+- ``panels``: the tabs "Interpolation path", "Samples from the prior" and "Your own image";
+- ``similar``: the tab "Similar images";
+- ``live`` (with ``live.js``): the decoder that runs in the page, under the pointer and along
+  the walk."""
 
 from __future__ import annotations
 
@@ -8,11 +15,11 @@ import streamlit as st
 
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
-from aeexplorer.ui.explorer import explorer
+from aeexplorer.ui.explorer.fragment import explorer
 from aeexplorer.ui.text import md
 
 
-def main(root: Path) -> None:
+def render(root: Path) -> None:
     state.init()
     path = sidebar.pick_checkpoint(root)
     if path is None:
@@ -38,7 +45,7 @@ def main(root: Path) -> None:
     explorer(str(path), mtime, opts, talk)
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.
-    if resources.torch_ready():  # reading them imports torch: see ``explorer._warm_up``
+    if resources.torch_ready():  # reading them imports torch: see ``fragment._warm_up``
         resources.originals(card["dataset"])
 
 

@@ -12,8 +12,9 @@ import streamlit as st
 
 from aeexplorer.app import views
 from aeexplorer.app.similar import PixelIndex, Similar, nearest, overlap
-from aeexplorer.ui import panels, resources, state
+from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, show
+from aeexplorer.ui.explorer import panels
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint

@@ -9,13 +9,13 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import imaging, views
-from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.app.figures import stop_name
-from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.ui import live, resources, state
-from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
+from aeexplorer.ui import resources, state
+from aeexplorer.ui.common import fmt_z, new_seed, scale, show
+from aeexplorer.ui.explorer import live
 from aeexplorer.ui.text import md
+from aeexplorer.ui.uploads import cached_upload, uploader
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     Walk = tuple[np.ndarray, np.ndarray] | None
 
 UPLOAD_FILE = "upload_file"
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
-LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
-          f"{MAX_PIXELS // 1_000_000} megapixels ({largest_megapixels('RGB'):g} for a colour "
-          f"PNG, {largest_megapixels('RGB', 'WEBP'):g} for a WebP: larger ones take too much "
-          "memory to prepare). A file marked in red above was refused before it was read: "
-          "point at it to see why.")
 
 
 # --- interpolation ------------------------------------------------------------------------
@@ -174,9 +168,8 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
 
 
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
-    st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
-                     type=IMAGE_TYPES, key=UPLOAD_FILE)
-    st.caption(LIMITS)
+    uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
+             UPLOAD_FILE)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
         st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "

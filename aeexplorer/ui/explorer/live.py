@@ -29,7 +29,7 @@ from aeexplorer.ui.common import scale
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
 
-APP_ROOT = Path(__file__).resolve().parents[2]  # where app.py is: Streamlit serves static/ there
+APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
 DECODERS = APP_ROOT / "static" / "decoders"
 MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
 KEY, PLAY_KEY = "live", "live_play"
