@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from aeexplorer.core.card import count, duration, family, train_command
+from aeexplorer.core.card import family, train_command
+from aeexplorer.core.metric_table import count, duration
 from aeexplorer.core.models import ModelConfig
 
 

@@ -23,9 +23,11 @@ from aeexplorer import cli
 from aeexplorer.core.checkpoint import load_checkpoint
 from aeexplorer.core.data import Split
 from aeexplorer.core.explore import place_image
+from aeexplorer.core.metric_table import METRICS
 
 EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
                  "neg_elbo", "knn5_accuracy"}
+DESCRIBED = {"checkpoint", "dataset", "model", "family", "arch", "latent_dim"}  # not metrics
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +138,9 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
     assert report["recon_bce"] > 0 and 0.0 <= report["recon_mse"] <= 1
     assert 0.0 <= report["knn5_accuracy"] <= 1.0
     assert report["n_test"] == 100
+    # every metric the evaluation gives has a row in the metric table, and every row but the
+    # training time (measured by the training) is evaluated
+    assert set(report) - DESCRIBED == set(METRICS) - {"train_seconds"}
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
@@ -297,6 +302,7 @@ def test_train_command_writes_a_checkpoint(tmp_path, capfd, synthetic_data):
     ckpt = load_checkpoint(out)
     assert ckpt.config.kind == "ae" and ckpt.config.hidden == (32,)
     assert ckpt.train["config"]["epochs"] == 2 and ckpt.metrics["n_test"] == 128
+    assert set(ckpt.metrics) == set(METRICS)  # each stored metric has its row, and vice versa
 
 
 def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,

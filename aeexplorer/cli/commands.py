@@ -1,4 +1,5 @@
-"""The three CLI commands. Argument parsing lives in ``cli.py``; this module imports torch."""
+"""The three CLI commands. Argument parsing lives in ``cli/__init__.py``; this module imports
+torch."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import sys
 import time
 
 from aeexplorer.core.errors import AeError
-
-_FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
+from aeexplorer.core.metric_table import METRICS, QUALITY
 
 
 def train(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def train(args: argparse.Namespace) -> int:
     report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
-        path, figures = train_and_save(
+        path, metrics = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
             on_precision=lambda choice: _say_precision(choice, args.progress_json))
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
@@ -37,9 +37,11 @@ def train(args: argparse.Namespace) -> int:
     finally:
         report.close()
     if args.progress_json:
-        _emit({"event": "done", "path": str(path), "figures": figures})
+        # "figures" on the wire: the done line's key is documented for programs (README,
+        # "Command line"); the app reads it (``aeexplorer.app.progress``)
+        _emit({"event": "done", "path": str(path), "figures": metrics})
         return 0
-    shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
+    shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
     return 0
 
@@ -143,14 +145,14 @@ def evaluate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     train_split = load_split(ckpt.dataset, True, args.data_dir, args.download)
     test_split = load_split(ckpt.dataset, False, args.data_dir, args.download)
-    figures = evaluate_model(ckpt.model, train_split, test_split)["figures"]
+    metrics = evaluate_model(ckpt.model, train_split, test_split)["metrics"]
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
               "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
-              "arch": ckpt.config.arch,
-              "latent_dim": ckpt.config.latent_dim, **figures}
+              "arch": ckpt.config.arch, "latent_dim": ckpt.config.latent_dim,
+              **{key: metrics[key] for key in METRICS if key in metrics}}
     if args.json:
         print(json.dumps(report))
-    else:
+    else:  # four decimals, not the app's rounding: numbers to compare and to copy
         for key, value in report.items():
             print(f"{key:>15}: {value:.4f}" if isinstance(value, float) else f"{key:>15}: {value}")
     return 0

@@ -1,4 +1,4 @@
-"""Model cards: what a checkpoint is, how to reproduce it, and its test-set figures, from the
+"""Model cards: what a checkpoint is, how to reproduce it, and its test-set metrics, from the
 checkpoint's header alone (no weights are loaded)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.metric_table import METRICS, QUALITY
 from aeexplorer.core.models import ModelConfig
 
 _DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
@@ -110,30 +111,11 @@ def train_config(card: dict) -> dict:
     return cfg if isinstance(cfg, dict) else {}
 
 
-def count(n: float | None) -> str:
-    """A parameter count for people: 1.65 M, 2.4 k, 12."""
-    if n is None:
-        return "–"
-    return f"{n / 1e6:.2f} M" if n >= 1e5 else f"{n / 1e3:.1f} k" if n >= 1e3 else f"{n:.0f}"
-
-
-def duration(seconds: float | None) -> str:
-    """A training time for people: 12 s, 4.5 min, 2.1 h."""
-    if seconds is None:
-        return "–"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-
-def _fmt(value, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def model_card_table(paths: list[Path]) -> str:
     """A markdown table (one row a checkpoint) and the commands that reproduce each."""
-    rows = ["| checkpoint | model | params | epochs | train time | recon_bce | recon_mse | kl "
-            "| neg_elbo | knn5 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    columns = ["Checkpoint", "Model", METRICS["parameters"].label, "Epochs",
+               METRICS["train_seconds"].label, *(METRICS[k].label for k in QUALITY)]
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     commands = []
     for path in paths:
         card = read_card(path)
@@ -143,12 +125,10 @@ def model_card_table(paths: list[Path]) -> str:
             arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"
         if cfg.arch == "conv":
             arch += f", channels {','.join(map(str, cfg.channels))}"
-        rows.append(
-            f"| `{path.name}` | {arch} | {count(m.get('parameters'))} | {t.get('epochs')} "
-            f"| {duration(m.get('train_seconds'))} | {_fmt(m.get('recon_bce'), 1)} "
-            f"| {_fmt(m.get('recon_mse'), 4)} | {_fmt(m.get('kl'), 2)} "
-            f"| {_fmt(m.get('neg_elbo'), 1)} | {_fmt(m.get('knn5_accuracy'), 3)} |"
-        )
+        cells = [f"`{path.name}`", arch, METRICS["parameters"].text(m.get("parameters")),
+                 str(t.get("epochs")), METRICS["train_seconds"].text(m.get("train_seconds")),
+                 *(METRICS[k].text(m.get(k)) for k in QUALITY)]
+        rows.append("| " + " | ".join(cells) + " |")
         commands.append(train_command(cfg, t, path.as_posix()))
     return "\n".join(rows) + "\n\n```bash\n" + "\n".join(commands) + "\n```\n"
 
