@@ -49,22 +49,11 @@ def train(args: argparse.Namespace) -> int:
 def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
-    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.options import configs as make_configs
     from aeexplorer.core.runtime import pick_device
-    from aeexplorer.core.training import TrainConfig, check_compatible
 
     try:
-        model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                hidden=args.hidden, channels=args.channels,
-                                batchnorm=args.batchnorm, activation=args.activation)
-        epochs = args.epochs if args.model != "pca" else 1  # PCA is one closed-form fit
-        cfg = TrainConfig(dataset=args.dataset, epochs=epochs, batch_size=args.batch_size,
-                          lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
-                          kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device,
-                          penalty=args.penalty, penalty_weight=args.penalty_weight,
-                          sparsity_target=args.sparsity_target, noise=args.noise,
-                          noise_level=args.noise_level, precision=args.precision)
-        check_compatible(model_cfg, cfg)
+        model_cfg, cfg = make_configs(vars(args))
         pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
     except ValueError as exc:
         raise AeError(str(exc)) from None
