@@ -49,13 +49,14 @@ def test_each_family_gives_its_own_flags():
     vae = args_of("vae", beta=4.0, penalty_weight=0.5, noise_level=0.3)
     assert flag(vae, "--model") == "vae" and "--beta" not in vae  # β only for β-VAE
     assert "--penalty" not in vae and "--noise" not in vae
-    assert flag(args_of("beta-vae", beta=4.0), "--beta") == "4"
+    assert float(flag(args_of("beta-vae", beta=4.0), "--beta")) == 4.0
     l1 = args_of("sparse-l1", penalty_weight=0.001)
     assert flag(l1, "--model") == "ae" and flag(l1, "--penalty") == "l1"
-    assert flag(l1, "--penalty-weight") == "0.001" and "--sparsity-target" not in l1
+    assert float(flag(l1, "--penalty-weight")) == 0.001 and "--sparsity-target" not in l1
     kl = args_of("sparse-kl", sparsity_target=0.1, penalty_weight=3.0)
     assert flag(kl, "--penalty") == "kl" and flag(kl, "--activation") == "sigmoid"
-    assert flag(kl, "--sparsity-target") == "0.1" and flag(kl, "--penalty-weight") == "3"
+    assert float(flag(kl, "--sparsity-target")) == 0.1
+    assert float(flag(kl, "--penalty-weight")) == 3.0
     den = args_of("denoising", noise="mask", noise_level=0.25)
     assert flag(den, "--noise") == "mask" and flag(den, "--noise-level") == "0.25"
     cae = args_of("contractive", batchnorm=True, penalty_weight=0.1)
@@ -67,7 +68,7 @@ def test_each_family_gives_its_own_flags():
     assert flag(pca, "--model") == "pca" and "--epochs" not in pca and "--hidden" not in pca
     common = args_of("ae", hidden=(64, 32), epochs=3, lr=3e-4, batch_size=64, seed=5)
     assert flag(common, "--hidden") == "64,32" and flag(common, "--epochs") == "3"
-    assert flag(common, "--lr") == "0.0003" and flag(common, "--batch-size") == "64"
+    assert float(flag(common, "--lr")) == 3e-4 and flag(common, "--batch-size") == "64"
     assert flag(common, "--seed") == "5" and common[-1] == "--progress-json"
     assert all(Path(flag(common, f)).is_absolute() for f in ("--out", "--data-dir"))
 

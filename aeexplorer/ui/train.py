@@ -16,7 +16,7 @@ from aeexplorer.core.metric_table import METRICS, present
 from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
-from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, fast_fields, train_fields
+from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
 JOB, EXPLORER = "train_job", "aeexplorer/ui/pages/explorer.py"
@@ -60,7 +60,7 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                        format_func=DATASET_NAMES.get, **KEEP)
     family = st.selectbox("Model", list(FAMILIES), key="train_family",
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
-    st.caption(ABOUT[family])
+    st.caption(FAMILIES[family].about)
     params = FAMILIES[family].params
     fast = family == "vae" and st.toggle(
         "A good map in a minute", True, key="train_fast", **KEEP,
