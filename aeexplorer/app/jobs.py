@@ -65,8 +65,9 @@ class Job:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
         try:
+            # run from the folder that holds the package, so that the child imports it there
             self._proc = subprocess.Popen(
-                cmd, cwd=Path(__file__).resolve().parents[1], env=env, text=True,
+                cmd, cwd=Path(__file__).resolve().parents[2], env=env, text=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 bufsize=1, errors="replace")
         except OSError as exc:
