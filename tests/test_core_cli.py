@@ -23,9 +23,21 @@ from aeexplorer import cli
 from aeexplorer.core.checkpoint import load_checkpoint
 from aeexplorer.core.data import Split
 from aeexplorer.core.explore import place_image
+from aeexplorer.core.metric_table import METRICS
 
 EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
                  "neg_elbo", "knn5_accuracy"}
+DESCRIBED = {"checkpoint", "dataset", "model", "family", "arch", "latent_dim"}  # not metrics
+# the train flags a person knows, and their defaults (derived from the configs: a config's new
+# default would change the command line, which this catches)
+TRAIN_DEFAULTS = {
+    "--dataset": "mnist", "--model": "vae", "--arch": "dense", "--latent-dim": 2,
+    "--hidden": (512, 256), "--channels": (32, 64), "--batchnorm": False, "--activation": "relu",
+    "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
+    "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
+    "--noise": "none", "--noise-level": 0.0, "--precision": "auto", "--recipe": None,
+    "--seed": 0, "--device": "auto", "--out": None, "--progress-json": False,
+    "--data-dir": None, "--download": False}
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +148,9 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
     assert report["recon_bce"] > 0 and 0.0 <= report["recon_mse"] <= 1
     assert 0.0 <= report["knn5_accuracy"] <= 1.0
     assert report["n_test"] == 100
+    # every metric the evaluation gives has a row in the metric table, and every row but the
+    # training time (measured by the training) is evaluated
+    assert set(report) - DESCRIBED == set(METRICS) - {"train_seconds"}
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
@@ -297,6 +312,7 @@ def test_train_command_writes_a_checkpoint(tmp_path, capfd, synthetic_data):
     ckpt = load_checkpoint(out)
     assert ckpt.config.kind == "ae" and ckpt.config.hidden == (32,)
     assert ckpt.train["config"]["epochs"] == 2 and ckpt.metrics["n_test"] == 128
+    assert set(ckpt.metrics) == set(METRICS)  # each stored metric has its row, and vice versa
 
 
 def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,
@@ -311,6 +327,31 @@ def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,
     assert rc != 0 and out == "" and "Traceback" not in err
     last = err.splitlines()[-1]  # after the progress bar of the finished training
     assert last.startswith("error: could not write") and "read-only" in last
+
+
+def test_the_train_flags_and_defaults_are_those_a_person_knows():
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.training import TrainConfig
+
+    train = cli.build_parser().train
+    actions = [a for a in train._actions if a.dest != "help"]  # noqa: SLF001
+    assert {a.option_strings[0]: a.default for a in actions} == TRAIN_DEFAULTS
+    assert "--no-batchnorm" in train._option_string_actions  # noqa: SLF001
+    # and a command line without flags trains the configs' defaults
+    assert configs(cli.parse(["train", "--out", "x"])) == (ModelConfig(), TrainConfig())
+
+
+def test_train_help_explains_the_settings(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for words in ("--model {ae,vae,pca} pca: the top principal components",
+                  "--kl-warmup KL_WARMUP epochs of linear KL warm-up",
+                  "--hidden HIDDEN layer widths", "--batchnorm, --no-batchnorm",
+                  "--penalty {none,l1,kl,contractive}", "--recipe {fast,fast-5min}",
+                  "--device DEVICE auto, cpu or cuda"):
+        assert words in shown, words
 
 
 def test_help_needs_no_torch():
@@ -404,7 +445,7 @@ def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
     assert (model_cfg.kind, model_cfg.hidden, model_cfg.batchnorm) == (
         "vae", wanted["hidden"], True)
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
-        wanted["epochs"], wanted["batch_size"], wanted["lr"], wanted["kl_warmup"])
+        wanted["epochs"], wanted["batch_size"], wanted["lr"], wanted["kl_warmup_epochs"])
     _, cfg = configs(cli.parse(["train", "--recipe", "fast", "--lr", "0.001", "--epochs", "3",
                                  "--out", "x"]))
     assert (cfg.lr, cfg.epochs, cfg.batch_size) == (0.001, 3, wanted["batch_size"])

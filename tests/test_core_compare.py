@@ -1,4 +1,4 @@
-"""The Compare page's core: table rows from checkpoint headers (figures missing in old files
+"""The Compare page's core: table rows from checkpoint headers (metrics missing in old files
 show as "–"), dataset filtering for model B, display formats, per-image MSE."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from aeexplorer.core.checkpoint import read_card
 from aeexplorer.core.card import number
-from aeexplorer.app.compare import FIGURES, FORMATS, MISSING, row, same_dataset, table
+from aeexplorer.app.compare import FORMATS, MISSING, SHOWN, row, same_dataset, table
 from aeexplorer.core.models import ModelConfig
 from conftest import make_checkpoint
 
@@ -37,23 +37,23 @@ def test_an_autoencoder_has_no_elbo(tmp_path: Path):
     assert r["neg_elbo"] is None and FORMATS["neg_elbo"](r["neg_elbo"]) == MISSING
 
 
-def test_missing_null_and_odd_figures_are_none():
+def test_missing_null_and_odd_metrics_are_none():
     metrics = {"recon_mse": None, "neg_elbo": "12", "knn5_accuracy": True,
                "parameters": float("nan"), "train_seconds": float("inf")}
     r = row("old", _card(metrics=metrics))
-    assert all(r[key] is None for key in FIGURES)
+    assert all(r[key] is None for key in SHOWN)
     r = row("bare", {**_card(), "metrics": {}, "train": {}})  # an old file: no train config
-    assert r["family"] == "VAE" and all(r[key] is None for key in FIGURES)
-    assert all(FORMATS[key](None) == MISSING for key in FIGURES)
+    assert r["family"] == "VAE" and all(r[key] is None for key in SHOWN)
+    assert all(FORMATS[key](None) == MISSING for key in SHOWN)
     assert FORMATS["recon_mse"](math.nan) == MISSING  # pandas turns None into NaN
     assert number({"parameters": 12}, "parameters") == 12.0
 
 
-def test_all_figures_are_formatted():
+def test_all_metrics_are_formatted():
     metrics = {"recon_mse": 0.032987, "neg_elbo": 134.21, "knn5_accuracy": 0.86,
                "parameters": 1599252, "train_seconds": 1546.7}
     r = row("mnist-vae", _card(metrics=metrics))
-    shown = {key: FORMATS[key](r[key]) for key in FIGURES}
+    shown = {key: FORMATS[key](r[key]) for key in SHOWN}
     assert shown == {"recon_mse": "0.0330", "neg_elbo": "134.2", "knn5_accuracy": "86.0%",
                      "parameters": "1.60 M", "train_seconds": "25.8 min"}
 

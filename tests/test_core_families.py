@@ -1,6 +1,8 @@
-"""The other autoencoder families: each penalty behaves as defined, PCA is the projection, the
-noise corrupts what the model sees (not what it is scored on), and each family's loss falls on a
-tiny synthetic set."""
+"""The model families: the registry's invariants (each family's command line parses into the
+settings it fixes; its form fields and settings are real fields), and the other autoencoder
+families' training: each penalty behaves as defined, PCA is the projection, the noise corrupts
+what the model sees (not what it is scored on), and each family's loss falls on a tiny
+synthetic set."""
 
 from __future__ import annotations
 
@@ -9,11 +11,18 @@ import math
 import pytest
 import torch
 
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from aeexplorer import cli
+from aeexplorer.cli.commands import configs
+from aeexplorer.core import families
 from aeexplorer.core.checkpoint import Atlas, load_checkpoint, save_checkpoint
 from aeexplorer.core.data import Split
 from aeexplorer.core.losses import contractive, kl_sparsity, l1_sparsity
 from aeexplorer.core.models import ModelConfig, build_model
 from aeexplorer.core.noise import corrupt
+from aeexplorer.core.options import OPTIONS
 from aeexplorer.core.training import TrainConfig, batch_loss, check_compatible, train
 from core_helpers import synthetic_images
 
@@ -26,6 +35,40 @@ def bars() -> Split:
 
 def small(**kw) -> ModelConfig:
     return ModelConfig(**{"kind": "ae", "hidden": (64,), **kw})
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", families.FAMILIES)
+def test_every_family_s_command_line_parses_into_the_settings_it_fixes(name):
+    fam = families.FAMILIES[name]
+    req = families.TrainRequest(family=name, hidden=(64, 32), epochs=3, seed=5)
+    args = families.train_args(req, Path("runs/x.safetensors"), Path("data"))
+    model_cfg, cfg = configs(cli.parse(args))  # the real parser, and the configs' own checks
+    made = {**asdict(cfg), **asdict(model_cfg)}
+    assert {k: made[k] for k in fam.settings} == fam.settings
+    for key in fam.params:  # the form's values arrive, unless the family fixes them
+        if key not in fam.settings:
+            assert made[key] == getattr(req, key), key
+    assert name in families.families_of(made)  # and its model is of this family
+
+
+def test_the_registry_names_real_fields_and_curves():
+    options = {o.field for o in OPTIONS}
+    request = {f.name for f in fields(families.TrainRequest)}
+    for name, fam in families.FAMILIES.items():
+        assert fam.label and fam.about and fam.word, name
+        assert fam.settings["kind"] in ("ae", "vae", "pca") and set(fam.settings) <= options
+        assert set(fam.params) <= request & options, name
+        assert fam.curve in (None, "kl", "penalty")
+    assert set(families.QUALIFIERS) <= set(families.FAMILIES)
+
+
+def test_the_denoise_page_s_hint_trains_a_denoising_ae():
+    line = families.example_command("denoising", "fashion", "runs/f.safetensors")
+    model_cfg, cfg = configs(cli.parse(line.split()[3:]))
+    assert families.families_of({**asdict(cfg), **asdict(model_cfg)}) == ["denoising"]
+    assert cfg.dataset == "fashion" and cfg.noise_level > 0
 
 
 # --- penalties ---------------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def test_an_unterminated_string_header_is_refused_quickly(tmp_path):
     assert time.perf_counter() - start < 2.0
 
 
-def test_huge_numbers_in_the_metadata_read_as_missing_figures(tmp_path, good):
+def test_huge_numbers_in_the_metadata_read_as_missing_metrics(tmp_path, good):
     from aeexplorer.core.card import family, number, train_config
     from aeexplorer.app.compare import row
 

@@ -49,13 +49,14 @@ def test_each_family_gives_its_own_flags():
     vae = args_of("vae", beta=4.0, penalty_weight=0.5, noise_level=0.3)
     assert flag(vae, "--model") == "vae" and "--beta" not in vae  # β only for β-VAE
     assert "--penalty" not in vae and "--noise" not in vae
-    assert flag(args_of("beta-vae", beta=4.0), "--beta") == "4"
+    assert float(flag(args_of("beta-vae", beta=4.0), "--beta")) == 4.0
     l1 = args_of("sparse-l1", penalty_weight=0.001)
     assert flag(l1, "--model") == "ae" and flag(l1, "--penalty") == "l1"
-    assert flag(l1, "--penalty-weight") == "0.001" and "--sparsity-target" not in l1
+    assert float(flag(l1, "--penalty-weight")) == 0.001 and "--sparsity-target" not in l1
     kl = args_of("sparse-kl", sparsity_target=0.1, penalty_weight=3.0)
     assert flag(kl, "--penalty") == "kl" and flag(kl, "--activation") == "sigmoid"
-    assert flag(kl, "--sparsity-target") == "0.1" and flag(kl, "--penalty-weight") == "3"
+    assert float(flag(kl, "--sparsity-target")) == 0.1
+    assert float(flag(kl, "--penalty-weight")) == 3.0
     den = args_of("denoising", noise="mask", noise_level=0.25)
     assert flag(den, "--noise") == "mask" and flag(den, "--noise-level") == "0.25"
     cae = args_of("contractive", batchnorm=True, penalty_weight=0.1)
@@ -67,7 +68,7 @@ def test_each_family_gives_its_own_flags():
     assert flag(pca, "--model") == "pca" and "--epochs" not in pca and "--hidden" not in pca
     common = args_of("ae", hidden=(64, 32), epochs=3, lr=3e-4, batch_size=64, seed=5)
     assert flag(common, "--hidden") == "64,32" and flag(common, "--epochs") == "3"
-    assert flag(common, "--lr") == "0.0003" and flag(common, "--batch-size") == "64"
+    assert float(flag(common, "--lr")) == 3e-4 and flag(common, "--batch-size") == "64"
     assert flag(common, "--seed") == "5" and common[-1] == "--progress-json"
     assert all(Path(flag(common, f)).is_absolute() for f in ("--out", "--data-dir"))
 
@@ -106,7 +107,7 @@ def test_a_fake_training_reports_progress_and_ends_done(tmp_path):
     assert view.trace and all(not x.is_integer() for x, _ in view.trace)
     assert view.trace[0][0] == 0.2 and view.trace[0][1]["kl"] == 1.1  # batch 1 of 5
     assert view.running == view.trace[-1][1] and view.loading > 0
-    assert view.figures == {"recon_mse": 0.05, "knn5_accuracy": 0.5}
+    assert view.metrics == {"recon_mse": 0.05, "knn5_accuracy": 0.5}
     assert view.path == str(out) and out.read_bytes() == b"fake" and view.error == ""
 
 
@@ -168,7 +169,7 @@ def test_a_cancel_after_the_model_is_written_is_done(tmp_path, mode):
     job.cancel()
     assert wait(job, timeout=10) == jobs.DONE, job.view().error
     assert job.view().error == "" and out.read_bytes() == b"fake"
-    assert bool(job.view().figures) is (mode == "linger-done")
+    assert bool(job.view().metrics) is (mode == "linger-done")
 
 
 def test_cancel_all_waits_then_kills_without_a_timer(tmp_path):
@@ -269,7 +270,7 @@ def test_a_real_training_through_the_cli(tmp_path, data_root):
     assert len(view.history) == 1 and view.history[0]["recon"] > 0 and view.trace
     assert view.batch == view.batches == 235  # 60,000 / 256: the epoch line ends the epoch
     assert {"recon", "kl", "loss"} <= set(view.running)
-    assert 0 < view.figures["recon_mse"] < 0.2 and view.path == str(out)
+    assert 0 < view.metrics["recon_mse"] < 0.2 and view.path == str(out)
     card = read_card(out)
     assert card["config"].hidden == (32,) and card["train"]["config"]["epochs"] == 1
 
@@ -293,4 +294,4 @@ def test_the_time_left_counts_from_the_first_batch():
     assert jobs.Progress("m", "vae", Path("m"), epochs=2, seconds=5.0).left is None  # loading
     finished = jobs.Progress("m", "vae", Path("m"), epoch=2, epochs=2, batch=99, batches=100,
                              history=[{}, {}], seconds=50.0, loading=10.0)
-    assert finished.fraction == 1.0 and finished.left is None  # computing the figures
+    assert finished.fraction == 1.0 and finished.left is None  # computing the metrics

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aeexplorer.app import jobs, limits
-from aeexplorer.core.families import FAMILIES, TrainRequest
+from aeexplorer.core.families import FAMILIES, TrainRequest, train_args
 from aeexplorer.app.limits import GB, MB, Limits
 from job_helpers import fake as fake_command
 from job_helpers import wait
@@ -79,17 +79,14 @@ def test_the_registry_reads_its_limits_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_the_parameter_count_is_the_model_s(family):
-    """Counted from the form's values without torch, as the real model has them."""
+    """Counted from the form's values without torch, as the real model has them: the model
+    the CLI builds from the command line the job runs."""
+    from aeexplorer.cli import parse
+    from aeexplorer.cli.commands import configs
     from aeexplorer.core.models.autoencoder import build_model, count_parameters
-    from aeexplorer.core.models.config import ModelConfig
 
     req = TrainRequest(family=family, hidden=(300, 100), batchnorm=True)
-    fam = FAMILIES[family]
-    kind = fam.args[fam.args.index("--model") + 1]
-    config = ModelConfig(
-        kind=kind, hidden=req.hidden if "hidden" in fam.params else (),
-        batchnorm="batchnorm" in fam.params,
-        activation="sigmoid" if "--activation" in fam.args else "relu")
+    config, _ = configs(parse(train_args(req, Path("m.safetensors"), Path("data"))))
     assert limits.parameters(req) == count_parameters(build_model(config))
 
 

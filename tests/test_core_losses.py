@@ -120,7 +120,7 @@ def test_loss_parts_of_an_autoencoder_have_no_kl():
     torch.testing.assert_close(parts.total, parts.recon)
 
 
-# ------------------------------------------------- test-set figures (metrics.py)
+# ------------------------------------------------- test-set metrics (metrics.py)
 
 
 def _split(n=90, seed=0):
@@ -140,33 +140,33 @@ def test_reconstruction_metrics_match_a_direct_computation(kind):
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=kind, hidden=(16,))).eval()
     data = _split()
-    figures = reconstruction_metrics(model, data, batch_size=25)
+    metrics = reconstruction_metrics(model, data, batch_size=25)
     x = data.images
     with torch.no_grad():
         mu, logvar = model.encode(x)
         mean_logits = model.decode_logits(mu)
         mse = (torch.sigmoid(mean_logits) - x).pow(2).mean()
-        assert figures["recon_mse"] == pytest.approx(float(mse), rel=1e-5)
+        assert metrics["recon_mse"] == pytest.approx(float(mse), rel=1e-5)
         if kind == "ae":
             bce = bce_per_image(mean_logits, x).mean()
-            assert figures["recon_bce"] == pytest.approx(float(bce), rel=1e-5)
-            assert figures["kl"] is None and figures["neg_elbo"] is None
+            assert metrics["recon_bce"] == pytest.approx(float(bce), rel=1e-5)
+            assert metrics["kl"] is None and metrics["neg_elbo"] is None
         else:
             kl = kl_per_image(mu, logvar).mean()
-            assert figures["kl"] == pytest.approx(float(kl), rel=1e-5)
-            assert figures["neg_elbo"] == pytest.approx(figures["recon_bce"] + figures["kl"])
+            assert metrics["kl"] == pytest.approx(float(kl), rel=1e-5)
+            assert metrics["neg_elbo"] == pytest.approx(metrics["recon_bce"] + metrics["kl"])
             # the sampled BCE is at least about the BCE of the mean on average (noise hurts)
-            assert figures["recon_bce"] > 0.9 * float(bce_per_image(mean_logits, x).mean())
-    # fixed seed: the same figures again, whatever the batch size for the deterministic ones
+            assert metrics["recon_bce"] > 0.9 * float(bce_per_image(mean_logits, x).mean())
+    # fixed seed: the same metrics again, whatever the batch size for the deterministic ones
     again = reconstruction_metrics(model, data, batch_size=25)
-    assert again == figures
+    assert again == metrics
     other = reconstruction_metrics(model, data, batch_size=1000)
-    assert other["recon_mse"] == pytest.approx(figures["recon_mse"], rel=1e-5)
+    assert other["recon_mse"] == pytest.approx(metrics["recon_mse"], rel=1e-5)
     if kind == "ae":
-        assert other["recon_bce"] == pytest.approx(figures["recon_bce"], rel=1e-5)
+        assert other["recon_bce"] == pytest.approx(metrics["recon_bce"], rel=1e-5)
 
 
-def test_evaluate_returns_figures_and_the_test_codes():
+def test_evaluate_returns_metrics_and_the_test_codes():
     from aeexplorer.core.metrics import evaluate
     from aeexplorer.core.models import ModelConfig, build_model, count_parameters
 
@@ -174,10 +174,10 @@ def test_evaluate_returns_figures_and_the_test_codes():
     model = build_model(ModelConfig(kind="vae", hidden=(16,)))
     train, test = _split(120, seed=1), _split(40, seed=2)
     result = evaluate(model, train, test)
-    figures = result["figures"]
-    assert figures["n_test"] == 40
-    assert figures["parameters"] == count_parameters(model)
-    assert 0.0 <= figures["knn5_accuracy"] <= 1.0
+    metrics = result["metrics"]
+    assert metrics["n_test"] == 40
+    assert metrics["parameters"] == count_parameters(model)
+    assert 0.0 <= metrics["knn5_accuracy"] <= 1.0
     codes = result["test_codes"]
     assert codes.mu.shape == (40, 2) and codes.logvar.shape == (40, 2)
     with torch.no_grad():

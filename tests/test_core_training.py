@@ -217,27 +217,27 @@ def synthetic_splits(monkeypatch, bars):
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
-def test_train_and_save_writes_a_checkpoint_with_figures(tmp_path, synthetic_splits, bars, kind):
+def test_train_and_save_writes_a_checkpoint_with_metrics(tmp_path, synthetic_splits, bars, kind):
     out = tmp_path / "m.safetensors"
     result = pipeline.train_and_save(tiny(kind), cfg(epochs=2), out)
     assert result is not None
-    path, figures = result
+    path, metrics = result
     assert path == out and out.is_file()
     assert synthetic_splits == [("mnist", True), ("mnist", False)]
     ckpt = load_checkpoint(out)
     assert ckpt.config == tiny(kind)
-    assert ckpt.metrics == figures
+    assert ckpt.metrics == metrics
     assert ckpt.atlas.mu.shape == (64, 2)
     assert torch.equal(ckpt.atlas.labels, bars.labels[:64])  # the test split's labels
     assert ckpt.train["config"]["epochs"] == 2
     assert len(ckpt.train["history"]["epochs"]) == 2
-    assert 0.0 <= figures["knn5_accuracy"] <= 1.0
-    assert figures["n_test"] == 64
+    assert 0.0 <= metrics["knn5_accuracy"] <= 1.0
+    assert metrics["n_test"] == 64
     if kind == "vae":
-        assert figures["neg_elbo"] == pytest.approx(figures["recon_bce"] + figures["kl"])
+        assert metrics["neg_elbo"] == pytest.approx(metrics["recon_bce"] + metrics["kl"])
         assert ckpt.atlas.logvar.shape == (64, 2)
     else:
-        assert figures["kl"] is None and figures["neg_elbo"] is None
+        assert metrics["kl"] is None and metrics["neg_elbo"] is None
 
 
 def test_cancelled_pipeline_writes_nothing(tmp_path, synthetic_splits):

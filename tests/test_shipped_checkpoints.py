@@ -1,5 +1,5 @@
 """The pretrained checkpoints in checkpoints/: they are what the app opens on, so they must load,
-stay small, and carry figures and an atlas that are true of the weights they ship with."""
+stay small, and carry metrics and an atlas that are true of the weights they ship with."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_small_loadable_with_a_full_atlas_and_a_reproducible_recipe(path):
 
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
-def test_stored_figures_and_atlas_are_those_of_the_weights(path, data_root):
+def test_stored_metrics_and_atlas_are_those_of_the_weights(path, data_root):
     """Re-evaluate on the real test set: the model card and the map must not drift from the
     weights (a file saved with a stale atlas or stale metrics fails here)."""
     import torch
@@ -65,8 +65,8 @@ def test_stored_figures_and_atlas_are_those_of_the_weights(path, data_root):
     assert torch.equal(ckpt.atlas.labels, test.labels)
     codes = encode_all(ckpt.model, test.images)
     torch.testing.assert_close(codes.mu, ckpt.atlas.mu, rtol=1e-4, atol=1e-4)
-    figures = reconstruction_metrics(ckpt.model, test)
-    for key, value in figures.items():
+    metrics = reconstruction_metrics(ckpt.model, test)
+    for key, value in metrics.items():
         if value is None:
             assert ckpt.metrics[key] is None
         else:

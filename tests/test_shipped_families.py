@@ -98,10 +98,10 @@ def test_the_contractive_ae_has_the_smaller_jacobian(test_images):
 def test_the_deep_ae_beats_pca_on_error_and_on_neighbours():
     from aeexplorer.core.card import read_card
 
-    figures = {n: read_card(SHIPPED / f"{n}.safetensors")["metrics"]
+    metrics = {n: read_card(SHIPPED / f"{n}.safetensors")["metrics"]
                for n in ("mnist-pca", "mnist-ae", "mnist-shallow-ae")}
-    assert figures["mnist-ae"]["recon_mse"] < figures["mnist-pca"]["recon_mse"]
-    assert figures["mnist-ae"]["knn5_accuracy"] > figures["mnist-pca"]["knn5_accuracy"]
+    assert metrics["mnist-ae"]["recon_mse"] < metrics["mnist-pca"]["recon_mse"]
+    assert metrics["mnist-ae"]["knn5_accuracy"] > metrics["mnist-pca"]["knn5_accuracy"]
 
 
 def test_a_larger_beta_pays_in_reconstruction_for_a_code_closer_to_the_prior():

@@ -325,4 +325,4 @@ def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer
     model_cfg, cfg = configs(parse(args))  # what the CLI makes of the page's command line
     assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
-        25, 256, 2e-3, FAST.settings["kl_warmup"])
+        25, 256, 2e-3, FAST.settings["kl_warmup_epochs"])

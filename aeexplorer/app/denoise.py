@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.app.anomaly import mse, reconstruct
-from aeexplorer.core.card import is_denoising  # the pickers' test, beside is_plain_ae
+from aeexplorer.core.families import example_command
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.models import ModelConfig
 
 KINDS = ("gaussian", "mask")
 
@@ -61,14 +60,7 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
     return result
 
 
-def is_plain_ae(config: ModelConfig, train_cfg: dict) -> bool:
-    """A plain autoencoder: kind "ae", clean inputs, no penalty (missing keys mean none)."""
-    return (config.kind == "ae" and not is_denoising(train_cfg)
-            and train_cfg.get("penalty", "none") in ("none", None))
-
-
 def train_command(dataset: str) -> str:
-    """The command that trains a denoising AE for ``dataset``."""
-    data = "" if dataset == "mnist" else f" --dataset {dataset}"
-    return (f"python -m aeexplorer train{data} --model ae --noise gaussian --noise-level 0.5 "
-            f"--out runs/{dataset}-dae.safetensors")
+    """The command that trains a denoising AE for ``dataset``. (Which checkpoints are denoising
+    or plain autoencoders: ``aeexplorer.core.card.kinds``.)"""
+    return example_command("denoising", dataset, f"runs/{dataset}-dae.safetensors")

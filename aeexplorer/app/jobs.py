@@ -90,7 +90,7 @@ class Job:
         with self._lock:
             s = self._s
             return replace(s, running=dict(s.running), history=list(s.history),
-                           trace=list(s.trace), figures=dict(s.figures),
+                           trace=list(s.trace), metrics=dict(s.metrics),
                            seconds=(self._ended or time.monotonic()) - self.started)
 
     def cancel(self, kill_after: float | None = KILL_AFTER_S) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import FAMILIES, TrainRequest, small_number
+from aeexplorer.core.families import TrainRequest, request_settings, small_number
 
 MB, GB = 1 << 20, 1 << 30
 TRAIN_IMAGES = {"mnist": 60_000, "fashion": 60_000}  # training split sizes (no data read)
@@ -81,12 +81,11 @@ def _amount(text: str, default: float) -> float:
 def parameters(req: TrainRequest) -> int:
     """The trainable parameters of the dense model a request builds, counted from its shape
     (as ``aeexplorer.core.models`` builds it) without torch: before anything is started."""
-    fam = FAMILIES[req.family]
-    if req.family == "pca":
+    settings = request_settings(req)
+    if settings["kind"] == "pca":
         return PIXELS * LATENT + PIXELS  # the components and the mean
-    hidden = req.hidden if "hidden" in fam.params else ()
-    batchnorm = req.batchnorm and "batchnorm" in fam.params
-    code = LATENT * (2 if "vae" in fam.args else 1)  # a VAE's encoder gives mean and log-var
+    hidden, batchnorm = settings.get("hidden", ()), settings.get("batchnorm", False)
+    code = LATENT * (2 if settings["kind"] == "vae" else 1)  # a VAE's encoder: mean and log-var
 
     def mlp(sizes: list[int]) -> int:
         linear = sum(a * b + b for a, b in zip(sizes, sizes[1:]))

@@ -35,7 +35,7 @@ class Progress:
     running: dict = field(default_factory=dict)  # running means of the parts in this epoch
     history: list = field(default_factory=list)  # per finished epoch: loss, recon, kl, ...
     trace: list = field(default_factory=list)  # (fractional epoch, running parts)
-    figures: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)  # the test-set metrics of a finished training
     path: str = ""  # set by the "done" event: the file is written
     error: str = ""
     reason: str = ""  # why the server stopped it (a limit, the page closed), for the page
@@ -81,7 +81,8 @@ def _apply(s: Progress, event: dict, elapsed: float) -> None:
             s.precision = str(event.get("precision") or "")[:8]
             s.precision_why = str(event.get("reason") or "")[:300]
         elif kind == "done":
-            s.figures = dict(event.get("figures") or {})
+            # the CLI's done line names them "figures" (its documented key)
+            s.metrics = dict(event.get("figures") or {})
             s.path = str(event.get("path") or "")
     except (KeyError, TypeError, ValueError):
         pass

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.options import OPTIONS, Option
 from aeexplorer.core.recipes import FAST, RECIPES
 
 EXIT_ERROR = 1
@@ -49,52 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_args(t: argparse.ArgumentParser) -> None:
-    """The model (what is built), then how it is trained."""
-    t.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
-    t.add_argument("--model", choices=("ae", "vae", "pca"), default="vae",
-                   help="pca: the top principal components, fitted in closed form")
-    t.add_argument("--arch", choices=("dense", "conv"), default="dense")
-    t.add_argument("--latent-dim", type=int, default=2)
-    t.add_argument("--hidden", type=_int_list, default=(512, 256),
-                   help="layer widths, e.g. 512,256; none: a shallow model (no hidden layer)")
-    t.add_argument("--channels", type=_int_list, default=(32, 64), help="conv only, e.g. 32,64")
-    t.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=False,
-                   help="batch norm after each hidden layer (--no-batchnorm: none, e.g. to "
-                        "override a recipe)")
-    t.add_argument("--activation", choices=("relu", "sigmoid"), default="relu")
-    _objective_args(t)
-    _data_args(t)
-
-
-def _objective_args(t: argparse.ArgumentParser) -> None:
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--beta", type=float, default=1.0, help="KL weight (VAE)")
-    t.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
-    t.add_argument("--penalty", choices=("none", "l1", "kl", "contractive"), default="none",
-                   help="l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian")
-    t.add_argument("--penalty-weight", type=float, default=0.0,
-                   help="lambda for l1 and contractive, the weight of the KL sparsity term")
-    t.add_argument("--sparsity-target", type=float, default=0.05,
-                   help="rho, the wanted mean activation (kl)")
-    t.add_argument("--noise", choices=("none", "gaussian", "mask"), default="none",
-                   help="denoising AE: corrupt the inputs while training")
-    t.add_argument("--noise-level", type=float, default=0.0,
-                   help="gaussian: sigma; mask: the probability that a pixel is dropped")
-    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="bf16: bfloat16 autocast in the forward pass (faster on CPUs with "
-                        "AVX-512 BF16 or AMX and on GPUs); auto (default): bf16 where the "
-                        "hardware has it, else fp32")
+    """A flag per config setting (``aeexplorer.core.options``), then where the model goes."""
+    for option in OPTIONS:
+        t.add_argument(option.flag, dest=option.field, default=option.default, help=option.help,
+                       **_parsing(option))
     t.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                    help="named settings, e.g. fast: " + FAST.summary + "; flags given "
                         "explicitly win")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--out", required=True, type=Path)
     t.add_argument("--progress-json", action="store_true",
                    help="progress as JSON lines on stdout (for programs) instead of a bar")
+    _data_args(t)
+
+
+def _parsing(option: Option) -> dict:
+    """How argparse reads an option, from the type of its field."""
+    if option.type is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if option.choices:
+        return {"choices": option.choices}
+    # the metavar argparse would make of the flag (the field's name may differ: kind, --model)
+    metavar = option.flag[2:].upper().replace("-", "_")
+    return {"type": _int_list if option.type is tuple else option.type, "metavar": metavar}
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""The three CLI commands. Argument parsing lives in ``cli.py``; this module imports torch."""
+"""The three CLI commands. Argument parsing lives in ``cli/__init__.py``; this module imports
+torch."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import sys
 import time
 
 from aeexplorer.core.errors import AeError
-
-_FIGURES = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
+from aeexplorer.core.metric_table import METRICS, QUALITY
 
 
 def train(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def train(args: argparse.Namespace) -> int:
     report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
-        path, figures = train_and_save(
+        path, metrics = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
             on_precision=lambda choice: _say_precision(choice, args.progress_json))
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
@@ -37,9 +37,11 @@ def train(args: argparse.Namespace) -> int:
     finally:
         report.close()
     if args.progress_json:
-        _emit({"event": "done", "path": str(path), "figures": figures})
+        # "figures" on the wire: the done line's key is documented for programs (README,
+        # "Command line"); the app reads it (``aeexplorer.app.progress``)
+        _emit({"event": "done", "path": str(path), "figures": metrics})
         return 0
-    shown = {k: figures[k] for k in _FIGURES if figures.get(k) is not None}
+    shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
     return 0
 
@@ -47,22 +49,11 @@ def train(args: argparse.Namespace) -> int:
 def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
-    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.options import configs as make_configs
     from aeexplorer.core.runtime import pick_device
-    from aeexplorer.core.training import TrainConfig, check_compatible
 
     try:
-        model_cfg = ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                hidden=args.hidden, channels=args.channels,
-                                batchnorm=args.batchnorm, activation=args.activation)
-        epochs = args.epochs if args.model != "pca" else 1  # PCA is one closed-form fit
-        cfg = TrainConfig(dataset=args.dataset, epochs=epochs, batch_size=args.batch_size,
-                          lr=args.lr, weight_decay=args.weight_decay, beta=args.beta,
-                          kl_warmup_epochs=args.kl_warmup, seed=args.seed, device=args.device,
-                          penalty=args.penalty, penalty_weight=args.penalty_weight,
-                          sparsity_target=args.sparsity_target, noise=args.noise,
-                          noise_level=args.noise_level, precision=args.precision)
-        check_compatible(model_cfg, cfg)
+        model_cfg, cfg = make_configs(vars(args))
         pick_device(cfg.device)  # an unknown or missing device fails now, not after loading
     except ValueError as exc:
         raise AeError(str(exc)) from None
@@ -143,14 +134,14 @@ def evaluate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     train_split = load_split(ckpt.dataset, True, args.data_dir, args.download)
     test_split = load_split(ckpt.dataset, False, args.data_dir, args.download)
-    figures = evaluate_model(ckpt.model, train_split, test_split)["figures"]
+    metrics = evaluate_model(ckpt.model, train_split, test_split)["metrics"]
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
               "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
-              "arch": ckpt.config.arch,
-              "latent_dim": ckpt.config.latent_dim, **figures}
+              "arch": ckpt.config.arch, "latent_dim": ckpt.config.latent_dim,
+              **{key: metrics[key] for key in METRICS if key in metrics}}
     if args.json:
         print(json.dumps(report))
-    else:
+    else:  # four decimals, not the app's rounding: numbers to compare and to copy
         for key, value in report.items():
             print(f"{key:>15}: {value:.4f}" if isinstance(value, float) else f"{key:>15}: {value}")
     return 0

@@ -1,93 +1,69 @@
-"""Model cards: what a checkpoint is, how to reproduce it, and its test-set figures, from the
-checkpoint's header alone (no weights are loaded)."""
+"""Model cards: what a checkpoint is (its settings, and the families of
+``aeexplorer.core.families`` they make), how to reproduce it, and its test-set metrics, from
+the checkpoint's header alone (no weights are loaded)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
 from typing import Any
 
 from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.families import families_of, name_of
+from aeexplorer.core.metric_table import METRICS, QUALITY
 from aeexplorer.core.models import ModelConfig
+from aeexplorer.core.options import command, shell
+from aeexplorer.core.train_config import TrainConfig
 
-_DEFAULTS = {"latent_dim": 2, "hidden": (512, 256), "channels": (32, 64), "batchnorm": False,
-             "activation": "relu", "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0,
-             "beta": 1.0, "kl_warmup_epochs": 0, "penalty": "none", "penalty_weight": 0.0,
-             "sparsity_target": 0.05, "noise": "none", "noise_level": 0.0, "seed": 0}
-_MODEL_KEYS = ("latent_dim", "hidden", "channels", "batchnorm", "activation")
-_FLAGS = {"kl_warmup_epochs": "--kl-warmup"}
+
+def settings(config: ModelConfig, train_cfg: Any) -> dict[str, Any]:
+    """A checkpoint's settings as config fields: its model config's, and its stored train
+    config's, each read as the field's type (a missing, mistyped or non-finite value, or a
+    train config that is not a JSON object, reads as the field's default)."""
+    train_cfg = train_cfg if isinstance(train_cfg, dict) else {}
+    values = {f.name: _read(train_cfg, f.name, f.default)
+              for f in dataclasses.fields(TrainConfig)}
+    # files from before the precision was recorded were all trained in float32
+    values["precision"] = _read(train_cfg, "precision", "fp32")
+    return {**values, **dataclasses.asdict(config)}
+
+
+def _read(values: dict, key: str, default: Any) -> Any:
+    if isinstance(default, float):
+        return number(values, key, default)
+    value = values.get(key, default)
+    wrong = not isinstance(value, type(default)) or (isinstance(value, bool)
+                                                     and not isinstance(default, bool))
+    return default if wrong else value
 
 
 def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) -> str:
     """The ``python -m aeexplorer train`` command line that rebuilds this checkpoint."""
-    parts = ["python -m aeexplorer train", f"--dataset {train_cfg.get('dataset', 'mnist')}",
-             f"--model {config.kind}", f"--arch {config.arch}"]
-    values = {**{k: getattr(config, k) for k in _MODEL_KEYS}, **train_cfg}
+    values = settings(config, train_cfg)
+    # left out: settings that did not act on this model
+    unused = {"sparsity_target"} if values["penalty"] != "kl" else set()
     if config.arch == "dense":
-        values["channels"] = _DEFAULTS["channels"]
-    if not config.learned:  # PCA: the network's settings do not apply
-        values.update({k: _DEFAULTS[k] for k in _MODEL_KEYS if k != "latent_dim"})
-    if values.get("penalty", "none") != "kl":
-        values["sparsity_target"] = _DEFAULTS["sparsity_target"]
-    for key, default in _DEFAULTS.items():
-        value = values.get(key, default)
-        value = tuple(value) if isinstance(value, list) else value
-        if value == default:
-            continue
-        flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
-        if isinstance(value, bool):
-            parts.append(flag)
-        elif isinstance(value, tuple):
-            parts.append(f"{flag} {','.join(str(v) for v in value) or 'none'}")
-        else:
-            parts.append(f"{flag} {value}")
-    # always named: the default (auto) depends on the hardware; files from before it was
-    # recorded were all trained in float32
-    if config.learned:
-        parts.append(f"--precision {values.get('precision', 'fp32')}")
-    parts += [f"--epochs {train_cfg.get('epochs')}", f"--out {out}"]
-    return " ".join(parts)
+        unused.add("channels")
+    if not config.learned:  # PCA: the network's settings, and the precision, do not apply
+        unused |= {"hidden", "channels", "batchnorm", "activation", "precision"}
+    values = {k: v for k, v in values.items() if k not in unused}
+    # the data, the model and its length always named; the precision too, as the default
+    # (auto) depends on the hardware
+    keep = ("dataset", "kind", "arch", "precision", "epochs")
+    return shell([*command(values, keep), "--out", str(out)])
 
 
-def family(config: ModelConfig, train_cfg: dict) -> str:
-    """What kind of model a checkpoint holds, in words: "VAE", "β-VAE (β=4)", "sparse AE (L1,
-    λ=0.001)", "denoising AE (Gaussian σ=0.5)", "contractive AE (λ=0.1)", "shallow AE", "PCA"."""
-    if config.kind == "pca":
-        return "PCA"
-    train_cfg = train_cfg if isinstance(train_cfg, dict) else {}
-    parts, details = [], []
-    penalty, weight = train_cfg.get("penalty", "none"), number(train_cfg, "penalty_weight", 0.0)
-    if penalty == "l1":
-        parts.append("sparse")
-        details.append(f"L1, λ={weight:g}")
-    elif penalty == "kl":
-        parts.append("sparse")
-        details.append(f"KL, ρ={number(train_cfg, 'sparsity_target', 0.05):g}, β={weight:g}")
-    elif penalty == "contractive":
-        parts.append("contractive")
-        details.append(f"λ={weight:g}")
-    if is_denoising(train_cfg):
-        noise, level = train_cfg.get("noise"), number(train_cfg, "noise_level", 0.0)
-        parts.append("denoising")
-        details.append(f"Gaussian σ={level:g}" if noise == "gaussian" else f"masking p={level:g}")
-    if config.arch == "dense" and len(config.hidden) == 0:
-        parts.append("shallow")
-    beta = number(train_cfg, "beta", 1.0)
-    if config.kind == "vae" and beta != 1.0:
-        name, details = "β-VAE", [f"β={beta:g}", *details]
-    else:
-        name = config.kind.upper()
-    if config.arch == "conv":
-        parts.append("conv")
-    text = " ".join([*parts, name])
-    return f"{text} ({', '.join(details)})" if details else text
+def family(config: ModelConfig, train_cfg: Any) -> str:
+    """What kind of model a checkpoint holds, in words (``aeexplorer.core.families.name_of``):
+    "VAE", "β-VAE (β=4)", "sparse AE (L1, λ=0.001)", "conv AE", "PCA"."""
+    return name_of(settings(config, train_cfg))
 
 
-def is_denoising(train_cfg: dict) -> bool:
-    """Trained on corrupted inputs: a noise other than "none" and a level above 0."""
-    return (train_cfg.get("noise", "none") not in ("none", None)
-            and number(train_cfg, "noise_level", 0.0) > 0)
+def kinds(card: dict) -> list[str]:
+    """The families (``aeexplorer.core.families``) a model card's checkpoint is of."""
+    return families_of(settings(card["config"], train_config(card)))
 
 
 def number(values: Any, key: str, default: float | None = None) -> float | None:
@@ -110,30 +86,11 @@ def train_config(card: dict) -> dict:
     return cfg if isinstance(cfg, dict) else {}
 
 
-def count(n: float | None) -> str:
-    """A parameter count for people: 1.65 M, 2.4 k, 12."""
-    if n is None:
-        return "–"
-    return f"{n / 1e6:.2f} M" if n >= 1e5 else f"{n / 1e3:.1f} k" if n >= 1e3 else f"{n:.0f}"
-
-
-def duration(seconds: float | None) -> str:
-    """A training time for people: 12 s, 4.5 min, 2.1 h."""
-    if seconds is None:
-        return "–"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-
-def _fmt(value, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def model_card_table(paths: list[Path]) -> str:
     """A markdown table (one row a checkpoint) and the commands that reproduce each."""
-    rows = ["| checkpoint | model | params | epochs | train time | recon_bce | recon_mse | kl "
-            "| neg_elbo | knn5 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    columns = ["Checkpoint", "Model", METRICS["parameters"].label, "Epochs",
+               METRICS["train_seconds"].label, *(METRICS[k].label for k in QUALITY)]
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     commands = []
     for path in paths:
         card = read_card(path)
@@ -143,12 +100,10 @@ def model_card_table(paths: list[Path]) -> str:
             arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"
         if cfg.arch == "conv":
             arch += f", channels {','.join(map(str, cfg.channels))}"
-        rows.append(
-            f"| `{path.name}` | {arch} | {count(m.get('parameters'))} | {t.get('epochs')} "
-            f"| {duration(m.get('train_seconds'))} | {_fmt(m.get('recon_bce'), 1)} "
-            f"| {_fmt(m.get('recon_mse'), 4)} | {_fmt(m.get('kl'), 2)} "
-            f"| {_fmt(m.get('neg_elbo'), 1)} | {_fmt(m.get('knn5_accuracy'), 3)} |"
-        )
+        cells = [f"`{path.name}`", arch, METRICS["parameters"].text(m.get("parameters")),
+                 str(t.get("epochs")), METRICS["train_seconds"].text(m.get("train_seconds")),
+                 *(METRICS[k].text(m.get(k)) for k in QUALITY)]
+        rows.append("| " + " | ".join(cells) + " |")
         commands.append(train_command(cfg, t, path.as_posix()))
     return "\n".join(rows) + "\n\n```bash\n" + "\n".join(commands) + "\n```\n"
 

@@ -1,4 +1,5 @@
-"""Test-set figures, as ``python -m aeexplorer evaluate --json`` prints them.
+"""Test-set metrics, as ``python -m aeexplorer evaluate --json`` prints them (their labels and
+formats: ``aeexplorer.core.metric_table``).
 
 - recon_bce: Bernoulli NLL summed over pixels, mean over images (nats per image). For a VAE it
   is the ELBO's reconstruction term, estimated with one posterior sample per image (fixed
@@ -48,13 +49,14 @@ def reconstruction_metrics(
 
 
 def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
-    """All figures for one model; the atlas is returned too, so training can store it."""
+    """All metrics of one model (``metrics``) and its test codes (``test_codes``, the atlas
+    training stores)."""
     test_codes = encode_all(model, test.images)
     train_codes = encode_all(model, train.images)
-    figures = reconstruction_metrics(model, test)
-    figures["knn5_accuracy"] = knn_accuracy(
+    metrics = reconstruction_metrics(model, test)
+    metrics["knn5_accuracy"] = knn_accuracy(
         train_codes.mu, train.labels, test_codes.mu, test.labels, k=5
     )
-    figures["n_test"] = len(test)
-    figures["parameters"] = count_parameters(model)
-    return {"figures": figures, "test_codes": test_codes}
+    metrics["n_test"] = len(test)
+    metrics["parameters"] = count_parameters(model)
+    return {"metrics": metrics, "test_codes": test_codes}

@@ -9,8 +9,10 @@ to give back the clean one.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported on use: TrainConfig checks its noise with check_noise
+    import torch
 
 NOISES = ("none", "gaussian", "mask")
 
@@ -27,6 +29,8 @@ def check_noise(kind: str, level: float) -> None:
 def corrupt(x: torch.Tensor, kind: str, level: float,
             generator: torch.Generator | None = None) -> torch.Tensor:
     """A corrupted copy of images ``x`` (any shape, values in [0, 1]); ``x`` is not changed."""
+    import torch
+
     check_noise(kind, level)
     if kind == "none" or level == 0:
         return x.clone()

@@ -25,7 +25,7 @@ def train_and_save(
     should_stop=None,
     on_precision: Callable[[Choice], None] | None = None,
 ) -> tuple[Path, dict] | None:
-    """Returns (path, figures), or None when ``should_stop`` cancelled the run (nothing is
+    """Returns (path, metrics), or None when ``should_stop`` cancelled the run (nothing is
     written then; an existing file at ``out`` is only ever replaced by a finished model).
     The precision is settled once the data has loaded (a missing data set fails first) and
     told to ``on_precision``."""
@@ -39,13 +39,13 @@ def train_and_save(
     if not history.finished:
         return None
     result = evaluate(model, train_split, test_split)
-    figures = result["figures"]
-    figures["train_seconds"] = round(history.seconds, 1)
+    metrics = result["metrics"]
+    metrics["train_seconds"] = round(history.seconds, 1)
     codes = result["test_codes"]
     path = save_checkpoint(
         out, model.cpu(), cfg.dataset, Atlas(codes.mu, codes.logvar, test_split.labels),
         train={"config": asdict(cfg), "history": history.to_dict(),
                "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
-        metrics=figures,
+        metrics=metrics,
     )
-    return path, figures
+    return path, metrics

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class Recipe:
     name: str
     summary: str  # for people, one line
-    # the command line's destinations (argparse names) and values
+    # config fields (a parsed command line's names, see ``aeexplorer.core.options``) and values
     settings: dict = field(default_factory=dict)
 
     def fill(self, args, given: set[str]) -> None:
@@ -30,14 +30,14 @@ FAST = Recipe(
     name="fast",
     summary="a good map in a minute: dense VAE 512-512-256 with batch norm, 25 epochs of "
             "batch 256, learning rate 0.002 (cosine-decayed), 3 epochs of KL warm-up",
-    settings={"model": "vae", "arch": "dense", "hidden": (512, 512, 256), "batchnorm": True,
-              "epochs": 25, "batch_size": 256, "lr": 2e-3, "kl_warmup": 3},
+    settings={"kind": "vae", "arch": "dense", "hidden": (512, 512, 256), "batchnorm": True,
+              "epochs": 25, "batch_size": 256, "lr": 2e-3, "kl_warmup_epochs": 3},
 )
-# The same, longer: the shipped model's figure (-ELBO <= 135) within five minutes.
+# The same, longer: the shipped model's -ELBO (<= 135) within five minutes.
 FAST_5MIN = Recipe(
     name="fast-5min",
     summary="the fast recipe for 120 epochs with 10 epochs of KL warm-up: the shipped "
             "model's figures in under five minutes",
-    settings={**FAST.settings, "epochs": 120, "kl_warmup": 10},
+    settings={**FAST.settings, "epochs": 120, "kl_warmup_epochs": 10},
 )
 RECIPES = {r.name: r for r in (FAST, FAST_5MIN)}

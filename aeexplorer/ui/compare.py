@@ -1,4 +1,4 @@
-"""The Compare page: every checkpoint's test-set figures in one table (headers only), then two
+"""The Compare page: every checkpoint's test-set metrics in one table (headers only), then two
 latent maps side by side sharing one selection: a test image clicked on either map is marked
 on both and shown with both models' reconstructions. The rows come from ``aeexplorer.app.compare``;
 the maps are the explorer's (``resources.base_map``), so a click reads the same way."""
@@ -16,6 +16,7 @@ import streamlit as st
 from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.metric_table import METRICS
 from aeexplorer.app.similar import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
@@ -32,10 +33,7 @@ NO_ORIGINALS = ("The originals and the per-image MSE need the test images, which
 COLUMNS = {  # label, help
     "name": ("Checkpoint", None), "family": ("Model", "From the stored model and train config"),
     "dataset": ("Dataset", None),
-    "recon_mse": ("Recon MSE", "Squared error per pixel of the reconstruction, test set"),
-    "neg_elbo": ("−ELBO", "Nats per image, test set (VAEs only)"),
-    "knn5_accuracy": ("5-NN accuracy", "A 5-nearest-neighbour classifier on the codes"),
-    "parameters": ("Parameters", None), "train_seconds": ("Training time", None)}
+    **{key: (METRICS[key].label, METRICS[key].help) for key in compare.SHOWN}}
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def _side(key: str, path: Path, card: dict) -> Side:
 
 
 def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
-    """The figures of every checkpoint; "–" where a figure is missing (−ELBO of an AE, old or
+    """The metrics of every checkpoint; "–" where one is missing (−ELBO of an AE, old or
     hand-made files). Numbers stay numbers underneath, so a column sorts by value."""
     import pandas as pd
 
@@ -99,7 +97,7 @@ def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
     for r in rows:
         r["dataset"] = pickers.DATASET_NAMES.get(r["dataset"], r["dataset"])
     frame = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
-        {k: "float64" for k in compare.FIGURES})
+        {k: "float64" for k in compare.SHOWN})
     styled = frame.style.format(compare.FORMATS)
     config = {k: st.column_config.Column(label, help=help) for k, (label, help) in
               COLUMNS.items()}

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import denoise
-from aeexplorer.core.card import family, train_config
+from aeexplorer.core.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
@@ -31,11 +31,11 @@ def render(root: Path) -> None:
                                    format_func=pickers.DATASET_NAMES.get)
     name = pickers.DATASET_NAMES[dataset]
     dae = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
-                                          denoise.is_denoising(train_config(c))),
+                                          "denoising" in kinds(c)),
                          "Denoising autoencoder", DAE)
+    # a plain autoencoder: the registry's "ae", clean inputs and no penalty
     plain = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
-                                            denoise.is_plain_ae(c["config"],
-                                                                train_config(c))),
+                                            "ae" in kinds(c)),
                            "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
     st.caption("A denoising autoencoder is trained to give back the clean image from a "
                "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
@@ -49,8 +49,7 @@ def render(root: Path) -> None:
 
 
 def _role(card: dict) -> str:
-    return ("denoising AE output" if denoise.is_denoising(train_config(card))
-            else "plain AE output")
+    return "denoising AE output" if "denoising" in kinds(card) else "plain AE output"
 
 
 def _random_index(n: int) -> None:

@@ -8,15 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.core.card import family, number, train_config
+from aeexplorer.core.metric_table import METRICS, QUALITY, present
 from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
 
 _DATASETS = pickers.DATASET_NAMES
 _LINK_NOTE = "link_note"  # (why the link's checkpoint is not shown, the one shown instead)
-_METRICS = (("recon_bce", "Reconstruction BCE / image", "{:.1f}"),
-            ("recon_mse", "Reconstruction MSE / pixel", "{:.4f}"),
-            ("kl", "KL / image", "{:.2f}"), ("neg_elbo", "−ELBO / image", "{:.1f}"),
-            ("knn5_accuracy", "5-NN accuracy in z", "{:.1%}"))
 
 
 @dataclass(frozen=True)
@@ -91,8 +88,8 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
     side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent")
-    rows = [f"| {label} | {fmt.format(metrics[key])} |" for key, label, fmt in _METRICS
-            if isinstance(metrics.get(key), (int, float))]
+    rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"
+            for key in QUALITY if present(metrics.get(key))]
     epochs = number(train_config(card), "epochs")
     if epochs is not None:
         rows.append(f"| Epochs trained | {epochs:.0f} |")

@@ -12,18 +12,17 @@ from aeexplorer.app import jobs
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
+from aeexplorer.core.metric_table import METRICS, present
 from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
-from aeexplorer.ui.train_form import ABOUT, KEEP, family_fields, fast_fields, train_fields
+from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
 JOB = "train_job"
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
-FIGURES = (("neg_elbo", "−ELBO", "{:.1f}"), ("recon_bce", "Recon BCE", "{:.1f}"),
-           ("recon_mse", "Recon MSE", "{:.4f}"), ("kl", "KL", "{:.2f}"),
-           ("knn5_accuracy", "5-NN accuracy", "{:.1%}"), ("train_seconds", "Train time",
-                                                          "{:.0f} s"))
+# the metrics shown when a training is done, in this order (``aeexplorer.core.metric_table``)
+SHOWN = ("neg_elbo", "recon_bce", "recon_mse", "kl", "knn5_accuracy", "train_seconds")
 
 
 def registry() -> jobs.Registry:
@@ -61,7 +60,7 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                        format_func=DATASET_NAMES.get, **KEEP)
     family = st.selectbox("Model", list(FAMILIES), key="train_family",
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
-    st.caption(ABOUT[family])
+    st.caption(FAMILIES[family].about)
     params = FAMILIES[family].params
     fast = family == "vae" and st.toggle(
         "A good map in a minute", True, key="train_fast", **KEEP,
@@ -195,11 +194,10 @@ def _stage(view: jobs.Progress) -> str:
 def _done(root: Path, view: jobs.Progress) -> None:
     st.success(f"**{md(view.name)}** is trained and saved: it is now in the checkpoint picker of "
                "every page (for this session only).")
-    shown = [(label, fmt.format(view.figures[key])) for key, label, fmt in FIGURES
-             if isinstance(view.figures.get(key), (int, float))]
+    shown = [METRICS[key] for key in SHOWN if present(view.metrics.get(key))]
     for row in range(0, len(shown), 3):  # three a row: the numbers stay readable
-        for col, (label, value) in zip(st.columns(3), shown[row:row + 3]):
-            col.metric(label, value)
+        for col, metric in zip(st.columns(3), shown[row:row + 3]):
+            col.metric(metric.label, metric.text(view.metrics[metric.key]), help=metric.help)
     st.caption("Test-set figures (10,000 images): BCE and KL in nats per image, MSE per pixel; "
                "5-NN accuracy of the classes from the 2-D codes.")
     explore, download = st.columns(2)

@@ -1,5 +1,6 @@
 """The Train page's settings: the fields of each model family, and the training fields they
-share, as ``TrainRequest`` values (``aeexplorer.ui.train`` draws the rest of the page)."""
+share, as ``TrainRequest`` values (``aeexplorer.ui.train`` draws the rest of the page; the
+families themselves are ``aeexplorer.core.families``)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,6 @@ from aeexplorer.core.recipes import Recipe
 
 # the form keeps its values while other pages are shown (Streamlit drops them otherwise)
 KEEP = {"persist_state": "session"}
-ABOUT = {
-    "vae": "A Gaussian code q(z|x); the loss is reconstruction + KL to the prior N(0, I).",
-    "beta-vae": "A VAE whose KL term is weighted by β: β > 1 pulls the codes towards the "
-                "prior (a smoother map, blurrier images), β < 1 the other way.",
-    "ae": "A deterministic code; the loss is the reconstruction alone.",
-    "sparse-l1": "An AE with λ·Σ|h| on the last hidden layer: few units active per image.",
-    "sparse-kl": "An AE whose last hidden layer (sigmoid units) is pushed to a mean activation "
-                 "ρ by a KL term of weight β.",
-    "denoising": "An AE that sees corrupted images and learns to give back the clean ones.",
-    "contractive": "An AE with λ·‖∂z/∂x‖²: codes that move little when the image "
-                   "changes (no batch norm).",
-    "shallow": "An AE with no hidden layer: 784 → 2 → 784.",
-    "pca": "The top 2 principal components, fitted in closed form: no epochs, no settings.",
-}
 
 
 def family_fields(family: str, params: tuple[str, ...]) -> dict:
