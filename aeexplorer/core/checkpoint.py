@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # torch is imported where weights are touched: headers and at
 
     from aeexplorer.core.latent import Codes
     from aeexplorer.core.models import Autoencoder
+    from aeexplorer.core.ops import ModelOps
 
 
 
@@ -51,6 +52,13 @@ class Checkpoint:
     @property
     def class_names(self) -> tuple[str, ...]:
         return CLASS_NAMES[self.dataset]
+
+    @property
+    def ops(self) -> ModelOps:
+        """The model's operations (encode, decode, reconstruct, walk, ...), numpy in and out."""
+        from aeexplorer.core.ops import ModelOps
+
+        return ModelOps(self.model)
 
 
 def save_checkpoint(
