@@ -26,7 +26,7 @@ from aeexplorer.core.models import ModelConfig
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
     import torch
 
-    from aeexplorer.core.latent import Codes
+    from aeexplorer.core.ops import Codes
     from aeexplorer.core.models import Autoencoder
     from aeexplorer.core.ops import ModelOps
 

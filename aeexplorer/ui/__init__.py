@@ -1,2 +1,3 @@
 """The Streamlit pages: widgets, layout and session state only. Everything they show is
-computed by the core (``views``, ``explore``) and drawn by ``figures`` / ``imaging``."""
+computed by the core (``ckpt.ops``, ``neighbours``, ``placement``) and the app (``views``,
+``anomaly``, ...) and drawn by ``figures`` / ``imaging``."""
