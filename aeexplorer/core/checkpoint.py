@@ -26,7 +26,6 @@ from aeexplorer.core.models import ModelConfig
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
     import torch
 
-    from aeexplorer.core.ops import Codes
     from aeexplorer.core.models import Autoencoder
     from aeexplorer.core.ops import ModelOps
 
@@ -99,10 +98,6 @@ def save_checkpoint(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
-
-
-def atlas_from_codes(codes: Codes, labels: torch.Tensor) -> Atlas:
-    return Atlas(mu=codes.mu, logvar=codes.logvar, labels=labels)
 
 
 _DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16"}
