@@ -136,7 +136,7 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
     assert marker(app, 0) is None
     assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
     shown = images(app)
-    assert "A's reconstruction" in shown and "B's reconstruction" in shown
+    assert "A's decoded code" in shown and "B's decoded code" in shown
     text = "\n".join(m.value for m in app.markdown)
     assert "**Test image #7**" in text
     assert "mnist-vae-tiny" in plain(text) and "mnist-ae-tiny" in plain(text)
@@ -177,7 +177,7 @@ def test_a_new_dataset_clears_the_selection(app):
     assert "Click a test point on either map" in app.info[0].value
 
 
-def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, root):
+def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
     from aeexplorer.core.checkpoint import load_checkpoint
     from aeexplorer.app.anomaly import mse as image_mse
     from aeexplorer.core.data import load_split
@@ -189,7 +189,7 @@ def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, roo
     for name, side in (("mnist-vae-tiny", "A"), ("mnist-ae-tiny", "B")):
         ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
         err = image_mse(original, ckpt.ops.decode(ckpt.atlas.mu[5].numpy())[0])
-        assert f"{side}'s reconstruction · MSE {err:.4f}" in shown
+        assert f"{side}'s decoded code · MSE {err:.4f}" in shown
 
 
 def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):

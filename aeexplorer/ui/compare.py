@@ -1,6 +1,6 @@
 """The Compare page: every checkpoint's test-set figures in one table (headers only), then two
 latent maps side by side sharing one selection: a test image clicked on either map is marked
-on both and shown with both models' reconstructions. The rows come from ``aeexplorer.app.compare``;
+on both and shown as each model decodes its code. The rows come from ``aeexplorer.app.compare``;
 the maps are the explorer's (``resources.base_map``), so a click reads the same way."""
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
               talk: bool) -> None:
     if sel is None:
         st.info("Click a test point on either map: it is marked on both, and shown beside A's "
-                "and B's reconstructions. A click on empty space decodes that z and selects "
+                "and B's decoded codes. A click on empty space decodes that z and selects "
                 "the nearest test image.")
         return
     ckpts = {s.key: _load(s) for s in sides}
@@ -246,4 +246,4 @@ def _decoded_code(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray
         return
     decoded = views.decoded_codes(ckpt, [index])[0]
     error = f" · MSE {mse(original, decoded):.4f}" if original is not None else ""
-    show(decoded, f"{side.key.upper()}'s reconstruction{error}", talk)
+    show(decoded, f"{side.key.upper()}'s decoded code{error}", talk)

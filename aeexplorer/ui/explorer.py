@@ -238,13 +238,13 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
         st.subheader("Selected point")
         if s.z is None:
             st.info("Click anywhere on the map: a test image shows its original and its "
-                    "reconstruction; empty space is decoded as it is.")
+                    "decoded code; empty space is decoded as it is.")
             return
         ckpt = load()
         index = s.index if s.index is not None and s.index < len(atlas.labels) else None
         z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
         decoded = image_html(ckpt.ops.decode(z)[0], "decoded z" if index is None
-                             else "reconstruction", talk)
+                             else "decoded code", talk)
         if index is None:
             st.markdown(f"{decoded}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
                         f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
