@@ -55,10 +55,9 @@ class ModelOps:
         """(N, 28, 28) or (N, 1, 28, 28) images as float32 (B, 1, 28, 28) batches on the
         model's device, the model in eval mode: for core code that needs more of the model
         than codes and images (the test-set figures)."""
-        self.model.eval()
+        device = self._ready()
         side = self.model.config.image_size
         stack = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, side, side)
-        device = device_of(self.model)
         for start in range(0, stack.shape[0], batch_size):
             yield stack[start:start + batch_size].to(device)
 
@@ -79,8 +78,7 @@ class ModelOps:
                batch_size: int = BATCH) -> np.ndarray:
         """(N, D) codes (a flat sequence is one code) -> (N, 28, 28) images in [0, 1]."""
         codes = self.full(z)
-        self.model.eval()
-        device = device_of(self.model)
+        device = self._ready()
         parts = [self.model.decode(torch.from_numpy(codes[s:s + batch_size]).to(device))
                  .squeeze(1).cpu() for s in range(0, len(codes), batch_size)]
         return self._images(parts)
@@ -130,6 +128,12 @@ class ModelOps:
         width = min(arr.shape[1], self.latent_dim)
         out[:, :width] = arr[:, :width]
         return out
+
+    def _ready(self) -> torch.device:
+        """The model in eval mode, and its device."""
+        if self.model.training:  # eval() walks every module: not on every decoded point
+            self.model.eval()
+        return device_of(self.model)
 
     def _codes(self, parts: list[torch.Tensor]) -> np.ndarray:
         if not parts:
