@@ -100,16 +100,16 @@ def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
 
 def decode_ms(ckpt: Checkpoint, repeats: int = 200) -> tuple[float, float]:
     """p50 and p95 (ms) of decoding one map position the way a click does
-    (``views.decode_one``: a list in, a (28, 28) numpy image out)."""
+    (``ckpt.ops.decode``: a list in, a (28, 28) numpy image out)."""
     from aeexplorer.app import views
 
     for i in range(10):
-        views.decode_one(ckpt, views.full_z(ckpt, [0.01 * i, 0.0]))
+        ckpt.ops.decode(views.full_z(ckpt, [0.01 * i, 0.0]))
     times = []
     for i in range(repeats):
         z = views.full_z(ckpt, [i / repeats - 0.5, 0.5 - i / repeats])
         t = time.perf_counter()
-        views.decode_one(ckpt, z)
+        ckpt.ops.decode(z)[0]
         times.append((time.perf_counter() - t) * 1000)
     return percentiles(times)
 
@@ -118,7 +118,7 @@ def png_ms(ckpt: Checkpoint, repeats: int = 100) -> float:
     """Median ms to turn one decoded image into the PNG the page shows (5x enlarged)."""
     from aeexplorer.app import imaging, views
 
-    image = views.decode_one(ckpt, views.full_z(ckpt, [0.0, 0.0]))
+    image = ckpt.ops.decode(views.full_z(ckpt, [0.0, 0.0]))[0]
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -128,15 +128,13 @@ def png_ms(ckpt: Checkpoint, repeats: int = 100) -> float:
 
 
 def encode_images_per_s(ckpt: Checkpoint, data_root: Path, repeats: int = 3) -> tuple[float, int]:
-    """Images per second of ``encode_all`` over the whole test set (best of ``repeats``)."""
-    from aeexplorer.core.latent import encode_all
-
-    images = load_split(ckpt.dataset, False, data_root).images
-    encode_all(ckpt.model, images[:2048])  # warm-up
+    """Images per second of ``ops.encode`` over the whole test set (best of ``repeats``)."""
+    images = load_split(ckpt.dataset, False, data_root).images.numpy()
+    ckpt.ops.encode(images[:2048])  # warm-up
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        encode_all(ckpt.model, images)
+        ckpt.ops.encode(images)
         best = min(best, time.perf_counter() - start)
     return images.shape[0] / best, int(images.shape[0])
 

@@ -70,7 +70,7 @@ def _row(label: str, value: str, p95: str = "", target: str = "") -> str:
 def latency_table(result: dict, targets: dict) -> list[str]:
     r, lines = result, ["| Measure | p50 / value | p95 | target |", "|---|--:|--:|---|"]
     if "decode_ms" in r:
-        lines += [_row("decode one point (`views.decode_one`)", f"{r['decode_ms']:.2f} ms",
+        lines += [_row("decode one point (`ops.decode`)", f"{r['decode_ms']:.2f} ms",
                        f"{r['decode_p95_ms']:.2f} ms"),
                   _row("PNG of one decoded image (5x)", f"{r['png_ms']:.2f} ms"),
                   _row(f"encode the test set ({r['encode_images']:,} images)",

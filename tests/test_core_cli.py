@@ -22,8 +22,8 @@ import aeexplorer.core.pipeline as pipeline
 from aeexplorer import cli
 from aeexplorer.core.checkpoint import load_checkpoint
 from aeexplorer.core.data import Split
-from aeexplorer.core.explore import place_image
 from aeexplorer.core.metric_table import METRICS
+from aeexplorer.core.placement import place_image
 
 EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
                  "neg_elbo", "knn5_accuracy"}

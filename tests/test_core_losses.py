@@ -181,4 +181,4 @@ def test_evaluate_returns_metrics_and_the_test_codes():
     codes = result["test_codes"]
     assert codes.mu.shape == (40, 2) and codes.logvar.shape == (40, 2)
     with torch.no_grad():
-        torch.testing.assert_close(codes.mu, model.encode(test.images)[0])
+        torch.testing.assert_close(torch.from_numpy(codes.mu), model.encode(test.images)[0])

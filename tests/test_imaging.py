@@ -39,10 +39,9 @@ def test_tile_shape_and_placement(n, cols, pad):
     assert out[last_r * (4 + pad), last_c * (5 + pad)] == pytest.approx((n - 1) / 30)
 
 
-def test_grid_is_near_square_and_strip_is_one_row():
+def test_grid_is_near_square():
     images = np.zeros((10, 28, 28))
     assert imaging.grid_image(images, pad=0).shape == (3 * 28, 4 * 28)
-    assert imaging.strip(images, pad=0).shape == (28, 280)
     with pytest.raises(ValueError):
         imaging.tile(np.zeros((0, 28, 28)), 3)
 

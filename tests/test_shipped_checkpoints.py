@@ -57,14 +57,13 @@ def test_stored_metrics_and_atlas_are_those_of_the_weights(path, data_root):
 
     from aeexplorer.core.checkpoint import load_checkpoint
     from aeexplorer.core.data import load_split
-    from aeexplorer.core.latent import encode_all
     from aeexplorer.core.metrics import reconstruction_metrics
 
     ckpt = load_checkpoint(path)
     test = load_split(ckpt.dataset, False, data_root)
     assert torch.equal(ckpt.atlas.labels, test.labels)
-    codes = encode_all(ckpt.model, test.images)
-    torch.testing.assert_close(codes.mu, ckpt.atlas.mu, rtol=1e-4, atol=1e-4)
+    codes = ckpt.ops.encode(test.images.numpy())
+    torch.testing.assert_close(torch.from_numpy(codes.mu), ckpt.atlas.mu, rtol=1e-4, atol=1e-4)
     metrics = reconstruction_metrics(ckpt.model, test)
     for key, value in metrics.items():
         if value is None:

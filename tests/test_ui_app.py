@@ -77,7 +77,6 @@ def test_a_bookmark_keeps_the_checkpoint_and_the_selected_point(app, ckpt_dir, m
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
-    from aeexplorer.app import views
     from aeexplorer.core.checkpoint import load_checkpoint
 
     app.run()
@@ -85,7 +84,7 @@ def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
     assert not app.exception
     assert app.session_state["scene"].z == (0.5, -0.25)
     assert "z = (0.500, -0.250)" in text(app) and "empty space" in text(app)
-    want = views.decode_one(load_checkpoint(ckpt_dir / NAME), [0.5, -0.25])
+    want = load_checkpoint(ckpt_dir / NAME).ops.decode([0.5, -0.25])[0]
     np.testing.assert_allclose(shown_image(app, "decoded z"), want, atol=1 / 255)
     assert len(app.get("image")) >= 1  # the prior samples
     ckpt = load_checkpoint(ckpt_dir / NAME)  # the classes of the 5 nearest points on the map

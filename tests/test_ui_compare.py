@@ -136,7 +136,7 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
     assert marker(app, 0) is None
     assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
     shown = images(app)
-    assert "A's reconstruction" in shown and "B's reconstruction" in shown
+    assert "A's decoded code" in shown and "B's decoded code" in shown
     text = "\n".join(m.value for m in app.markdown)
     assert "**Test image #7**" in text
     assert "mnist-vae-tiny" in plain(text) and "mnist-ae-tiny" in plain(text)
@@ -148,7 +148,6 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
 
 
 def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
-    from aeexplorer.app import views
     from aeexplorer.core.checkpoint import load_checkpoint
 
     click(app, "b", 2.5, -2.5)
@@ -161,7 +160,7 @@ def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
                for c in app.caption)
     assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", sel.index))
     np.testing.assert_allclose(pixels(images(app)["decoded by mnist-ae-tiny"]),
-                               views.decode_one(b, [2.5, -2.5]), atol=1 / 255)
+                               b.ops.decode([2.5, -2.5])[0], atol=1 / 255)
 
 
 def test_an_index_beyond_one_atlas_says_so(app):
@@ -178,8 +177,7 @@ def test_a_new_dataset_clears_the_selection(app):
     assert "Click a test point on either map" in app.info[0].value
 
 
-def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, root):
-    from aeexplorer.app import views
+def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
     from aeexplorer.core.checkpoint import load_checkpoint
     from aeexplorer.app.anomaly import mse as image_mse
     from aeexplorer.core.data import load_split
@@ -190,8 +188,8 @@ def test_with_the_test_images_each_reconstruction_has_its_mse(app_with_data, roo
     assert f"original · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
     for name, side in (("mnist-vae-tiny", "A"), ("mnist-ae-tiny", "B")):
         ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
-        err = image_mse(original, views.decode_one(ckpt, views.code_of(ckpt, 5)))
-        assert f"{side}'s reconstruction · MSE {err:.4f}" in shown
+        err = image_mse(original, ckpt.ops.decode(ckpt.atlas.mu[5].numpy())[0])
+        assert f"{side}'s decoded code · MSE {err:.4f}" in shown
 
 
 def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):

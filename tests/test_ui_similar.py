@@ -99,7 +99,6 @@ def test_before_any_selection_the_tab_says_what_to_do(monkeypatch, ckpt_dir, tmp
 
 def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt_dir,
                                                                tmp_path):
-    from aeexplorer.app import views
     from aeexplorer.core.checkpoint import load_checkpoint
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
@@ -111,7 +110,7 @@ def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt
     assert len(shown) == 8  # no query image: its pixels are not on disk
     for (caption, image), i, d in zip(shown, want, dist):
         assert caption == f"{i % 10} · {d:.2f}"  # the synthetic atlas: label = index % 10
-        np.testing.assert_allclose(image, views.decode_one(ckpt, mu[i]), atol=1 / 255)
+        np.testing.assert_allclose(image, ckpt.ops.decode(mu[i])[0], atol=1 / 255)
     text = tab_text(at)
     assert "test image #7" in text and "not on this machine" in text
     assert "In pixel space" not in text
@@ -155,14 +154,14 @@ def test_k_from_the_slider(monkeypatch, ckpt_dir, data_root):
 
 
 def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, data_root):
-    from aeexplorer.app import views
     from aeexplorer.core.checkpoint import load_checkpoint
     from aeexplorer.core.data import load_split
+    from aeexplorer.core.neighbours import majority
 
     at = _app(monkeypatch, ckpt_dir, data_root, SMALL)
     click(at, 1.5, -0.5)
     ckpt = load_checkpoint(ckpt_dir / SMALL)
-    decoded = views.decode_one(ckpt, [1.5, -0.5])
+    decoded = ckpt.ops.decode([1.5, -0.5])[0]
     x = load_split("mnist", False).images[:, 0].numpy()
     shown = tab_images(at)
     np.testing.assert_allclose(shown[0][1], decoded, atol=1 / 255)
@@ -171,13 +170,13 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
         np.testing.assert_allclose(image, x[i], atol=1 / 255)
     mu = ckpt.atlas.mu.numpy()
     voters, _ = _brute(mu, np.array([1.5, -0.5]), 5, exclude=None)
-    label = views.majority([i % 10 for i in voters])  # the synthetic atlas: label = index % 10
+    label = majority([i % 10 for i in voters])  # the synthetic atlas: label = index % 10
     assert f"vote of its 5 nearest codes: **{label}**" in tab_text(at)
 
 
 def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.explore import place_image
+    from aeexplorer.core.placement import place_image
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     buf = io.BytesIO()
@@ -193,7 +192,7 @@ def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     assert shown[0][0] == "query"
     np.testing.assert_allclose(shown[0][1], placed.steps.image, atol=1 / 255)
     assert len(shown) == 1 + 8
-    name = placed.class_names[placed.neighbours.vote]
+    name = placed.class_names[placed.vote]
     assert "Neighbours of **your image" in tab_text(at)
     assert f"vote of its 5 nearest codes: **{name}**" in tab_text(at)
 

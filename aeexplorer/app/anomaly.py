@@ -4,8 +4,8 @@ and the decoding of its code (the posterior mean for a VAE) ranks how unusual th
 (the classic AE anomaly score; see e.g. Sakurada & Yairi 2014, "Anomaly Detection Using
 Autoencoders with Nonlinear Dimensionality Reduction").
 
-Inputs and outputs are numpy arrays; torch and plotly are imported inside the functions, so
-importing this module is cheap.
+Inputs and outputs are numpy arrays; the model runs through ``ckpt.ops`` and plotly is imported
+inside the functions, so importing this module is cheap.
 """
 
 from __future__ import annotations
@@ -33,42 +33,28 @@ class Scores:
     codes: np.ndarray  # (N, D) float32: the codes that were decoded (posterior means)
 
 
-def _batches(ckpt: Checkpoint, images: np.ndarray, batch_size: int):
-    """(codes, reconstructions, inputs) per batch of (N, 28, 28) images, on the CPU."""
-    import torch
-
-    model = ckpt.model
-    device = next(model.parameters()).device
-    stack = np.asarray(images, dtype=np.float32).reshape(-1, 1, 28, 28)
-    with torch.no_grad():
-        for start in range(0, len(stack), batch_size):
-            x = torch.from_numpy(stack[start:start + batch_size]).to(device)
-            mu, _ = model.encode(x)
-            yield mu.cpu(), model.decode(mu).cpu(), x.cpu()
-
-
 def score(ckpt: Checkpoint, images: np.ndarray, batch_size: int = 1000) -> Scores:
     """Reconstruction error and code of every image in (N, 28, 28), batched."""
-    errors, codes = [], []
-    for mu, recon, x in _batches(ckpt, images, batch_size):
-        errors.append((recon - x).pow(2).flatten(1).mean(1).numpy())
-        codes.append(mu.numpy())
-    if not errors:
-        return Scores(np.zeros(0, np.float32), np.zeros((0, ckpt.config.latent_dim), np.float32))
-    return Scores(np.concatenate(errors).astype(np.float32),
-                  np.concatenate(codes).astype(np.float32))
+    x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+    rec = ckpt.ops.reconstruct(x, batch_size)
+    return Scores(per_image_mse(x, rec.images), rec.codes)
 
 
 def reconstruct(ckpt: Checkpoint, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """(N, 28, 28) images -> (N, 28, 28) decodings of their codes, in [0, 1]."""
-    parts = [recon[:, 0].numpy() for _, recon, _ in _batches(ckpt, images, batch_size)]
-    return np.concatenate(parts) if parts else np.zeros((0, 28, 28), np.float32)
+    """(N, 28, 28) images -> (N, 28, 28) reconstructions, in [0, 1]."""
+    return ckpt.ops.reconstruct(images, batch_size).images
 
 
 def image_error(ckpt: Checkpoint, image: np.ndarray) -> tuple[float, np.ndarray]:
     """One (28, 28) image -> (its reconstruction error, its reconstruction)."""
     recon = reconstruct(ckpt, np.asarray(image, dtype=np.float32)[None])[0]
     return mse(image, recon), recon
+
+
+def per_image_mse(images: np.ndarray, recons: np.ndarray) -> np.ndarray:
+    """(N,) float32: the mean squared error per pixel of each (28, 28) reconstruction."""
+    diff = np.asarray(recons, dtype=np.float32) - np.asarray(images, dtype=np.float32)
+    return (diff * diff).mean(axis=(1, 2), dtype=np.float32)
 
 
 def mse(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,5 +1,5 @@
 """Denoising, side by side: corrupt a clean image (``aeexplorer.core.noise``), pass the noisy image
-through one or more autoencoders (encode it, decode the code) and measure how far each output,
+through one or more autoencoders (reconstruct it: ``ckpt.ops``) and measure how far each output,
 and the noisy image itself, lies from the clean image. A denoising autoencoder was trained to
 undo that corruption; a plain one was not, which the comparison makes visible.
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aeexplorer.app.anomaly import mse, reconstruct
+from aeexplorer.app.anomaly import mse
 from aeexplorer.core.families import example_command
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
     noisy = add_noise(clean, kind, level, seed)
     result = Denoised(clean, noisy, mse(noisy, clean))
     for ckpt in models:
-        out = reconstruct(ckpt, noisy[None])[0]
+        out = ckpt.ops.reconstruct(noisy[None]).images[0]
         result.outputs.append(Output(out, mse(out, clean)))
     return result
 

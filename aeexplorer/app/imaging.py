@@ -55,11 +55,6 @@ def tile(images: Sequence[np.ndarray] | np.ndarray, cols: int, pad: int = 0,
     return out
 
 
-def strip(images: Sequence[np.ndarray] | np.ndarray, pad: int = 2, fill: float = 1.0) -> np.ndarray:
-    """A single row of images."""
-    return tile(images, cols=len(images), pad=pad, fill=fill)
-
-
 def grid_image(images: Sequence[np.ndarray] | np.ndarray, pad: int = 2,
                fill: float = 1.0) -> np.ndarray:
     """A near-square grid of images."""

@@ -149,7 +149,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def encode(args: argparse.Namespace) -> int:
     from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.explore import place_image
+    from aeexplorer.core.placement import place_image
     from aeexplorer.core.preprocess import read_image_bytes
 
     ckpt = load_checkpoint(args.checkpoint)

@@ -26,8 +26,8 @@ from aeexplorer.core.models import ModelConfig
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
     import torch
 
-    from aeexplorer.core.latent import Codes
     from aeexplorer.core.models import Autoencoder
+    from aeexplorer.core.ops import ModelOps
 
 
 
@@ -51,6 +51,13 @@ class Checkpoint:
     @property
     def class_names(self) -> tuple[str, ...]:
         return CLASS_NAMES[self.dataset]
+
+    @property
+    def ops(self) -> ModelOps:
+        """The model's operations (encode, decode, reconstruct, walk, ...), numpy in and out."""
+        from aeexplorer.core.ops import ModelOps
+
+        return ModelOps(self.model)
 
 
 def save_checkpoint(
@@ -91,10 +98,6 @@ def save_checkpoint(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
-
-
-def atlas_from_codes(codes: Codes, labels: torch.Tensor) -> Atlas:
-    return Atlas(mu=codes.mu, logvar=codes.logvar, labels=labels)
 
 
 _DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16"}

@@ -4,8 +4,8 @@ formats: ``aeexplorer.core.metric_table``).
 - recon_bce: Bernoulli NLL summed over pixels, mean over images (nats per image). For a VAE it
   is the ELBO's reconstruction term, estimated with one posterior sample per image (fixed
   seed), so that neg_elbo = recon_bce + kl is an honest bound.
-- recon_mse: mean squared error per pixel of the reconstruction a user sees: the decoded
-  code (the posterior mean for a VAE).
+- recon_mse: mean squared error per pixel of the reconstruction a user sees (encode, then
+  decode the code: the posterior mean for a VAE; see ``ops.reconstruct``).
 - knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes.
 """
 
@@ -14,21 +14,20 @@ from __future__ import annotations
 import torch
 
 from aeexplorer.core.data import Split
-from aeexplorer.core.latent import encode_all, knn_accuracy
 from aeexplorer.core.losses import bce_per_image, kl_per_image
 from aeexplorer.core.models import Autoencoder, count_parameters
+from aeexplorer.core.neighbours import knn_accuracy
+from aeexplorer.core.ops import ModelOps
+from aeexplorer.core.runtime import device_of
 
 
 @torch.no_grad()
 def reconstruction_metrics(
     model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0
 ) -> dict[str, float | None]:
-    model.eval()
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device).manual_seed(seed)
+    gen = torch.Generator(device=device_of(model)).manual_seed(seed)
     bce = mse = kl = 0.0
-    for start in range(0, len(data), batch_size):
-        x = data.images[start : start + batch_size].to(device)
+    for x in ModelOps(model).batches(data.images, batch_size):
         mu, logvar = model.encode(x)
         logits_mean = model.decode_logits(mu)
         mse += (torch.sigmoid(logits_mean) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
@@ -51,11 +50,12 @@ def reconstruction_metrics(
 def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
     """All metrics of one model (``metrics``) and its test codes (``test_codes``, the atlas
     training stores)."""
-    test_codes = encode_all(model, test.images)
-    train_codes = encode_all(model, train.images)
+    ops = ModelOps(model)
+    test_codes = ops.encode(test.images.numpy())
+    train_codes = ops.encode(train.images.numpy())
     metrics = reconstruction_metrics(model, test)
     metrics["knn5_accuracy"] = knn_accuracy(
-        train_codes.mu, train.labels, test_codes.mu, test.labels, k=5
+        train_codes.mu, train.labels.numpy(), test_codes.mu, test.labels.numpy(), k=5
     )
     metrics["n_test"] = len(test)
     metrics["parameters"] = count_parameters(model)

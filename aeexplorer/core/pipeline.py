@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import torch
+
 from aeexplorer.core.checkpoint import Atlas, save_checkpoint
 from aeexplorer.core.data import load_split
 from aeexplorer.core.metrics import evaluate
@@ -42,8 +44,10 @@ def train_and_save(
     metrics = result["metrics"]
     metrics["train_seconds"] = round(history.seconds, 1)
     codes = result["test_codes"]
+    logvar = None if codes.logvar is None else torch.from_numpy(codes.logvar)
+    atlas = Atlas(torch.from_numpy(codes.mu), logvar, test_split.labels)
     path = save_checkpoint(
-        out, model.cpu(), cfg.dataset, Atlas(codes.mu, codes.logvar, test_split.labels),
+        out, model.cpu(), cfg.dataset, atlas,
         train={"config": asdict(cfg), "history": history.to_dict(),
                "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
         metrics=metrics,

@@ -25,3 +25,8 @@ def pick_device(preference: str = "auto") -> torch.device:
     if preference != "cpu" and not torch.cuda.is_available():
         raise ValueError(f"device {preference!r} was asked for, but no CUDA GPU is available")
     return torch.device(preference)
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where a model's weights are: its inputs go there."""
+    return next(model.parameters()).device

@@ -1,5 +1,6 @@
 """The Streamlit pages: widgets, layout and session state only. What they show is computed by
-``aeexplorer.app`` (on the ML core, ``aeexplorer.core``) and drawn by ``app.figures`` and
+the ML core (``aeexplorer.core``: ``ckpt.ops``, ``neighbours``, ``placement``) and the app's
+logic (``aeexplorer.app``: ``views``, ``anomaly``, ...) and drawn by ``app.figures`` and
 ``app.imaging``.
 
 Each page script in ``pages/`` (registered in ``app.py``) calls ``render(root)`` of its page

@@ -1,6 +1,6 @@
 """The Compare page: every checkpoint's test-set metrics in one table (headers only), then two
 latent maps side by side sharing one selection: a test image clicked on either map is marked
-on both and shown with both models' reconstructions. The rows come from ``aeexplorer.app.compare``;
+on both and shown as each model decodes its code. The rows come from ``aeexplorer.app.compare``;
 the maps are the explorer's (``resources.base_map``), so a click reads the same way."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.metric_table import METRICS
-from aeexplorer.app.similar import nearest
+from aeexplorer.core.neighbours import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 from aeexplorer.ui.text import md
@@ -200,7 +200,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
               talk: bool) -> None:
     if sel is None:
         st.info("Click a test point on either map: it is marked on both, and shown beside A's "
-                "and B's reconstructions. A click on empty space decodes that z and selects "
+                "and B's decoded codes. A click on empty space decodes that z and selects "
                 "the nearest test image.")
         return
     ckpts = {s.key: _load(s) for s in sides}
@@ -218,7 +218,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
         clicked = next(s for s in sides if s.key == sel.side)
         with cols[0]:
             st.markdown(f"**Clicked z on {sel.side.upper()}**")
-            show(views.decode_one(ckpts[sel.side], views.full_z(ckpts[sel.side], sel.z)),
+            show(ckpts[sel.side].ops.decode(sel.z)[0],
                  f"decoded by {clicked.name}", talk)
         rest = cols[1:]
     with rest[0]:
@@ -229,19 +229,19 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selectio
             st.caption(NO_ORIGINALS)
     for side, col in zip(sides, rest[1:]):
         with col:
-            _reconstruction(side, ckpts[side.key], sel.index, original, talk)
+            _decoded_code(side, ckpts[side.key], sel.index, original, talk)
     if sel.side is not None:
         st.caption(f"You clicked empty space on map {sel.side.upper()} at z = {fmt_z(sel.z)}: "
                    f"that z is decoded on the left, and the shared selection is the nearest "
                    f"test image to that spot on map {sel.side.upper()}, #{sel.index}.")
 
 
-def _reconstruction(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,
-                    talk: bool) -> None:
+def _decoded_code(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,
+                  talk: bool) -> None:
     st.markdown(f"**{side.key.upper()}** · {md(side.name)}")
     if index >= len(ckpt.atlas.labels):
         st.caption(f"This model's atlas has no test image #{index}.")
         return
-    recon = views.decode_one(ckpt, views.code_of(ckpt, index))
-    error = f" · MSE {mse(original, recon):.4f}" if original is not None else ""
-    show(recon, f"{side.key.upper()}'s reconstruction{error}", talk)
+    decoded = views.decoded_codes(ckpt, [index])[0]
+    error = f" · MSE {mse(original, decoded):.4f}" if original is not None else ""
+    show(decoded, f"{side.key.upper()}'s decoded code{error}", talk)

@@ -67,7 +67,7 @@ def test_a_click_on_one_map_selects_on_both(page, app_url):
         f".every(im => im.complete && im.naturalWidth > 0); }}", arg=index)
     wait_idle(page)
     shown = _selected_text(page)
-    assert shown.count("reconstruction · MSE") == 2 and "original · 1" in shown
+    assert shown.count("decoded code · MSE") == 2 and "original · 1" in shown
     assert "mnist-vae" in shown and "mnist-ae" in shown
     mark, at = page.evaluate(MARKER, [1, index])  # B marks the same test image
     assert mark == pytest.approx(at, abs=1e-4)
@@ -83,6 +83,6 @@ def test_a_click_on_one_map_selects_on_both(page, app_url):
                            ".includes('empty space on map B')")
     wait_idle(page)
     shown = _selected_text(page)
-    assert "decoded by mnist-ae" in shown and shown.count("reconstruction · MSE") == 2
+    assert "decoded by mnist-ae" in shown and shown.count("decoded code · MSE") == 2
     page.screenshot(path=str(ARTIFACTS / "compare-empty.png"), full_page=True)
     assert page.external_requests == []

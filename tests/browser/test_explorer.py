@@ -35,7 +35,7 @@ def test_click_empty_space_and_a_point_decode(page, app_url):
         assert "empty space" in shown
         zx, zy = map(float, re.search(r"z = \((\S+), (\S+)\)", shown).groups())
         assert abs(zx - x) < 0.02 * span and abs(zy - y) < 0.02 * span  # the click grid's snap
-    # a data point: test image #i shows its original and its reconstruction
+    # a data point: test image #i shows its original and its decoded code
     x, y, index = lonely_point(page, "1")
     before = decoded_src(page)
     click_z(page, x, y)
@@ -43,7 +43,7 @@ def test_click_empty_space_and_a_point_decode(page, app_url):
     page.wait_for_function("() => document.querySelector('.st-key-decoded').innerText"
                            ".includes('Test image #')")
     shown = text_of(page, "decoded")
-    assert "original" in shown and "reconstruction" in shown and "class 1" in shown
+    assert "original" in shown and "decoded code" in shown and "class 1" in shown
     assert f"Test image #{index}" in shown
     ARTIFACTS.mkdir(exist_ok=True)
     report = {"click_to_decoded_s": [round(t, 3) for t in times],

@@ -135,8 +135,8 @@ def _tools_follow_clicks() -> bool:
 def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
     """The decoded walk along the path (None under two stops) and the prior samples (None
     unless they are marked on the map): both drawn on the map and in their tabs."""
-    walk = views.walk(load(), s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
-    samples = (views.prior(load(), s.samples, s.seed, s.temperature)
+    walk = load().ops.walk(s.stops, s.frames, s.method) if len(s.stops) >= 2 else None
+    samples = (load().ops.prior(s.samples, s.seed, s.temperature)
                if st.session_state.get(state.SHOW_SAMPLES) else None)
     return walk, samples
 
@@ -165,7 +165,7 @@ def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
            file: tuple[str, float]) -> None:
     """The tool tabs under the map."""
     if samples is None:
-        samples = views.prior(ckpt, s.samples, s.seed, s.temperature)
+        samples = ckpt.ops.prior(s.samples, s.seed, s.temperature)
     # The tab in view is tracked (a switch reruns this fragment) so that the similar-images
     # search runs only while its tab is open, not on every click on the map. The other tabs
     # draw always: their widgets would lose their values (and an upload its file) unseen.
@@ -239,19 +239,19 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
         st.subheader("Selected point")
         if s.z is None:
             st.info("Click anywhere on the map: a test image shows its original and its "
-                    "reconstruction; empty space is decoded as it is.")
+                    "decoded code; empty space is decoded as it is.")
             return
         ckpt = load()
         index = s.index if s.index is not None and s.index < len(atlas.labels) else None
         z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
-        recon = image_html(views.decode_one(ckpt, z), "decoded z" if index is None
-                           else "reconstruction", talk)
+        decoded = image_html(ckpt.ops.decode(z)[0], "decoded z" if index is None
+                             else "decoded code", talk)
         if index is None:
-            st.markdown(f"{recon}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
+            st.markdown(f"{decoded}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
                         f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
             return
         name = ckpt.class_names[int(atlas.labels[index])]
-        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{recon}</div>'
+        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{decoded}</div>'
                     f"\n\n**Test image #{index}** · class **{name}** · z = {fmt_z(z)}",
                     unsafe_allow_html=True)
 
@@ -259,7 +259,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
 def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> str:
     """The classes of the test points nearest to the clicked spot on the map (the map shows
     z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
-    from aeexplorer.app.similar import nearest
+    from aeexplorer.core.neighbours import nearest
 
     near = nearest(atlas.xy, atlas.labels, np.asarray(xy, dtype=np.float64), 5)
     return ('<span class="ae-note">Nearest test points, nearest first: '

@@ -61,7 +61,7 @@ export function decode(net, z, out) {
   return out;
 }
 
-/** The walk at ``p`` legs from its start: as aeexplorer.core.latent.interpolate, continuous. */
+/** The walk at ``p`` legs from its start: as aeexplorer.core.ops (ModelOps.walk) interpolates, continuous. */
 export function walkAt(stops, p, method) {
   const leg = Math.min(Math.max(Math.floor(p), 0), stops.length - 2);
   const t = Math.min(Math.max(p - leg, 0), 1);

@@ -137,7 +137,7 @@ def server_image(ckpt: Checkpoint, rest: object) -> dict | None:
     if point is None:
         return None
     z = views.full_z(ckpt, point)
-    png = imaging.to_png(views.decode_one(ckpt, z))
+    png = imaging.to_png(ckpt.ops.decode(z)[0])
     return {"key": str(rest), "z": z, "uri": imaging.data_uri(png)}
 
 

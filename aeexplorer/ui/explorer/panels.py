@@ -19,7 +19,7 @@ from aeexplorer.ui.uploads import cached_upload, uploader
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.explore import Placement
+    from aeexplorer.core.placement import Placement
     from aeexplorer.ui.resources import Atlas
 
     Walk = tuple[np.ndarray, np.ndarray] | None
@@ -162,7 +162,7 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.core.explore import place_image
+    from aeexplorer.core.placement import place_image
 
     return place_image(ckpt, data)
 
@@ -192,8 +192,8 @@ def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
         show(steps.image, "28×28 input", talk)
     with cols[3]:
         show(placed.recon, "reconstruction", talk)
-    vote = placed.class_names[nb.vote]
-    agree = sum(1 for lab in nb.labels if lab == nb.vote)
+    vote = placed.class_names[placed.vote]
+    agree = nb.shared(placed.vote)
     with st.container(key="landing"):
         st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
                     f"{len(nb.indices)} nearest test images vote **{vote}** "
@@ -208,7 +208,7 @@ def _neighbours(ckpt: Checkpoint, nb, talk: bool) -> None:
     for col, i, lab in zip(cols, nb.indices, nb.labels):
         with col:
             image = (originals[i] if not isinstance(originals, str)
-                     else views.decode_one(ckpt, views.code_of(ckpt, i)))
+                     else views.decoded_codes(ckpt, [i])[0])
             show(image, f"{ckpt.class_names[lab]} · #{i}", talk, big=False)
     if isinstance(originals, str):
         st.caption("Test images are not on this machine: neighbours are shown decoded.")

@@ -1,6 +1,8 @@
 """The explorer's "Similar images" tab: the nearest test images to the selected point (or to
-your upload) by latent code, beside the nearest by raw pixels. Computed by
-``aeexplorer.app.similar``; this module only picks the query and lays out the two rows."""
+your upload) by latent code, beside the nearest by raw pixels. The two rows differ, which is
+the point: the encoder groups images by what they show, pixel distance by how much ink lies
+where. Searched by ``aeexplorer.core.neighbours``; this module only picks the query and lays
+out the two rows."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import views
-from aeexplorer.app.similar import PixelIndex, Similar, nearest, overlap
+from aeexplorer.core.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.explorer import panels
@@ -49,7 +51,7 @@ def _pixels(dataset: str) -> PixelIndex | str:
     return pixel_index(dataset, resources.data_root())
 
 
-def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Similar:
+def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Neighbours:
     """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
@@ -62,7 +64,7 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
     placed = panels.current_upload()
     if _wants_upload():
         image = placed.steps.image if placed.steps is not None else placed.recon
-        return Query(list(placed.z), image, placed.neighbours.vote, None,
+        return Query(list(placed.z), image, placed.vote, None,
                      f"your image, landing at z = {fmt_z(placed.z)}")
     s = state.scene()
     i = s.index if s.index is not None and s.index < len(atlas.labels) else None
@@ -71,8 +73,8 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
         return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
                      f"test image #{i}")
     z, xy = views.full_z(ckpt, s.z), (float(s.z[0]), float(s.z[1]))
-    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K).labels
-    return Query(z, views.decode_one(ckpt, z), views.majority(voters), None,
+    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K)
+    return Query(z, ckpt.ops.decode(z)[0], voters.vote(), None,
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
@@ -141,17 +143,17 @@ def _rows(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str, query: Query,
                f" · {overlap(near_z, near_px)} of the {k} appear in both rows.")
 
 
-def _share(near: Similar, label: int, names) -> str:
+def _share(near: Neighbours, label: int, names) -> str:
     return f"{near.shared(label)} of {len(near.indices)} are {names[label]}."
 
 
-def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Similar, talk: bool) -> None:
+def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Neighbours, talk: bool) -> None:
     """Thumbnails in rows of PER_ROW, captioned with class and distance; decoded from the
     atlas codes when the test images are not on disk."""
     if index is not None:
         images = index.flat[near.indices].reshape(-1, 28, 28)
     else:
-        images = views.decode_many(ckpt, ckpt.atlas.mu.numpy()[near.indices])
+        images = views.decoded_codes(ckpt, near.indices)
     for start in range(0, len(images), PER_ROW):
         cols = st.columns(PER_ROW)
         for j, col in enumerate(cols[: len(images) - start]):
