@@ -10,12 +10,13 @@ anywhere fails here.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+from tests.helpers.imports import imports
+
 PACKAGE = REPO / "aeexplorer"
 LAYERS = ("core", "app", "cli", "ui")
 # what each layer must not import (prefixes of module names)
@@ -25,24 +26,6 @@ FORBIDDEN = {
     "app": ("aeexplorer.ui", "aeexplorer.cli", "streamlit"),
     "ui": ("aeexplorer.cli",),
 }
-
-
-def imports(path: Path, root: Path = REPO) -> set[str]:
-    """Every module ``path`` imports, as absolute dotted names (relative ones resolved)."""
-    package = ".".join(path.relative_to(root).parts[:-1])
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parts = parts[: len(parts) - node.level + 1]
-                base = ".".join(parts + ([base] if base else []))
-            found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names}
-    return found
 
 
 def modules(layer: str) -> list[Path]:

@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from tests.browser import server
+from tests.browser.server import ARGS, ARTIFACTS, CHROMIUM, unavailable
+from tests.helpers import REPO
 
-from . import server
-from .server import ARGS, CHROMIUM
-
-ARTIFACTS = REPO / "test-artifacts"
 SHIPPED = ("mnist-vae.safetensors",)
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("AEEXPLORER_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required here but cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -36,11 +28,11 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed")
+        unavailable("the playwright package is not installed")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser

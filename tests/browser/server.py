@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"  # screenshots of failed tests, the server's log
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -74,3 +75,13 @@ def running(env: dict[str, str], log_path: Path) -> Iterator[str]:
             yield url
         finally:
             stop(proc)
+
+
+def unavailable(reason: str) -> None:
+    """Skip a browser test that cannot run here, with the reason; where browser tests are
+    required (AEEXPLORER_REQUIRE_BROWSER=1, as in CI) fail instead."""
+    import pytest
+
+    if os.environ.get("AEEXPLORER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required here but cannot run: {reason}")
+    pytest.skip(reason)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from core_helpers import draw_digit, to_bytes
 
-from .conftest import ARTIFACTS
-from .helpers import wait_idle
+from tests.browser.helpers import wait_idle
+from tests.browser.server import ARTIFACTS
+from tests.helpers.images import draw_digit, to_bytes
 
 pytestmark = pytest.mark.browser
 MAP = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).find(d => d._fullData

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from .conftest import ARTIFACTS
-from .helpers import wait_idle
+from tests.browser.helpers import wait_idle
+from tests.browser.server import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

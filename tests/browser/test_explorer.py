@@ -11,9 +11,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import ARTIFACTS
-from .helpers import (click_z, decoded_src, empty_spots, lonely_point, open_app, text_of,
-                      traces, wait_decoded_change, wait_idle)
+from tests.browser.helpers import (
+    click_z,
+    decoded_src,
+    empty_spots,
+    lonely_point,
+    open_app,
+    text_of,
+    traces,
+    wait_decoded_change,
+    wait_idle,
+)
+from tests.browser.server import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 QUERY = "?ckpt=mnist-vae.safetensors"

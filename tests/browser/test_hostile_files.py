@@ -8,12 +8,11 @@ import copy
 
 import pytest
 
-from conftest import make_checkpoint
-from core_helpers import read_raw, write_raw
-
-from . import server
-from .conftest import ARTIFACTS
-from .helpers import PLOT_READY, wait_idle
+from tests.browser import server
+from tests.browser.helpers import PLOT_READY, wait_idle
+from tests.browser.server import ARTIFACTS
+from tests.helpers.checkpoints import make_checkpoint
+from tests.helpers.images import read_raw, write_raw
 
 pytestmark = pytest.mark.browser
 HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/beacon.gif)"

@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, make_checkpoint
-
-from . import server
-from .conftest import ARTIFACTS
-from .helpers import TO_PIXELS, open_app, wait_idle
+from tests.browser import server
+from tests.browser.helpers import TO_PIXELS, open_app, wait_idle
+from tests.browser.server import ARTIFACTS
+from tests.helpers import REPO
+from tests.helpers.checkpoints import make_checkpoint
 
 pytestmark = pytest.mark.browser
 LIVE_JS = REPO / "aeexplorer" / "ui" / "explorer" / "live.js"
@@ -48,9 +48,9 @@ def test_page_decoder_matches_torch(browser, path):
     """1,000 random z over the map's range: at most 1e-3 per pixel from torch's decode."""
     import torch
 
-    from aeexplorer.core.checkpoint import load_checkpoint
     from aeexplorer.app.export import export_decoder
     from aeexplorer.app.views import map_bounds, map_xy
+    from aeexplorer.core.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
     exported = export_decoder(ckpt.model)
@@ -104,7 +104,7 @@ def test_hover_decodes_in_the_page_with_no_server_message(page, app_url):
 
 
 def test_a_click_still_selects_after_hovering(page, app_url):
-    from .helpers import click_z, decoded_src, text_of, wait_decoded_change
+    from tests.browser.helpers import click_z, decoded_src, text_of, wait_decoded_change
 
     open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
     _move_across(page, 0.0, [-1.0, 0.0, 1.0])

@@ -11,16 +11,15 @@ import sys
 
 import pytest
 
-from conftest import REPO
-
-from .conftest import ARTIFACTS, CHROMIUM, _unavailable
+from tests.browser.server import ARTIFACTS, CHROMIUM, unavailable
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.browser
 
 
 def test_three_sessions_for_twenty_seconds(checkpoint_env, data_root, tmp_path):
     if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
+        unavailable(f"no Chromium at {CHROMIUM}")
     out = tmp_path / "load.json"
     env = {**os.environ, **checkpoint_env, "AEEXPLORER_DATA": str(data_root)}
     cmd = [sys.executable, "benchmarks/load.py", "--sessions", "3", "--seconds", "20",

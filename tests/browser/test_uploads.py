@@ -5,12 +5,18 @@ the reason and the limits in view, and the page keeps working for this person an
 from __future__ import annotations
 
 import pytest
-from upload_corpus import BY_NAME, CASES
 
 from aeexplorer.ui.uploads import LIMITS
-
-from .conftest import ARTIFACTS
-from .helpers import click_z, decoded_src, empty_spots, open_app, wait_decoded_change, wait_idle
+from tests.browser.helpers import (
+    click_z,
+    decoded_src,
+    empty_spots,
+    open_app,
+    wait_decoded_change,
+    wait_idle,
+)
+from tests.browser.server import ARTIFACTS
+from tests.helpers.upload_corpus import BY_NAME, CASES
 
 pytestmark = pytest.mark.browser
 QUERY = "?ckpt=mnist-vae.safetensors"

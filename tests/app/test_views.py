@@ -1,0 +1,60 @@
+"""views: what the explorer shows of a checkpoint beyond its model's operations, on a tiny
+random one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aeexplorer.app import views
+from aeexplorer.core.checkpoint import load_checkpoint
+from tests.helpers.checkpoints import make_checkpoint
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    return load_checkpoint(make_checkpoint(tmp_path_factory.mktemp("v") / "t.safetensors"))
+
+
+def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ckpt):
+    from aeexplorer.core.checkpoint import read_atlas
+
+    mu, labels = read_atlas(ckpt.path)
+    np.testing.assert_array_equal(mu, ckpt.atlas.mu.numpy())
+    np.testing.assert_array_equal(labels, ckpt.atlas.labels.numpy())
+    xy = views.map_xy(mu)
+    assert xy.shape == (200, 2) and xy.dtype == np.float32
+    assert views.map_xy(mu[:, :1]).shape == (200, 2)
+    (x0, x1), (y0, y1) = views.map_bounds(xy)
+    inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
+    assert inside.mean() > 0.99
+
+
+def test_bounds_ignore_far_outliers():
+    xy = np.concatenate([np.random.default_rng(0).normal(size=(5000, 2)), [[1e4, 1e4]]])
+    (x0, x1), _ = views.map_bounds(xy.astype(np.float32))
+    assert x1 < 10
+
+
+def test_manifold_tiles_the_grid_from_the_top_left(ckpt):
+    big, extent = views.manifold(ckpt, (-1, 1), (-2, 2), 4)
+    assert big.shape == (112, 112)
+    assert extent == pytest.approx((-1 - 1 / 3, 1 + 1 / 3, -2 - 2 / 3, 2 + 2 / 3))
+    top_left = ckpt.ops.decode([-1, 2])[0]  # grid rows run from high z2 down
+    assert np.allclose(big[:28, :28], top_left, atol=1e-5)
+    bottom_right = ckpt.ops.decode([1, -2])[0]
+    assert np.allclose(big[-28:, -28:], bottom_right, atol=1e-5)
+
+
+def test_full_z_code_of_and_decoded_codes(ckpt):
+    assert views.full_z(ckpt, (1.0, 2.0)) == [1.0, 2.0]
+    assert views.code_of(ckpt, 3) == pytest.approx(ckpt.atlas.mu[3].tolist())
+    decoded = views.decoded_codes(ckpt, [3, 0])
+    assert decoded.shape == (2, 28, 28)
+    np.testing.assert_allclose(decoded[0], ckpt.ops.decode(views.code_of(ckpt, 3))[0], atol=1e-6)
+
+
+def test_random_of_class():
+    labels = np.array([3, 8, 3, 1])
+    assert views.random_of_class(labels, 3, seed=1) in (0, 2)
+    assert views.random_of_class(labels, 5, seed=1) is None

@@ -1,0 +1,49 @@
+"""Small checkpoints built in seconds without any data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset: str = "mnist",
+                    n_atlas: int = 200, seed: int = 0, train: dict | None = None,
+                    hidden: tuple[int, ...] = (32, 16)) -> Path:
+    """A small untrained model with a synthetic atlas, saved as a real checkpoint; ``train``
+    adds to the stored train config (e.g. ``{"noise": "gaussian", "noise_level": 0.5}``)."""
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=hidden, channels=(4, 8))
+    model = build_model(cfg).eval()
+    g = torch.Generator().manual_seed(seed)
+    mu = torch.randn(n_atlas, 2, generator=g)
+    logvar = torch.full((n_atlas, 2), -2.0) if kind == "vae" else None
+    labels = torch.arange(n_atlas) % 10
+    metrics = {"recon_bce": 200.0, "recon_mse": 0.06, "kl": 3.0 if kind == "vae" else None,
+               "neg_elbo": 203.0 if kind == "vae" else None, "knn5_accuracy": 0.5,
+               "n_test": n_atlas}
+    return save_checkpoint(path, model, dataset, Atlas(mu, logvar, labels),
+                           train={"config": {"epochs": 1, **(train or {})}}, metrics=metrics)
+
+
+def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -> Path:
+    """A latent-3 autoencoder whose atlas hides the 5 codes nearest to ``click`` on the map
+    (z1, z2) at z3 = 4, all of class 3; every other code lies at z3 = 0, of class 7. On the
+    map those 5 are nearest to the click; by the full code (the click padded with z3 = 0),
+    none of them is."""
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="ae", latent_dim=3, hidden=(32, 16))).eval()
+    xy = torch.randn(n, 2, generator=torch.Generator().manual_seed(3))
+    near = torch.argsort(((xy - torch.tensor(click)) ** 2).sum(1))[:5]
+    z3, labels = torch.zeros(n, 1), torch.full((n,), 7)
+    z3[near], labels[near] = 4.0, 3
+    return save_checkpoint(path, model, "mnist", Atlas(torch.cat([xy, z3], 1), None, labels),
+                           train={"config": {"epochs": 1}})

@@ -1,0 +1,210 @@
+"""The Compare page driven headless by AppTest on tiny checkpoints: the figures table, the
+pickers (B from A's dataset), and the shared selection of the two maps (clicks simulated by
+setting a chart's selection state)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import REPO
+from tests.helpers.apptest import click as map_click
+from tests.helpers.apptest import open_app, plain
+from tests.helpers.checkpoints import make_checkpoint, make_deep_checkpoint
+
+PAGE = "aeexplorer/ui/pages/compare.py"
+
+
+def app_copy(root: Path) -> Path:
+    """The app's entry points under ``root``, with an empty checkpoint folder (returned)."""
+    shutil.copy(REPO / "app.py", root / "app.py")
+    shutil.copytree(REPO / "aeexplorer/ui/pages", root / "aeexplorer/ui/pages")
+    (root / "ckpts").mkdir()
+    return root / "ckpts"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """The app without the shipped checkpoints: only the tiny ones below are listed."""
+    root = tmp_path_factory.mktemp("app")
+    folder = app_copy(root)
+    make_checkpoint(folder / "mnist-vae-tiny.safetensors", kind="vae", seed=0)
+    make_checkpoint(folder / "mnist-ae-tiny.safetensors", kind="ae", seed=1, n_atlas=150)
+    make_checkpoint(folder / "fashion-ae-tiny.safetensors", kind="ae", dataset="fashion")
+    (folder / "zz-broken.safetensors").write_bytes(b"not a checkpoint")
+    return root
+
+
+def _app(root: Path, monkeypatch, data: Path) -> AppTest:
+    return open_app(monkeypatch, root / "ckpts", data, PAGE, app=root / "app.py", timeout=60)
+
+
+@pytest.fixture
+def app(root, tmp_path, monkeypatch) -> AppTest:
+    return _app(root, monkeypatch, tmp_path / "no-data")  # originals: absent
+
+
+@pytest.fixture
+def app_with_data(root, data_root, monkeypatch) -> AppTest:
+    return _app(root, monkeypatch, data_root)
+
+
+def click(at: AppTest, side: str, x: float, y: float, index: int | None = None) -> None:
+    map_click(at, x, y, index, key=f"cmp_map_{side}")
+    assert not at.exception
+
+
+def images(at: AppTest) -> dict[str, str]:
+    """Captions of the inline images shown, each to its markdown."""
+    found = {}
+    for m in at.markdown:
+        if match := re.search(r'alt="([^"]*)"', m.value):
+            found[html.unescape(match.group(1))] = m.value
+    return found
+
+
+def pixels(markdown: str) -> np.ndarray:
+    """An inline image back at 28x28 in [0, 1]."""
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', markdown).group(1)
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+    return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
+
+
+def marker(at: AppTest, n: int) -> list[float] | None:
+    """Where map n (0 = A, 1 = B) marks the selection."""
+    spec = json.loads(at.get("plotly_chart")[n].proto.spec)
+    marks = [t for t in spec["data"] if t.get("name") == "selected z"]
+    return [marks[0]["x"][0], marks[0]["y"][0]] if marks else None
+
+
+def atlas_xy(root: Path, name: str, index: int) -> list[float]:
+    from aeexplorer.core.checkpoint import read_atlas
+
+    return read_atlas(root / "ckpts" / f"{name}.safetensors")[0][index].tolist()
+
+
+def test_table_of_every_readable_checkpoint(app):
+    p = app.dataframe[0].proto
+    shown = pa.ipc.open_stream(p.arrow_data.styler.display_values).read_all().to_pandas()
+    assert shown["name"].tolist() == ["fashion-ae-tiny", "mnist-ae-tiny", "mnist-vae-tiny"]
+    assert shown["dataset"].tolist() == ["Fashion-MNIST", "MNIST digits", "MNIST digits"]
+    assert shown["family"].tolist() == ["AE", "AE", "VAE"]
+    assert shown["neg_elbo"].tolist() == ["–", "–", "203.0"]  # none for an autoencoder
+    assert shown["recon_mse"].tolist() == ["0.0600"] * 3
+    assert shown["knn5_accuracy"].tolist() == ["50.0%"] * 3
+    assert shown["parameters"].tolist() == ["–"] * 3  # the test files do not store these
+    assert shown["train_seconds"].tolist() == ["–"] * 3
+    values = app.dataframe[0].value
+    assert np.isnan(values["neg_elbo"][0]) and values["neg_elbo"][2] == 203.0  # still numbers
+    labels = {k: v.get("label") for k, v in json.loads(p.columns).items()}
+    assert labels["recon_mse"] == "Recon MSE" and labels["neg_elbo"] == "−ELBO"
+    note = app.sidebar.expander[0]  # listed with why, left out of the table and pickers
+    assert note.label == "1 checkpoint file cannot be used"
+    assert "zz-broken.safetensors is not a safetensors file" in plain(note.markdown[0].value)
+
+
+def test_model_b_is_picked_from_model_a_dataset(app):
+    a, b = app.selectbox(key="cmp_a"), app.selectbox(key="cmp_b:mnist")
+    assert a.value == 2 and "mnist-vae-tiny" in a.options[a.value]  # preferred: an MNIST VAE
+    assert [o.split(" · ")[0] for o in b.options] == ["mnist-ae-tiny", "mnist-vae-tiny"]
+    assert "mnist-ae-tiny" in b.options[b.value]  # another model than A
+    assert len(app.get("plotly_chart")) == 2
+    assert "Click a test point on either map" in app.info[0].value
+    app.selectbox(key="cmp_a").set_value(0).run()  # fashion-ae-tiny
+    assert not app.exception
+    b = app.selectbox(key="cmp_b:fashion")
+    assert [o.split(" · ")[0] for o in b.options] == ["fashion-ae-tiny"]
+    assert any("same model" in c.value and "only one" in c.value for c in app.caption)
+
+
+def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
+    assert marker(app, 0) is None and marker(app, 1) is None
+    click(app, "a", *atlas_xy(root, "mnist-vae-tiny", 7), index=7)
+    assert app.session_state["cmp_sel"].index == 7
+    # A keeps the clicked point (the browser shows it picked); B marks image 7 at its code
+    assert marker(app, 0) is None
+    assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
+    shown = images(app)
+    assert "A's decoded code" in shown and "B's decoded code" in shown
+    text = "\n".join(m.value for m in app.markdown)
+    assert "**Test image #7**" in text
+    assert "mnist-vae-tiny" in plain(text) and "mnist-ae-tiny" in plain(text)
+    assert any("not on this machine" in c.value for c in app.caption)  # no originals, no MSE
+    assert not any("MSE" in caption for caption in shown)
+    click(app, "b", *atlas_xy(root, "mnist-ae-tiny", 12), index=12)
+    assert app.session_state["cmp_sel"].index == 12
+    assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", 12))
+
+
+def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
+    from aeexplorer.core.checkpoint import load_checkpoint
+
+    click(app, "b", 2.5, -2.5)
+    b = load_checkpoint(root / "ckpts" / "mnist-ae-tiny.safetensors")
+    want = np.argmin(((b.atlas.mu.numpy() - [2.5, -2.5]) ** 2).sum(1))
+    sel = app.session_state["cmp_sel"]
+    assert (sel.index, sel.side, sel.z) == (want, "b", (2.5, -2.5))
+    assert "decoded by mnist-ae-tiny" in images(app)
+    assert any("empty space on map B" in c.value and f"#{sel.index}" in c.value
+               for c in app.caption)
+    assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", sel.index))
+    np.testing.assert_allclose(pixels(images(app)["decoded by mnist-ae-tiny"]),
+                               b.ops.decode([2.5, -2.5])[0], atol=1 / 255)
+
+
+def test_an_index_beyond_one_atlas_says_so(app):
+    click(app, "a", 0.0, 0.0, index=180)  # A's atlas has 200 codes, B's only 150
+    assert not app.exception
+    assert any("no test image #180" in c.value for c in app.caption)
+
+
+def test_a_new_dataset_clears_the_selection(app):
+    click(app, "a", 0.1, 0.1, index=3)
+    app.selectbox(key="cmp_a").set_value(0).run()  # fashion
+    assert not app.exception
+    assert app.session_state["cmp_sel"] is None
+    assert "Click a test point on either map" in app.info[0].value
+
+
+def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
+    from aeexplorer.app.anomaly import mse as image_mse
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
+
+    click(app_with_data, "a", 0.2, 0.3, index=5)
+    original = load_split("mnist", False).images[5, 0].numpy()
+    shown = images(app_with_data)
+    assert f"original · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
+    for name, side in (("mnist-vae-tiny", "A"), ("mnist-ae-tiny", "B")):
+        ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
+        err = image_mse(original, ckpt.ops.decode(ckpt.atlas.mu[5].numpy())[0])
+        assert f"{side}'s decoded code · MSE {err:.4f}" in shown
+
+
+def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):
+    """A latent-3 model: the map shows (z1, z2), so the image selected is the one nearest to
+    the click there, not the one nearest to the click padded with z3 = 0."""
+    from aeexplorer.core.checkpoint import read_atlas
+
+    deep = tmp_path / "app"
+    deep.mkdir()
+    path = make_deep_checkpoint(app_copy(deep) / "mnist-deep.safetensors", (1.5, -0.5))
+    at = _app(deep, monkeypatch, tmp_path / "no-data")
+    click(at, "a", 1.5, -0.5)
+    mu = read_atlas(path)[0]
+    want = int(np.argmin(((mu[:, :2] - [1.5, -0.5]) ** 2).sum(1)))
+    assert mu[want, 2] == 4.0  # far from the padded click in the full code
+    sel = at.session_state["cmp_sel"]
+    assert (sel.index, sel.side, sel.z) == (want, "a", (1.5, -0.5))
+    assert marker(at, 1) == pytest.approx(mu[want, :2].tolist())

@@ -1,0 +1,126 @@
+"""Where the app looks for checkpoints, and how it names them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from aeexplorer.ui.resources import checkpoint_folders, list_files
+from aeexplorer.ui.sidebar import display_names
+from tests.helpers.checkpoints import make_checkpoint
+
+
+def test_folders_shipped_runs_then_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", os.pathsep.join(["/a", "", "~/b"]))
+    folders = checkpoint_folders(tmp_path)
+    assert folders[:2] == [tmp_path / "checkpoints", tmp_path / "runs"]
+    assert folders[2] == Path("/a") and folders[3] == Path("~/b").expanduser()
+    assert len(folders) == 4
+
+
+def test_list_files_dedupes_and_names_clashes_by_folder(tmp_path, monkeypatch):
+    make_checkpoint(tmp_path / "checkpoints" / "m.safetensors")
+    make_checkpoint(tmp_path / "runs" / "m.safetensors")
+    (tmp_path / "runs" / ".m.safetensors.x.tmp").write_bytes(b"half-written")
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(tmp_path / "checkpoints"))
+    files = list_files(tmp_path)
+    assert len(files) == 2
+    assert display_names(files) == ["checkpoints/m.safetensors", "runs/m.safetensors"]
+    assert display_names(files[:1]) == ["m.safetensors"]
+
+
+def test_the_checkpoint_a_link_names_wins():
+    from aeexplorer.ui.sidebar import _wanted
+
+    names = ["fashion-ae.safetensors", "runs/mnist-vae.safetensors", "dev/mnist-vae.safetensors"]
+    assert _wanted(names, "dev/mnist-vae.safetensors") == 2
+    assert _wanted(names, "mnist-vae.safetensors") == 1
+    assert _wanted(names, "gone.safetensors") == 1
+    assert _wanted(["a.safetensors"], None) == 0
+
+
+def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
+                                                                        monkeypatch):
+    import aeexplorer.core.data
+    from aeexplorer.ui import resources
+    from aeexplorer.ui.explorer.similar import pixel_index
+
+    real, calls = aeexplorer.core.data.load_split, []
+    monkeypatch.setattr(aeexplorer.core.data, "load_split",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    resources.test_split.clear()
+    pixel_index.clear()
+    root = str(data_root)
+    images, labels = resources.test_split("mnist", root)
+    assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
+    assert resources.test_images("mnist", root) is images
+    index = pixel_index("mnist", root)
+    np.testing.assert_array_equal(index.labels, labels)
+    assert len(calls) == 1
+    missing = resources.test_split("mnist", str(data_root / "nowhere"))
+    assert isinstance(missing, str) and "nowhere" in missing
+
+
+_FIRST_VISIT = """
+import sys
+from streamlit.testing.v1 import AppTest
+import aeexplorer.ui.explorer.fragment as explorer
+
+torch_at_map = []
+draw_map = explorer._map
+
+
+def spy(*args, **kwargs):
+    torch_at_map.append("torch" in sys.modules)
+    return draw_map(*args, **kwargs)
+
+
+explorer._map = spy
+at = AppTest.from_file("app.py", default_timeout=180)
+at.query_params["ckpt"] = "mnist-vae.safetensors"
+at.run()
+assert not at.exception, at.exception
+waiting = [c.value for c in at.caption if c.value.startswith("Loading the model")]
+print("TORCH_AT_MAP", torch_at_map, "torch" in sys.modules, len(at.tabs), waiting)
+import torch  # what the browser's warm-up run does; then the page draws the tools
+at.run()
+print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("Loading")])
+"""
+
+
+def test_a_first_visit_draws_the_map_before_torch_is_imported():
+    """In a fresh process the map is drawn from the atlas alone, and the tools under it (which
+    need torch: seconds to import) wait for a second run that the browser asks for once it
+    has drawn the page (see ``fragment._warm_up``)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    out = subprocess.run([sys.executable, "-c", _FIRST_VISIT], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("TORCH_AT_MAP [False] False 0 ['Loading the model for the tools below…']"
+            in out.stdout), out.stdout
+    assert "THEN 4 []" in out.stdout, out.stdout  # the four tool tabs
+
+
+def test_the_model_and_the_test_images_are_frozen_out_of_garbage_collection(tmp_path,
+                                                                            data_root):
+    """Loading them imports torch and torchvision: objects that live as long as the server.
+    Left in the collector, every full collection walked them (100-300 ms pauses mid-click)."""
+    import gc
+
+    from aeexplorer.ui import resources
+
+    path = make_checkpoint(tmp_path / "m.safetensors")
+    for load in (lambda: resources.checkpoint(str(path), path.stat().st_mtime),
+                 lambda: resources.test_split("mnist", str(data_root))):
+        gc.unfreeze()
+        resources.checkpoint.clear()
+        resources.test_split.clear()
+        load()
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()

@@ -1,0 +1,329 @@
+"""The Train page driven headless by AppTest: the form per model family, a training followed
+live and cancelled, errors, the server's cap, and the trained model listed in its own
+session's pickers only. Trainings are run by tests/fake_trainer.py (the CLI's progress
+protocol, no torch), put in place of the real command; the app runs from a copy in tmp_path,
+so its session folders are written there."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aeexplorer.app import jobs
+from tests.helpers import REPO
+from tests.helpers.apptest import plain
+from tests.helpers.checkpoints import make_checkpoint
+from tests.helpers.jobs import FAKE
+
+TRAIN, EXPLORER = "aeexplorer/ui/pages/train.py", "aeexplorer/ui/pages/explorer.py"
+ANOMALIES = "aeexplorer/ui/pages/anomalies.py"
+
+
+@pytest.fixture(autouse=True)
+def root(tmp_path, monkeypatch) -> Path:
+    """The app's root is a copy in ``tmp_path`` (the page scripts compute it from where they
+    are), so its runs/sessions/ is there and nothing is written into the checkout; the shipped
+    models are listed through AEEXPLORER_CHECKPOINT_DIRS, as on a server."""
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(REPO / "app.py", app / "app.py")
+    shutil.copytree(REPO / "aeexplorer/ui/pages", app / "aeexplorer/ui/pages")
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(REPO / "checkpoints"))
+    return app
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch, tmp_path):
+    """Trainings run the fake trainer in the mode set in ``mode[0]``; its model is a tiny
+    real checkpoint."""
+    mode = ["ok"]
+    monkeypatch.setattr(jobs, "command", lambda args: [sys.executable, FAKE, mode[0], *args])
+    monkeypatch.setenv("FAKE_CHECKPOINT", str(make_checkpoint(tmp_path / "fake.safetensors")))
+    return mode
+
+
+def open_train(root: Path, fast: bool = False) -> AppTest:
+    """The Train page; ``fast``: the VAE's fast recipe as the page offers it, else each
+    setting in its own field (the recipe's toggle off)."""
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(TRAIN)
+    at.run()
+    if not fast and any(t.key == "train_fast" for t in at.toggle):
+        at.toggle(key="train_fast").set_value(False).run()
+    assert not at.exception
+    return at
+
+
+def labels(at: AppTest) -> set[str]:
+    kinds = ("number_input", "text_input", "radio", "slider", "select_slider", "checkbox")
+    return {w.label for kind in kinds for w in at.get(kind)}
+
+
+COMMON = {"Data set", "Name"}
+TRAINING = {"Epochs", "Seed", "Learning rate", "Batch size"}
+NET = {"Hidden layer widths", "Batch norm after each hidden layer"} | TRAINING
+
+
+@pytest.mark.parametrize("family, wanted", [
+    ("vae", NET), ("beta-vae", NET | {"β (KL weight)"}), ("ae", NET),
+    ("sparse-l1", NET | {"λ (L1 weight)"}),
+    ("sparse-kl", NET | {"ρ (target mean activation)", "β (sparsity weight)"}),
+    ("denoising", NET | {"Noise", "Noise level"}),
+    ("contractive", TRAINING | {"Hidden layer widths", "λ (contractive weight)"}),
+    ("shallow", TRAINING), ("pca", set()),
+])
+def test_the_form_shows_the_family_settings_only(family, wanted, root):
+    at = open_train(root)
+    at.selectbox(key="train_family").set_value(family).run()
+    assert not at.exception
+    assert labels(at) == COMMON | wanted
+    assert at.text_input(key="train_name").placeholder == f"my-mnist-{family}"
+
+
+def test_the_form_survives_a_visit_to_another_page(root):
+    at = open_train(root)
+    at.selectbox(key="train_family").set_value("beta-vae").run()
+    at.number_input(key="train_beta").set_value(8.0).run()
+    at.switch_page(EXPLORER).run()
+    at.switch_page(TRAIN).run()
+    assert at.selectbox(key="train_family").value == "beta-vae"
+    assert at.number_input(key="train_beta").value == 8.0
+
+
+def wait_for(at: AppTest, ready, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(at.session_state["train_job"]):
+        assert time.monotonic() < deadline, "the training did not get there"
+        time.sleep(0.05)
+    at.run()
+    assert not at.exception
+
+
+def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer, root):
+    fake_trainer[0] = "slow"
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.text_input(key="train_name").input("live").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.button(key="train_start").disabled  # one training per session at a time
+    wait_for(at, lambda job: len(job.view().trace) >= 2)
+    bar = at.get("progress")[0]
+    assert "Epoch 1 of 50 · batch" in bar.proto.text and bar.proto.value < 10  # percent
+    assert 0 < at.session_state["train_job"].view().fraction < 0.1
+    captions = [plain(c.value) for c in at.caption]
+    assert any("Running means this epoch: recon 200.00 · kl" in c for c in captions)
+    # the precision the CLI took, and why
+    assert "Precision bf16: bf16 measured 2.00x faster (3.0 ms a step against 6.0 ms in fp32)." \
+        in captions
+    assert len(at.get("plotly_chart")) == 2  # reconstruction, and KL for a VAE
+    at.button(key="train_cancel").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
+    assert at.session_state["train_job"].status == jobs.CANCELLED
+    assert "Cancelled: nothing was written" in at.info[0].value
+    assert not at.button(key="train_start").disabled
+    assert not list(at.session_state["train_job"].out.parent.glob("*.safetensors"))
+
+
+def test_errors_are_shown_with_the_cli_message(fake_trainer, root):
+    fake_trainer[0] = "fail"
+    at = open_train(root)
+    at.text_input(key="train_name").input("../escape").run()
+    at.button(key="train_start").click().run()
+    assert "cannot be a model name" in at.error[0].value and "train_job" not in at.session_state
+    at.text_input(key="train_name").input("ok-name").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    assert plain(at.error[0].value) == "The training failed: MNIST not found in …/MNIST/raw"
+
+
+def test_a_full_server_says_so(fake_trainer, monkeypatch, root):
+    from aeexplorer.ui.train import registry
+
+    monkeypatch.setattr(registry(), "cap", 0)
+    at = open_train(root)
+    at.button(key="train_start").click().run()
+    assert not at.exception and "train_job" not in at.session_state
+    assert "training slots of this server are in use" in at.warning[0].value
+
+
+def options(at: AppTest, key: str) -> list[str]:
+    return list(at.selectbox(key=key).options)
+
+
+def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer, root):
+    at = open_train(root)
+    at.text_input(key="train_name").input("apptest-mine").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    job = at.session_state["train_job"]
+    assert job.status == jobs.DONE and job.out.is_file(), job.view().error
+    assert job.out.parent.parent == root / "runs" / "sessions"
+    assert "apptest\\-mine** is trained and saved" in at.success[0].value  # the name escaped
+    assert [m.label for m in at.metric] == ["Recon MSE", "5-NN accuracy"]
+    other = open_train(root)  # another person's session on the same server
+    for session, listed in ((at, True), (other, False)):
+        session.switch_page(ANOMALIES).run()
+        assert any(o.startswith("apptest-mine · MNIST digits") for o in
+                   options(session, "anom_ckpt")) is listed
+        session.switch_page(EXPLORER).run()
+        mine = [o for o in options(session, "ckpt_pick") if o.startswith("apptest-mine")]
+        assert mine == (["apptest-mine · MNIST digits · VAE · trained here"] if listed else [])
+
+
+def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer, root):
+    at = open_train(root)
+    at.text_input(key="train_name").input("apptest-explore").run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    at.button(key="train_explore").click().run()
+    assert not at.exception
+    assert at.selectbox(key="ckpt_pick").value == "apptest-explore.safetensors"
+    assert at.title[0].value == "The latent space, decoded"
+
+
+def test_the_default_name_is_free_and_a_taken_name_is_flagged(fake_trainer, root):
+    at = open_train(root)
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    assert at.session_state["train_job"].out.name == "my-mnist-vae.safetensors"
+    assert at.text_input(key="train_name").placeholder == "my-mnist-vae-2"
+    for taken in ("my-mnist-vae", " my-mnist-vae.safetensors "):  # as Start reads the name
+        at.text_input(key="train_name").input(taken).run()
+        assert any("a finished training replaces it" in c.value for c in at.caption), taken
+    for free in ("my-mnist-vae-2", "../my-mnist-vae"):
+        at.text_input(key="train_name").input(free).run()
+        assert not any("a finished training replaces it" in c.value for c in at.caption), free
+
+
+def test_an_epoch_of_one_batch_shows_its_batch_count(fake_trainer, root):
+    """The epoch line stands for an epoch's only batch: never "batch 0 of 0"."""
+    fake_trainer[0] = "single"
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: len(job.view().history) >= 1)
+    text = at.get("progress")[0].proto.text
+    assert " · batch 0 of 1 · " in text and "of 0" not in text, text
+    at.button(key="train_cancel").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
+
+
+def test_the_registry_outlives_a_cleared_cache(fake_trainer, tmp_path):
+    """One registry per server process: clearing Streamlit's caches neither forgets the
+    running trainings (the cap holds) nor adds another exit hook."""
+    import streamlit as st
+
+    from aeexplorer.ui.train import registry
+
+    shared = registry()
+    out = tmp_path / "m.safetensors"
+    job = shared.start([sys.executable, FAKE, "slow", "train", "--epochs", "50", "--out",
+                        str(out)], out, "m")
+    try:
+        st.cache_resource.clear()
+        assert registry() is shared is jobs.shared() and job in registry().running()
+    finally:
+        shared.cancel_all(grace=1.0)  # its slot is free for the next test
+
+
+def test_recent_batches_undo_the_running_means():
+    from aeexplorer.ui.train import _recent
+
+    # running means over an epoch of 10 batches: batches 1-2 average 4, batches 3-5 average 1
+    trace = [(0.2, {"recon": 4.0}), (0.5, {"recon": (4.0 * 2 + 1.0 * 3) / 5}),
+             (1.3, {"recon": 7.0}), (1.6, {"kl": 1.0})]
+    recent = _recent(trace, "recon", 10)
+    assert [x for x, _ in recent] == [0.2, 0.5, 1.3]
+    assert [y for _, y in recent] == pytest.approx([4.0, 1.0, 7.0])
+
+
+def test_the_progress_text_names_each_stage():
+    from aeexplorer.ui.train import _stage
+
+    def at(**values) -> str:
+        return _stage(jobs.Progress("m", values.pop("family", "vae"), Path("m"), **values))
+
+    assert at() == "Loading the data set…" and at(family="pca") == "Fitting the components…"
+    assert at(epoch=1, epochs=3, batch=10, batches=100) == "Epoch 1 of 3 · batch 10 of 100"
+    history = [{"epoch": 1.0}]
+    assert at(epoch=1, epochs=3, batch=90, batches=100, history=history) == (
+        "Epoch 2 of 3 · batch 0 of 100")  # epoch 1 ended, no batch of epoch 2 yet
+    assert at(epoch=1, epochs=1, history=history).startswith("Trained: computing the test-set")
+
+
+def test_training_turned_off_shows_no_form(monkeypatch, root):
+    from aeexplorer.ui.train import registry
+
+    monkeypatch.setattr(registry(), "limits", replace(registry().limits, training=False))
+    at = open_train(root)
+    assert "Training is turned off on this server" in at.info[0].value
+    assert not labels(at) and not any(b.key == "train_start" for b in at.button)
+
+
+def test_a_model_too_big_is_refused_with_what_to_reduce(fake_trainer, root):
+    at = open_train(root)
+    assert "This server allows models of up to 10 M parameters" in " ".join(
+        c.value for c in at.caption)
+    at.text_input(key="train_hidden").input(",".join(["4096"] * 8)).run()
+    at.number_input(key="train_epochs").set_value(200).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception and "train_job" not in at.session_state
+    assert "M parameters" in at.warning[0].value and "narrower" in at.warning[0].value
+
+
+def test_a_training_stopped_by_the_server_says_why(fake_trainer, monkeypatch, root):
+    from aeexplorer.ui.train import registry
+
+    fake_trainer[0] = "slow"
+    monkeypatch.setattr(registry(), "limits", replace(registry().limits, max_seconds=1.0))
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.button(key="train_start").click().run()
+    job = at.session_state["train_job"]
+    assert job.owner == at.session_state["session_id"]  # its session, beating on each run
+    assert job.owner in registry().recent(5.0)
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=15)
+    assert at.warning[0].value.startswith("Stopped: it ran for more than 1 second, the most")
+    assert not at.button(key="train_start").disabled
+
+
+def test_a_name_written_as_markdown_is_refused_and_shown_as_typed(fake_trainer, root):
+    at = open_train(root)
+    typed = "[get the fix](https://evil.example) ![](http://evil.example/b.gif)"
+    at.text_input(key="train_name").input(typed).run()
+    at.button(key="train_start").click().run()
+    shown = at.error[0].value
+    assert "cannot be a model name" in shown and "train_job" not in at.session_state
+    assert "](" not in shown and "![" not in shown and "https:" not in shown  # no link syntax
+    assert typed in plain(shown)  # the reader sees what was typed
+
+
+def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer, root,
+                                                                   monkeypatch):
+    from aeexplorer.cli import parse
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.recipes import FAST
+
+    started = []
+    monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or
+                        [sys.executable, FAKE, "ok", *args])
+    at = open_train(root, fast=True)
+    assert at.toggle(key="train_fast").value is True
+    assert labels(at) == COMMON | {"Seed"}  # the recipe sets the rest
+    assert any("25 epochs of batch 256" in c.value for c in at.caption)
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    args = started[-1]
+    assert args[args.index("--recipe") + 1] == "fast"
+    model_cfg, cfg = configs(parse(args))  # what the CLI makes of the page's command line
+    assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
+        25, 256, 2e-3, FAST.settings["kl_warmup_epochs"])
