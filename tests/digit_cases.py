@@ -58,13 +58,13 @@ def pen_drawing(digit: np.ndarray, width: float = 22.0, side: int = 280, fill: f
     ridge &= ink
     rows, cols = np.nonzero(ink)
     crop = ridge[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
-    scale = fill * side / crop.shape[0]
+    scale = min(fill * side / crop.shape[0], 0.95 * side / crop.shape[1])  # a wide digit fits
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     line = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size), dtype=np.float32) > 0
     pad = np.zeros((side, side), dtype=bool)
     top = int(np.clip(at[1] * side - size[1] / 2, 0, side - size[1]))
     left = int(np.clip(at[0] * side - size[0] / 2, 0, side - size[0]))
-    pad[top: top + size[1], left: left + size[0]] = line[: side - top, : side - left]
+    pad[top: top + size[1], left: left + size[0]] = line
     drawn = ndimage.distance_transform_edt(~pad) <= width / 2
     return (ndimage.gaussian_filter(drawn.astype(np.float32), 0.7) * 255).astype(np.uint8)
 

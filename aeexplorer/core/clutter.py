@@ -64,7 +64,7 @@ def _border_shapes(labels: np.ndarray, n: int, areas: np.ndarray) -> tuple[np.nd
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     contact = np.bincount(border, minlength=n + 1)[1:] / border.size
     touches = contact > 0
-    band = max(1, int(round(HUG_BAND * min(h, w))))
+    band = max(1, round(HUG_BAND * min(h, w)))
     ring = np.ones((h, w), dtype=bool)
     ring[band:-band, band:-band] = False
     in_band = np.bincount(labels[ring].ravel(), minlength=n + 1)[1:]
@@ -120,7 +120,7 @@ def light_background(grey: np.ndarray) -> bool:
     bright = float(np.mean(grey > 0.5))
     if not AMBIGUOUS[0] < bright < AMBIGUOUS[1]:
         return bool(np.median(grey) > 0.5)
-    band = max(1, int(round(HUG_BAND * min(grey.shape))))
+    band = max(1, round(HUG_BAND * min(grey.shape)))
     ring = np.ones(grey.shape, dtype=bool)
     ring[band:-band, band:-band] = False
     return bool(np.median(grey[ring]) > 0.5)
