@@ -22,7 +22,7 @@ import aeexplorer.core.pipeline as pipeline
 from aeexplorer import cli
 from aeexplorer.core.checkpoint import load_checkpoint
 from aeexplorer.core.data import Split
-from aeexplorer.core.explore import place_image
+from aeexplorer.core.placement import place_bytes
 
 EVALUATE_KEYS = {"dataset", "model", "latent_dim", "n_test", "recon_bce", "recon_mse", "kl",
                  "neg_elbo", "knn5_accuracy"}
@@ -177,7 +177,7 @@ def test_encode_json_schema(runs, files):
         assert isinstance(entry["label"], int) and 0 <= entry["label"] <= 9
         assert entry["label_name"] == str(entry["label"])
         # the same as the library computes in-process, and the true nearest atlas codes
-        placed = place_image(ckpt, path.read_bytes()).to_dict()
+        placed = place_bytes(ckpt, path.read_bytes()).to_dict()
         assert entry["z"] == pytest.approx(placed["z"], abs=1e-6)
         assert entry["label"] == placed["label"]
         d = (ckpt.atlas.mu - torch.tensor(entry["z"])).norm(dim=1)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
 from aeexplorer.core.recipes import FAST, RECIPES
 
 EXIT_ERROR = 1
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("checkpoint", type=Path)
     c.add_argument("images", nargs="+", type=Path)
     c.add_argument("--json", action="store_true", help="one JSON list on stdout")
+    c.add_argument("--placement", choices=HOWS, default=DEFAULT_HOW,
+                   help="encoder: the encoder's code; refined: a few steps of the decoder's fit "
+                        "from it; searched (default): the best fit over the whole 2-D map, "
+                        "then those steps (README, 'Placing your own digit')")
+    c.add_argument("--vote", choices=VOTES, default=DEFAULT_VOTE,
+                   help="the label from the 5 nearest test codes: majority, or weighted by "
+                        "inverse distance")
     return parser
 
 
