@@ -12,13 +12,14 @@ import streamlit as st
 
 from aeexplorer.app import anomaly, imaging, views
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, cached_upload, show
+from aeexplorer.ui import draw, pickers, resources, sidebar, style
+from aeexplorer.ui.common import MAP_CONFIG, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 from aeexplorer.ui.text import md
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
+PAD = "anom_pad"
 NO_IMAGES = "The test set on this machine holds no images: there is nothing to score."
 
 
@@ -224,11 +225,15 @@ def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
-    st.file_uploader("An image to score: a digit, a letter, a face, anything",
-                     type=IMAGE_TYPES, key=UPLOAD_FILE)
-    st.caption(LIMITS)
-    result = cached_upload(UPLOAD_FILE, UPLOAD, f"{path}@{mtime!r}",
-                           lambda data: _score_upload(path, mtime, data))
+    up, pad = st.columns([3, 2])
+    up.file_uploader("An image to score: a digit, a letter, a face, anything",
+                     type=IMAGE_TYPES, key=UPLOAD_FILE, on_change=draw.file_chosen(PAD))
+    up.caption(LIMITS)
+    with pad:
+        st.markdown("**…or draw one here**")
+        draw.pad(PAD, False)
+    result = draw.cached_input(UPLOAD_FILE, PAD, UPLOAD, f"{path}@{mtime!r}",
+                               lambda data: _score_upload(path, mtime, data))
     if result is None:
         st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "
                    "its error compared with the test set's.")

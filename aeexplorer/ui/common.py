@@ -1,19 +1,15 @@
 """Small helpers shared by the pages and panels: image display, the latent maps' chart
-config and its clicks, a new-seed button callback, an upload's result kept in the session."""
+config and its clicks, a new-seed button callback."""
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from aeexplorer.app import figures, imaging
-from aeexplorer.core.errors import AeError
 
 # every clickable latent map (explorer, Compare, Anomalies): zoom by wheel, no box select
 MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
@@ -68,24 +64,3 @@ def map_click(chart_key: str, last_key: str) -> tuple[tuple | None, bool]:
 def new_seed(key: str) -> None:
     """A button callback: the seed in session state ``key`` moves to the next one."""
     st.session_state[key] = (int(st.session_state.get(key, 0)) + 1) % SEED_MAX
-
-
-def cached_upload(file_key: str, result_key: str, tag: str,
-                  make: Callable[[bytes], Any]) -> Any | str | None:
-    """The result of ``make`` on the uploaded file's bytes, computed once per (file, tag) and
-    kept in the session; the message of an AeError instead; None without a file. ``tag`` names
-    everything else the result depends on (a model's path and mtime)."""
-    file = st.session_state.get(file_key)
-    if file is None:
-        st.session_state.pop(result_key, None)
-        return None
-    data = file.getvalue()
-    key = hashlib.sha1(data).hexdigest() + tag
-    entry = st.session_state.get(result_key)
-    if entry is None or entry[0] != key:
-        try:
-            entry = (key, make(data))
-        except AeError as exc:
-            entry = (key, f"{file.name}: {exc}")
-        st.session_state[result_key] = entry
-    return entry[1]

@@ -11,14 +11,14 @@ import streamlit as st
 from aeexplorer.app import denoise
 from aeexplorer.core.card import family, train_config
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import cached_upload, new_seed, show
+from aeexplorer.ui import draw, pickers, resources, sidebar, style
+from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.panels import IMAGE_TYPES, LIMITS
 from aeexplorer.ui.text import md
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
-UPLOAD_FILE, UPLOAD = "dn_upload_file", "dn_upload"
+UPLOAD_FILE, UPLOAD, PAD = "dn_upload_file", "dn_upload", "dn_pad"
 TEST, OWN = "A test image", "Your own image"
 KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
@@ -73,10 +73,14 @@ def _test_image(dataset: str) -> np.ndarray | None:
 def _own_image() -> np.ndarray | None:
     from aeexplorer.core.preprocess import preprocess_bytes
 
-    st.file_uploader("An image of a digit or a clothing item", type=IMAGE_TYPES,
-                     key=UPLOAD_FILE)
-    st.caption(LIMITS)
-    result = cached_upload(UPLOAD_FILE, UPLOAD, "", preprocess_bytes)
+    up, pad = st.columns([3, 2])
+    up.file_uploader("An image of a digit or a clothing item", type=IMAGE_TYPES,
+                     key=UPLOAD_FILE, on_change=draw.file_chosen(PAD))
+    up.caption(LIMITS)
+    with pad:
+        st.markdown("**…or draw one here**")
+        draw.pad(PAD, False)
+    result = draw.cached_input(UPLOAD_FILE, PAD, UPLOAD, "", preprocess_bytes)
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return None

@@ -13,8 +13,8 @@ from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.app.figures import stop_name
 from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.ui import live, resources, state
-from aeexplorer.ui.common import cached_upload, fmt_z, new_seed, scale, show
+from aeexplorer.ui import draw, live, resources, state
+from aeexplorer.ui.common import fmt_z, new_seed, scale, show
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     Walk = tuple[np.ndarray, np.ndarray] | None
 
-UPLOAD_FILE = "upload_file"
+UPLOAD_FILE, PAD = "upload_file", "upload_pad"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
           f"{MAX_PIXELS // 1_000_000} megapixels ({largest_megapixels('RGB'):g} for a colour "
@@ -159,24 +159,30 @@ def current_upload() -> Placement | None:
 
 
 def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
-    """Place the uploaded file once per (file, checkpoint version: path and mtime, so that a
-    retrained file places it anew); keep the result or the error. ``load`` gives the model,
-    loaded only when there is a file to place."""
-    cached_upload(UPLOAD_FILE, state.UPLOAD, version, lambda data: _place(load(), data))
+    """Place the uploaded file or the drawing (whichever changed last) once per (image,
+    checkpoint version: path and mtime, so that a retrained file places it anew); keep the
+    result or the error. ``load`` gives the model, loaded only when there is one to place."""
+    draw.cached_input(UPLOAD_FILE, PAD, state.UPLOAD, version, lambda data: _place(load(), data))
 
 
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.core.explore import place_image
+    from aeexplorer.core.placement import place_bytes
 
-    return place_image(ckpt, data)
+    return place_bytes(ckpt, data)
 
 
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
-    st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
-                     type=IMAGE_TYPES, key=UPLOAD_FILE)
-    st.caption(LIMITS)
+    up, pad = st.columns([3, 2])
+    with up:
+        st.file_uploader("An image of a digit or a clothing item: a scan, a drawing, a phone "
+                         "photo", type=IMAGE_TYPES, key=UPLOAD_FILE,
+                         on_change=draw.file_chosen(PAD))
+        st.caption(LIMITS)
+    with pad:
+        st.markdown("**…or draw one here** (mouse, pen or finger)")
+        draw.pad(PAD, talk)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
         st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "
@@ -205,7 +211,11 @@ def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
         st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
                     f"{len(nb.indices)} nearest test images vote **{vote}** "
                     f"({agree} of {len(nb.labels)}).")
-    st.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],))
+    b1, b2, _ = st.columns([1, 1, 1])
+    b1.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],),
+              width="stretch")
+    b2.button("Add it as a path stop", on_click=state.add_stop, args=(placed.z[:2],),
+              width="stretch", help="A walk from your image to a test image, or through it")
     _neighbours(ckpt, nb, talk)
 
 
