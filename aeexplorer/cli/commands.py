@@ -149,14 +149,15 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def encode(args: argparse.Namespace) -> int:
     from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import place_image
+    from aeexplorer.core.placement import Method, place_bytes
     from aeexplorer.core.preprocess import read_image_bytes
 
     ckpt = load_checkpoint(args.checkpoint)
+    method = Method(how=args.placement, vote=args.vote)
     results, failed = [], 0
     for file in args.images:
         try:
-            placed = place_image(ckpt, read_image_bytes(file))
+            placed = place_bytes(ckpt, read_image_bytes(file), method)
         except (AeError, OSError) as exc:
             failed += 1
             results.append({"file": str(file), "error": str(exc)})

@@ -33,8 +33,12 @@ class Neighbours:
         """How many of them are of class ``label``."""
         return int(np.sum(self.labels == int(label)))
 
-    def vote(self) -> int:
-        """Their majority class, a tie to the nearer (see ``majority``)."""
+    def vote(self, weighted: bool = False) -> int:
+        """Their majority class, a tie to the nearer (see ``majority``); ``weighted``: the class
+        of the largest sum of inverse distances (see ``weighted_votes``)."""
+        if weighted:
+            n_classes = int(self.labels.max()) + 1 if len(self.labels) else 1
+            return int(weighted_votes(self.labels[None], self.distances[None], n_classes)[0])
         return majority(self.labels)
 
 
@@ -55,6 +59,16 @@ def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
         scores[rows, labels[:, rank]] += 1.0 + 2.0 ** -(rank + 1)
     return scores.argmax(axis=1)
 
+
+
+def weighted_votes(labels: np.ndarray, distances: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per row of (Q, k) labels and distances: the class with the largest sum of inverse
+    distances (a neighbour twice as near counts twice)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    weights = 1.0 / np.maximum(np.asarray(distances, dtype=np.float64), 1e-9)
+    scores = np.zeros((labels.shape[0], n_classes))
+    np.add.at(scores, (np.arange(labels.shape[0])[:, None], labels), weights)
+    return scores.argmax(1)
 
 def majority(labels: Sequence[int] | np.ndarray) -> int:
     """The majority of one set of labels, nearest first (ties to the nearer); ValueError when

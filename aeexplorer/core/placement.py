@@ -1,16 +1,69 @@
-"""Where an image lands in a checkpoint's latent space: its code, its nearest test codes in the
-atlas with their vote, and its reconstruction. The explorer's upload and ``python -m
-aeexplorer encode`` both place images with this."""
+"""Where an image of one's own lands on the map: its code, its nearest test codes in the atlas
+with their vote, and its reconstruction (the decoded code). The explorer's upload and drawing
+pad, Anomalies, Denoise and ``python -m aeexplorer encode`` all place images with this.
+
+The encoder is amortised: trained on MNIST's own digits, it guesses a code for a photo or a
+drawing in one pass, and off that distribution it guesses worse than the map allows. Asking the
+decoder instead finds the code whose image is nearest the input (encoder inversion). Started
+from the encoder's code only, a gradient descent stays in that code's basin; on a 2-D map the
+whole map can be searched, so the search starts from the best point of a grid over the test
+set's codes (and from the encoder's code), then a few Adam steps polish it. For a VAE the
+prior's log-density is added (the most probable code given the image), which keeps the code in
+the region the map was trained on.
+
+``how`` names what is done: ``auto`` (the best of these for the model's family, see
+``resolve``), ``encoder`` (the encoder's code, as for the test set itself),
+``refined`` (a few gradient steps from the encoder's code), ``searched`` (the grid search, then
+the steps). The label is a vote of the k nearest test codes; ``weighted`` weighs each by the
+inverse of its distance (``neighbours.weighted_votes``).
+"""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aeexplorer.core.checkpoint import Checkpoint
 from aeexplorer.core.neighbours import Neighbours, nearest
 from aeexplorer.core.preprocess import Preprocessed, preprocess_bytes
+
+if TYPE_CHECKING:
+    import torch
+
+    from aeexplorer.core.checkpoint import Checkpoint
+
+HOWS = ("auto", "encoder", "refined", "searched")
+DEFAULT_HOW = "auto"  # what measured best for the model's family (see ``resolve``)
+DEFAULT_VOTE = "majority"
+VOTES = ("majority", "weighted")
+GRID = 48  # points a side of the search grid (2 304 decodes)
+STEPS, LR = 30, 0.05  # Adam steps that polish a code, and their step size
+SEARCH_DIMS = 2  # only a 2-D map is searched on a grid; deeper latents are refined
+
+
+@dataclass(frozen=True)
+class Method:
+    how: str = DEFAULT_HOW
+    vote: str = DEFAULT_VOTE
+    steps: int = STEPS
+
+    def __post_init__(self) -> None:
+        if self.how not in HOWS:
+            raise ValueError(f"unknown placement {self.how!r}: use one of {', '.join(HOWS)}")
+        if self.vote not in VOTES:
+            raise ValueError(f"unknown vote {self.vote!r}: use one of {', '.join(VOTES)}")
+
+
+def resolve(how: str, variational: bool) -> str:
+    """``auto`` -> what measured best for the family (README, "Placing your own digit"): for a
+    VAE the search ties with the encoder, whose code is also where the test set's own images
+    sit on the map, so the encoder; for an autoencoder the search places photos and drawings
+    clearly better. Any other ``how`` is itself."""
+    if how != "auto":
+        return how
+    return "encoder" if variational else "searched"
 
 
 @dataclass
@@ -19,12 +72,13 @@ class Placement:
     neighbours: Neighbours  # atlas (test set) rows, nearest first
     class_names: tuple[str, ...]
     recon: np.ndarray  # (28, 28) the reconstruction: the decoded z
-    steps: Preprocessed | None = None
+    steps: Preprocessed | None = None  # the preparation of the input, kept to show it
+    weighted: bool = False  # the vote weighs neighbours by inverse distance
 
     @property
     def vote(self) -> int:
-        """The neighbours' majority class, a tie to the nearer."""
-        return self.neighbours.vote()
+        """The neighbours' class: the majority (a tie to the nearer), or by inverse distance."""
+        return self.neighbours.vote(weighted=self.weighted)
 
     def to_dict(self) -> dict:
         n = self.neighbours
@@ -42,15 +96,117 @@ def atlas_neighbours(ckpt: Checkpoint, z: np.ndarray | list[float], k: int = 5) 
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), z, k)
 
 
-def place_image(ckpt: Checkpoint, data: bytes, k: int = 5) -> Placement:
-    """An image file's bytes -> where it lands, its neighbours and its reconstruction."""
+def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Method()) -> torch.Tensor:
+    """(N, 28, 28) images in [0, 1] -> (N, D) codes by ``method`` (``atlas``: the test set's
+    codes, which bound the search grid)."""
+    import torch
+
+    # imported on use (it imports torch): the CLI's --help reads this module's defaults
+    from aeexplorer.core.runtime import device_of
+
+    if model.training:
+        model.eval()
+    device = device_of(model)
+    x = images.reshape(-1, 1, 28, 28).float().to(device)
+    with torch.no_grad():
+        z, _ = model.encode(x)
+    how = resolve(method.how, model.config.variational)
+    if how == "encoder":
+        return z.cpu()
+    if how == "searched" and z.shape[1] == SEARCH_DIMS:
+        z = _grid_start(model, x, z, atlas.to(device))
+    polished = _polish(model, x, z, method.steps)
+    with torch.no_grad():  # Adam's steps need not go downhill every time: keep the better
+        better = fit(model, x, polished) <= fit(model, x, z)
+    return torch.where(better[:, None], polished, z).cpu()
+
+
+def fit(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Per image: the decoder's binary cross-entropy, plus the prior's -log density for a VAE."""
+    import torch
+    logits = model.decode_logits(z) if hasattr(model, "decode_logits") else None
+    if logits is None:
+        out = model.decode(z).clamp(1e-6, 1 - 1e-6)
+        loss = -(x * out.log() + (1 - x) * (1 - out).log())
+    else:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    loss = loss.flatten(1).sum(1)
+    if model.config.variational:
+        loss = loss + 0.5 * (z ** 2).sum(1)
+    return loss
+
+
+def _grid_start(model, x: torch.Tensor, z: torch.Tensor, atlas: torch.Tensor) -> torch.Tensor:
+    """The best of the encoder's code and a grid over the atlas's extent, for each image."""
+    import torch
+
+    grid, log_p, log_q = _decoded_grid(model, atlas)
+    with torch.no_grad():
+        flat = x.flatten(1)
+        # BCE of every image against every grid image at once: -x log p - (1-x) log(1-p)
+        cost = -(flat @ log_p.T + (1 - flat) @ log_q.T)
+        if model.config.variational:
+            cost = cost + 0.5 * (grid ** 2).sum(1)
+        best = grid[cost.argmin(1)]
+        keep = fit(model, x, z) <= fit(model, x, best)
+    return torch.where(keep[:, None], z, best)
+
+
+_GRIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _decoded_grid(model, atlas: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The grid's codes and the logs of their decoded pixels, once per model and atlas (they
+    do not depend on the image: a placement then costs one product of matrices)."""
+    import torch
+
+    lo, hi = atlas.min(0).values, atlas.max(0).values
+    key = (tuple(lo.tolist()), tuple(hi.tolist()), str(atlas.device))
+    cached = _GRIDS.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    xs, ys = (torch.linspace(float(lo[i]), float(hi[i]), GRID, device=atlas.device) for i in (0, 1))
+    grid = torch.cartesian_prod(xs, ys)
+    with torch.no_grad():
+        decoded = model.decode(grid).flatten(1).clamp(1e-6, 1 - 1e-6)
+    value = (grid, decoded.log(), (1 - decoded).log())
+    _GRIDS[model] = (key, value)
+    return value
+
+
+def _polish(model, x: torch.Tensor, z: torch.Tensor, steps: int) -> torch.Tensor:
+    import torch
+    z = z.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=LR)
+    params = list(model.parameters())
+    wanted = [p.requires_grad for p in params]
+    for p in params:  # only the code moves; no gradient is kept for the weights
+        p.requires_grad_(False)
+    try:
+        for _ in range(steps):
+            opt.zero_grad()
+            fit(model, x, z).sum().backward()
+            opt.step()
+    finally:
+        for p, flag in zip(params, wanted):
+            p.requires_grad_(flag)
+    return z.detach()
+
+
+def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | None = None,
+          method: Method = Method(), k: int = 5) -> Placement:
+    """A prepared (28, 28) input in [0, 1] -> its placement by ``method``; ``steps``: its
+    preparation, kept with it."""
+    import torch
+
+    z = codes(ckpt.model, torch.as_tensor(np.asarray(image, dtype=np.float32))[None],
+              ckpt.atlas.mu, method)[0].numpy()
+    recon = ckpt.ops.decode(z[None])[0]
+    return Placement([float(v) for v in z], atlas_neighbours(ckpt, z, k), ckpt.class_names,
+                     recon, steps, weighted=method.vote == "weighted")
+
+
+def place_bytes(ckpt: Checkpoint, data: bytes, method: Method = Method(), k: int = 5) -> Placement:
+    """An image file's bytes (an upload, the drawing pad's PNG) -> its placement."""
     steps = preprocess_bytes(data)
-    return place_array(ckpt, steps.image, k, steps)
-
-
-def place_array(ckpt: Checkpoint, image: np.ndarray, k: int = 5,
-                steps: Preprocessed | None = None) -> Placement:
-    """A (28, 28) image in [0, 1] -> where it lands (the code: the posterior mean for a VAE)."""
-    rec = ckpt.ops.reconstruct(np.asarray(image, dtype=np.float32)[None])
-    z = [float(v) for v in rec.codes[0]]
-    return Placement(z, atlas_neighbours(ckpt, z, k), ckpt.class_names, rec.images[0], steps)
+    return place(ckpt, steps.image, steps, method, k)

@@ -24,6 +24,7 @@ from aeexplorer.core.decode import (  # the file-reading half; its public names 
     scale_to_unit,
     shrink,
 )
+from aeexplorer.core.clutter import background_window, digit_mask, light_background
 from aeexplorer.core.errors import ImageError
 
 __all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
@@ -78,7 +79,7 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     grey = as_grey(arr)
     if float(grey.max() - grey.min()) < MIN_CONTRAST:  # uniform: small ones skip _background
         raise ImageError("no ink found: the image looks blank")
-    inverted = bool(np.median(grey) > 0.5)  # paper dominates a photo of a digit
+    inverted = light_background(grey)
     ink = 1.0 - grey if inverted else grey.copy()
     ink = np.clip(ink - _background(ink), 0.0, None)
     hi = float(np.percentile(ink, 99.5)) if ink.size > 200 else float(ink.max())
@@ -87,7 +88,7 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     if hi < MIN_CONTRAST:
         raise ImageError("no ink found: the image looks blank")
     ink = np.clip(ink / hi, 0.0, 1.0)
-    mask = _digit_mask(ink > _otsu(ink), ndimage)
+    mask = digit_mask(ink > _otsu(ink), MIN_DIGIT_PIXELS)
     if not mask.any():
         raise ImageError("no ink found: the image looks blank")
     # re-scale by the digit's own ink, not by clutter that was dropped; keep soft edges
@@ -109,7 +110,7 @@ def _background(ink: np.ndarray) -> np.ndarray:
     side = max(ink.shape)
     if side < 64:
         return np.zeros_like(ink)
-    k = max(15, side // 6)
+    k = background_window(ink > _otsu(ink))
     opened = ndimage.grey_opening(ink, size=(k, k))
     return ndimage.uniform_filter(opened, size=k)
 
@@ -122,22 +123,6 @@ def _otsu(values: np.ndarray) -> float:
     m = np.cumsum(p * (edges[:-1] + edges[1:]) / 2)
     between = (m[-1] * w0 - m) ** 2 / np.maximum(w0 * (1 - w0), 1e-12)
     return max(0.2, float(edges[1:][np.argmax(between)]))
-
-
-def _digit_mask(mask: np.ndarray, ndimage) -> np.ndarray:
-    """Keep the digit's components: drop specks, and drop parts touching the image edge (the
-    table around a sheet of paper, a shadow) unless the digit itself is what touches it."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    if n == 0:
-        return mask
-    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    touches = np.isin(np.arange(1, n + 1), edge[edge > 0])
-    inner = np.where(touches, 0, areas)
-    if inner.max() >= max(MIN_DIGIT_PIXELS, 0.01 * areas.max()):
-        areas = inner  # a digit stands clear of the edge: edge clutter goes
-    keep = np.flatnonzero(areas >= max(0.04 * areas.max(), 1)) + 1
-    return np.isin(labels, keep)
 
 
 def _fix_stroke(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:

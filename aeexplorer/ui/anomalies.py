@@ -19,6 +19,7 @@ from aeexplorer.ui.uploads import cached_upload, uploader
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
+PAD = "anom_pad"
 NO_IMAGES = "The test set on this machine holds no images: there is nothing to score."
 
 
@@ -224,8 +225,8 @@ def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
-    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE)
-    result = cached_upload(UPLOAD_FILE, UPLOAD, f"{path}@{mtime!r}",
+    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD)
+    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:
         st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "

@@ -18,7 +18,7 @@ from aeexplorer.ui.uploads import cached_upload, uploader
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
-UPLOAD_FILE, UPLOAD = "dn_upload_file", "dn_upload"
+UPLOAD_FILE, UPLOAD, PAD = "dn_upload_file", "dn_upload", "dn_pad"
 TEST, OWN = "A test image", "Your own image"
 KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
@@ -72,8 +72,8 @@ def _test_image(dataset: str) -> np.ndarray | None:
 def _own_image() -> np.ndarray | None:
     from aeexplorer.core.preprocess import preprocess_bytes
 
-    uploader("An image of a digit or a clothing item", UPLOAD_FILE)
-    result = cached_upload(UPLOAD_FILE, UPLOAD, "", preprocess_bytes)
+    uploader("An image of a digit or a clothing item", UPLOAD_FILE, PAD)
+    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, "", preprocess_bytes)
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return None

@@ -1,6 +1,7 @@
-"""Images uploaded on any page (the Explorer's own image, Anomalies, Denoise): the formats the
-uploaders take, the limits stated under them, the uploader itself, and an upload's result
-kept in the session."""
+"""Images brought on any page (the Explorer's own image, Anomalies, Denoise): a file uploader
+with the formats it takes and the limits under it, beside a drawing pad (``draw``); and the
+result for the image in use (the file or the drawing, whichever changed last), kept in the
+session."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import streamlit as st
 from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
+from aeexplorer.ui import draw
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
@@ -22,28 +24,36 @@ LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB an
           "point at it to see why.")
 
 
-def uploader(label: str, key: str) -> None:
-    """The file uploader for an image (its file in session state ``key``), the limits under it."""
-    st.file_uploader(label, type=IMAGE_TYPES, key=key)
-    st.caption(LIMITS)
+def uploader(label: str, file_key: str, pad_key: str, talk: bool = False) -> None:
+    """The file uploader for an image (its file in session state ``file_key``) with the limits
+    under it, and the drawing pad beside it (its picture under ``pad_key``)."""
+    up, pad = st.columns([3, 2])
+    with up:
+        st.file_uploader(label, type=IMAGE_TYPES, key=file_key,
+                         on_change=draw.file_chosen(pad_key))
+        st.caption(LIMITS)
+    with pad:
+        st.markdown("**…or draw one here** (mouse, pen or finger)")
+        draw.pad(pad_key, talk)
 
 
-def cached_upload(file_key: str, result_key: str, tag: str,
+def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,
                   make: Callable[[bytes], Any]) -> Any | str | None:
-    """The result of ``make`` on the uploaded file's bytes, computed once per (file, tag) and
-    kept in the session; the message of an AeError instead; None without a file. ``tag`` names
-    everything else the result depends on (a model's path and mtime)."""
-    file = st.session_state.get(file_key)
-    if file is None:
+    """``make`` on the bytes of the image in use (the file or the drawing), computed once per
+    (image, tag) and kept in the session under ``result_key``; an AeError's message instead;
+    None with no image. ``tag`` names everything else the result depends on (a model's path
+    and mtime)."""
+    chosen = draw.current(file_key, pad_key)
+    if chosen is None:
         st.session_state.pop(result_key, None)
         return None
-    data = file.getvalue()
+    name, data = chosen
     key = hashlib.sha1(data).hexdigest() + tag
     entry = st.session_state.get(result_key)
     if entry is None or entry[0] != key:
         try:
             entry = (key, make(data))
         except AeError as exc:
-            entry = (key, f"{file.name}: {exc}")
+            entry = (key, f"{name}: {exc}")
         st.session_state[result_key] = entry
     return entry[1]

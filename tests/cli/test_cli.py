@@ -21,7 +21,7 @@ from aeexplorer import cli
 from aeexplorer.core.checkpoint import load_checkpoint
 from aeexplorer.core.data import Split
 from aeexplorer.core.metric_table import METRICS
-from aeexplorer.core.placement import place_image
+from aeexplorer.core.placement import place_bytes
 from tests.helpers import REPO, find_data_root
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import draw_digit, synthetic_images, to_bytes
@@ -193,7 +193,7 @@ def test_encode_json_schema(runs, files):
         assert isinstance(entry["label"], int) and 0 <= entry["label"] <= 9
         assert entry["label_name"] == str(entry["label"])
         # the same as the library computes in-process, and the true nearest atlas codes
-        placed = place_image(ckpt, path.read_bytes()).to_dict()
+        placed = place_bytes(ckpt, path.read_bytes()).to_dict()
         assert entry["z"] == pytest.approx(placed["z"], abs=1e-6)
         assert entry["label"] == placed["label"]
         d = (ckpt.atlas.mu - torch.tensor(entry["z"])).norm(dim=1)

@@ -156,7 +156,7 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
 
 def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import place_image
+    from aeexplorer.core.placement import place_bytes
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     buf = io.BytesIO()
@@ -167,7 +167,7 @@ def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
     assert "Select a point first" in tab_text(at)  # the selected point is still the query
     at.button_group(key="sim_source").set_value("Your uploaded image").run()
     assert not at.exception
-    placed = place_image(load_checkpoint(ckpt_dir / SMALL), buf.getvalue())
+    placed = place_bytes(load_checkpoint(ckpt_dir / SMALL), buf.getvalue())  # as the app places it
     shown = tab_images(at)
     assert shown[0][0] == "query"
     np.testing.assert_allclose(shown[0][1], placed.steps.image, atol=1 / 255)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     Walk = tuple[np.ndarray, np.ndarray] | None
 
-UPLOAD_FILE = "upload_file"
+UPLOAD_FILE, PAD = "upload_file", "upload_pad"
 
 
 # --- interpolation ------------------------------------------------------------------------
@@ -153,23 +153,23 @@ def current_upload() -> Placement | None:
 
 
 def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
-    """Place the uploaded file once per (file, checkpoint version: path and mtime, so that a
-    retrained file places it anew); keep the result or the error. ``load`` gives the model,
-    loaded only when there is a file to place."""
-    cached_upload(UPLOAD_FILE, state.UPLOAD, version, lambda data: _place(load(), data))
+    """Place the uploaded file or the drawing (whichever changed last) once per (image,
+    checkpoint version: path and mtime, so that a retrained file places it anew); keep the
+    result or the error. ``load`` gives the model, loaded only when there is one to place."""
+    cached_upload(UPLOAD_FILE, PAD, state.UPLOAD, version, lambda data: _place(load(), data))
 
 
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.core.placement import place_image
+    from aeexplorer.core.placement import place_bytes
 
-    return place_image(ckpt, data)
+    return place_bytes(ckpt, data)
 
 
 def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
     uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
-             UPLOAD_FILE)
+             UPLOAD_FILE, PAD, talk)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
         st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "
@@ -198,7 +198,11 @@ def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
         st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
                     f"{len(nb.indices)} nearest test images vote **{vote}** "
                     f"({agree} of {len(nb.labels)}).")
-    st.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],))
+    b1, b2, _ = st.columns([1, 1, 1])
+    b1.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],),
+              width="stretch")
+    b2.button("Add it as a path stop", on_click=state.add_stop, args=(placed.z[:2],),
+              width="stretch", help="A walk from your image to a test image, or through it")
     _neighbours(ckpt, nb, talk)
 
 
