@@ -20,12 +20,12 @@ def train(args: argparse.Namespace) -> int:
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
-    report = _JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
+    report = JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
         path, metrics = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
-            on_precision=lambda choice: _say_precision(choice, args.progress_json))
+            on_precision=lambda choice: say_precision(choice, args.progress_json))
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there
@@ -60,7 +60,7 @@ def configs(args: argparse.Namespace) -> tuple:
     return model_cfg, cfg
 
 
-def _say_precision(choice, as_json: bool) -> None:
+def say_precision(choice, as_json: bool) -> None:
     """Which precision the training takes, and why: a JSON line for the app, else a line on
     stderr beside the progress bar."""
     if as_json:
@@ -75,7 +75,7 @@ def _emit(obj: dict) -> None:
     print(json.dumps(obj), flush=True)
 
 
-class _JsonProgress:
+class JsonProgress:
     """Progress as JSON lines: a "batch" line at most every 0.25 s, an "epoch" line at the end
     of each epoch (1-based counts). Read by the app's Train page."""
 

@@ -197,6 +197,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_a_server_that_exits_stops_its_trainings(tmp_path):
     """The shared registry's exit hook stops a training that ignores SIGINT, within seconds."""
     out = tmp_path / "m.safetensors"

@@ -182,6 +182,7 @@ def test_a_training_over_its_run_time_is_stopped(registries, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/statm"), reason="no /proc")
+@pytest.mark.slow
 def test_a_training_over_its_memory_is_stopped(registries, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_HOG_MB", "300")
     registry = registries(max_memory=150 * MB)
@@ -194,6 +195,7 @@ def test_a_training_over_its_memory_is_stopped(registries, tmp_path, monkeypatch
     assert wait(kept, timeout=30) == jobs.DONE and kept.view().reason == ""
 
 
+@pytest.mark.slow
 def test_a_training_whose_session_stopped_beating_is_stopped(registries, tmp_path):
     registry = registries(cap=3, grace=1.0)
     gone = registry.start(fake("slow", tmp_path / "g"), tmp_path / "g", "g", owner="gone")

@@ -102,6 +102,7 @@ def check_one_error_line(result: subprocess.CompletedProcess | tuple, *needles: 
 # ----------------------------------------------------------------- evaluate
 
 
+@pytest.mark.slow
 def test_evaluate_json_schema_for_a_vae(runs, data_root):
     result = runs["evaluate-json"]
     assert result.returncode == 0, result.stderr

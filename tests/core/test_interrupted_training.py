@@ -31,6 +31,8 @@ from aeexplorer.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
+pytestmark = pytest.mark.slow  # each test runs and kills a real training
+
 
 def _idx(path: Path, array: np.ndarray) -> None:
     """Write an IDX file (the MNIST format) of uint8 data."""

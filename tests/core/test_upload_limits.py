@@ -158,6 +158,7 @@ def test_preparing_the_largest_accepted_image_stays_near_the_budget(tmp_path, w,
     assert peak < MAX_DECODE_BYTES / MIB + 32, peak  # before: 448, 519 and 576 MiB
 
 
+@pytest.mark.slow
 def test_a_large_jpeg_is_prepared_from_a_reduced_decode(tmp_path):
     """A 12 MP phone photo is decoded at 1/8 scale: even a 1 MB budget takes it, while the
     same size as a PNG is refused."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find the package
 
-from aeexplorer.cli.commands import _JsonProgress, _say_precision  # noqa: E402  (the real protocol)
+from aeexplorer.cli.commands import JsonProgress, say_precision  # noqa: E402  (the real protocol: what the app reads)
 from aeexplorer.core.precision import Choice  # noqa: E402
 
 
@@ -46,9 +46,9 @@ def write(out: str) -> None:
 
 def train(mode: str, epochs: int) -> None:
     """The training loop's calls to the reporter: running means of the parts per batch."""
-    _say_precision(Choice("bf16", "bf16 measured 2.00x faster (3.0 ms a step against 6.0 "
+    say_precision(Choice("bf16", "bf16 measured 2.00x faster (3.0 ms a step against 6.0 "
                               "ms in fp32)", 6.0, 3.0), as_json=True)  # as the CLI says it
-    report = _JsonProgress(epochs)
+    report = JsonProgress(epochs)
     delay = 0.0 if mode == "ok" else 0.2
     n_batches = 1 if mode == "single" else 5
     for epoch in range(epochs):

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from aeexplorer.ui.resources import checkpoint_folders, list_files
 from aeexplorer.ui.sidebar import display_names
@@ -90,6 +91,7 @@ print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("
 """
 
 
+@pytest.mark.slow
 def test_a_first_visit_draws_the_map_before_torch_is_imported():
     """In a fresh process the map is drawn from the atlas alone, and the tools under it (which
     need torch: seconds to import) wait for a second run that the browser asks for once it
