@@ -136,8 +136,8 @@ def test_no_denoising_model_for_the_data_set_shows_the_command(page):
 
 def test_without_the_test_images_an_upload_still_works(monkeypatch, ckpt_dir, tmp_path):
     at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
-    assert "test images are not on this machine" in at.warning[0].value
-    assert "not found in" in at.warning[0].value
+    assert "Upload an image instead: the test images are missing" in at.warning[0].value
+    assert "not on this server" in at.warning[0].value
     at.radio(key="dn_source").set_value("Your own image").run()
     at.get("file_uploader")[0].upload("seven.png", to_bytes(draw_digit("7")), "image/png")
     at.run()

@@ -11,7 +11,7 @@ import streamlit as st
 from aeexplorer.app import denoise
 from aeexplorer.core.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, uploader
@@ -59,8 +59,8 @@ def _random_index(n: int) -> None:
 def _test_image(dataset: str) -> np.ndarray | None:
     images = resources.originals(dataset)
     if isinstance(images, str):
-        st.warning(f"The test images are not on this machine: upload an image instead. "
-                   f"{md(images)}")
+        st.warning("Upload an image instead: the test images are missing. "
+                   + datanote.no_data(dataset, images))
         return None
     n = len(images)
     a, b = st.columns([1, 1], vertical_alignment="bottom")

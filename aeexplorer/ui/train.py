@@ -14,7 +14,7 @@ from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_h
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.metric_table import METRICS, present
 from aeexplorer.core.recipes import FAST
-from aeexplorer.ui import resources, sidebar, state, style
+from aeexplorer.ui import datanote, resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
@@ -58,6 +58,9 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
     dataset = st.radio("Data set", list(DATASET_NAMES), key="train_dataset", horizontal=True,
                        format_func=DATASET_NAMES.get, **KEEP)
+    no_data = datanote.data_missing(dataset)  # said now, not when the training fails
+    if no_data:
+        st.warning(datanote.no_data(dataset), icon=":material/folder_off:")
     family = st.selectbox("Model", list(FAMILIES), key="train_family",
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
     st.caption(FAMILIES[family].about)
@@ -77,8 +80,10 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):
         st.caption("A model of yours has this name: a finished training replaces it.")
-    pressed = st.button("Start training", type="primary", disabled=busy, key="train_start",
-                        help="One training per session at a time." if busy else None)
+    why_not = ("One training per session at a time." if busy else
+               "The data set is not on this server (see above)." if no_data else None)
+    pressed = st.button("Start training", type="primary", disabled=busy or no_data,
+                        key="train_start", help=why_not)
     st.caption(_limits_text(registry().limits))
     if not pressed:
         return None
