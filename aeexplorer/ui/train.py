@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.app import jobs
+from aeexplorer.app import curves, jobs
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
@@ -226,46 +226,5 @@ def _curves(view: jobs.Progress, second: str | None) -> None:
     parts = [("recon", "Reconstruction (nats / image)")]
     parts += [(second, CURVES[second])] if second else []
     for col, (part, title) in zip(st.columns(len(parts)), parts):
-        col.plotly_chart(_curve(view, part, title), width="stretch",
+        col.plotly_chart(curves.loss_curve(view, part, title), width="stretch",
                          config={"displayModeBar": False}, key=f"train_curve_{part}")
-
-
-def _curve(view: jobs.Progress, part: str, title: str):
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    recent = _recent(view.trace, part, view.batches)
-    fig.add_scatter(x=[x for x, _ in recent], y=[y for _, y in recent], mode="lines",
-                    line={"width": 1, "color": "rgba(99, 110, 250, 0.45)"}, name="recent batches")
-    done = [h for h in view.history if part in h]
-    fig.add_scatter(x=[h["epoch"] for h in done], y=[h[part] for h in done],
-                    mode="lines+markers", line={"color": "#636efa"}, name="epoch mean")
-    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="epoch",
-                      legend={"orientation": "h", "y": -0.25}, showlegend=True)
-    # up to the end of the epoch under way: the first epoch fills the chart, then it widens
-    shown = min(max(view.epochs, 1), max(len(view.history) + (view.status == jobs.RUNNING), 1))
-    fig.update_xaxes(range=[0, shown * 1.02])
-    # the first batches' loss is far above the rest: leave it off the scale once there is more
-    later = [y for x, y in recent if x >= 0.1] + [h[part] for h in done]
-    if len(later) > 1:
-        lo, hi = min(later), max(later)
-        pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
-        fig.update_yaxes(range=[lo - pad, hi + pad])
-    return fig
-
-
-def _recent(trace: list, part: str, batches: int) -> list[tuple[float, float]]:
-    """(fractional epoch, mean of ``part`` over the batches since the previous report): the
-    CLI reports running means over the epoch so far, which hide how the loss moves now."""
-    out, prev = [], None
-    for x, parts in trace:
-        if part not in parts:
-            continue
-        epoch, batch = int(x), round((x - int(x)) * batches)
-        value = parts[part]
-        if prev is not None and prev[0] == epoch and batch > prev[1]:
-            value = (parts[part] * batch - prev[2] * prev[1]) / (batch - prev[1])
-        out.append((x, value))
-        prev = (epoch, batch, parts[part])
-    return out
