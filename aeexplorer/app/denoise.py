@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.app.anomaly import mse
+from aeexplorer.core.card import settings, train_config
 from aeexplorer.core.families import example_command
 
 if TYPE_CHECKING:
@@ -60,7 +61,23 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
     return result
 
 
-def train_command(dataset: str) -> str:
-    """The command that trains a denoising AE for ``dataset``. (Which checkpoints are denoising
-    or plain autoencoders: ``aeexplorer.core.card.kinds``.)"""
-    return example_command("denoising", dataset, f"runs/{dataset}-dae.safetensors")
+def train_command(dataset: str, kind: str = "gaussian") -> str:
+    """The command that trains a denoising AE for ``dataset`` with noise ``kind``. (Which
+    checkpoints are denoising or plain autoencoders: ``aeexplorer.core.card.kinds``.)"""
+    out = f"runs/{dataset}-dae{'' if kind == 'gaussian' else '-' + kind}.safetensors"
+    return example_command("denoising", dataset, out, noise=kind)
+
+
+def trained_noise(card: dict) -> tuple[str, float] | None:
+    """The noise (kind, level) a model card's model was trained with; None for clean inputs."""
+    values = settings(card["config"], train_config(card))
+    if values["noise"] in KINDS and values["noise_level"] > 0:
+        return values["noise"], float(values["noise_level"])
+    return None
+
+
+def for_noise(cards: Sequence[dict], kind: str) -> int | None:
+    """The position of the first card whose model was trained with noise ``kind``: the
+    denoiser to show that noise with (one trained on other noise undoes it poorly)."""
+    return next((i for i, card in enumerate(cards)
+                 if (trained_noise(card) or ("",))[0] == kind), None)

@@ -22,7 +22,7 @@ from aeexplorer.core.checkpoint import file_signature
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import TrainRequest, train_args
 from aeexplorer.app.limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
-from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, _apply, error_message,
+from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply, error_message,
                        parse_line)
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",
@@ -90,7 +90,7 @@ class Job:
         with self._lock:
             s = self._s
             return replace(s, running=dict(s.running), history=list(s.history),
-                           trace=list(s.trace), metrics=dict(s.metrics),
+                           trace=list(s.trace), metrics=dict(s.metrics), pace=list(s.pace),
                            seconds=(self._ended or time.monotonic()) - self.started)
 
     def cancel(self, kill_after: float | None = KILL_AFTER_S) -> None:
@@ -143,7 +143,7 @@ class Job:
             event = parse_line(line)
             if event is not None:
                 with self._lock:
-                    _apply(self._s, event, time.monotonic() - self.started)
+                    apply(self._s, event, time.monotonic() - self.started)
         code = self._proc.wait()
         self._err_thread.join(timeout=5)
         written = file_signature(self.out) != self._before

@@ -10,6 +10,9 @@ from pathlib import Path
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
+# the time left: from the pace of batches after the warm-up, over the recent seconds
+WARMUP_S, RECENT_S, MIN_SPAN_S = 2.0, 15.0, 1.0
+MAX_PACE = 400  # (seconds, fraction done) kept for it: 100 s of lines at 4 a second
 
 
 def parse_line(line: str) -> dict | None:
@@ -43,6 +46,7 @@ class Progress:
     precision_why: str = ""
     seconds: float = 0.0  # since the start
     loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
+    pace: list = field(default_factory=list)  # (seconds, fraction done) at each progress line
 
     @property
     def fraction(self) -> float:
@@ -54,15 +58,28 @@ class Progress:
 
     @property
     def left(self) -> float | None:
-        """Seconds of training left at the pace since the first batch, once there is one."""
-        f = self.fraction
-        if not self.loading or f < 0.02 or len(self.history) >= self.epochs:
+        """Seconds of training left at the recent pace of steady batches: the first
+        ``WARMUP_S`` after the first batch are left out (the first batches run at another pace
+        while threads and caches warm up, and their lines can arrive in a burst), then the
+        rate over the last ``RECENT_S``. None until there are ``MIN_SPAN_S`` of steady
+        batches, and once the last epoch is done (the test-set figures are computed)."""
+        if not self.pace or len(self.history) >= self.epochs:
             return None
-        return (self.seconds - self.loading) * (1 - f) / f
+        start = self.pace[0][0] + WARMUP_S
+        steady = [(t, f) for t, f in self.pace if t >= start]
+        recent = [(t, f) for t, f in steady if steady and t >= steady[-1][0] - RECENT_S]
+        if len(recent) < 2 or recent[-1][0] - recent[0][0] < MIN_SPAN_S:
+            return None
+        (t0, f0), (t1, f1) = recent[0], recent[-1]
+        if f1 <= f0:
+            return None
+        # from the last line to now, the training went on at that pace
+        return max(0.0, (1 - f1) * (t1 - t0) / (f1 - f0) - max(0.0, self.seconds - t1))
 
 
-def _apply(s: Progress, event: dict, elapsed: float) -> None:
-    """Fold one progress event into the state (malformed fields are skipped, not raised)."""
+def apply(s: Progress, event: dict, elapsed: float) -> None:
+    """Fold one progress event, read ``elapsed`` seconds after the start, into the state
+    (malformed fields are skipped, not raised)."""
     kind = event["event"]
     try:
         if kind in ("batch", "epoch"):
@@ -77,6 +94,10 @@ def _apply(s: Progress, event: dict, elapsed: float) -> None:
             s.history.append({k: float(event[k]) for k in ("epoch", "loss", "recon", "kl",
                                                            "penalty", "seconds")
                               if isinstance(event.get(k), (int, float))})
+        if kind in ("batch", "epoch"):
+            s.pace.append((elapsed, s.fraction))
+            if len(s.pace) > MAX_PACE:  # the first (where the warm-up is counted from) stays
+                del s.pace[1:len(s.pace) - MAX_PACE // 2]
         elif kind == "precision":
             s.precision = str(event.get("precision") or "")[:8]
             s.precision_why = str(event.get("reason") or "")[:300]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m aeexplorer train | evaluate | encode``.
+"""Command line: ``python -m aeexplorer train | evaluate | encode | data``.
 
 Every error meant for a person (missing data, a bad image, a wrong checkpoint, a diverged
 training) is printed as one ``error:`` line on stderr with a non-zero exit, never a traceback.
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aeexplorer.core.data import DATASETS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.options import OPTIONS, Option
 from aeexplorer.core.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
@@ -55,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--vote", choices=VOTES, default=DEFAULT_VOTE,
                    help="the label from the 5 nearest test codes: majority, or weighted by "
                         "inverse distance")
+
+    d = sub.add_parser("data", help="download the data sets where a network allows, or "
+                                    "report what the data root holds")
+    d.add_argument("--data-dir", default=None, help="data root (default: $AEEXPLORER_DATA or "
+                                                    "./data)")
+    d.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
+    d.add_argument("--check", action="store_true", help="only report what is there; download "
+                                                        "nothing")
     return parser
 
 

@@ -1,10 +1,13 @@
-"""The three CLI commands. Argument parsing lives in ``cli/__init__.py``; this module imports
+"""The CLI commands. Argument parsing lives in ``cli/__init__.py``; this module imports
 torch."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import shlex
 import sys
 import time
 
@@ -43,6 +46,37 @@ def train(args: argparse.Namespace) -> int:
         return 0
     shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
     print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    return 0
+
+
+def data(args: argparse.Namespace) -> int:
+    """Each data set under the data root: reported when there, else downloaded (``--check``:
+    reported missing). Ends with how to start the app on that root."""
+    from aeexplorer.core.data import (DATASETS, fetch, folder_name, missing_files, raw_folder,
+                                      resolve_data_root)
+
+    root = resolve_data_root(args.data_dir).resolve()
+    names = DATASETS if args.dataset == "all" else (args.dataset,)
+    missing = []
+    for name in names:
+        folder, absent = raw_folder(name, root), missing_files(name, root)
+        if not absent:
+            print(f"{folder_name(name)}: present in {folder}")
+        elif args.check:
+            print(f"{folder_name(name)}: missing in {folder} ({', '.join(absent)})")
+            missing.append(name)
+        else:
+            print(f"{folder_name(name)}: downloading into {folder} …", flush=True)
+            with contextlib.redirect_stdout(io.StringIO()):  # torchvision's "Downloading …"
+                fetch(name, root)
+            print(f"{folder_name(name)}: downloaded into {folder}")
+    if missing:
+        which = missing[0] if len(missing) == 1 else "all"
+        raise AeError(f"{' and '.join(folder_name(n) for n in missing)} not in {root}: run "
+                      f"`python -m aeexplorer data --data-dir {shlex.quote(str(root))} "
+                      f"--dataset {which}` where a network allows, or copy the files there")
+    print("Start the app on this data root: "
+          f"AEEXPLORER_DATA={shlex.quote(str(root))} streamlit run app.py")
     return 0
 
 

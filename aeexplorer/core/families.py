@@ -155,11 +155,11 @@ def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
             str(Path(data_dir).resolve()), "--progress-json"]
 
 
-def example_command(family: str, dataset: str, out: str) -> str:
+def example_command(family: str, dataset: str, out: str, **own: Any) -> str:
     """The shortest command that trains a model of ``family``: the settings it fixes, and the
-    form's starting values of those only it takes (a denoising AE's noise)."""
+    form's starting values of those only it takes (a denoising AE's noise), or ``own``'s."""
     fam = FAMILIES[family]
-    own = {k: getattr(TrainRequest(), k) for k in fam.params if k not in NET_PARAMS}
+    own = {k: own.get(k, getattr(TrainRequest(), k)) for k in fam.params if k not in NET_PARAMS}
     return shell([*command({"dataset": dataset, **own, **fam.settings}), "--out", out])
 
 

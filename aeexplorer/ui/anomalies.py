@@ -12,7 +12,7 @@ import streamlit as st
 
 from aeexplorer.app import anomaly, imaging, views
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, show
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, uploader
@@ -40,8 +40,8 @@ def render(root: Path) -> None:
     mtime, data = path.stat().st_mtime, resources.data_root()
     split = resources.test_split(card["dataset"], data)
     if isinstance(split, str):
-        st.warning("The anomaly scores need the test images, which are not on this machine. "
-                   f"{md(split)}")
+        st.warning("The anomaly scores need the test images. "
+                   + datanote.no_data(card["dataset"], split))
         return
     images, labels = split
     if len(images) == 0:

@@ -11,7 +11,7 @@ import streamlit as st
 from aeexplorer.app import denoise
 from aeexplorer.core.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, uploader
@@ -19,6 +19,7 @@ from aeexplorer.ui.uploads import cached_upload, uploader
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
 UPLOAD_FILE, UPLOAD, PAD = "dn_upload_file", "dn_upload", "dn_pad"
+FOLLOWED = "dn_followed"  # the (data set, noise kind) the denoiser was last picked for
 TEST, OWN = "A test image", "Your own image"
 KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
@@ -30,9 +31,9 @@ def render(root: Path) -> None:
     dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
                                    format_func=pickers.DATASET_NAMES.get)
     name = pickers.DATASET_NAMES[dataset]
-    dae = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
-                                          "denoising" in kinds(c)),
-                         "Denoising autoencoder", DAE)
+    daes = pickers.readable(root, lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
+    _follow_noise(dataset, daes)
+    dae = pickers.choose(daes, "Denoising autoencoder", DAE)
     # a plain autoencoder: the registry's "ae", clean inputs and no penalty
     plain = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
                                             "ae" in kinds(c)),
@@ -42,10 +43,23 @@ def render(root: Path) -> None:
                "same noisy input here; MSE is per pixel, against the clean image.")
     if dae is None:
         st.info(f"There is no denoising autoencoder for {name} yet. Train one with\n\n"
-                f"`{denoise.train_command(dataset)}`\n\nthen reload this page.")
+                f"`{denoise.train_command(dataset, st.session_state.get(KIND, 'gaussian'))}`"
+                "\n\nthen reload this page.")
     if plain is None:
         st.info(f"There is no plain autoencoder for {name} to compare with.")
-    view(dataset, [m for m in (dae, plain) if m is not None])
+    view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes])
+
+
+def _follow_noise(dataset: str, daes: list[tuple[Path, dict]]) -> None:
+    """Once per data set and noise kind, the denoiser picked is one trained with that noise
+    (if there is one); a denoiser picked by hand stays until either changes."""
+    kind = st.session_state.get(KIND, "gaussian")
+    if st.session_state.get(FOLLOWED) == (dataset, kind):
+        return
+    st.session_state[FOLLOWED] = (dataset, kind)
+    match = denoise.for_noise([card for _, card in daes], kind)
+    if match is not None:
+        st.session_state[DAE] = match
 
 
 def _role(card: dict) -> str:
@@ -59,8 +73,8 @@ def _random_index(n: int) -> None:
 def _test_image(dataset: str) -> np.ndarray | None:
     images = resources.originals(dataset)
     if isinstance(images, str):
-        st.warning(f"The test images are not on this machine: upload an image instead. "
-                   f"{md(images)}")
+        st.warning("Upload an image instead: the test images are missing. "
+                   + datanote.no_data(dataset, images))
         return None
     n = len(images)
     a, b = st.columns([1, 1], vertical_alignment="bottom")
@@ -88,7 +102,9 @@ def _noise_controls() -> tuple[str, float, int]:
               help="Gaussian: the standard deviation σ of the added noise. Masking: the "
                    "probability that a pixel is set to black.")
     a, b = st.columns([3, 2], vertical_alignment="bottom")
-    a.number_input("Seed", 0, 2**31 - 2, 0, key=SEED)
+    # no value given (it starts at the minimum, 0): "New noise" sets the seed through session
+    # state, and a widget given both a value and state makes Streamlit log a warning
+    a.number_input("Seed", 0, 2**31 - 2, key=SEED)
     b.button("New noise", on_click=new_seed, args=(SEED,), width="stretch")
     level = float(st.session_state.get(LEVEL, 0.5))
     st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
@@ -97,7 +113,9 @@ def _noise_controls() -> tuple[str, float, int]:
 
 
 @st.fragment
-def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
+def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> None:
+    """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
+    the cards of those offered, is not empty), then the plain AE."""
     left, right = st.columns(2, gap="large")
     with left, st.container(key="dn_image"):
         st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
@@ -105,6 +123,10 @@ def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
         clean = _own_image() if own else _test_image(dataset)
     with right, st.container(key="dn_noise"):
         kind, level, seed = _noise_controls()
+    if st.session_state.get(FOLLOWED) != (dataset, kind):
+        st.rerun()  # a new noise kind: the whole page, whose sidebar picks its denoiser
+    if daes:
+        _pairing(dataset, models[0], kind, denoise.for_noise(daes, kind) is not None)
     if clean is None:
         if own:
             st.info("Upload an image to corrupt and denoise.")
@@ -115,6 +137,29 @@ def view(dataset: str, models: list[tuple[Path, dict]]) -> None:
         st.error(f"A model cannot be loaded: {md(exc)}")
         return
     _results(denoise.denoise(clean, ckpts, kind, level, seed), models)
+
+
+def _pairing(dataset: str, dae: tuple[Path, dict], kind: str, offered: bool) -> None:
+    """Which noise the denoiser was trained with; a warning when it is not this noise, with
+    what to do (``offered``: a denoiser trained with this noise is in the picker)."""
+    trained = denoise.trained_noise(dae[1])
+    if trained is None:
+        return
+    if trained[0] == kind:
+        st.caption(f"The denoiser, {md(dae[0].stem)}, was trained with this noise "
+                   f"({_noise_text(*trained)}).")
+        return
+    advice = (f"Pick one trained with {KIND_NAMES[kind].lower()} noise in the sidebar."
+              if offered else
+              f"None here was; train one with `{denoise.train_command(dataset, kind)}`.")
+    st.warning(f"This denoiser, {md(dae[0].stem)}, was trained with {_noise_text(*trained)}, "
+               f"not {KIND_NAMES[kind].lower()} noise: it is not the model for this noise, and "
+               f"may do no better than the plain one. {advice}", icon=":material/warning:")
+
+
+def _noise_text(kind: str, level: float) -> str:
+    return (f"Gaussian noise, σ = {level:g}" if kind == "gaussian" else
+            f"masking noise, p = {level:g}")
 
 
 def _results(result: denoise.Denoised, models: list[tuple[Path, dict]]) -> None:

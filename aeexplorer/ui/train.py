@@ -8,13 +8,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.app import jobs
+from aeexplorer.app import curves, jobs
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.metric_table import METRICS, present
 from aeexplorer.core.recipes import FAST
-from aeexplorer.ui import resources, sidebar, state, style
+from aeexplorer.ui import datanote, resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
@@ -58,6 +58,9 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
     dataset = st.radio("Data set", list(DATASET_NAMES), key="train_dataset", horizontal=True,
                        format_func=DATASET_NAMES.get, **KEEP)
+    no_data = datanote.data_missing(dataset)  # said now, not when the training fails
+    if no_data:
+        st.warning(datanote.no_data(dataset), icon=":material/folder_off:")
     family = st.selectbox("Model", list(FAMILIES), key="train_family",
                           format_func=lambda f: FAMILIES[f].label, **KEEP)
     st.caption(FAMILIES[family].about)
@@ -77,8 +80,10 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):
         st.caption("A model of yours has this name: a finished training replaces it.")
-    pressed = st.button("Start training", type="primary", disabled=busy, key="train_start",
-                        help="One training per session at a time." if busy else None)
+    why_not = ("One training per session at a time." if busy else
+               "The data set is not on this server (see above)." if no_data else None)
+    pressed = st.button("Start training", type="primary", disabled=busy or no_data,
+                        key="train_start", help=why_not)
     st.caption(_limits_text(registry().limits))
     if not pressed:
         return None
@@ -221,46 +226,5 @@ def _curves(view: jobs.Progress, second: str | None) -> None:
     parts = [("recon", "Reconstruction (nats / image)")]
     parts += [(second, CURVES[second])] if second else []
     for col, (part, title) in zip(st.columns(len(parts)), parts):
-        col.plotly_chart(_curve(view, part, title), width="stretch",
+        col.plotly_chart(curves.loss_curve(view, part, title), width="stretch",
                          config={"displayModeBar": False}, key=f"train_curve_{part}")
-
-
-def _curve(view: jobs.Progress, part: str, title: str):
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    recent = _recent(view.trace, part, view.batches)
-    fig.add_scatter(x=[x for x, _ in recent], y=[y for _, y in recent], mode="lines",
-                    line={"width": 1, "color": "rgba(99, 110, 250, 0.45)"}, name="recent batches")
-    done = [h for h in view.history if part in h]
-    fig.add_scatter(x=[h["epoch"] for h in done], y=[h[part] for h in done],
-                    mode="lines+markers", line={"color": "#636efa"}, name="epoch mean")
-    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="epoch",
-                      legend={"orientation": "h", "y": -0.25}, showlegend=True)
-    # up to the end of the epoch under way: the first epoch fills the chart, then it widens
-    shown = min(max(view.epochs, 1), max(len(view.history) + (view.status == jobs.RUNNING), 1))
-    fig.update_xaxes(range=[0, shown * 1.02])
-    # the first batches' loss is far above the rest: leave it off the scale once there is more
-    later = [y for x, y in recent if x >= 0.1] + [h[part] for h in done]
-    if len(later) > 1:
-        lo, hi = min(later), max(later)
-        pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
-        fig.update_yaxes(range=[lo - pad, hi + pad])
-    return fig
-
-
-def _recent(trace: list, part: str, batches: int) -> list[tuple[float, float]]:
-    """(fractional epoch, mean of ``part`` over the batches since the previous report): the
-    CLI reports running means over the epoch so far, which hide how the loss moves now."""
-    out, prev = [], None
-    for x, parts in trace:
-        if part not in parts:
-            continue
-        epoch, batch = int(x), round((x - int(x)) * batches)
-        value = parts[part]
-        if prev is not None and prev[0] == epoch and batch > prev[1]:
-            value = (parts[part] * batch - prev[2] * prev[1]) / (batch - prev[1])
-        out.append((x, value))
-        prev = (epoch, batch, parts[part])
-    return out

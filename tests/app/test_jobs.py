@@ -289,11 +289,54 @@ def test_cancelling_a_real_training_keeps_the_existing_file(tmp_path, data_root)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.safetensors"]
 
 
-def test_the_time_left_counts_from_the_first_batch():
-    view = jobs.Progress("m", "vae", Path("m"), epoch=1, epochs=2, batch=50, batches=100,
-                         seconds=40.0, loading=10.0)
-    assert view.fraction == 0.25 and view.left == pytest.approx(90.0)  # 30 s for a quarter
+def feed(view: jobs.Progress, lines: list[tuple[float, dict]]) -> jobs.Progress:
+    """Progress lines as the reader gets them: (seconds since the start, event)."""
+    from aeexplorer.app.progress import apply
+
+    for elapsed, event in lines:
+        apply(view, event, elapsed)
+    view.seconds = lines[-1][0]
+    return view
+
+
+def batches(t0: float, t1: float, first: int, per_s: float, epochs: int = 1):
+    """A batch line every 0.25 s from ``t0`` to ``t1``, at ``per_s`` batches a second."""
+    steps = round((t1 - t0) / 0.25)
+    return [(t0 + i * 0.25, {"event": "batch", "epoch": 1, "epochs": epochs,
+                             "batch": first + round(i * 0.25 * per_s), "batches": 469})
+            for i in range(steps + 1)]
+
+
+def test_the_time_left_comes_from_steady_batches():
+    # the first line after 4.8 s of loading, then a burst: 46 batches in 0.2 s; then a steady
+    # 20 batches a second (the whole epoch: about 23 s). From the first line on, the pace
+    # reads as 230 batches a second: "batch 47 of 469 · 5 s, about 2 s left"
+    start = [(4.8, {"event": "batch", "epoch": 1, "epochs": 1, "batch": 1, "batches": 469}),
+             (5.0, {"event": "batch", "epoch": 1, "epochs": 1, "batch": 47, "batches": 469})]
+    view = feed(jobs.Progress("m", "vae", Path("m")), start)
+    assert view.left is None  # warming up: no estimate yet, rather than a wrong one
+    view = feed(view, batches(5.25, 9.0, 52, 20.0))
+    assert view.batch == 127
+    assert view.left == pytest.approx((469 - 127) / 20, rel=0.05)
+    view.seconds = 10.0  # a second after the last line: the count goes on down
+    assert view.left == pytest.approx((469 - 127) / 20 - 1.0, rel=0.05)
+
+
+def test_the_time_left_follows_the_recent_pace():
+    lines = [(2.0, {"event": "batch", "epoch": 1, "epochs": 2, "batch": 1, "batches": 469})]
+    lines += batches(2.25, 30.0, 6, 10.0, epochs=2)  # 10 batches a second for 28 s
+    lines += batches(30.25, 50.0, 286, 5.0, epochs=2)  # then 5 (another job started)
+    view = feed(jobs.Progress("m", "vae", Path("m")), lines)
+    done = view.batch
+    assert view.left == pytest.approx((2 * 469 - done) / 5.0, rel=0.05)
+
+
+def test_no_time_left_while_loading_or_once_trained():
     assert jobs.Progress("m", "vae", Path("m"), epochs=2, seconds=5.0).left is None  # loading
-    finished = jobs.Progress("m", "vae", Path("m"), epoch=2, epochs=2, batch=99, batches=100,
-                             history=[{}, {}], seconds=50.0, loading=10.0)
+    lines = [(1.0, {"event": "batch", "epoch": 1, "epochs": 1, "batch": 1, "batches": 100})]
+    lines += [(1.0 + i, {"event": "batch", "epoch": 1, "epochs": 1, "batch": 10 * i,
+                         "batches": 100}) for i in range(2, 9)]
+    lines.append((10.0, {"event": "epoch", "epoch": 1, "epochs": 1, "batches": 100,
+                         "loss": 1.0, "seconds": 9.0}))
+    finished = feed(jobs.Progress("m", "vae", Path("m")), lines)
     assert finished.fraction == 1.0 and finished.left is None  # computing the metrics

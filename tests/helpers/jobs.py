@@ -23,3 +23,11 @@ def wait(job: jobs.Job, timeout: float = 60) -> str:
         assert time.monotonic() < deadline, f"{job.name} still running after {timeout} s"
         time.sleep(0.05)
     return job.status
+
+
+def training(epochs: int = 5) -> jobs.Progress:
+    """A training in its third epoch with two epochs done and a few batches traced."""
+    history = [{"epoch": 1.0, "recon": 160.0}, {"epoch": 2.0, "recon": 140.0}]
+    trace = [(0.05, {"recon": 400.0}), (1.5, {"recon": 150.0}), (2.5, {"recon": 138.0})]
+    return jobs.Progress("m", "vae", Path("m"), epoch=3, epochs=epochs, batch=50, batches=100,
+                         history=history, trace=trace)

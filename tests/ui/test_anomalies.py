@@ -136,7 +136,7 @@ def test_without_the_test_images_the_page_says_so(monkeypatch, ckpt_dir, tmp_pat
     assert not at.exception
     assert "need the test images" in at.warning[0].value
     shown = plain(at.warning[0].value)
-    assert "not found in …/MNIST/raw" in shown  # the folder, not the server's whole path
+    assert "looks for it in **…/MNIST/raw**" in shown  # the folder, not the server's whole path
     assert str(tmp_path) not in shown
     assert len(at.get("plotly_chart")) == 0
 

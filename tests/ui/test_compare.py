@@ -208,3 +208,45 @@ def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path,
     sel = at.session_state["cmp_sel"]
     assert (sel.index, sel.side, sel.z) == (want, "a", (1.5, -0.5))
     assert marker(at, 1) == pytest.approx(mu[want, :2].tolist())
+
+
+def select_points(at: AppTest, side: str, points: list[dict]) -> None:
+    """A click whose selection holds several points, as Plotly reports one that lands where
+    points overlap (curve 0 is the invisible click grid; the classes' dots carry their test
+    index in customdata)."""
+    from streamlit.elements.plotly_chart import PlotlySelectionState
+    from streamlit.typing import PlotlyState
+
+    points = [{"curve_number": 0, "point_number": i, "point_index": i, **p}
+              for i, p in enumerate(points)]
+    selection = PlotlySelectionState({"points": points, "point_indices": list(range(len(points))),
+                                      "box": [], "lasso": []})
+    at.session_state[f"cmp_map_{side}"] = PlotlyState({"selection": selection})
+    at.run()
+    assert not at.exception
+
+
+@pytest.mark.parametrize("grid_first", [True, False])
+def test_a_click_on_a_dot_over_the_click_grid_selects_the_dot(app, root, grid_first):
+    x, y = atlas_xy(root, "mnist-vae-tiny", 7)
+    dot = {"x": x, "y": y, "customdata": 7, "curve_number": 3}
+    cell = {"x": x + 0.004, "y": y - 0.003}  # the grid cell under the pointer
+    select_points(app, "a", [cell, dot] if grid_first else [dot, cell])
+    sel = app.session_state["cmp_sel"]
+    assert (sel.index, sel.side, sel.z) == (7, None, None)  # a test point, not empty space
+    assert "**Test image #7**" in "\n".join(m.value for m in app.markdown)
+    assert not any("empty space" in c.value for c in app.caption)
+
+
+def test_among_crowded_dots_the_one_under_the_pointer_wins(app, root):
+    far, near = atlas_xy(root, "mnist-vae-tiny", 3), atlas_xy(root, "mnist-vae-tiny", 9)
+    cell = {"x": near[0] + 0.001, "y": near[1]}
+    select_points(app, "a", [{"x": far[0], "y": far[1], "customdata": [3]},
+                             {"x": near[0], "y": near[1], "customdata": [9]}, cell])
+    assert app.session_state["cmp_sel"].index == 9
+
+
+def test_grid_cells_alone_are_still_empty_space(app):
+    select_points(app, "b", [{"x": 2.5, "y": -2.5}, {"x": 2.5, "y": -2.5}])
+    sel = app.session_state["cmp_sel"]
+    assert sel.side == "b" and sel.z == (2.5, -2.5)

@@ -135,9 +135,97 @@ def test_no_denoising_model_for_the_data_set_shows_the_command(page):
 
 def test_without_the_test_images_an_upload_still_works(monkeypatch, ckpt_dir, tmp_path):
     at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
-    assert "test images are not on this machine" in at.warning[0].value
-    assert "not found in" in at.warning[0].value
+    assert "Upload an image instead: the test images are missing" in at.warning[0].value
+    assert "not on this server" in at.warning[0].value
     at.radio(key="dn_source").set_value("Your own image").run()
     at.get("file_uploader")[0].upload("seven.png", to_bytes(draw_digit("7")), "image/png")
     at.run()
     assert not at.exception and len(mses(at)) == 3
+
+
+def picked(at: AppTest) -> str:
+    box = at.selectbox(key="dn_dae")
+    return box.options[box.index].split(" · ")[0]
+
+
+def warnings_about_pairing(at: AppTest) -> list[str]:
+    return [plain(w.value) for w in at.warning if "not the model for this noise" in w.value]
+
+
+def test_the_denoiser_follows_the_noise(monkeypatch, tmp_path, data_root):
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.data import load_split
+    from tests.helpers import REPO
+
+    at = open_page(monkeypatch, tmp_path, data_root)  # the shipped models only
+    assert picked(at) == "mnist-dae-gaussian"
+    at.radio(key="dn_kind").set_value("mask").run()
+    assert not at.exception
+    assert picked(at) == "mnist-dae-mask"
+    assert any("mnist-dae-mask, was trained with this noise (masking noise, p = 0.5)"
+               in plain(c.value) for c in at.caption)
+    assert warnings_about_pairing(at) == []
+    # the output shown is the masking denoiser's
+    clean = load_split("mnist", False, data_root).images[0, 0].numpy()
+    mask_dae = load_checkpoint(REPO / "checkpoints" / "mnist-dae-mask.safetensors")
+    want = denoise.denoise(clean, [mask_dae], "mask", 0.5, 0)
+    np.testing.assert_allclose(image(at, "denoising AE output"), want.outputs[0].image,
+                               atol=1 / 255)
+    at.radio(key="dn_kind").set_value("gaussian").run()
+    assert picked(at) == "mnist-dae-gaussian"
+
+
+def test_a_denoiser_picked_by_hand_for_other_noise_is_kept_and_flagged(monkeypatch, tmp_path,
+                                                                       data_root):
+    at = open_page(monkeypatch, tmp_path, data_root)
+    at.radio(key="dn_kind").set_value("mask").run()
+    select(at, "dn_dae", "mnist-dae-gaussian")
+    assert picked(at) == "mnist-dae-gaussian"  # the person's choice stands
+    said = warnings_about_pairing(at)
+    assert len(said) == 1
+    assert "mnist-dae-gaussian, was trained with Gaussian noise, σ = 0.5, not masking" in said[0]
+    assert "Pick one trained with masking noise in the sidebar" in said[0]
+    at.slider(key="dn_level").set_value(0.3).run()  # the same noise: the choice still stands
+    assert picked(at) == "mnist-dae-gaussian"
+
+
+def test_without_a_denoiser_for_the_noise_the_page_gives_the_command(monkeypatch, tmp_path,
+                                                                     data_root):
+    make_checkpoint(tmp_path / "fashion-dae.safetensors", kind="ae", dataset="fashion",
+                    train={"noise": "gaussian", "noise_level": 0.5})
+    at = open_page(monkeypatch, tmp_path, data_root)
+    at.selectbox(key="dn_dataset").set_value("fashion").run()
+    assert picked(at) == "fashion-dae" and warnings_about_pairing(at) == []
+    at.radio(key="dn_kind").set_value("mask").run()
+    assert picked(at) == "fashion-dae"
+    said = warnings_about_pairing(at)
+    assert len(said) == 1 and "None here was; train one with python -m aeexplorer train " \
+        "--dataset fashion --model ae --noise mask --noise-level 0.5 --out " \
+        "runs/fashion-dae-mask.safetensors" in said[0].replace("`", "")
+
+
+def test_new_noise_logs_no_streamlit_warning(page, monkeypatch):
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    # Streamlit logs this warning once a process, and only under a server's runtime (which
+    # AppTest has not): let it be logged here if it is due
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    monkeypatch.setattr(policies.runtime, "exists", lambda: True)
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = logged.append
+    # Streamlit's loggers do not propagate: listen to each of them
+    loggers = [log for name, log in logging.root.manager.loggerDict.items()
+               if name.startswith("streamlit") and isinstance(log, logging.Logger)]
+    for log in loggers:
+        log.addHandler(handler)
+    try:
+        for _ in range(2):
+            page.button[[b.label for b in page.button].index("New noise")].click().run()
+    finally:
+        for log in loggers:
+            log.removeHandler(handler)
+    assert page.session_state["dn_seed"] == 2 and not page.exception
+    assert [r.getMessage() for r in logged] == []

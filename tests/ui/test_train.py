@@ -235,14 +235,14 @@ def test_the_registry_outlives_a_cleared_cache(fake_trainer, tmp_path):
 
 
 def test_recent_batches_undo_the_running_means():
-    from aeexplorer.ui.train import _recent
+    from aeexplorer.app.curves import recent
 
     # running means over an epoch of 10 batches: batches 1-2 average 4, batches 3-5 average 1
     trace = [(0.2, {"recon": 4.0}), (0.5, {"recon": (4.0 * 2 + 1.0 * 3) / 5}),
              (1.3, {"recon": 7.0}), (1.6, {"kl": 1.0})]
-    recent = _recent(trace, "recon", 10)
-    assert [x for x, _ in recent] == [0.2, 0.5, 1.3]
-    assert [y for _, y in recent] == pytest.approx([4.0, 1.0, 7.0])
+    shown = recent(trace, "recon", 10)
+    assert [x for x, _ in shown] == [0.2, 0.5, 1.3]
+    assert [y for _, y in shown] == pytest.approx([4.0, 1.0, 7.0])
 
 
 def test_the_progress_text_names_each_stage():
