@@ -57,6 +57,16 @@ class Progress:
         return min(1.0, done / self.epochs)
 
     @property
+    def stage(self) -> str:
+        """What the training is doing now, in words."""
+        if self.epochs and len(self.history) >= self.epochs:
+            return "Trained: computing the test-set figures and writing the file…"
+        if not self.epoch and not self.history:
+            return "Fitting the components…" if self.family == "pca" else "Loading the data set…"
+        epoch = max(self.epoch, len(self.history) + 1)  # a finished epoch: the next has begun
+        batch = self.batch if epoch == self.epoch else 0
+        return f"Epoch {epoch} of {self.epochs} · batch {batch} of {self.batches}"
+
     def left(self) -> float | None:
         """Seconds of training left at the recent pace of steady batches: the first
         ``WARMUP_S`` after the first batch are left out (the first batches run at another pace

@@ -175,7 +175,7 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
 
 def _progress(view: jobs.Progress) -> None:
     left = "" if view.left is None else f", about {view.left:.0f} s left"
-    st.progress(view.fraction, text=f"{_stage(view)} · {view.seconds:.0f} s{left}")
+    st.progress(view.fraction, text=f"{view.stage()} · {view.seconds:.0f} s{left}")
     fam = FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)
@@ -183,17 +183,6 @@ def _progress(view: jobs.Progress) -> None:
         st.caption(f"Running means this epoch: {shown}")
     if view.precision:
         st.caption(f"Precision {md(view.precision)}: {md(view.precision_why)}.")
-
-
-def _stage(view: jobs.Progress) -> str:
-    """What the training is doing now, in words."""
-    if view.epochs and len(view.history) >= view.epochs:
-        return "Trained: computing the test-set figures and writing the file…"
-    if not view.epoch and not view.history:
-        return "Fitting the components…" if view.family == "pca" else "Loading the data set…"
-    epoch = max(view.epoch, len(view.history) + 1)  # a finished epoch: the next one has begun
-    batch = view.batch if epoch == view.epoch else 0
-    return f"Epoch {epoch} of {view.epochs} · batch {batch} of {view.batches}"
 
 
 def _done(root: Path, view: jobs.Progress) -> None:

@@ -245,20 +245,6 @@ def test_recent_batches_undo_the_running_means():
     assert [y for _, y in shown] == pytest.approx([4.0, 1.0, 7.0])
 
 
-def test_the_progress_text_names_each_stage():
-    from aeexplorer.ui.train import _stage
-
-    def at(**values) -> str:
-        return _stage(jobs.Progress("m", values.pop("family", "vae"), Path("m"), **values))
-
-    assert at() == "Loading the data set…" and at(family="pca") == "Fitting the components…"
-    assert at(epoch=1, epochs=3, batch=10, batches=100) == "Epoch 1 of 3 · batch 10 of 100"
-    history = [{"epoch": 1.0}]
-    assert at(epoch=1, epochs=3, batch=90, batches=100, history=history) == (
-        "Epoch 2 of 3 · batch 0 of 100")  # epoch 1 ended, no batch of epoch 2 yet
-    assert at(epoch=1, epochs=1, history=history).startswith("Trained: computing the test-set")
-
-
 def test_training_turned_off_shows_no_form(monkeypatch, root):
     from aeexplorer.ui.train import registry
 
