@@ -67,6 +67,7 @@ class Progress:
         batch = self.batch if epoch == self.epoch else 0
         return f"Epoch {epoch} of {self.epochs} · batch {batch} of {self.batches}"
 
+    @property
     def left(self) -> float | None:
         """Seconds of training left at the recent pace of steady batches: the first
         ``WARMUP_S`` after the first batch are left out (the first batches run at another pace

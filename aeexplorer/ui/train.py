@@ -175,7 +175,7 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
 
 def _progress(view: jobs.Progress) -> None:
     left = "" if view.left is None else f", about {view.left:.0f} s left"
-    st.progress(view.fraction, text=f"{view.stage()} · {view.seconds:.0f} s{left}")
+    st.progress(view.fraction, text=f"{view.stage} · {view.seconds:.0f} s{left}")
     fam = FAMILIES.get(view.family)
     keys = ("recon", fam.curve) if fam and fam.curve else ("recon",)
     shown = " · ".join(f"{k} {view.running[k]:.2f}" for k in keys if k in view.running)

@@ -9,7 +9,7 @@ from aeexplorer.app.progress import Progress
 
 def test_the_progress_text_names_each_stage():
     def at(**values) -> str:
-        return Progress("m", values.pop("family", "vae"), Path("m"), **values).stage()
+        return Progress("m", values.pop("family", "vae"), Path("m"), **values).stage
 
     assert at() == "Loading the data set…" and at(family="pca") == "Fitting the components…"
     assert at(epoch=1, epochs=3, batch=10, batches=100) == "Epoch 1 of 3 · batch 10 of 100"
