@@ -110,11 +110,14 @@ def map_options(ckpt_name: str, bounds) -> MapOptions:
     on = side.toggle("Decoded manifold behind the points", key=state.MANIFOLD)
     (x0, x1), (y0, y1) = bounds
     wx, wy = (x1 - x0) * 0.5, (y1 - y0) * 0.5
-    xr = side.slider("Manifold z₁ range", _r(x0 - wx), _r(x1 + wx), (_r(x0), _r(x1)),
-                     step=_step(x1 - x0), key=f"mfx:{ckpt_name}", disabled=not on)
-    yr = side.slider("Manifold z₂ range", _r(y0 - wy), _r(y1 + wy), (_r(y0), _r(y1)),
-                     step=_step(y1 - y0), key=f"mfy:{ckpt_name}", disabled=not on)
-    tiles = side.slider("Manifold tiles per side", 6, 40, 20, key="mf_tiles", disabled=not on)
+    state.default(f"mfx:{ckpt_name}", (_r(x0), _r(x1)))
+    state.default(f"mfy:{ckpt_name}", (_r(y0), _r(y1)))
+    state.default("mf_tiles", 20)
+    xr = side.slider("Manifold z₁ range", _r(x0 - wx), _r(x1 + wx), step=_step(x1 - x0),
+                     key=f"mfx:{ckpt_name}", disabled=not on)
+    yr = side.slider("Manifold z₂ range", _r(y0 - wy), _r(y1 + wy), step=_step(y1 - y0),
+                     key=f"mfy:{ckpt_name}", disabled=not on)
+    tiles = side.slider("Manifold tiles per side", 6, 40, key="mf_tiles", disabled=not on)
     return MapOptions(on, (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), tiles)
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
 WARM_UP_RUNS = "_warm_up_runs"
-SIMILAR = "Similar images"
+SIMILAR = state.TAB_LABELS["similar"]
 
 
 def _map_event() -> None:
@@ -170,8 +170,7 @@ def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
     # search runs only while its tab is open, not on every click on the map. The other tabs
     # draw always: their widgets would lose their values (and an upload its file) unseen.
     tab_path, tab_samples, tab_upload, tab_similar = st.tabs(
-        ["Interpolation path", "Samples from the prior", "Your own image", SIMILAR],
-        key=state.TAB, on_change="rerun")
+        list(state.TAB_LABELS.values()), key=state.TAB, on_change="rerun")
     with tab_path:
         panels.path_panel(ckpt, atlas, walk, talk, file)
     with tab_samples:

@@ -73,16 +73,20 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
     with c2:
         with st.container(border=True):
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            r[0].selectbox("A: a random", range(len(names)), key="class_a", index=3 % len(names),
+            state.default("class_a", 3 % len(names))
+            state.default("class_b", 8 % len(names))
+            r[0].selectbox("A: a random", range(len(names)), key="class_a",
                            format_func=lambda i: names[i])
-            r[1].selectbox("B: a random", range(len(names)), key="class_b", index=8 % len(names),
+            r[1].selectbox("B: a random", range(len(names)), key="class_b",
                            format_func=lambda i: names[i])
             r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
                         width="stretch")
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            r[0].number_input("A: test #", 0, n, 0, key="index_a")
-            r[1].number_input("B: test #", 0, n, min(1, n), key="index_b")
+            state.default("index_a", 0)
+            state.default("index_b", min(1, n))
+            r[0].number_input("A: test #", 0, n, key="index_a")
+            r[1].number_input("B: test #", 0, n, key="index_b")
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(md(msg))

@@ -91,10 +91,12 @@ def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True
     """The controls, the query and its two rows of neighbours; the search only while the tab
     is ``open_`` (the controls draw always, so they keep their values)."""
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    left.slider("Neighbours per row", *K_RANGE, K_DEFAULT, key=K)
+    state.default(K, K_DEFAULT)
+    left.slider("Neighbours per row", *K_RANGE, key=K)
     if panels.current_upload() is not None:
+        state.default(SOURCE, SELECTED)
         right.segmented_control("Neighbours of…", [SELECTED, UPLOADED], key=SOURCE,
-                                default=SELECTED, required=True)
+                                required=True)
     if not open_:
         return
     if state.scene().z is None and not _wants_upload():

@@ -1,0 +1,82 @@
+"""The Explorer's settings and its URL survive a visit to every other page (Streamlit drops the
+values of widgets a run does not draw); the URL restores the whole scene, the open tab and
+what a click does included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO, make_checkpoint
+
+NAME = "apptest-tiny-vae.safetensors"
+EXPLORER = "aeexplorer/ui/pages/explorer.py"
+SCENE_URL = {"ckpt": NAME, "z": "0.2500,0.7500", "a": "-1.0000,0.0000", "b": "1.0000,0.0000",
+             "n": "6", "m": "slerp", "seed": "42", "t": "0.7", "k": "9", "ps": "1",
+             "c": "stop", "tab": "samples"}
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ckpts")
+    make_checkpoint(folder / NAME, kind="vae")
+    return folder
+
+
+@pytest.fixture
+def app(ckpt_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
+    monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path / "no-data"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for key, value in SCENE_URL.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def url(at: AppTest) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def settings(at: AppTest) -> dict:
+    ss = at.session_state
+    return {key: ss[key] for key in ("frames", "method", "seed", "temperature", "n_samples",
+                                     "show_samples", "click_mode", "tool_tab", "class_a",
+                                     "class_b", "index_b", "sim_k")}
+
+
+def test_the_url_restores_the_open_tab_and_the_click_mode(app):
+    assert app.session_state["tool_tab"] == "Samples from the prior"
+    assert app.session_state["click_mode"] == "Add a path stop"
+    assert url(app) == SCENE_URL  # nothing in the link was lost or rewritten
+
+
+@pytest.mark.parametrize("page", ["compare", "anomalies", "denoise", "train"])
+def test_every_setting_and_the_url_survive_a_visit_to_another_page(app, page):
+    app.selectbox(key="class_a").set_value(5).run()
+    app.number_input(key="index_b").set_value(17).run()
+    app.slider(key="sim_k").set_value(12).run()
+    before, link = settings(app), url(app)
+    app.switch_page(f"aeexplorer/ui/pages/{page}.py").run()
+    assert not app.exception
+    app.switch_page(EXPLORER).run()
+    assert not app.exception
+    assert settings(app) == before
+    assert app.slider(key="frames").value == 6 and app.slider(key="temperature").value == 0.7
+    assert url(app) == link
+    app.slider(key="n_samples").set_value(10).run()  # the next action keeps the rest
+    assert url(app) == {**link, "k": "10"}
+
+
+def test_explore_it_from_another_page_keeps_the_scene_of_the_same_model(app):
+    from aeexplorer.ui import state
+
+    link = url(app)
+    app.switch_page("aeexplorer/ui/pages/train.py").run()
+    scene = app.session_state["scene"]  # the scene outlives the page switch
+    assert scene.ckpt == NAME and scene.frames == 6
+    app.switch_page(state.EXPLORER_PAGE).run()  # where Train's "Explore it" goes
+    assert not app.exception and url(app) == link
