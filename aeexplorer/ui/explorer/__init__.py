@@ -41,7 +41,8 @@ def render(root: Path) -> None:
         st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
     opts = sidebar.map_options(path.stem, atlas.bounds)
-    st.title("The latent space, decoded")
+    if not talk:  # in talk mode the map takes the screen: the presenter says what it is
+        st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.

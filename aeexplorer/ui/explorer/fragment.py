@@ -61,7 +61,8 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     panels.refresh_upload(load, f"{path}:{mtime}")
-    _click_mode(state.current())
+    if not talk:  # in talk mode it sits beside the map (see ``map_view``)
+        _click_mode(state.current())
     walk, samples = map_view(path, mtime, opts, talk)
     if not resources.torch_ready():  # a first visit to a fresh server: see ``_warm_up``
         st.session_state[WARM_UP_RUNS] = 0
@@ -100,13 +101,20 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     clicked = handle_click()
     s = state.current()
     walk, samples = _overlays(load, s)
-    left, right = st.columns([2, 1], gap="medium")
-    with right:  # first: the decoded image reaches the browser before the map's redraw
+    # talk mode: the map takes the screen's height, and what a presenter needs while the
+    # room looks at it (what a click does, the image, the player) stands beside it
+    left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
+    with right, st.container(key="talkside" if talk else "side"):
+        # first: the decoded image reaches the browser before the map's redraw
+        if talk:
+            _click_mode(s, talk)
         selected_panel(load, atlas, talk)
         # after it: a selected point may load the model; a fresh server's first run with
         # nothing selected draws the map without torch, and the panel comes with the tools
         if resources.torch_ready():
             _hover_panel(path, mtime, talk)
+            if talk and walk is not None:
+                live.player(path, mtime, load(), walk, s.stops, s.method, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     state.sync_url()
@@ -141,10 +149,11 @@ def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
     return walk, samples
 
 
-def _click_mode(s: Scene) -> None:
+def _click_mode(s: Scene, talk: bool = False) -> None:
     """What a click on the map does, above the map. Outside the map view: a click need not
     redraw it (a click that adds a stop redraws the whole page, see ``map_view``)."""
-    mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
+    mode_col, hint_col = (st.container(), st.container()) if talk else st.columns(
+        [3, 2], vertical_alignment="bottom")
     mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
                                key=state.CLICK_MODE, required=True)
     if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
@@ -156,9 +165,15 @@ def _click_mode(s: Scene) -> None:
 def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
          walk, samples, clicked: bool) -> None:
     fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-    st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
-                    config=MAP_CONFIG, theme=None,
-                    alt="Latent map: the test set's codes coloured by class; click to decode")
+    if talk:  # as high as the window (see ``style``): no fixed height, the legend beside it
+        fig.update_layout(height=None, autosize=True, margin=dict(l=10, r=10, t=10, b=10),
+                          legend=dict(orientation="v", x=1.02, y=1, yanchor="top",
+                                      font=dict(size=22)))
+    with st.container(key="talkmap" if talk else "map_box"):
+        st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
+                        config=MAP_CONFIG, theme=None, height="stretch" if talk else "content",
+                        alt="Latent map: the test set's codes coloured by class; click to "
+                            "decode")
 
 
 def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,

@@ -91,7 +91,9 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
     if msg := st.session_state.pop("path_msg", None):
         st.warning(md(msg))
     method = st.session_state.get(state.METHOD, "linear")
-    _path_result(stops, walk, talk, lambda: live.player(*file, ckpt, walk, stops, method, talk))
+    # in talk mode the player stands beside the map (see ``fragment.map_view``)
+    _path_result(stops, walk, talk, (lambda: None) if talk else
+                 lambda: live.player(*file, ckpt, walk, stops, method, talk))
 
 
 def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
