@@ -80,3 +80,34 @@ def test_explore_it_from_another_page_keeps_the_scene_of_the_same_model(app):
     assert scene.ckpt == NAME and scene.frames == 6
     app.switch_page(state.EXPLORER_PAGE).run()  # where Train's "Explore it" goes
     assert not app.exception and url(app) == link
+
+
+def _stops_text(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**A**"))
+
+
+def test_a_stop_goes_between_two_others_and_the_stops_are_named_in_walking_order(app):
+    from ui_helpers import click
+
+    app.session_state["scene"].stops.clear()
+    app.run()
+    for x in (0.0, 1.0, 2.0):  # A, B, C at the end
+        click(app, x, 0.0)
+    box = app.selectbox(key="stop_at")
+    assert box.options[0].startswith("at the end") and "between A and B" in box.options
+    box.set_value(1).run()  # between A and B
+    click(app, 0.5, 0.5)
+    click(app, 0.75, 0.5)  # the next click goes after the one just inserted
+    assert not app.exception
+    assert app.session_state["scene"].stops == [(0.0, 0.0), (0.5, 0.5), (0.75, 0.5),
+                                                (1.0, 0.0), (2.0, 0.0)]
+    assert app.selectbox(key="stop_at").value == 3  # still before the old B, now D
+    assert [n for n in "ABCDE" if f"**{n}**" in _stops_text(app)] == list("ABCDE")
+    assert url(app)["wp"] == "0.7500,0.5000;1.0000,0.0000;2.0000,0.0000"
+    app.selectbox(key="stop_pick").set_value(1).run()  # remove B, the first one inserted
+    next(b for b in app.button if b.label == "Remove it").click().run()
+    assert app.session_state["scene"].stops == [(0.0, 0.0), (0.75, 0.5), (1.0, 0.0),
+                                                (2.0, 0.0)]
+    next(b for b in app.button if b.label == "Undo stop").click().run()  # the last added
+    assert app.session_state["scene"].stops == [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)]
+    assert not app.exception

@@ -111,7 +111,8 @@ def add_current(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Fi
 
 def add_path(fig: go.Figure, frames_xy: np.ndarray, stops: Sequence[Sequence[float]],
              talk: bool = False) -> go.Figure:
-    """The walk as a line through its frames, and its stops labelled A, B, 1, 2, ..."""
+    """The walk as a line through its frames, and its stops labelled A, B, C, ... in the order
+    walked."""
     fig.add_trace(go.Scattergl(
         x=frames_xy[:, 0], y=frames_xy[:, 1], mode="lines+markers", name="path",
         showlegend=False, line=dict(color="#111", width=3 if talk else 2),
@@ -124,7 +125,8 @@ def add_path(fig: go.Figure, frames_xy: np.ndarray, stops: Sequence[Sequence[flo
 
 
 def stop_name(i: int) -> str:
-    return "A" if i == 0 else "B" if i == 1 else str(i - 1)
+    """The name of the i-th stop of a walk (0: A); past Z, numbers."""
+    return chr(ord("A") + i) if 0 <= i < 26 else str(i + 1)
 
 
 def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure:

@@ -30,8 +30,10 @@ _LABELLED = {CLICK_MODE: ("click", CLICKS), TAB: ("tab", TAB_LABELS)}
 # the Explorer's widgets that are not in the URL but must outlive a visit to another page
 # (the manifold's ranges are one per checkpoint: ``mfx:<name>``, ``mfy:<name>``)
 KEPT = ("class_a", "class_b", "index_a", "index_b", "sim_k", "sim_source", "mf_tiles",
-        "find_index", "find_class", "stop_at")
+        "find_index", "find_class", "stop_at", "stop_pick")
 KEPT_PREFIXES = ("mfx:", "mfy:")
+STOP_AT, END = "stop_at", -1  # where a click adds a path stop: before that stop, or at the end
+_STOP_AT_NEXT, _LAST_STOP = "_stop_at_next", "_last_stop"
 
 
 def init() -> Scene:
@@ -97,11 +99,52 @@ def select(z: tuple[float, float], index: int | None = None) -> None:
 
 
 def add_stop(z: tuple[float, float]) -> None:
+    """A stop where the path's "next stop goes…" control says (``STOP_AT``: before the stop of
+    that index, or at the end). After an insertion the next click goes after the new stop."""
     from aeexplorer.app.scene import MAX_STOPS
 
     stops = scene().stops
-    if len(stops) < MAX_STOPS:
-        stops.append((float(z[0]), float(z[1])))
+    if len(stops) >= MAX_STOPS:
+        return
+    at = stop_at(len(stops))
+    at = len(stops) if at == END else at
+    stops.insert(at, (float(z[0]), float(z[1])))
+    st.session_state[_LAST_STOP] = at
+    if at < len(stops) - 1:  # the control is drawn already: set it on the next run
+        st.session_state[_STOP_AT_NEXT] = at + 1
+
+
+def stop_at(n_stops: int) -> int:
+    """Where the next stop goes: an index to insert before, or END."""
+    at = st.session_state.get(STOP_AT, END)
+    return at if isinstance(at, int) and 0 <= at < n_stops else END
+
+
+def prepare_stop_at() -> list[int]:
+    """Before the "next stop goes…" control is drawn: its choices (END, then before each
+    stop), its value among them, an insertion's follow-up applied."""
+    n = len(scene().stops)
+    if _STOP_AT_NEXT in st.session_state:
+        st.session_state[STOP_AT] = st.session_state.pop(_STOP_AT_NEXT)
+    st.session_state[STOP_AT] = stop_at(n)
+    return [END, *range(n)]
+
+
+def remove_stop(i: int) -> None:
+    stops = scene().stops
+    if 0 <= i < len(stops):
+        stops.pop(i)
+    last = st.session_state.get(_LAST_STOP)
+    if isinstance(last, int) and last >= i:
+        st.session_state[_LAST_STOP] = last - 1 if last > i else None
+
+
+def undo_stop() -> None:
+    """Remove the stop added last (the path's last stop when that one is gone)."""
+    stops, last = scene().stops, st.session_state.pop(_LAST_STOP, None)
+    if stops:
+        remove_stop(last if isinstance(last, int) and 0 <= last < len(stops)
+                    else len(stops) - 1)
 
 
 def set_stops(stops: list[tuple[float, float]]) -> None:

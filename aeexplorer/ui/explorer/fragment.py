@@ -13,10 +13,10 @@ import streamlit as st
 
 from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
-from aeexplorer.app.scene import MAX_STOPS
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.explorer import live, panels
+from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.explorer.similar import similar_panel
 from aeexplorer.ui.text import md
@@ -62,7 +62,7 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     atlas = resources.atlas(path, mtime)
     panels.refresh_upload(load, f"{path}:{mtime}")
     if not talk:  # in talk mode it sits beside the map (see ``map_view``)
-        _click_mode(state.current())
+        path_stops.click_mode()
     walk, samples = map_view(path, mtime, opts, talk)
     if not resources.torch_ready():  # a first visit to a fresh server: see ``_warm_up``
         st.session_state[WARM_UP_RUNS] = 0
@@ -107,7 +107,7 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     with right, st.container(key="talkside" if talk else "side"):
         # first: the decoded image reaches the browser before the map's redraw
         if talk:
-            _click_mode(s, talk)
+            path_stops.click_mode(talk)
         selected_panel(load, atlas, talk)
         # after it: a selected point may load the model; a fresh server's first run with
         # nothing selected draws the map without torch, and the panel comes with the tools
@@ -147,19 +147,6 @@ def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
     samples = (load().ops.prior(s.samples, s.seed, s.temperature)
                if st.session_state.get(state.SHOW_SAMPLES) else None)
     return walk, samples
-
-
-def _click_mode(s: Scene, talk: bool = False) -> None:
-    """What a click on the map does, above the map. Outside the map view: a click need not
-    redraw it (a click that adds a stop redraws the whole page, see ``map_view``)."""
-    mode_col, hint_col = (st.container(), st.container()) if talk else st.columns(
-        [3, 2], vertical_alignment="bottom")
-    mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
-                               key=state.CLICK_MODE, required=True)
-    if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
-        nxt = figures.stop_name(len(s.stops))
-        hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
-                          else "The path is full: undo or clear it.")
 
 
 def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,

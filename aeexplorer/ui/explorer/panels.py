@@ -14,6 +14,7 @@ from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
+from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, uploader
 
@@ -50,11 +51,6 @@ def _stops_from_indices(atlas: Atlas, ia: int, ib: int) -> None:
     state.select(tuple(xy[ia]), ia)
 
 
-def _undo() -> None:
-    if state.scene().stops:
-        state.scene().stops.pop()
-
-
 def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
                file: tuple[str, float]) -> None:
     """The path's stops and settings, its decoded strip and downloads, and the player that
@@ -66,10 +62,7 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
         st.radio("Interpolation", ["linear", "slerp"], key=state.METHOD, horizontal=True,
                  format_func=lambda m: {"linear": "linear", "slerp": "spherical"}[m])
         st.slider("Frames per leg", *N_FRAMES, key=state.FRAMES)
-        b1, b2 = st.columns(2)
-        b1.button("Undo stop", on_click=_undo, disabled=not stops, width="stretch")
-        b2.button("Clear path", on_click=state.set_stops, args=([],), disabled=not stops,
-                  width="stretch")
+        path_stops.remove_row(stops)
     with c2:
         with st.container(border=True):
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
@@ -101,8 +94,9 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) 
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
         hint = "Now click B on the map." if len(stops) == 1 else (
-            "Set *A click on the map…* to **Add a path stop** and click A, then B, then any "
-            "waypoints in order; or pick a random pair or two test images above.")
+            "Set *A click on the map…* to **Add a path stop** and click the stops in the "
+            "order to walk them (A, B, C, …); *The next stop goes…* puts a later one between "
+            "two others. Or pick a random pair or two test images above.")
         st.info(hint)
         return
     play()
