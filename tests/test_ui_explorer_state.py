@@ -4,7 +4,11 @@ what a click does included."""
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -111,3 +115,42 @@ def test_a_stop_goes_between_two_others_and_the_stops_are_named_in_walking_order
     next(b for b in app.button if b.label == "Undo stop").click().run()  # the last added
     assert app.session_state["scene"].stops == [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)]
     assert not app.exception
+
+
+def _map_traces(at: AppTest) -> list[dict]:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+
+
+def _array(value) -> list:
+    """A trace's array as Plotly sends it: a list, or typed bytes in base64."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"]).tolist()
+    return list(value)
+
+
+def test_find_a_test_image_or_a_class_and_the_neighbours_are_ringed(app, ckpt_dir):
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.neighbours import nearest
+
+    app.number_input(key="find_index").set_value(12).run()
+    assert not app.exception
+    assert app.session_state["scene"].index == 12 and url(app)["i"] == "12"  # and selected
+    found = [t for t in _map_traces(app) if t.get("name") == "found"]
+    assert len(found) == 1 and _array(found[0]["customdata"]) == [12]
+    app.selectbox(key="find_class").set_value(3).run()
+    classes = [t for t in _map_traces(app) if t.get("showlegend") is not False
+               and t.get("customdata") is not None]
+    faded = [i for i, t in enumerate(classes) if t["marker"]["opacity"] < 0.2]
+    assert len(classes) == 10 and faded == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    # the Similar images tab open: the selected image's nearest codes are ringed on the map
+    app.session_state["tool_tab"] = "Similar images"
+    app.slider(key="sim_k").set_value(5).run()
+    assert not app.exception
+    ringed = [t for t in _map_traces(app) if t.get("name") == "nearest neighbour"]
+    atlas = load_checkpoint(ckpt_dir / NAME).atlas
+    want = nearest(atlas.mu.numpy(), atlas.labels.numpy(), atlas.mu[12].numpy(), 5, 12)
+    assert len(ringed) == 1 and _array(ringed[0]["customdata"]) == want.indices.tolist()
+    assert any("Neighbours of **test image #12**" in m.value for m in app.markdown)
+    app.session_state["tool_tab"] = "Interpolation path"
+    app.run()
+    assert not [t for t in _map_traces(app) if t.get("name") == "nearest neighbour"]

@@ -140,6 +140,30 @@ def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure
     return fig
 
 
+def add_rings(fig: go.Figure, xy: np.ndarray, indices: Sequence[int], name: str,
+              talk: bool = False, color: str = "#111", size: int = 11) -> go.Figure:
+    """Test points ringed (the selected point's neighbours, a point found by its index): open
+    circles over them, hovered like the points themselves; a click passes to the point."""
+    idx = np.asarray(indices, dtype=np.int64)
+    fig.add_trace(go.Scattergl(
+        x=xy[idx, 0], y=xy[idx, 1], customdata=idx, mode="markers", name=name,
+        showlegend=False, marker=dict(symbol="circle-open", size=size + (6 if talk else 0),
+                                      color=color, line=dict(width=2 if talk else 1.5)),
+        hovertemplate=f"{name}<br>test #%{{customdata}}<extra></extra>", **_keep_look(1)))
+    return fig
+
+
+def dim_classes(fig: go.Figure, keep: int, opacity: float = 0.08) -> go.Figure:
+    """Every class but label ``keep`` faded on a ``latent_map``, so that one class stands
+    out (its class traces are those in the legend, in label order)."""
+    classes = [t for t in fig.data if t.customdata is not None and t.showlegend is not False]
+    for label, trace in enumerate(classes):
+        if label != keep:
+            trace.marker.opacity = opacity
+            trace.unselected = dict(marker=dict(opacity=opacity))
+    return fig
+
+
 def add_upload(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Figure:
     """Where an uploaded image lands: a large star."""
     fig.add_trace(go.Scattergl(

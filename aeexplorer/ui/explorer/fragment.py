@@ -15,10 +15,10 @@ from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
-from aeexplorer.ui.explorer import live, panels
+from aeexplorer.ui.explorer import live, panels, similar
 from aeexplorer.ui.explorer import stops as path_stops
-from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.explorer.similar import similar_panel
+from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
@@ -200,7 +200,10 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     chart (and the user's zoom) and shows the clicked point in the picked style instead."""
     show_samples = bool(st.session_state.get(state.SHOW_SAMPLES))
     placed = panels.current_upload()
-    view = (path, mtime, talk, opts, tuple(s.stops),
+    near = (similar.rings(_load(path, mtime), atlas)
+            if st.session_state.get(state.TAB) == SIMILAR else None)
+    ringed = tuple(near.indices.tolist()) if near is not None else ()
+    view = (path, mtime, talk, opts, ringed, tuple(s.stops),
             (s.frames, s.method) if len(s.stops) >= 2 else None, show_samples,
             (s.samples, s.seed, s.temperature) if show_samples else None,
             tuple(placed.z[:2]) if placed else None)
@@ -223,6 +226,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
         figures.add_path(fig, walk[0][:, :2], s.stops, talk)
     elif s.stops:
         figures.add_path(fig, np.array(s.stops, dtype=np.float32), s.stops, talk)
+    _found(fig, atlas, opts, ringed, talk)
     if show_samples:
         figures.add_samples(fig, samples[0][:, :2], talk)
     if placed is not None:
@@ -230,6 +234,17 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     if st.session_state[MARKER] is not None:
         figures.add_current(fig, st.session_state[MARKER], talk)
     return fig
+
+
+def _found(fig, atlas: Atlas, opts: MapOptions, ringed: tuple, talk: bool) -> None:
+    """What the sidebar's find and the Similar images tab point at: a class standing out,
+    the selected point's nearest test images ringed, a test image found by its index."""
+    if opts.find_class is not None:
+        figures.dim_classes(fig, opts.find_class)
+    if ringed:
+        figures.add_rings(fig, atlas.xy, ringed, "nearest neighbour", talk)
+    if opts.find_index is not None and opts.find_index < len(atlas.labels):
+        figures.add_rings(fig, atlas.xy, [opts.find_index], "found", talk, "#e4572e", 26)
 
 
 def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> None:

@@ -78,6 +78,15 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
+def rings(ckpt: Checkpoint, atlas: Atlas) -> Neighbours | None:
+    """The latent neighbours the tab lists (of the selected point, or of the upload), for
+    the map to ring them; None with nothing selected."""
+    if (state.scene().z is None and not _wants_upload()) or len(atlas.labels) == 0:
+        return None
+    query = _query(ckpt, atlas, "the pixels are not needed here")
+    return latent_row(ckpt, atlas, query, int(st.session_state.get(K, K_DEFAULT)))
+
+
 def _wants_upload() -> bool:
     return panels.current_upload() is not None and st.session_state.get(SOURCE) == UPLOADED
 
