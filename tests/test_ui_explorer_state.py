@@ -154,3 +154,9 @@ def test_find_a_test_image_or_a_class_and_the_neighbours_are_ringed(app, ckpt_di
     app.session_state["tool_tab"] = "Interpolation path"
     app.run()
     assert not [t for t in _map_traces(app) if t.get("name") == "nearest neighbour"]
+
+
+def test_a_z_that_rounds_to_zero_reads_zero():
+    from aeexplorer.ui.common import fmt_z
+
+    assert fmt_z([-0.00002, -10.0004, 0.4]) == "(0.000, -10.000, 0.400)"

@@ -97,7 +97,9 @@ function paint(canvas, pixels, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-const fmt = (z) => "(" + z.slice(0, 4).map((v) => v.toFixed(3)).join(", ") + (z.length > 4 ? ", …" : "") + ")";
+// as ``common.fmt_z``: a value that rounds to zero is shown as 0.000, never -0.000
+const fix3 = (v) => { const s = v.toFixed(3); return s === "-0.000" ? "0.000" : s; };
+const fmt = (z) => "(" + z.slice(0, 4).map(fix3).join(", ") + (z.length > 4 ? ", …" : "") + ")";
 
 /** The Plotly map of this page, and the data coordinates under a client point (null outside
  *  its plot area). Plotly's axis objects convert pixels to data (``p2l``). */
