@@ -16,9 +16,14 @@ PAGES = [
     ("aeexplorer/ui/pages/train.py", "Train", ":material/model_training:"),
 ]
 
-talk = st.query_params.get("talk") == "1"  # a talk link opens with the sidebar folded away
+# A talk link opens with the sidebar folded away. The choice is made once per session: the
+# browser applies a changed value, so one following the URL folded the sidebar (and the
+# talk mode toggle in it) away when talk mode was turned off.
+if "_sidebar_start" not in st.session_state:
+    st.session_state["_sidebar_start"] = ("collapsed" if st.query_params.get("talk") == "1"
+                                          else "auto")
 st.set_page_config(page_title="AE explorer", page_icon="🔢", layout="wide",
-                   initial_sidebar_state="collapsed" if talk else "auto")
+                   initial_sidebar_state=st.session_state["_sidebar_start"])
 pages = [st.Page(script, title=title, icon=icon, default=i == 0)
          for i, (script, title, icon) in enumerate(PAGES)]
 upkeep.run(Path(__file__).resolve().parent)  # this session is here; old files are cleared

@@ -111,7 +111,8 @@ def add_current(fig: go.Figure, z: Sequence[float], talk: bool = False) -> go.Fi
 
 def add_path(fig: go.Figure, frames_xy: np.ndarray, stops: Sequence[Sequence[float]],
              talk: bool = False) -> go.Figure:
-    """The walk as a line through its frames, and its stops labelled A, B, 1, 2, ..."""
+    """The walk as a line through its frames, and its stops labelled A, B, C, ... in the order
+    walked."""
     fig.add_trace(go.Scattergl(
         x=frames_xy[:, 0], y=frames_xy[:, 1], mode="lines+markers", name="path",
         showlegend=False, line=dict(color="#111", width=3 if talk else 2),
@@ -124,7 +125,8 @@ def add_path(fig: go.Figure, frames_xy: np.ndarray, stops: Sequence[Sequence[flo
 
 
 def stop_name(i: int) -> str:
-    return "A" if i == 0 else "B" if i == 1 else str(i - 1)
+    """The name of the i-th stop of a walk (0: A); past Z, numbers."""
+    return chr(ord("A") + i) if 0 <= i < 26 else str(i + 1)
 
 
 def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure:
@@ -135,6 +137,30 @@ def add_samples(fig: go.Figure, xy: np.ndarray, talk: bool = False) -> go.Figure
                     line=dict(width=1, color="white")),
         hovertemplate="prior sample<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
         **_keep_look(1, _picked(talk))))
+    return fig
+
+
+def add_rings(fig: go.Figure, xy: np.ndarray, indices: Sequence[int], name: str,
+              talk: bool = False, color: str = "#111", size: int = 11) -> go.Figure:
+    """Test points ringed (the selected point's neighbours, a point found by its index): open
+    circles over them, hovered like the points themselves; a click passes to the point."""
+    idx = np.asarray(indices, dtype=np.int64)
+    fig.add_trace(go.Scattergl(
+        x=xy[idx, 0], y=xy[idx, 1], customdata=idx, mode="markers", name=name,
+        showlegend=False, marker=dict(symbol="circle-open", size=size + (6 if talk else 0),
+                                      color=color, line=dict(width=2 if talk else 1.5)),
+        hovertemplate=f"{name}<br>test #%{{customdata}}<extra></extra>", **_keep_look(1)))
+    return fig
+
+
+def dim_classes(fig: go.Figure, keep: int, opacity: float = 0.08) -> go.Figure:
+    """Every class but label ``keep`` faded on a ``latent_map``, so that one class stands
+    out (its class traces are those in the legend, in label order)."""
+    classes = [t for t in fig.data if t.customdata is not None and t.showlegend is not False]
+    for label, trace in enumerate(classes):
+        if label != keep:
+            trace.marker.opacity = opacity
+            trace.unselected = dict(marker=dict(opacity=opacity))
     return fig
 
 

@@ -4,7 +4,9 @@ its round trip through URL query parameters, so that a bookmarked link restores 
 Parameters: ``ckpt`` (file name), ``z`` (x,y), ``i`` (atlas index of the selected point),
 ``a`` / ``b`` (path ends, x,y), ``wp`` (waypoints after b, x,y;x,y), ``n`` (frames per leg),
 ``m`` (linear/slerp), ``seed``, ``t`` (temperature), ``k`` (number of samples), ``talk`` (1),
-``mf`` (1: manifold drawn), ``ps`` (1: prior samples marked on the map). Anything malformed is ignored, never an error.
+``mf`` (1: manifold drawn), ``ps`` (1: prior samples marked on the map), ``c`` (``stop``: a click
+on the map adds a path stop), ``tab`` (the open tool tab: ``samples``, ``upload``, ``similar``).
+Anything malformed is ignored, never an error.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ N_FRAMES = (2, 40)
 N_SAMPLES = (1, 100)
 TEMPERATURE = (0.1, 3.0)
 MAX_STOPS = 12
+CLICKS = ("decode", "stop")  # what a click on the map does
+TABS = ("path", "samples", "upload", "similar")  # the tool tabs under the map, in order
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Scene:
     talk: bool = False
     manifold: bool = False
     show_samples: bool = False
+    click: str = CLICKS[0]
+    tab: str = TABS[0]
 
     def to_query(self) -> dict[str, str]:
         q: dict[str, str] = {}
@@ -56,6 +62,10 @@ class Scene:
             q["mf"] = "1"
         if self.show_samples:
             q["ps"] = "1"
+        if self.click != CLICKS[0]:
+            q["c"] = self.click
+        if self.tab != TABS[0]:
+            q["tab"] = self.tab
         return q
 
     @classmethod
@@ -76,6 +86,8 @@ class Scene:
         s.talk = q.get("talk") in ("1", "true", "yes")
         s.manifold = q.get("mf") in ("1", "true", "yes")
         s.show_samples = q.get("ps") in ("1", "true", "yes")
+        s.click = q.get("c") if q.get("c") in CLICKS else s.click
+        s.tab = q.get("tab") if q.get("tab") in TABS else s.tab
         return s
 
 

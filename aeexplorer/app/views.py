@@ -25,16 +25,30 @@ def map_xy(mu: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(xy)
 
 
-def map_bounds(xy: np.ndarray, pad: float = 0.08) -> tuple[Range, Range]:
-    """A view that holds nearly all codes (0.2 to 99.8 percentiles, padded): a few far outliers
-    of a plain autoencoder must not squash the map into a corner."""
+def map_bounds(xy: np.ndarray, pad: float = 0.08, reach: float = 0.5) -> tuple[Range, Range]:
+    """A view that holds every code of a normal map, padded. Only true outliers are left out,
+    so that a plain autoencoder's few far codes do not squash the map into a corner: codes
+    more than ``reach`` times the bulk's width beyond the bulk (the 0.2 to 99.8 percentiles),
+    on either axis (``outside`` counts them)."""
     if len(xy) == 0:
         return (-3.0, 3.0), (-3.0, 3.0)
-    lo = np.percentile(xy, 0.2, axis=0)
-    hi = np.percentile(xy, 99.8, axis=0)
-    span = np.maximum(hi - lo, 1e-3)
-    lo, hi = lo - pad * span, hi + pad * span
-    return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+    ranges = []
+    for values in np.asarray(xy, dtype=np.float64)[:, :2].T:
+        lo, hi = np.percentile(values, [0.2, 99.8])
+        near = max(hi - lo, 1e-3) * reach
+        kept = values[(values >= lo - near) & (values <= hi + near)]
+        lo, hi = float(kept.min()), float(kept.max())
+        span = max(hi - lo, 1e-3)
+        ranges.append((lo - pad * span, hi + pad * span))
+    return ranges[0], ranges[1]
+
+
+def outside(xy: np.ndarray, bounds: tuple[Range, Range]) -> int:
+    """How many codes lie outside the view ``bounds`` (the far outliers ``map_bounds`` leaves
+    out)."""
+    (x0, x1), (y0, y1) = bounds
+    x, y = np.asarray(xy)[:, 0], np.asarray(xy)[:, 1]
+    return int(np.count_nonzero((x < x0) | (x > x1) | (y < y0) | (y > y1)))
 
 
 def full_z(ckpt: Checkpoint, xy: Sequence[float]) -> list[float]:

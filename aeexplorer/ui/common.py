@@ -44,7 +44,9 @@ def image_html(image: np.ndarray, caption: str | None = None, talk: bool = False
 
 
 def fmt_z(z) -> str:
-    shown = ", ".join(f"{float(v):.3f}" for v in list(z)[:4])
+    """A code for the reader: 3 decimals, the first 4 dimensions (a value that rounds to zero
+    is 0.000, not -0.000)."""
+    shown = ", ".join(f"{float(v):.3f}".replace("-0.000", "0.000") for v in list(z)[:4])
     return f"({shown}, …)" if len(z) > 4 else f"({shown})"
 
 

@@ -16,12 +16,17 @@ _DATASETS = pickers.DATASET_NAMES
 _LINK_NOTE = "link_note"  # (why the link's checkpoint is not shown, the one shown instead)
 
 
+FIND_INDEX, FIND_CLASS = "find_index", "find_class"
+
+
 @dataclass(frozen=True)
 class MapOptions:
     manifold: bool
     x_range: tuple[float, float]
     y_range: tuple[float, float]
     tiles: int
+    find_index: int | None = None  # a test image ringed on the map (and selected)
+    find_class: int | None = None  # a class that stands out, the others faded
 
 
 def pick_checkpoint(root: Path) -> Path | None:
@@ -104,18 +109,47 @@ def talk_toggle() -> bool:
                              help="Large type and images for a projector.")
 
 
-def map_options(ckpt_name: str, bounds) -> MapOptions:
+def map_options(ckpt_name: str, bounds, names: tuple[str, ...], xy) -> MapOptions:
+    """The map's settings: find a test image or a class on it (``xy``: the test images' map
+    positions, ``names``: the class names), and the decoded manifold behind the points."""
     side = st.sidebar
     side.subheader("Map")
+    index, label = _find(names, xy)
     on = side.toggle("Decoded manifold behind the points", key=state.MANIFOLD)
     (x0, x1), (y0, y1) = bounds
     wx, wy = (x1 - x0) * 0.5, (y1 - y0) * 0.5
-    xr = side.slider("Manifold z₁ range", _r(x0 - wx), _r(x1 + wx), (_r(x0), _r(x1)),
-                     step=_step(x1 - x0), key=f"mfx:{ckpt_name}", disabled=not on)
-    yr = side.slider("Manifold z₂ range", _r(y0 - wy), _r(y1 + wy), (_r(y0), _r(y1)),
-                     step=_step(y1 - y0), key=f"mfy:{ckpt_name}", disabled=not on)
-    tiles = side.slider("Manifold tiles per side", 6, 40, 20, key="mf_tiles", disabled=not on)
-    return MapOptions(on, (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), tiles)
+    state.default(f"mfx:{ckpt_name}", (_r(x0), _r(x1)))
+    state.default(f"mfy:{ckpt_name}", (_r(y0), _r(y1)))
+    state.default("mf_tiles", 20)
+    xr = side.slider("Manifold z₁ range", _r(x0 - wx), _r(x1 + wx), step=_step(x1 - x0),
+                     key=f"mfx:{ckpt_name}", disabled=not on)
+    yr = side.slider("Manifold z₂ range", _r(y0 - wy), _r(y1 + wy), step=_step(y1 - y0),
+                     key=f"mfy:{ckpt_name}", disabled=not on)
+    tiles = side.slider("Manifold tiles per side", 6, 40, key="mf_tiles", disabled=not on)
+    return MapOptions(on, (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), tiles,
+                      index, label)
+
+
+def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:
+    """The Embedding Projector's search: a test image by its index (ringed and selected), a
+    class (the others fade)."""
+    side, n = st.sidebar, len(xy)
+    if st.session_state.get(FIND_INDEX) is not None and st.session_state[FIND_INDEX] >= n:
+        st.session_state[FIND_INDEX] = None  # another model's atlas may be smaller
+    found, pick = side.columns([1, 1], vertical_alignment="bottom")
+    index = found.number_input("Find test image #", 0, max(n - 1, 0), value=None,
+                               key=FIND_INDEX, placeholder="index",
+                               on_change=_select_found, args=(xy,))
+    state.default(FIND_CLASS, None)
+    label = pick.selectbox("Highlight a class", [None, *range(len(names))], key=FIND_CLASS,
+                           format_func=lambda i: "none" if i is None else names[i])
+    return (None if index is None else int(index)), label
+
+
+def _select_found(xy) -> None:
+    i = st.session_state.get(FIND_INDEX)
+    if i is not None and 0 <= i < len(xy):
+        state.select(tuple(xy[int(i)]), int(i))
 
 
 def _r(v: float) -> float:

@@ -1,37 +1,78 @@
 """Per-person state in ``st.session_state``: the scene (see ``aeexplorer.app.scene``), seeded from
 the URL on a session's first run and written back to the URL after every run; and how another
-page opens the Explorer on a checkpoint (``open_in_explorer``)."""
+page opens the Explorer on a checkpoint (``open_in_explorer``).
+
+Streamlit drops a widget's value from the session when a run does not draw that widget, as a
+run of another page does not. So the scene, a plain session value, holds every setting the
+URL carries, and the Explorer's other settings are copied aside (``KEPT``); each Explorer run
+first takes the widgets' values into them (``init``) and puts back those that were dropped."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
-from aeexplorer.app.scene import Scene
+from aeexplorer.app.scene import TABS, Scene
 
 EXPLORER_PAGE = "aeexplorer/ui/pages/explorer.py"  # its page script, as app.py registers it
-SCENE = "scene"
+SCENE, KEPT_VALUES = "scene", "_kept"
 UPLOAD = "upload"  # (file id, Placement or error message) of the current upload
 # widget keys whose values belong to the scene
 FRAMES, METHOD, SEED, TEMP, N_SAMPLES, TALK, MANIFOLD = (
     "frames", "method", "seed", "temperature", "n_samples", "talk", "manifold")
 SHOW_SAMPLES, CLICK_MODE, MAP, TAB = "show_samples", "click_mode", "map", "tool_tab"
 DECODE, ADD_STOP = "Decode it", "Add a path stop"
-_WIDGETS = {FRAMES: "frames", METHOD: "method", SEED: "seed", TEMP: "temperature",
-            N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold",
-            SHOW_SAMPLES: "show_samples"}
+CLICKS = {"decode": DECODE, "stop": ADD_STOP}  # the scene's value -> the control's label
+TAB_LABELS = dict(zip(TABS, ("Interpolation path", "Samples from the prior", "Your own image",
+                             "Similar images")))
+_SAME = {FRAMES: "frames", METHOD: "method", SEED: "seed", TEMP: "temperature",
+         N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold", SHOW_SAMPLES: "show_samples"}
+_LABELLED = {CLICK_MODE: ("click", CLICKS), TAB: ("tab", TAB_LABELS)}
+# the Explorer's widgets that are not in the URL but must outlive a visit to another page
+# (the manifold's ranges are one per checkpoint: ``mfx:<name>``, ``mfy:<name>``)
+KEPT = ("class_a", "class_b", "index_a", "index_b", "sim_k", "sim_source", "mf_tiles",
+        "find_index", "find_class", "stop_at", "stop_pick")
+KEPT_PREFIXES = ("mfx:", "mfy:")
+STOP_AT, END = "stop_at", -1  # where a click adds a path stop: before that stop, or at the end
+_STOP_AT_NEXT, _LAST_STOP = "_stop_at_next", "_last_stop"
 
 
 def init() -> Scene:
-    """On a session's first run, read the scene from the URL and seed the widgets with it."""
+    """The scene: read from the URL on a session's first run; on every run, updated with the
+    widgets' values, and the widgets a visit to another page dropped seeded again."""
     if SCENE not in st.session_state:
-        scene = Scene.from_query(st.query_params.to_dict())
-        st.session_state[SCENE] = scene
-        for key, attr in _WIDGETS.items():
-            st.session_state[key] = getattr(scene, attr)
-        st.session_state.setdefault(CLICK_MODE, DECODE)
+        st.session_state[SCENE] = Scene.from_query(st.query_params.to_dict())
+    _absorb(reseed=True)
     return st.session_state[SCENE]
+
+
+def _absorb(reseed: bool) -> None:
+    """The widgets' values into the scene and the kept values; with ``reseed``, the other way
+    round for a widget whose value is gone."""
+    s, ss = st.session_state[SCENE], st.session_state
+    for key, attr in _SAME.items():
+        if key in ss:
+            setattr(s, attr, ss[key])
+        elif reseed:
+            ss[key] = getattr(s, attr)
+    for key, (attr, labels) in _LABELLED.items():
+        by_label = {v: k for k, v in labels.items()}
+        if ss.get(key) in by_label:
+            setattr(s, attr, by_label[ss[key]])
+        elif reseed:
+            ss[key] = labels[getattr(s, attr)]
+    kept = ss.setdefault(KEPT_VALUES, {})
+    for key in list(ss.keys()):
+        if key in KEPT or str(key).startswith(KEPT_PREFIXES):
+            kept[key] = ss[key]
+    if reseed:
+        for key, value in kept.items():
+            ss.setdefault(key, value)
+
+
+def default(key: str, value) -> None:
+    """A widget's first value, set here rather than passed to the widget: a value put back
+    by ``init`` and a default given to the widget would clash."""
+    st.session_state.setdefault(key, value)
 
 
 def scene() -> Scene:
@@ -39,10 +80,10 @@ def scene() -> Scene:
 
 
 def current() -> Scene:
-    """The scene with the widgets' current values filled in."""
-    values = {attr: st.session_state.get(key, getattr(scene(), attr))
-              for key, attr in _WIDGETS.items()}
-    return replace(scene(), **values)
+    """The scene with the widgets' current values filled in (a fragment's rerun does not run
+    ``init``)."""
+    _absorb(reseed=False)
+    return scene()
 
 
 def sync_url() -> None:
@@ -58,11 +99,52 @@ def select(z: tuple[float, float], index: int | None = None) -> None:
 
 
 def add_stop(z: tuple[float, float]) -> None:
+    """A stop where the path's "next stop goes…" control says (``STOP_AT``: before the stop of
+    that index, or at the end). After an insertion the next click goes after the new stop."""
     from aeexplorer.app.scene import MAX_STOPS
 
     stops = scene().stops
-    if len(stops) < MAX_STOPS:
-        stops.append((float(z[0]), float(z[1])))
+    if len(stops) >= MAX_STOPS:
+        return
+    at = stop_at(len(stops))
+    at = len(stops) if at == END else at
+    stops.insert(at, (float(z[0]), float(z[1])))
+    st.session_state[_LAST_STOP] = at
+    if at < len(stops) - 1:  # the control is drawn already: set it on the next run
+        st.session_state[_STOP_AT_NEXT] = at + 1
+
+
+def stop_at(n_stops: int) -> int:
+    """Where the next stop goes: an index to insert before, or END."""
+    at = st.session_state.get(STOP_AT, END)
+    return at if isinstance(at, int) and 0 <= at < n_stops else END
+
+
+def prepare_stop_at() -> list[int]:
+    """Before the "next stop goes…" control is drawn: its choices (END, then before each
+    stop), its value among them, an insertion's follow-up applied."""
+    n = len(scene().stops)
+    if _STOP_AT_NEXT in st.session_state:
+        st.session_state[STOP_AT] = st.session_state.pop(_STOP_AT_NEXT)
+    st.session_state[STOP_AT] = stop_at(n)
+    return [END, *range(n)]
+
+
+def remove_stop(i: int) -> None:
+    stops = scene().stops
+    if 0 <= i < len(stops):
+        stops.pop(i)
+    last = st.session_state.get(_LAST_STOP)
+    if isinstance(last, int) and last >= i:
+        st.session_state[_LAST_STOP] = last - 1 if last > i else None
+
+
+def undo_stop() -> None:
+    """Remove the stop added last (the path's last stop when that one is gone)."""
+    stops, last = scene().stops, st.session_state.pop(_LAST_STOP, None)
+    if stops:
+        remove_stop(last if isinstance(last, int) and 0 <= last < len(stops)
+                    else len(stops) - 1)
 
 
 def set_stops(stops: list[tuple[float, float]]) -> None:

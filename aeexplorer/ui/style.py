@@ -17,11 +17,23 @@ figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.
 .ae-note {font-size: 0.875rem; opacity: 0.6;}
 </style>
 """
+# Talk mode: large type for the room. The sidebar, the presenter's own panel, keeps the
+# usual size (zoomed back from 22 px to 16 px), so its picker and model card fit in it. The
+# Explorer's map (``.st-key-talkmap``) is as high as the window below Streamlit's header.
 _TALK = """
 <style>
 html {font-size: 22px;}
-.block-container {padding-left: 1.5rem; padding-right: 1.5rem; max-width: 100%;}
+.block-container {padding: 52px 1.5rem 1rem; max-width: 100%;}
+[data-testid="stHeader"] {height: 48px; min-height: 48px;}
 h1 {font-size: 2.2rem !important;}
+[data-testid="stSidebarContent"] {zoom: 0.7273;}
+div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;}
+.st-key-decoded figure.ae-image img {width: min(252px, 30vh, 16vw) !important;
+  height: auto !important;}
+[data-baseweb="tab"] p {font-size: 1.05rem;}
+[data-testid="stCaptionContainer"], figure.ae-image figcaption, .ae-note {
+  font-size: 0.95rem; opacity: 0.85;}
+.st-key-decoded h3 {font-size: 1.3rem; padding-top: 0;}
 </style>
 """
 

@@ -88,8 +88,11 @@ def test_read_click_point_grid_box_and_nothing():
     assert lasso == ((1.0, 1.0), None)
 
 
-def test_stop_names():
-    assert [figures.stop_name(i) for i in range(4)] == ["A", "B", "1", "2"]
+def test_stop_names_follow_the_walk():
+    from aeexplorer.app.scene import MAX_STOPS
+
+    names = [figures.stop_name(i) for i in range(MAX_STOPS)]
+    assert names[:4] == ["A", "B", "C", "D"] and len(set(names)) == MAX_STOPS
 
 
 def _with_overlays(fig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeexplorer.app.scene import Scene, format_point, parse_point
+from aeexplorer.app.scene import CLICKS, TABS, Scene, format_point, parse_point
 
 coord = st.floats(-1000, 1000, allow_nan=False).map(lambda v: round(v, 4))
 point = st.tuples(coord, coord)
@@ -14,20 +14,21 @@ point = st.tuples(coord, coord)
 @settings(max_examples=60, deadline=None)
 @given(z=st.none() | point, stops=st.lists(point, max_size=6), seed=st.integers(0, 10**6),
        frames=st.integers(2, 40), talk=st.booleans(), method=st.sampled_from(["linear", "slerp"]),
-       marks=st.booleans())
-def test_round_trip(z, stops, seed, frames, talk, method, marks):
+       marks=st.booleans(), click=st.sampled_from(CLICKS), tab=st.sampled_from(TABS))
+def test_round_trip(z, stops, seed, frames, talk, method, marks, click, tab):
     if len(stops) == 1:
         stops = stops + [(0.0, 0.0)]
     s = Scene(ckpt="mnist-vae.safetensors", z=z, index=5 if z else None, stops=stops,
               frames=frames, seed=seed, talk=talk, method=method, temperature=0.7, samples=9,
-              show_samples=marks, manifold=not marks)
+              show_samples=marks, manifold=not marks, click=click, tab=tab)
     back = Scene.from_query(s.to_query())
     assert back == s
 
 
 def test_malformed_parameters_fall_back_to_defaults():
     s = Scene.from_query({"z": "1,2,3", "a": "nan,1", "seed": "-4", "n": "9999", "m": "cubic",
-                          "t": "inf", "k": "abc", "talk": "maybe", "i": "7"})
+                          "t": "inf", "k": "abc", "talk": "maybe", "i": "7", "c": "explode",
+                          "tab": "secret"})
     assert s == Scene()
 
 

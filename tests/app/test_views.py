@@ -32,8 +32,34 @@ def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ck
 
 def test_bounds_ignore_far_outliers():
     xy = np.concatenate([np.random.default_rng(0).normal(size=(5000, 2)), [[1e4, 1e4]]])
-    (x0, x1), _ = views.map_bounds(xy.astype(np.float32))
-    assert x1 < 10
+    bounds = views.map_bounds(xy.astype(np.float32))
+    assert bounds[0][1] < 10
+    assert views.outside(xy, bounds) == 1  # the far one, and only it
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bounds_show_every_point_of_a_normal_map(seed):
+    """A VAE-like map: no code is clipped, although the extremes of 10,000 codes lie past the
+    0.2 and 99.8 percentiles (the shipped MNIST VAE's reach z2 = 3.19, past 3.13)."""
+    rng = np.random.default_rng(seed)
+    xy = np.concatenate([rng.normal(size=(10000, 2)),
+                         rng.normal([2, -1], 0.3, size=(500, 2))]).astype(np.float32)
+    bounds = views.map_bounds(xy)
+    assert views.outside(xy, bounds) == 0
+    (x0, x1), (y0, y1) = bounds
+    assert x0 < xy[:, 0].min() and x1 > xy[:, 0].max() and y1 > xy[:, 1].max()
+
+
+def test_every_shipped_map_shows_all_its_points():
+    from aeexplorer.core.checkpoint import read_atlas
+    from conftest import REPO
+
+    shipped = sorted((REPO / "checkpoints").glob("*.safetensors"))
+    if not shipped:
+        pytest.skip("no shipped checkpoints in this checkout")
+    for path in shipped:
+        xy = views.map_xy(read_atlas(path)[0])
+        assert views.outside(xy, views.map_bounds(xy)) == 0, path.name
 
 
 def test_manifold_tiles_the_grid_from_the_top_left(ckpt):

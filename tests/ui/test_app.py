@@ -112,7 +112,7 @@ def test_path_stops_by_clicking_then_strip_and_downloads(app):
     click(app, 1.0, -1.0)
     assert not app.exception
     assert len(app.session_state["scene"].stops) == 3
-    assert any("**A**" in m.value and "**1**" in m.value for m in app.markdown)
+    assert any("**A**" in m.value and "**C**" in m.value for m in app.markdown)
     app.slider(key="frames").set_value(5).run()
     app.radio(key="method").set_value("slerp").run()
     assert not app.exception

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from aeexplorer.core.data import CLASS_NAMES
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.explorer.fragment import explorer
@@ -40,8 +41,9 @@ def render(root: Path) -> None:
     except AeError as exc:
         st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
-    opts = sidebar.map_options(path.stem, atlas.bounds)
-    st.title("The latent space, decoded")
+    opts = sidebar.map_options(path.stem, atlas.bounds, CLASS_NAMES[card["dataset"]], atlas.xy)
+    if not talk:  # in talk mode the map takes the screen: the presenter says what it is
+        st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.

@@ -13,12 +13,12 @@ import streamlit as st
 
 from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
-from aeexplorer.app.scene import MAX_STOPS
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
-from aeexplorer.ui.explorer import live, panels
-from aeexplorer.ui.sidebar import MapOptions
+from aeexplorer.ui.explorer import live, panels, similar
+from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.explorer.similar import similar_panel
+from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
 WARM_UP_RUNS = "_warm_up_runs"
-SIMILAR = "Similar images"
+SIMILAR = state.TAB_LABELS["similar"]
 
 
 def _map_event() -> None:
@@ -61,7 +61,8 @@ def explorer(path: str, mtime: float, opts: MapOptions, talk: bool) -> None:
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     panels.refresh_upload(load, f"{path}:{mtime}")
-    _click_mode(state.current())
+    if not talk:  # in talk mode it sits beside the map (see ``map_view``)
+        path_stops.click_mode()
     walk, samples = map_view(path, mtime, opts, talk)
     if not resources.torch_ready():  # a first visit to a fresh server: see ``_warm_up``
         st.session_state[WARM_UP_RUNS] = 0
@@ -100,13 +101,20 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     clicked = handle_click()
     s = state.current()
     walk, samples = _overlays(load, s)
-    left, right = st.columns([2, 1], gap="medium")
-    with right:  # first: the decoded image reaches the browser before the map's redraw
+    # talk mode: the map takes the screen's height, and what a presenter needs while the
+    # room looks at it (what a click does, the image, the player) stands beside it
+    left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
+    with right, st.container(key="talkside" if talk else "side"):
+        # first: the decoded image reaches the browser before the map's redraw
+        if talk:
+            path_stops.click_mode(talk)
         selected_panel(load, atlas, talk)
         # after it: a selected point may load the model; a fresh server's first run with
         # nothing selected draws the map without torch, and the panel comes with the tools
         if resources.torch_ready():
             _hover_panel(path, mtime, talk)
+            if talk and walk is not None:
+                live.player(path, mtime, load(), walk, s.stops, s.method, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     state.sync_url()
@@ -141,24 +149,22 @@ def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
     return walk, samples
 
 
-def _click_mode(s: Scene) -> None:
-    """What a click on the map does, above the map. Outside the map view: a click need not
-    redraw it (a click that adds a stop redraws the whole page, see ``map_view``)."""
-    mode_col, hint_col = st.columns([3, 2], vertical_alignment="bottom")
-    mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
-                               key=state.CLICK_MODE, required=True)
-    if st.session_state.get(state.CLICK_MODE) == state.ADD_STOP:
-        nxt = figures.stop_name(len(s.stops))
-        hint_col.markdown(f"Next click: stop **{nxt}**" if len(s.stops) < MAX_STOPS
-                          else "The path is full: undo or clear it.")
-
-
 def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
          walk, samples, clicked: bool) -> None:
     fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-    st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
-                    config=MAP_CONFIG, theme=None,
-                    alt="Latent map: the test set's codes coloured by class; click to decode")
+    if talk:  # as high as the window (see ``style``): no fixed height, the legend beside it
+        fig.update_layout(height=None, autosize=True, margin=dict(l=10, r=10, t=10, b=10),
+                          legend=dict(orientation="v", x=1.02, y=1, yanchor="top",
+                                      font=dict(size=22)))
+    with st.container(key="talkmap" if talk else "map_box"):
+        st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
+                        config=MAP_CONFIG, theme=None, height="stretch" if talk else "content",
+                        alt="Latent map: the test set's codes coloured by class; click to "
+                            "decode")
+    if far := views.outside(atlas.xy, atlas.bounds):  # see ``views.map_bounds``
+        st.caption(f"{far} test image{'s lie' if far > 1 else ' lies'} far outside this "
+                   "view, left out so as not to squash the map: scroll to zoom out and see "
+                   f"{'them' if far > 1 else 'it'}.")
 
 
 def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
@@ -170,8 +176,7 @@ def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
     # search runs only while its tab is open, not on every click on the map. The other tabs
     # draw always: their widgets would lose their values (and an upload its file) unseen.
     tab_path, tab_samples, tab_upload, tab_similar = st.tabs(
-        ["Interpolation path", "Samples from the prior", "Your own image", SIMILAR],
-        key=state.TAB, on_change="rerun")
+        list(state.TAB_LABELS.values()), key=state.TAB, on_change="rerun")
     with tab_path:
         panels.path_panel(ckpt, atlas, walk, talk, file)
     with tab_samples:
@@ -199,7 +204,10 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     chart (and the user's zoom) and shows the clicked point in the picked style instead."""
     show_samples = bool(st.session_state.get(state.SHOW_SAMPLES))
     placed = panels.current_upload()
-    view = (path, mtime, talk, opts, tuple(s.stops),
+    near = (similar.rings(_load(path, mtime), atlas)
+            if st.session_state.get(state.TAB) == SIMILAR else None)
+    ringed = tuple(near.indices.tolist()) if near is not None else ()
+    view = (path, mtime, talk, opts, ringed, tuple(s.stops),
             (s.frames, s.method) if len(s.stops) >= 2 else None, show_samples,
             (s.samples, s.seed, s.temperature) if show_samples else None,
             tuple(placed.z[:2]) if placed else None)
@@ -222,6 +230,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
         figures.add_path(fig, walk[0][:, :2], s.stops, talk)
     elif s.stops:
         figures.add_path(fig, np.array(s.stops, dtype=np.float32), s.stops, talk)
+    _found(fig, atlas, opts, ringed, talk)
     if show_samples:
         figures.add_samples(fig, samples[0][:, :2], talk)
     if placed is not None:
@@ -229,6 +238,17 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     if st.session_state[MARKER] is not None:
         figures.add_current(fig, st.session_state[MARKER], talk)
     return fig
+
+
+def _found(fig, atlas: Atlas, opts: MapOptions, ringed: tuple, talk: bool) -> None:
+    """What the sidebar's find and the Similar images tab point at: a class standing out,
+    the selected point's nearest test images ringed, a test image found by its index."""
+    if opts.find_class is not None:
+        figures.dim_classes(fig, opts.find_class)
+    if ringed:
+        figures.add_rings(fig, atlas.xy, ringed, "nearest neighbour", talk)
+    if opts.find_index is not None and opts.find_index < len(atlas.labels):
+        figures.add_rings(fig, atlas.xy, [opts.find_index], "found", talk, "#e4572e", 26)
 
 
 def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> None:

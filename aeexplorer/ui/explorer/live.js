@@ -81,6 +81,11 @@ export function walkAt(stops, p, method) {
 
 // ---- drawing -------------------------------------------------------------------------------
 
+/** A canvas's shown size: pixels, or a CSS length (talk mode sizes it to the window). */
+function size(px) {
+  return typeof px === "number" ? px + "px" : String(px);
+}
+
 function paint(canvas, pixels, side) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
@@ -92,7 +97,9 @@ function paint(canvas, pixels, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-const fmt = (z) => "(" + z.slice(0, 4).map((v) => v.toFixed(3)).join(", ") + (z.length > 4 ? ", …" : "") + ")";
+// as ``common.fmt_z``: a value that rounds to zero is shown as 0.000, never -0.000
+const fix3 = (v) => { const s = v.toFixed(3); return s === "-0.000" ? "0.000" : s; };
+const fmt = (z) => "(" + z.slice(0, 4).map(fix3).join(", ") + (z.length > 4 ? ", …" : "") + ")";
 
 /** The Plotly map of this page, and the data coordinates under a client point (null outside
  *  its plot area). Plotly's axis objects convert pixels to data (``p2l``). */
@@ -165,7 +172,7 @@ function hover(component) {
   panel.data = data;
   panel.side = data.side;
   panel.canvas.width = panel.canvas.height = data.side;
-  panel.canvas.style.width = panel.canvas.style.height = data.px + "px";
+  panel.canvas.style.width = panel.canvas.style.height = size(data.px);
   panel.pixels = new Float32Array(data.side * data.side);
   panel.net = null;
   if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
@@ -252,7 +259,8 @@ function play(component) {
   ui.frames = data.frames;  // server-decoded frames (data URIs) when there is no page decoder
   ui.net = null;
   ui.canvas.width = ui.canvas.height = data.side;
-  ui.canvas.style.width = ui.canvas.style.height = data.px + "px";
+  ui.canvas.style.width = ui.canvas.style.height = size(data.px);
+  ui.canvas.style.display = data.px ? "" : "none";  // talk mode: the frame shows beside the map
   ui.pixels = new Float32Array(data.side * data.side);
   ui.button.disabled = !ui.stops || ui.stops.length < 2;
   ui.hint.textContent = ui.button.disabled ? "Two stops or more make a walk to play." : "";

@@ -33,6 +33,9 @@ APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit ser
 DECODERS = APP_ROOT / "static" / "decoders"
 MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
 KEY, PLAY_KEY = "live", "live_play"
+# talk mode's decoded images beside the map: at most 252 px, less in a small window (as
+# ``style`` sizes the selected point's images)
+TALK_SIZE = "min(252px, 30vh, 16vw)"
 REST_MS = 250  # the pointer rests this long before a model without a page decoder asks the server
 NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
                    "hold the pointer still and the server decodes that z.")
@@ -120,7 +123,7 @@ def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
     rest = (st.session_state.get(KEY) or {}).get("rest")  # no decoder in the page, at rest
     hover, _ = _components()
     hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
-                         "side": ckpt.config.image_size, "px": 28 * scale(talk),
+                         "side": ckpt.config.image_size, "px": TALK_SIZE if talk else 28 * scale(talk),
                          "why": net.get("why", ""), "rest_ms": REST_MS,
                          "server": server_image(ckpt, rest)},
           on_rest_change=lambda: None, height="content")
@@ -152,4 +155,5 @@ def player(path: str, mtime: float, ckpt: Checkpoint, walk, stops: list, method:
     _, play = _components()
     play(key=PLAY_KEY, data={"mode": "play", "net": _net(net), "stops": full, "method": method,
                              "frames": frames, "side": ckpt.config.image_size,
-                             "px": 28 * scale(talk, big=False)}, height="content")
+                             "px": 0 if talk else 28 * scale(talk, big=False)},
+         height="content")

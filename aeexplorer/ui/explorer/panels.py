@@ -14,6 +14,7 @@ from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
+from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, uploader
 
@@ -50,11 +51,6 @@ def _stops_from_indices(atlas: Atlas, ia: int, ib: int) -> None:
     state.select(tuple(xy[ia]), ia)
 
 
-def _undo() -> None:
-    if state.scene().stops:
-        state.scene().stops.pop()
-
-
 def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
                file: tuple[str, float]) -> None:
     """The path's stops and settings, its decoded strip and downloads, and the player that
@@ -66,28 +62,31 @@ def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
         st.radio("Interpolation", ["linear", "slerp"], key=state.METHOD, horizontal=True,
                  format_func=lambda m: {"linear": "linear", "slerp": "spherical"}[m])
         st.slider("Frames per leg", *N_FRAMES, key=state.FRAMES)
-        b1, b2 = st.columns(2)
-        b1.button("Undo stop", on_click=_undo, disabled=not stops, width="stretch")
-        b2.button("Clear path", on_click=state.set_stops, args=([],), disabled=not stops,
-                  width="stretch")
+        path_stops.remove_row(stops)
     with c2:
         with st.container(border=True):
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            r[0].selectbox("A: a random", range(len(names)), key="class_a", index=3 % len(names),
+            state.default("class_a", 3 % len(names))
+            state.default("class_b", 8 % len(names))
+            r[0].selectbox("A: a random", range(len(names)), key="class_a",
                            format_func=lambda i: names[i])
-            r[1].selectbox("B: a random", range(len(names)), key="class_b", index=8 % len(names),
+            r[1].selectbox("B: a random", range(len(names)), key="class_b",
                            format_func=lambda i: names[i])
             r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
                         width="stretch")
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            r[0].number_input("A: test #", 0, n, 0, key="index_a")
-            r[1].number_input("B: test #", 0, n, min(1, n), key="index_b")
+            state.default("index_a", 0)
+            state.default("index_b", min(1, n))
+            r[0].number_input("A: test #", 0, n, key="index_a")
+            r[1].number_input("B: test #", 0, n, key="index_b")
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(md(msg))
     method = st.session_state.get(state.METHOD, "linear")
-    _path_result(stops, walk, talk, lambda: live.player(*file, ckpt, walk, stops, method, talk))
+    # in talk mode the player stands beside the map (see ``fragment.map_view``)
+    _path_result(stops, walk, talk, (lambda: None) if talk else
+                 lambda: live.player(*file, ckpt, walk, stops, method, talk))
 
 
 def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
@@ -95,8 +94,9 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) 
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
         hint = "Now click B on the map." if len(stops) == 1 else (
-            "Set *A click on the map…* to **Add a path stop** and click A, then B, then any "
-            "waypoints in order; or pick a random pair or two test images above.")
+            "Set *A click on the map…* to **Add a path stop** and click the stops in the "
+            "order to walk them (A, B, C, …); *The next stop goes…* puts a later one between "
+            "two others. Or pick a random pair or two test images above.")
         st.info(hint)
         return
     play()

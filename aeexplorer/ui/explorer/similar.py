@@ -78,6 +78,15 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
+def rings(ckpt: Checkpoint, atlas: Atlas) -> Neighbours | None:
+    """The latent neighbours the tab lists (of the selected point, or of the upload), for
+    the map to ring them; None with nothing selected."""
+    if (state.scene().z is None and not _wants_upload()) or len(atlas.labels) == 0:
+        return None
+    query = _query(ckpt, atlas, "the pixels are not needed here")
+    return latent_row(ckpt, atlas, query, int(st.session_state.get(K, K_DEFAULT)))
+
+
 def _wants_upload() -> bool:
     return panels.current_upload() is not None and st.session_state.get(SOURCE) == UPLOADED
 
@@ -91,10 +100,12 @@ def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True
     """The controls, the query and its two rows of neighbours; the search only while the tab
     is ``open_`` (the controls draw always, so they keep their values)."""
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    left.slider("Neighbours per row", *K_RANGE, K_DEFAULT, key=K)
+    state.default(K, K_DEFAULT)
+    left.slider("Neighbours per row", *K_RANGE, key=K)
     if panels.current_upload() is not None:
+        state.default(SOURCE, SELECTED)
         right.segmented_control("Neighbours of…", [SELECTED, UPLOADED], key=SOURCE,
-                                default=SELECTED, required=True)
+                                required=True)
     if not open_:
         return
     if state.scene().z is None and not _wants_upload():
