@@ -52,7 +52,7 @@ def test_bounds_show_every_point_of_a_normal_map(seed):
 
 def test_every_shipped_map_shows_all_its_points():
     from aeexplorer.core.checkpoint import read_atlas
-    from conftest import REPO
+    from tests.helpers import REPO
 
     shipped = sorted((REPO / "checkpoints").glob("*.safetensors"))
     if not shipped:

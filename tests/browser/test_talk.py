@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from .conftest import ARTIFACTS
-from .helpers import open_app, wait_idle
+from tests.browser.server import ARTIFACTS
+from tests.browser.helpers import open_app, wait_idle
 
 pytestmark = pytest.mark.browser
 SCENE = ("?ckpt=mnist-vae.safetensors&talk=1&z=0.5,0.5&i=7&a=-1,0&b=1,0&n=6&m=slerp&seed=7"

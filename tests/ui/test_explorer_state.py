@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, make_checkpoint
+from tests.helpers import REPO
+from tests.helpers.checkpoints import make_checkpoint
 
 NAME = "apptest-tiny-vae.safetensors"
 EXPLORER = "aeexplorer/ui/pages/explorer.py"
@@ -91,7 +92,7 @@ def _stops_text(at: AppTest) -> str:
 
 
 def test_a_stop_goes_between_two_others_and_the_stops_are_named_in_walking_order(app):
-    from ui_helpers import click
+    from tests.helpers.apptest import click
 
     app.session_state["scene"].stops.clear()
     app.run()
