@@ -24,7 +24,7 @@ from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.ui.resources import Atlas
+    from aeexplorer.ui.resources import MapPoints
 
 SIDES = ("a", "b")
 SEL, EVENT = "cmp_sel", "cmp_event"  # the shared selection; the map that sent a select event
@@ -120,7 +120,7 @@ def _load(side: Side) -> Checkpoint | None:
         return None
 
 
-def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, Atlas],
+def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, MapPoints],
                    dataset: str) -> str | None:
     """Apply a new click on either map to the shared selection; the map clicked, or None. As
     in the explorer, a chart's state outlives reruns: each selection is applied once."""
@@ -142,7 +142,7 @@ def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, Atlas],
     return clicked
 
 
-def _marker(side: Side, atlas: Atlas, sel: Selection | None, talk: bool,
+def _marker(side: Side, atlas: MapPoints, sel: Selection | None, talk: bool,
             clicked: str | None) -> None:
     """Where this map marks the selection. A map just clicked is left as it is: the browser
     shows the clicked point picked and keeps the zoom. Otherwise the marker moves, with a new
@@ -165,7 +165,7 @@ def _marker(side: Side, atlas: Atlas, sel: Selection | None, talk: bool,
     st.session_state[f"cmp_view_{side.key}"] = view
 
 
-def _figure(side: Side, atlas: Atlas, talk: bool):
+def _figure(side: Side, atlas: MapPoints, talk: bool):
     fig = figures.from_dict(resources.base_map(side.path, side.mtime, talk, atlas.bounds))
     fig.update_layout(height=600 if talk else 520)
     pos, serial = st.session_state[f"cmp_marker_{side.key}"]
@@ -196,7 +196,7 @@ def maps(a: Side, b: Side, dataset: str, talk: bool) -> None:
         _selected(sides, atlases, sel, talk)
 
 
-def _selected(sides: tuple[Side, Side], atlases: dict[str, Atlas], sel: Selection | None,
+def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Selection | None,
               talk: bool) -> None:
     if sel is None:
         st.info("Click a test point on either map: it is marked on both, and shown beside A's "

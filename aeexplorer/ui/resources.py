@@ -27,7 +27,9 @@ SESSION_ID = "session_id"
 
 
 @dataclass(frozen=True)
-class Atlas:
+class MapPoints:
+    """The map of a checkpoint as the pages draw it: its atlas (the test codes, a torch
+    ``checkpoint.Atlas``) read as numpy, the first two dimensions, and the view that holds it."""
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]
@@ -118,13 +120,13 @@ def import_torch() -> None:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def atlas(path: str, mtime: float) -> Atlas:
+def atlas(path: str, mtime: float) -> MapPoints:
     """Read without the weights or torch: the map is drawn while the model still loads."""
     from aeexplorer.core.checkpoint import read_atlas
 
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)
-    return Atlas(xy, labels, views.map_bounds(xy))
+    return MapPoints(xy, labels, views.map_bounds(xy))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the test images…")

@@ -41,7 +41,7 @@ def pick_checkpoint(root: Path) -> Path | None:
         return None
     names = display_names(files)
     wanted = state.scene().ckpt
-    index = _wanted(names, wanted)
+    index = wanted_index(names, wanted)
     if wanted and names[index] != wanted and names[index].rsplit("/", 1)[-1] != wanted:
         why = next((why for p, why in bad if p.name == wanted), None)
         note = (f"The link's checkpoint {md(wanted)} " + (f"cannot be used: {md(why)}" if why
@@ -74,7 +74,7 @@ def display_names(files: list[Path]) -> list[str]:
     return [p.name if counts[p.name] == 1 else f"{p.parent.name}/{p.name}" for p in files]
 
 
-def _wanted(names: list[str], wanted: str | None) -> int:
+def wanted_index(names: list[str], wanted: str | None) -> int:
     """The checkpoint a link names (by display name, else by file name), else the first MNIST
     VAE, else the first file."""
     base = [n.rsplit("/", 1)[-1] for n in names]

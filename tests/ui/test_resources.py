@@ -33,13 +33,13 @@ def test_list_files_dedupes_and_names_clashes_by_folder(tmp_path, monkeypatch):
 
 
 def test_the_checkpoint_a_link_names_wins():
-    from aeexplorer.ui.sidebar import _wanted
+    from aeexplorer.ui.sidebar import wanted_index
 
     names = ["fashion-ae.safetensors", "runs/mnist-vae.safetensors", "dev/mnist-vae.safetensors"]
-    assert _wanted(names, "dev/mnist-vae.safetensors") == 2
-    assert _wanted(names, "mnist-vae.safetensors") == 1
-    assert _wanted(names, "gone.safetensors") == 1
-    assert _wanted(["a.safetensors"], None) == 0
+    assert wanted_index(names, "dev/mnist-vae.safetensors") == 2
+    assert wanted_index(names, "mnist-vae.safetensors") == 1
+    assert wanted_index(names, "gone.safetensors") == 1
+    assert wanted_index(["a.safetensors"], None) == 0
 
 
 def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
@@ -67,24 +67,14 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
 _FIRST_VISIT = """
 import sys
 from streamlit.testing.v1 import AppTest
-import aeexplorer.ui.explorer.fragment as explorer
 
-torch_at_map = []
-draw_map = explorer._map
-
-
-def spy(*args, **kwargs):
-    torch_at_map.append("torch" in sys.modules)
-    return draw_map(*args, **kwargs)
-
-
-explorer._map = spy
 at = AppTest.from_file("app.py", default_timeout=180)
 at.query_params["ckpt"] = "mnist-vae.safetensors"
 at.run()
 assert not at.exception, at.exception
 waiting = [c.value for c in at.caption if c.value.startswith("Loading the model")]
-print("TORCH_AT_MAP", torch_at_map, "torch" in sys.modules, len(at.tabs), waiting)
+# the map is drawn in this run, and torch was not imported by its end: so not before the map
+print("FIRST", len(at.get("plotly_chart")), "torch" in sys.modules, len(at.tabs), waiting)
 import torch  # what the browser's warm-up run does; then the page draws the tools
 at.run()
 print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("Loading")])
@@ -95,7 +85,7 @@ print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("
 def test_a_first_visit_draws_the_map_before_torch_is_imported():
     """In a fresh process the map is drawn from the atlas alone, and the tools under it (which
     need torch: seconds to import) wait for a second run that the browser asks for once it
-    has drawn the page (see ``fragment._warm_up``)."""
+    has drawn the page (the fragment's warm-up)."""
     import subprocess
     import sys
 
@@ -104,7 +94,7 @@ def test_a_first_visit_draws_the_map_before_torch_is_imported():
     out = subprocess.run([sys.executable, "-c", _FIRST_VISIT], cwd=REPO, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert ("TORCH_AT_MAP [False] False 0 ['Loading the model for the tools below…']"
+    assert ("FIRST 1 False 0 ['Loading the model for the tools below…']"
             in out.stdout), out.stdout
     assert "THEN 4 []" in out.stdout, out.stdout  # the four tool tabs
 

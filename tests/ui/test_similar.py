@@ -181,8 +181,8 @@ def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_ro
     import aeexplorer.ui.explorer.similar as ui_similar
 
     calls = []
-    real = ui_similar._query
-    monkeypatch.setattr(ui_similar, "_query", lambda *a: calls.append(1) or real(*a))
+    real = ui_similar.chosen_query
+    monkeypatch.setattr(ui_similar, "chosen_query", lambda *a: calls.append(1) or real(*a))
     at = _app(monkeypatch, ckpt_dir, data_root, FULL)
     at.session_state["tool_tab"] = "Interpolation path"
     click(at, 0.1, 0.2)

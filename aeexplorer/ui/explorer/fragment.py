@@ -24,7 +24,7 @@ from aeexplorer.ui.text import md
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.app.scene import Scene
-    from aeexplorer.ui.resources import Atlas
+    from aeexplorer.ui.resources import MapPoints
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"
 MAP_EVENT = "_map_event"
@@ -149,7 +149,7 @@ def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
     return walk, samples
 
 
-def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
+def _map(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, talk: bool,
          walk, samples, clicked: bool) -> None:
     fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     if talk:  # as high as the window (see ``style``): no fixed height, the legend beside it
@@ -167,7 +167,7 @@ def _map(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk
                    f"{'them' if far > 1 else 'it'}.")
 
 
-def _tools(ckpt: Checkpoint, atlas: Atlas, s: Scene, walk, samples, talk: bool,
+def _tools(ckpt: Checkpoint, atlas: MapPoints, s: Scene, walk, samples, talk: bool,
            file: tuple[str, float]) -> None:
     """The tool tabs under the map."""
     if samples is None:
@@ -197,7 +197,7 @@ def _load(path: str, mtime: float) -> Checkpoint:
         st.stop()
 
 
-def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, talk: bool,
+def _figure(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, talk: bool,
             walk, samples, clicked: bool):
     """The map. The current-z marker is drawn where z was last set by other means than a click
     on this very figure: after a plain click the figure stays the same, so the browser keeps the
@@ -240,7 +240,7 @@ def _figure(path: str, mtime: float, atlas: Atlas, s: Scene, opts: MapOptions, t
     return fig
 
 
-def _found(fig, atlas: Atlas, opts: MapOptions, ringed: tuple, talk: bool) -> None:
+def _found(fig, atlas: MapPoints, opts: MapOptions, ringed: tuple, talk: bool) -> None:
     """What the sidebar's find and the Similar images tab point at: a class standing out,
     the selected point's nearest test images ringed, a test image found by its index."""
     if opts.find_class is not None:
@@ -251,7 +251,7 @@ def _found(fig, atlas: Atlas, opts: MapOptions, ringed: tuple, talk: bool) -> No
         figures.add_rings(fig, atlas.xy, [opts.find_index], "found", talk, "#e4572e", 26)
 
 
-def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> None:
+def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool) -> None:
     """The decoded image of the selected point, with what it is. Drawn as one block (images
     and text in a single element): each element of the map view is redrawn on every click."""
     s = state.scene()
@@ -276,7 +276,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: Atlas, talk: bool) -> 
                     unsafe_allow_html=True)
 
 
-def _nearby(atlas: Atlas, names: tuple[str, ...], xy: tuple[float, float]) -> str:
+def _nearby(atlas: MapPoints, names: tuple[str, ...], xy: tuple[float, float]) -> str:
     """The classes of the test points nearest to the clicked spot on the map (the map shows
     z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
     from aeexplorer.core.neighbours import nearest

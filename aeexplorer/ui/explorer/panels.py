@@ -21,7 +21,7 @@ from aeexplorer.ui.uploads import cached_upload, uploader
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.core.placement import Placement
-    from aeexplorer.ui.resources import Atlas
+    from aeexplorer.ui.resources import MapPoints
 
     Walk = tuple[np.ndarray, np.ndarray] | None
 
@@ -30,7 +30,7 @@ UPLOAD_FILE, PAD = "upload_file", "upload_pad"
 
 # --- interpolation ------------------------------------------------------------------------
 
-def _random_pair(atlas: Atlas) -> None:
+def _random_pair(atlas: MapPoints) -> None:
     a, b = st.session_state["class_a"], st.session_state["class_b"]
     seed = int(np.random.default_rng().integers(2**31))
     ia = views.random_of_class(atlas.labels, a, seed)
@@ -41,17 +41,17 @@ def _random_pair(atlas: Atlas) -> None:
     _stops_from_indices(atlas, ia, ib)
 
 
-def _index_pair(atlas: Atlas) -> None:
+def _index_pair(atlas: MapPoints) -> None:
     _stops_from_indices(atlas, st.session_state["index_a"], st.session_state["index_b"])
 
 
-def _stops_from_indices(atlas: Atlas, ia: int, ib: int) -> None:
+def _stops_from_indices(atlas: MapPoints, ia: int, ib: int) -> None:
     xy = atlas.xy
     state.set_stops([tuple(xy[ia]), tuple(xy[ib])])
     state.select(tuple(xy[ia]), ia)
 
 
-def path_panel(ckpt: Checkpoint, atlas: Atlas, walk: Walk, talk: bool,
+def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
                file: tuple[str, float]) -> None:
     """The path's stops and settings, its decoded strip and downloads, and the player that
     walks it on the map (``file``: the checkpoint's path and mtime, for the page decoder)."""
@@ -167,7 +167,7 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     return place_bytes(ckpt, data)
 
 
-def upload_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool) -> None:
+def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
     uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
              UPLOAD_FILE, PAD, talk)
     entry = st.session_state.get(state.UPLOAD)

@@ -20,7 +20,7 @@ from aeexplorer.ui.explorer import panels
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.ui.resources import Atlas
+    from aeexplorer.ui.resources import MapPoints
 
 K, SOURCE = "sim_k", "sim_source"
 K_RANGE, K_DEFAULT, PER_ROW, VOTE_K = (4, 16), 8, 8, 5
@@ -51,7 +51,7 @@ def _pixels(dataset: str) -> PixelIndex | str:
     return pixel_index(dataset, resources.data_root())
 
 
-def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Neighbours:
+def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neighbours:
     """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
@@ -59,7 +59,7 @@ def latent_row(ckpt: Checkpoint, atlas: Atlas, query: Query, k: int) -> Neighbou
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
-def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
+def chosen_query(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str) -> Query:
     """The query the user chose: the selected test image or z, or the current upload."""
     placed = panels.current_upload()
     if _wants_upload():
@@ -78,12 +78,12 @@ def _query(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str) -> Query:
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
-def rings(ckpt: Checkpoint, atlas: Atlas) -> Neighbours | None:
+def rings(ckpt: Checkpoint, atlas: MapPoints) -> Neighbours | None:
     """The latent neighbours the tab lists (of the selected point, or of the upload), for
     the map to ring them; None with nothing selected."""
     if (state.scene().z is None and not _wants_upload()) or len(atlas.labels) == 0:
         return None
-    query = _query(ckpt, atlas, "the pixels are not needed here")
+    query = chosen_query(ckpt, atlas, "the pixels are not needed here")
     return latent_row(ckpt, atlas, query, int(st.session_state.get(K, K_DEFAULT)))
 
 
@@ -91,12 +91,12 @@ def _wants_upload() -> bool:
     return panels.current_upload() is not None and st.session_state.get(SOURCE) == UPLOADED
 
 
-def _aligned(index: PixelIndex | str, atlas: Atlas) -> bool:
+def _aligned(index: PixelIndex | str, atlas: MapPoints) -> bool:
     """The atlas indexes these very test images (a hand-made atlas may not)."""
     return not isinstance(index, str) and len(index) == len(atlas.labels)
 
 
-def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True) -> None:
+def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = True) -> None:
     """The controls, the query and its two rows of neighbours; the search only while the tab
     is ``open_`` (the controls draw always, so they keep their values)."""
     left, right = st.columns([1, 2], vertical_alignment="bottom")
@@ -119,12 +119,12 @@ def similar_panel(ckpt: Checkpoint, atlas: Atlas, talk: bool, open_: bool = True
         return
     # the test images are read only now: a first visit draws the map without waiting for them
     index = _pixels(ckpt.dataset)
-    query = _query(ckpt, atlas, index)
+    query = chosen_query(ckpt, atlas, index)
     with st.container(key="similar"):
         _rows(ckpt, atlas, index, query, int(st.session_state.get(K, K_DEFAULT)), talk)
 
 
-def _rows(ckpt: Checkpoint, atlas: Atlas, index: PixelIndex | str, query: Query, k: int,
+def _rows(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str, query: Query, k: int,
           talk: bool) -> None:
     names = ckpt.class_names
     name = names[query.label]
