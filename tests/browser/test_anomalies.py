@@ -20,11 +20,20 @@ MAP = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).find(d =
 READY = f"""() => {{ const m = ({MAP})(); return !!(m && m._fullLayout.xaxis
   && m._fullData[0].x.length > 1000) && document.querySelectorAll('.js-plotly-plot')
   .length === 2; }}"""
-# the last point of the map's trace is the worst reconstructed (drawn last, on top)
+# the worst reconstructed point (the trace is sorted by error: the last is the worst, drawn on
+# top) that no other point lies within 8 pixels of, so that a click on it can mean only it;
+# with its rank (1: the worst)
 WORST = f"""() => {{ const m = ({MAP})(), t = m._fullData[0], L = m._fullLayout,
-  r = m.getBoundingClientRect(), n = t.x.length - 1;
-  return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[n]),
-          r.top + L.yaxis._offset + L.yaxis.l2p(t.y[n]), t.customdata[n]]; }}"""
+  r = m.getBoundingClientRect();
+  const px = (k) => [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]),
+                     r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k])];
+  const all = Array.from(t.x, (_, k) => px(k));
+  for (let n = t.x.length - 1; n >= 0; n--) {{
+    const [x, y] = all[n];
+    if (all.every(([a, b], k) => k === n || Math.hypot(a - x, b - y) >= 8))
+      return [x, y, t.customdata[n], t.x.length - n];
+  }}
+  return null; }}"""
 
 
 def _count(page) -> int:
@@ -56,14 +65,15 @@ def test_threshold_map_click_and_upload(page, app_url):
     wait_idle(page)
     assert _count(page) > before
 
-    x, y, index = page.evaluate(WORST)
+    x, y, index, rank = page.evaluate(WORST)
     page.mouse.move(x, y)
     page.wait_for_timeout(200)  # let Plotly register the hover that a click selects
     page.mouse.click(x, y)
     page.wait_for_function(f"""() => document.querySelector('.st-key-anom_selection')
         .innerText.includes('Test image #{index}')""", timeout=60_000)
     shown = page.locator(".st-key-anom_selection").inner_text()
-    assert "the very worst of 10,000" in shown
+    suffix = "th" if rank % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    assert (f"the {'very' if rank == 1 else f'{rank}{suffix}'} worst of 10,000") in shown, shown
     assert page.locator(".st-key-anom_selection img").count() == 2  # original, reconstruction
 
     page.locator("input[type=file]").set_input_files(files=[{
