@@ -28,7 +28,7 @@ html {font-size: 22px;}
 h1 {font-size: 2.2rem !important;}
 [data-testid="stSidebarContent"] {zoom: 0.7273;}
 div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;}
-.st-key-decoded figure.ae-image img {width: min(252px, 30vh, 16vw) !important;
+.st-key-decoded figure.ae-image img {width: min(252px, 27vh, 16vw) !important;
   height: auto !important;}
 [data-baseweb="tab"] p {font-size: 1.05rem;}
 [data-testid="stCaptionContainer"], figure.ae-image figcaption, .ae-note {

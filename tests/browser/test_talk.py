@@ -41,13 +41,15 @@ def _talk_page(browser, app_url, width: int, height: int, query: str = SCENE):
     return context, page
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
-def test_talk_mode_shows_map_image_and_player_without_scrolling(browser, app_url, size):
+@pytest.mark.parametrize("size,mode", [((1280, 720), ""), ((1280, 720), "&c=stop"),
+                                       ((1920, 1080), "")], ids=["720p", "720p-add-stop", "1080p"])
+def test_talk_mode_shows_map_image_and_player_without_scrolling(browser, app_url, size, mode):
+    """Also while clicks add stops, when the control for where the next one goes is there."""
     width, height = size
-    context, page = _talk_page(browser, app_url, width, height)
+    context, page = _talk_page(browser, app_url, width, height, SCENE + mode)
     try:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"talk-{width}x{height}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"talk-{width}x{height}{mode and '-stop'}.png"))
         boxes = _boxes(page)
         for name, box in boxes.items():
             assert box is not None, f"no {name} on the page"

@@ -42,8 +42,11 @@ def click_mode(talk: bool = False) -> None:
         where_col.markdown(f"Next click: stop **{stop_name(len(stops))}**")
         return
     n = len(stops)
+    # in talk mode the label goes into the choice: a line less in the column beside the map,
+    # which must hold the decoded image and the player above the fold at 1280x720
     where_col.selectbox("The next stop goes…", choices, key=state.STOP_AT,
-                        format_func=lambda at: _where(at, n))
+                        label_visibility="collapsed" if talk else "visible",
+                        format_func=lambda at: ("Next stop: " if talk else "") + _where(at, n))
 
 
 def remove_row(stops: list) -> None:
