@@ -102,12 +102,11 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
     import torch
 
     # imported on use (it imports torch): the CLI's --help reads this module's defaults
-    from aeexplorer.core.runtime import device_of
+    from aeexplorer.core.ops import ModelOps
 
-    if model.training:
-        model.eval()
-    device = device_of(model)
-    x = images.reshape(-1, 1, 28, 28).float().to(device)
+    # all images in one batch, on the model's device, the model in eval mode
+    x = torch.cat(list(ModelOps(model).batches(images, max(len(images), 1))))
+    device = x.device
     with torch.no_grad():
         z, _ = model.encode(x)
     how = resolve(method.how, model.config.variational)
@@ -123,14 +122,9 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
 
 def fit(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Per image: the decoder's binary cross-entropy, plus the prior's -log density for a VAE."""
-    import torch
-    logits = model.decode_logits(z) if hasattr(model, "decode_logits") else None
-    if logits is None:
-        out = model.decode(z).clamp(1e-6, 1 - 1e-6)
-        loss = -(x * out.log() + (1 - x) * (1 - out).log())
-    else:
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    loss = loss.flatten(1).sum(1)
+    from aeexplorer.core.losses import bce_per_image
+
+    loss = bce_per_image(model.decode_logits(z), x)
     if model.config.variational:
         loss = loss + 0.5 * (z ** 2).sum(1)
     return loss
