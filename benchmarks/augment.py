@@ -57,6 +57,6 @@ def train_augmented(root: Path, seed: int = 0):
     t0 = time.perf_counter()
     model, _ = train(model_cfg, cfg, Split(augment(train_split.images, seed), train_split.labels))
     seconds = time.perf_counter() - t0
-    figures = evaluate(model, train_split, test_split)["figures"]
+    figures = evaluate(model, train_split, test_split)["metrics"]
     return model, (f"-ELBO {figures['neg_elbo']:.1f}, 5-NN {figures['knn5_accuracy']:.3f}, "
                    f"{seconds:.0f} s")

@@ -3,7 +3,7 @@ for each way of placing it (``aeexplorer.core.placement``), against the same vot
 space over the same prepared 28x28 input (the ceiling: what the pixels themselves allow).
 
 Three sets: the shared real phone photos (``photos/squared-paper``), photos made from MNIST
-test digits (``tests/digit_cases.py``: pens, crops, rotations, light, tables, shadows, ruled
+test digits (``tests/helpers/digit_cases.py``: pens, crops, rotations, light, tables, shadows, ruled
 and grid paper, JPEG) and drawings made as the page's pad makes them. A made image's own test
 digit is left out of its neighbours (it would find itself). ``--augmented`` also trains the
 fast-recipe VAE on photo-like augmentations of MNIST (``benchmarks/augment.py``) and measures it
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))  # the package, and the test helpers as tests.helpers
 
 K = 5
 OPTIONS = [("encoder", "majority"), ("encoder", "weighted"), ("refined", "majority"),
@@ -42,8 +42,8 @@ def shared_photos(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """n photos or drawings of MNIST test digits (random, seeded), prepared; with their labels
     and the test index each came from."""
-    import digit_cases as cases
-    from core_helpers import mnist_test_images
+    from tests.helpers import digit_cases as cases
+    from tests.helpers.images import mnist_test_images
 
     from aeexplorer.core.errors import ImageError
     from aeexplorer.core.preprocess import preprocess_array, preprocess_bytes
@@ -71,24 +71,23 @@ def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
 
 def knn(reference: torch.Tensor, queries: torch.Tensor, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The K nearest reference rows of each query, its own source row left out."""
-    from aeexplorer.core.latent import nearest
+    from aeexplorer.core.neighbours import Index
 
-    dist, idx = nearest(reference, queries, K + 1)
-    dist, idx = dist.numpy(), idx.numpy()
+    reference = np.asarray(reference, dtype=np.float32)
+    dist, idx = Index(reference, np.zeros(len(reference))).search(np.asarray(queries), K + 1)
     keep = idx != exclude[:, None]
     rows = [np.flatnonzero(r)[:K] for r in keep]
     return (np.stack([d[r] for d, r in zip(dist, rows)]), np.stack([i[r] for i, r in zip(idx, rows)]))
 
 
 def accuracy(test_labels: np.ndarray, dist: np.ndarray, idx: np.ndarray, vote: str, truth: np.ndarray) -> float:
-    from aeexplorer.core.latent import vote as majority
-    from aeexplorer.core.neighbours import weighted_votes
+    from aeexplorer.core.neighbours import votes, weighted_votes
 
     labels = test_labels[idx]
     if vote == "weighted":
         pred = weighted_votes(labels, dist, 10)
     else:
-        pred = majority(torch.as_tensor(labels), 10).numpy()
+        pred = votes(labels, 10)
     return float(np.mean(pred == truth))
 
 
@@ -140,9 +139,9 @@ def main() -> None:
         from augment import train_augmented
 
         model, figures = train_augmented(root)
-        from aeexplorer.core.latent import encode_all
+        from aeexplorer.core.ops import ModelOps
 
-        atlas = encode_all(model, test.images).mu
+        atlas = torch.from_numpy(ModelOps(model).encode(test.images.numpy()).mu)
         _print(f"VAE, augmented ({figures})", study(model, atlas, labels, sets), sets)
     ceiling = pixel_ceiling(test.images, labels, sets)
     print("| pixel space (ceiling) | — | majority | " + " | ".join(f"{ceiling[k]:.2f}" for k in sets) + " | |")

@@ -15,7 +15,6 @@ uploading together would. The files (up to 10 MB each) are made once in a tempor
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import subprocess
 import sys
@@ -26,16 +25,10 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from core_helpers import draw_digit  # noqa: E402  (the test suite's digit drawing)
+sys.path.insert(0, str(REPO))
+from tests.helpers.images import draw_digit, to_bytes  # noqa: E402  (the test suite's digits)
 
 MIB = 2**20
-
-
-def _save(im: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, format=fmt, **kw)
-    return buf.getvalue()
 
 
 def _digit(side: tuple[int, int], **kw) -> Image.Image:
@@ -78,7 +71,7 @@ def _rle8_bmp(side: int) -> bytes:
 
 
 def _png(im: Image.Image) -> bytes:
-    return _save(im, "PNG")
+    return to_bytes(im, "PNG")
 
 
 # name -> (what it is, how to make it): for each format the largest image still accepted under
@@ -92,18 +85,18 @@ CASES = {
     "png-16bit-5792": ("PNG 16-bit grey 5792×5792 (33.5 MP)",
                        lambda: _png(_digit((5792, 5792)).convert("I;16"))),
     "jpeg-16mp": ("JPEG RGB 4608×3456 (16 MP)",
-                  lambda: _save(_photo(4608, 3456), "JPEG", quality=90)),
+                  lambda: to_bytes(_photo(4608, 3456), "JPEG", quality=90)),
     "jpeg-40mp": ("JPEG RGB 7296×5472 (40 MP)",
-                  lambda: _save(_photo(7296, 5472), "JPEG", quality=85)),
+                  lambda: to_bytes(_photo(7296, 5472), "JPEG", quality=85)),
     "gif-6324": ("GIF 6324×6324 (40 MP), transparent",
-                 lambda: _save(_digit((6324, 6324), ink=0, paper=1).convert("P"), "GIF",
+                 lambda: to_bytes(_digit((6324, 6324), ink=0, paper=1).convert("P"), "GIF",
                                transparency=1)),
     "webp-4096": ("WebP RGB 4096×4096 (16.8 MP)",
-                  lambda: _save(_photo(4096, 4096), "WEBP", quality=80)),
+                  lambda: to_bytes(_photo(4096, 4096), "WEBP", quality=80)),
     "webp-2048": ("WebP RGB 2048×2048 (4.2 MP)",
-                  lambda: _save(_photo(2048, 2048), "WEBP", quality=80)),
+                  lambda: to_bytes(_photo(2048, 2048), "WEBP", quality=80)),
     "bmp-24bit-1800": ("BMP 24-bit 1800×1800 (a 10 MB file)",
-                       lambda: _save(_digit((1800, 1800)).convert("RGB"), "BMP")),
+                       lambda: to_bytes(_digit((1800, 1800)).convert("RGB"), "BMP")),
     "bmp-rle8-6324": ("BMP 8-bit RLE 6324×6324 (40 MP)", lambda: _rle8_bmp(6324)),
     "bmp-rle8-4720": ("BMP 8-bit RLE 4720×4720 (22.3 MP)", lambda: _rle8_bmp(4720)),
 }
@@ -138,7 +131,7 @@ def measure(code: str, path: str, threads: int) -> dict:
     from aeexplorer.core.preprocess import preprocess_bytes
 
     data = Path(path).read_bytes()
-    preprocess_bytes(_save(_digit((300, 300)), "PNG"))  # imports scipy and warms up
+    preprocess_bytes(to_bytes(_digit((300, 300)), "PNG"))  # imports scipy and warms up
     hwm = _reset_peak()
     before, outcome = _status("VmRSS"), []
 
