@@ -82,12 +82,12 @@ def _loader(model_cfg, cfg, data, threads: int) -> None:
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import _adam, batch_loss
+    from aeexplorer.core.training import adam, batch_loss
 
     torch.set_num_threads(threads)
     torch.manual_seed(cfg.seed)
     model = build_model(model_cfg).train()
-    opt = _adam(model, cfg)
+    opt = adam(model, cfg)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.images),
                                          batch_size=cfg.batch_size, shuffle=True)
     for (x,) in loader:

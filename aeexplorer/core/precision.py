@@ -90,7 +90,7 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import _adam, batch_loss
+    from aeexplorer.core.training import adam, batch_loss
 
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(0)
@@ -101,7 +101,7 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
         for precision in ("fp32", "bf16"):
             model = copy.deepcopy(base).train()
             run_cfg = replace(cfg, precision=precision)
-            runs[precision] = (model, _adam(model, run_cfg), run_cfg, [])
+            runs[precision] = (model, adam(model, run_cfg), run_cfg, [])
         start = time.perf_counter()
         for round_ in range(12):
             for model, opt, run_cfg, times in runs.values():

@@ -86,7 +86,7 @@ def train(
     if not model_cfg.learned:
         return _fit(model, images, progress)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
-    opt = _adam(model, cfg)
+    opt = adam(model, cfg)
     n_batches = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, T_max=cfg.epochs * n_batches, eta_min=cfg.lr_min
@@ -107,7 +107,7 @@ def train(
     return model.eval(), history
 
 
-def _adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
+def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
     """Adam with its fused kernel: one pass over all parameters instead of a dozen tensor ops
     each, a sixth of a small model's step (README, Performance). Same update rule."""
     params = [p for p in model.parameters() if p.requires_grad]

@@ -10,19 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aeexplorer.ui.text import MAX_SHOWN, md, public
+from tests.helpers.apptest import plain
 
 HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/beacon.gif)"
-
-
-def unescape(text: str) -> str:
-    """What a reader sees: escapes undone, the invisible word joiners gone."""
-    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def test_links_and_images_lose_their_syntax():
     shown = md(HOSTILE)
     assert "](" not in shown and "![" not in shown and "http://" not in shown
-    assert unescape(shown) == HOSTILE  # the reader still sees exactly what the file says
+    assert plain(shown) == HOSTILE  # the reader still sees exactly what the file says
 
 
 @pytest.mark.parametrize("text", ["`name", "**bold**", "# heading", ":red[alert]",
@@ -31,7 +27,7 @@ def test_links_and_images_lose_their_syntax():
 def test_markdown_syntax_is_escaped(text):
     shown = md(text)
     assert not re.search(r"(?<!\\)[`*#:$<&|.\[\]-]", shown)
-    assert unescape(shown) == text
+    assert plain(shown) == text
 
 
 @pytest.mark.parametrize("text", ["https://evil.example/x", "HTTP://x.y", "www.evil.example",
@@ -39,7 +35,7 @@ def test_markdown_syntax_is_escaped(text):
 def test_autolinks_are_broken(text):
     shown = md(text).replace("\\", "")
     assert not re.search(r"(?i)https?://|www\.|\w@\w|mailto:", shown)
-    assert unescape(md(text)) == text
+    assert plain(md(text)) == text
 
 
 @settings(max_examples=200, deadline=None)
@@ -47,7 +43,7 @@ def test_autolinks_are_broken(text):
 def test_any_text_comes_back_as_one_line(text):
     shown = md(text)
     assert "\n" not in shown and "\r" not in shown
-    assert len(unescape(shown)) <= MAX_SHOWN
+    assert len(plain(shown)) <= MAX_SHOWN
 
 
 def test_server_paths_are_cut_for_visitors(monkeypatch):
@@ -69,7 +65,7 @@ def test_emoji_shortcodes_and_directives_are_broken():
     for text in (":smile:", ":red[alert]", ":material/home:"):
         shown = md(text).replace("\\", "")
         assert not re.search(r":\w", shown)  # a joiner after each colon
-        assert unescape(md(text)) == text
+        assert plain(md(text)) == text
 
 
 def test_controls_bidi_overrides_and_lone_surrogates_are_neutralised():
