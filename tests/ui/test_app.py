@@ -14,7 +14,7 @@ from streamlit.typing import PlotlyState
 
 from tests.helpers import REPO
 from tests.helpers.apptest import click as map_click
-from tests.helpers.apptest import plain, shown_image
+from tests.helpers.apptest import open_app, plain, shown_image
 from tests.helpers.checkpoints import make_checkpoint
 
 NAME = "apptest-tiny-vae.safetensors"
@@ -160,12 +160,8 @@ def test_scene_restored_from_the_url(ckpt_dir, tmp_path, monkeypatch):
 
 def test_a_link_without_a_checkpoint_restores_its_scene_on_the_default_model(ckpt_dir,
                                                                               monkeypatch):
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for k, v in {"z": "0.25,0.75", "i": "3", "a": "-1,0", "b": "1,0"}.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
+    at = open_app(monkeypatch, ckpt_dir, None, timeout=60,
+                  query={"z": "0.25,0.75", "i": "3", "a": "-1,0", "b": "1,0"})
     s = at.session_state["scene"]
     assert s.ckpt == "mnist-vae.safetensors"  # the default: the first MNIST VAE
     assert s.z == (0.25, 0.75) and s.index == 3 and s.stops == [(-1.0, 0.0), (1.0, 0.0)]

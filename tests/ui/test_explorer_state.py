@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import REPO
+from tests.helpers.apptest import open_app
 from tests.helpers.checkpoints import make_checkpoint
 
 NAME = "apptest-tiny-vae.safetensors"
@@ -32,14 +32,7 @@ def ckpt_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(ckpt_dir, tmp_path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(ckpt_dir))
-    monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path / "no-data"))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for key, value in SCENE_URL.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception
-    return at
+    return open_app(monkeypatch, ckpt_dir, tmp_path / "no-data", timeout=60, query=SCENE_URL)
 
 
 def url(at: AppTest) -> dict[str, str]:
