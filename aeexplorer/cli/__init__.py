@@ -59,8 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("data", help="download the data sets where a network allows, or "
                                     "report what the data root holds")
-    d.add_argument("--data-dir", default=None, help="data root (default: $AEEXPLORER_DATA or "
-                                                    "./data)")
+    _data_dir_arg(d)
     d.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
     d.add_argument("--check", action="store_true", help="only report what is there; download "
                                                         "nothing")
@@ -92,8 +91,12 @@ def _parsing(option: Option) -> dict:
     return {"type": _int_list if option.type is tuple else option.type, "metavar": metavar}
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
+def _data_dir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="data root (default: $AEEXPLORER_DATA or ./data)")
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    _data_dir_arg(p)
     p.add_argument("--download", action="store_true", help="download the data set if missing")
 
 

@@ -11,6 +11,7 @@ import shlex
 import sys
 import time
 
+from aeexplorer.cli import EXIT_INTERRUPTED
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.metric_table import METRICS, QUALITY
 
@@ -36,7 +37,7 @@ def train(args: argparse.Namespace) -> int:
             raise
         report.close()  # the bar's last line first, then the message
         print(f"interrupted: {args.out} had already been written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         report.close()
     if args.progress_json:

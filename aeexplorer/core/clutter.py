@@ -64,9 +64,7 @@ def _border_shapes(labels: np.ndarray, n: int, areas: np.ndarray) -> tuple[np.nd
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     contact = np.bincount(border, minlength=n + 1)[1:] / border.size
     touches = contact > 0
-    band = max(1, round(HUG_BAND * min(h, w)))
-    ring = np.ones((h, w), dtype=bool)
-    ring[band:-band, band:-band] = False
+    ring = _border_ring((h, w))
     in_band = np.bincount(labels[ring].ravel(), minlength=n + 1)[1:]
     hugs = touches & (in_band > HUG_SHARE * areas)
     lines, blocks = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -120,7 +118,12 @@ def light_background(grey: np.ndarray) -> bool:
     bright = float(np.mean(grey > 0.5))
     if not AMBIGUOUS[0] < bright < AMBIGUOUS[1]:
         return bool(np.median(grey) > 0.5)
-    band = max(1, round(HUG_BAND * min(grey.shape)))
-    ring = np.ones(grey.shape, dtype=bool)
+    return bool(np.median(grey[_border_ring(grey.shape)]) > 0.5)
+
+
+def _border_ring(shape: tuple[int, int]) -> np.ndarray:
+    """The band along the image's border, ``HUG_BAND`` of its shorter side wide."""
+    band = max(1, round(HUG_BAND * min(shape)))
+    ring = np.ones(shape, dtype=bool)
     ring[band:-band, band:-band] = False
-    return bool(np.median(grey[ring]) > 0.5)
+    return ring

@@ -60,12 +60,8 @@ def load_split(
     name: str, train: bool, data_dir: str | os.PathLike | None = None, download: bool = False
 ) -> Split:
     """Load one split as tensors. Raises ``DataNotFound`` with the folder to fill."""
-    import torchvision
-
     root = resolve_data_root(data_dir)
-    cls = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST}[
-        check_dataset_name(name)
-    ]
+    cls = _torchvision_class(name)
     try:
         ds = cls(str(root), train=train, download=download)
     except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError here
@@ -98,10 +94,7 @@ def fetch(name: str, root: str | os.PathLike) -> Path:
     """Download ``name`` into ``root`` through torchvision (both splits; nothing is fetched
     when the files are there) and read its training split once as a check. Returns the raw
     folder; raises ``DataNotFound`` with one line when it cannot (no network, a full disk)."""
-    import torchvision
-
-    cls = {"mnist": torchvision.datasets.MNIST,
-           "fashion": torchvision.datasets.FashionMNIST}[check_dataset_name(name)]
+    cls = _torchvision_class(name)
     folder = raw_folder(name, Path(root))
     try:
         cls(str(root), train=True, download=True)
@@ -116,3 +109,11 @@ def _one_line(exc: BaseException) -> str:
     tried, over several lines; its last line holds the reason."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
+
+
+def _torchvision_class(name: str):
+    """torchvision's data set class for ``name`` (checked)."""
+    import torchvision
+
+    return {"mnist": torchvision.datasets.MNIST,
+            "fashion": torchvision.datasets.FashionMNIST}[check_dataset_name(name)]

@@ -172,18 +172,11 @@ def _polish(model, x: torch.Tensor, z: torch.Tensor, steps: int) -> torch.Tensor
     import torch
     z = z.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=LR)
-    params = list(model.parameters())
-    wanted = [p.requires_grad for p in params]
-    for p in params:  # only the code moves; no gradient is kept for the weights
-        p.requires_grad_(False)
-    try:
-        for _ in range(steps):
-            opt.zero_grad()
-            fit(model, x, z).sum().backward()
-            opt.step()
-    finally:
-        for p, flag in zip(params, wanted):
-            p.requires_grad_(flag)
+    for _ in range(steps):
+        opt.zero_grad()
+        # only the code gets a gradient: the model, shared by every session, is left as it is
+        fit(model, x, z).sum().backward(inputs=[z])
+        opt.step()
     return z.detach()
 
 

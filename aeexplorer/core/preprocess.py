@@ -24,7 +24,7 @@ from aeexplorer.core.decode import (  # the file-reading half; its public names 
     scale_to_unit,
     shrink,
 )
-from aeexplorer.core.clutter import background_window, digit_mask, light_background
+from aeexplorer.core.clutter import background_window, digit_mask, light_background, stroke_width
 from aeexplorer.core.errors import ImageError
 
 __all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
@@ -127,12 +127,11 @@ def _otsu(values: np.ndarray) -> float:
 
 def _fix_stroke(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Thicken a fine pen or thin a marker so the stroke, once fitted into 20x20, is about as
-    wide as MNIST's. Width ~ 2 * area / perimeter for a long stroke."""
+    wide as MNIST's (``clutter.stroke_width``)."""
     from scipy import ndimage
 
     scale = BOX / max(crop.shape)
-    perimeter = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
-    width = 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
+    width = stroke_width(mask)
     low, high = STROKE[0] / scale, STROKE[1] / scale  # wanted range, in this crop's pixels
     if width < low:
         size = int(round(low - width)) | 1
