@@ -25,9 +25,9 @@ NO_IMAGES = "The test set on this machine holds no images: there is nothing to s
 
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
-    pickers.note_unusable(root)
+    checkpoints = pickers.usable(root)
     st.title("Anomalies: what the model reconstructs worst")
-    pick = pickers.choose(pickers.readable(root), "Checkpoint", CKPT, prefer="mnist-vae")
+    pick = pickers.choose(checkpoints, "Checkpoint", CKPT, prefer="mnist-vae")
     if pick is None:
         st.info("There is no readable checkpoint. Train one, for example:\n\n"
                 "`python -m aeexplorer train --dataset mnist --model ae --epochs 30 "

@@ -54,10 +54,9 @@ class Selection:
 
 def render(root: Path) -> None:
     talk = sidebar.talk_toggle()
-    pickers.note_unusable(root)
+    entries = pickers.usable(root)
     style.apply(talk)
     st.title("Compare models")
-    entries = pickers.readable(root)
     if not entries:
         st.info("There are no readable checkpoints to compare. Train one, for example "
                 "`python -m aeexplorer train --dataset mnist --model vae --epochs 30 --out "

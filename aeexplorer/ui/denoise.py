@@ -26,16 +26,17 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
-    pickers.note_unusable(root)
+    checkpoints = pickers.usable(root)
     st.title("Denoise: a denoising autoencoder against a plain one")
     dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
                                    format_func=pickers.DATASET_NAMES.get)
     name = pickers.DATASET_NAMES[dataset]
-    daes = pickers.readable(root, lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
+    daes = pickers.accepted(checkpoints,
+                            lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
     _follow_noise(dataset, daes)
     dae = pickers.choose(daes, "Denoising autoencoder", DAE)
     # a plain autoencoder: the registry's "ae", clean inputs and no penalty
-    plain = pickers.choose(pickers.readable(root, lambda c: c["dataset"] == dataset and
+    plain = pickers.choose(pickers.accepted(checkpoints, lambda c: c["dataset"] == dataset and
                                             "ae" in kinds(c)),
                            "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
     st.caption("A denoising autoencoder is trained to give back the clean image from a "

@@ -26,16 +26,23 @@ def scan(root: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]]:
     return usable, bad
 
 
-def readable(root: Path, accept: Callable[[dict], bool] = lambda card: True
+def usable(root: Path) -> list[tuple[Path, dict]]:
+    """(path, card) of every checkpoint that can be used, from one scan a run; the others are
+    listed in the sidebar (``note_unusable``)."""
+    good, bad = scan(root)
+    note_unusable(bad)
+    return good
+
+
+def accepted(choices: list[tuple[Path, dict]], accept: Callable[[dict], bool]
              ) -> list[tuple[Path, dict]]:
-    """(path, card) of every checkpoint whose header reads and that ``accept`` takes."""
-    return [(path, card) for path, card in scan(root)[0] if accept(card)]
+    """Those of ``choices`` whose card ``accept`` takes."""
+    return [(path, card) for path, card in choices if accept(card)]
 
 
-def note_unusable(root: Path, bad: list[tuple[Path, str]] | None = None) -> None:
-    """The files that cannot be used (``bad``, else scanned), and why, folded away at the
-    foot of the sidebar: a bad file is left out of every picker and never stops a page."""
-    bad = scan(root)[1] if bad is None else bad
+def note_unusable(bad: list[tuple[Path, str]]) -> None:
+    """The files that cannot be used, and why, folded away at the foot of the sidebar: a bad
+    file is left out of every picker and never stops a page."""
     if bad:
         files = "file cannot" if len(bad) == 1 else "files cannot"
         with st.sidebar.expander(f"{len(bad)} checkpoint {files} be used"):

@@ -34,7 +34,7 @@ def pick_checkpoint(root: Path) -> Path | None:
     usable, bad = pickers.scan(root)
     files = [p for p, _ in usable]
     st.sidebar.title("AE explorer")
-    pickers.note_unusable(root, bad)
+    pickers.note_unusable(bad)
     if not files:
         folders = ", ".join(md(shown_path(p, root)) for p in resources.checkpoint_folders(root))
         st.sidebar.warning(f"No usable checkpoints in {folders}.")
