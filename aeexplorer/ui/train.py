@@ -14,7 +14,7 @@ from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_h
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.metric_table import METRICS, present
 from aeexplorer.core.recipes import FAST
-from aeexplorer.ui import datanote, resources, sidebar, state, style
+from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
@@ -204,8 +204,9 @@ def _done(root: Path, view: jobs.Progress) -> None:
 
 
 def _explore(root: Path, out: Path) -> None:
-    """Open the explorer on the new model (as a link naming it would)."""
-    files = resources.list_files(root, extra=[resources.session_folder(root)])
+    """Open the explorer on the new model (as a link naming it would), by its name in the
+    Explorer's picker: the display names of the usable files, as ``sidebar`` makes them."""
+    files = [path for path, _ in pickers.scan(root)[0]]
     names = sidebar.display_names(files)
     state.open_in_explorer(next((n for n, p in zip(names, files) if p == out.resolve()),
                                 out.name))
