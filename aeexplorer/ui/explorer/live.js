@@ -257,6 +257,7 @@ function play(component) {
   ui.data = data;
   ui.stops = data.stops;
   ui.frames = data.frames;  // server-decoded frames (data URIs) when there is no page decoder
+  ui.imgs = [];  // their images, loaded as drawn: a new walk must not show the last one's
   ui.net = null;
   ui.canvas.width = ui.canvas.height = data.side;
   ui.canvas.style.width = ui.canvas.style.height = size(data.px);
