@@ -4,7 +4,6 @@ no image fetched from another host, no server path)."""
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 
@@ -12,26 +11,19 @@ from tests.browser import server
 from tests.browser.helpers import PLOT_READY, wait_idle
 from tests.browser.server import ARTIFACTS
 from tests.helpers.checkpoints import make_checkpoint
-from tests.helpers.images import read_raw, write_raw
+from tests.helpers.images import with_meta
 
 pytestmark = pytest.mark.browser
 HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/beacon.gif)"
-
-
-def _meta(src, dst, **changes):
-    header, body = read_raw(src)
-    header = copy.deepcopy(header)
-    header["__metadata__"].update(changes)
-    return write_raw(dst, header, body)
 
 
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory, checkpoint_env, browser):
     folder = tmp_path_factory.mktemp("hostile")
     good = make_checkpoint(folder / "good-vae.safetensors")
-    _meta(good, folder / "markdown.safetensors", dataset=HOSTILE)
-    _meta(good, folder / "deep.safetensors", metrics="[" * 1000 + "]" * 1000)
-    _meta(good, folder / "tick`name.safetensors", format_version=HOSTILE)
+    with_meta(good, folder / "markdown.safetensors", dataset=HOSTILE)
+    with_meta(good, folder / "deep.safetensors", metrics="[" * 1000 + "]" * 1000)
+    with_meta(good, folder / "tick`name.safetensors", format_version=HOSTILE)
     env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
     with server.running(env, ARTIFACTS / "streamlit-hostile.log") as url:
         yield url, folder

@@ -26,7 +26,7 @@ from aeexplorer.core.checkpoint import (
 from aeexplorer.core.errors import AeError, CheckpointError
 from aeexplorer.core.models import ModelConfig, build_model
 from tests.helpers.checkpoints import make_checkpoint
-from tests.helpers.images import read_raw, write_raw
+from tests.helpers.images import read_raw, rewrite, write_raw
 
 FAMILIES = [(kind, arch) for kind in ("ae", "vae") for arch in ("dense", "conv")]
 
@@ -186,20 +186,6 @@ def test_list_checkpoints(tmp_path):
 # ---------------------------------------------------------------- bad files
 
 
-def _rewrite(src: Path, dst: Path, meta=None, tensors=None, drop=()) -> Path:
-    """A genuine safetensors copy of ``src`` with metadata entries and tensors changed."""
-    loaded = safetensors.torch.load_file(str(src))
-    with safe_open(str(src), framework="pt") as f:
-        metadata = dict(f.metadata())
-    metadata.update(meta or {})
-    loaded.update(tensors or {})
-    for key in drop:
-        loaded.pop(key, None)
-        metadata.pop(key, None)
-    safetensors.torch.save_file(loaded, str(dst), metadata=metadata)
-    return dst
-
-
 def _raw(src: Path, dst: Path, change) -> Path:
     """A copy of ``src`` with its JSON header edited by ``change(header)`` (data unchanged)."""
     header, body = read_raw(src)
@@ -258,100 +244,100 @@ def _bad_header_not_json(src, dst):
 
 
 def _bad_version(src, dst):
-    _rewrite(src, dst, meta={"format_version": "2"})
+    rewrite(src, dst, meta={"format_version": "2"})
 
 
 def _bad_no_version(src, dst):
-    _rewrite(src, dst, drop=["format_version"])
+    rewrite(src, dst, drop=["format_version"])
 
 
 def _bad_config_type(src, dst):
-    _rewrite(src, dst, meta={"config": _config(src, latent_dim="2")})
+    rewrite(src, dst, meta={"config": _config(src, latent_dim="2")})
 
 
 def _bad_config_list_type(src, dst):
-    _rewrite(src, dst, meta={"config": _config(src, hidden="32,16")})
+    rewrite(src, dst, meta={"config": _config(src, hidden="32,16")})
 
 
 def _bad_config_value(src, dst):
-    _rewrite(src, dst, meta={"config": _config(src, kind="gan")})
+    rewrite(src, dst, meta={"config": _config(src, kind="gan")})
 
 
 def _bad_config_unknown_field(src, dst):
-    _rewrite(src, dst, meta={"config": _config(src, dropout=0.5)})
+    rewrite(src, dst, meta={"config": _config(src, dropout=0.5)})
 
 
 def _bad_config_not_json(src, dst):
-    _rewrite(src, dst, meta={"config": "{kind: vae"})
+    rewrite(src, dst, meta={"config": "{kind: vae"})
 
 
 def _bad_config_mismatch(src, dst):  # a valid config that does not fit the weights
-    _rewrite(src, dst, meta={"config": _config(src, hidden=[64, 16])})
+    rewrite(src, dst, meta={"config": _config(src, hidden=[64, 16])})
 
 
 def _bad_config_missing(src, dst):
-    _rewrite(src, dst, drop=["config"])
+    rewrite(src, dst, drop=["config"])
 
 
 def _bad_dataset(src, dst):
-    _rewrite(src, dst, meta={"dataset": "cifar10"})
+    rewrite(src, dst, meta={"dataset": "cifar10"})
 
 
 def _bad_metrics(src, dst):
-    _rewrite(src, dst, meta={"metrics": "[1, 2]"})
+    rewrite(src, dst, meta={"metrics": "[1, 2]"})
 
 
 def _bad_train(src, dst):
-    _rewrite(src, dst, meta={"train": "not json"})
+    rewrite(src, dst, meta={"train": "not json"})
 
 
 def _bad_shape(src, dst):
     key = _first_weight(src)
-    _rewrite(src, dst, tensors={key: torch.zeros(3, 3)})
+    rewrite(src, dst, tensors={key: torch.zeros(3, 3)})
 
 
 def _bad_dtype(src, dst):
     key = _first_weight(src)
     w = safetensors.torch.load_file(str(src))[key]
-    _rewrite(src, dst, tensors={key: w.double()})
+    rewrite(src, dst, tensors={key: w.double()})
 
 
 def _bad_half_weights(src, dst):
     key = _first_weight(src)
     w = safetensors.torch.load_file(str(src))[key]
-    _rewrite(src, dst, tensors={key: w.half()})
+    rewrite(src, dst, tensors={key: w.half()})
 
 
 def _bad_missing_tensor(src, dst):
-    _rewrite(src, dst, drop=[_first_weight(src)])
+    rewrite(src, dst, drop=[_first_weight(src)])
 
 
 def _bad_extra_tensor(src, dst):
-    _rewrite(src, dst, tensors={"model.extra.weight": torch.zeros(2)})
+    rewrite(src, dst, tensors={"model.extra.weight": torch.zeros(2)})
 
 
 def _bad_no_atlas(src, dst):
-    _rewrite(src, dst, drop=["atlas.labels"])
+    rewrite(src, dst, drop=["atlas.labels"])
 
 
 def _bad_atlas_shape(src, dst):
-    _rewrite(src, dst, tensors={"atlas.mu": torch.zeros(200, 3)})
+    rewrite(src, dst, tensors={"atlas.mu": torch.zeros(200, 3)})
 
 
 def _bad_atlas_labels_dtype(src, dst):
-    _rewrite(src, dst, tensors={"atlas.labels": torch.zeros(200, dtype=torch.int32)})
+    rewrite(src, dst, tensors={"atlas.labels": torch.zeros(200, dtype=torch.int32)})
 
 
 def _bad_atlas_labels_range(src, dst):
-    _rewrite(src, dst, tensors={"atlas.labels": torch.full((200,), 10, dtype=torch.int64)})
+    rewrite(src, dst, tensors={"atlas.labels": torch.full((200,), 10, dtype=torch.int64)})
 
 
 def _bad_atlas_negative_label(src, dst):
-    _rewrite(src, dst, tensors={"atlas.labels": torch.full((200,), -1, dtype=torch.int64)})
+    rewrite(src, dst, tensors={"atlas.labels": torch.full((200,), -1, dtype=torch.int64)})
 
 
 def _bad_logvar_on_ae(src, dst):  # an AE config over VAE tensors
-    _rewrite(src, dst, meta={"config": _config(src, kind="ae")})
+    rewrite(src, dst, meta={"config": _config(src, kind="ae")})
 
 
 def _bad_raw_offsets_strings(src, dst):
@@ -476,7 +462,7 @@ def test_missing_file_and_directory(tmp_path):
 
 def test_good_copy_still_loads(tmp_path, good_vae):
     """The helpers that make bad files do not break good ones by themselves."""
-    copy_a = _rewrite(good_vae, tmp_path / "a.safetensors")
+    copy_a = rewrite(good_vae, tmp_path / "a.safetensors")
     copy_b = _raw(good_vae, tmp_path / "b.safetensors", lambda h: None)
     for p in (copy_a, copy_b):
         ckpt = load_checkpoint(p)

@@ -15,7 +15,6 @@ import safetensors.torch
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetensors import safe_open
 
 from aeexplorer import cli
 from aeexplorer.core.checkpoint import (
@@ -26,7 +25,7 @@ from aeexplorer.core.checkpoint import (
 )
 from aeexplorer.core.errors import CheckpointError
 from tests.helpers.checkpoints import make_checkpoint
-from tests.helpers.images import read_raw, write_raw
+from tests.helpers.images import read_raw, rewrite, with_meta, write_raw
 
 READERS = {"card": read_card, "atlas": read_atlas, "picker": check_file, "load": load_checkpoint}
 DEEP = "[" * 1000 + "]" * 1000
@@ -37,25 +36,10 @@ def good(tmp_path_factory) -> Path:
     return make_checkpoint(tmp_path_factory.mktemp("good") / "good.safetensors", n_atlas=40)
 
 
-def _with_meta(src: Path, dst: Path, **changes: str) -> Path:
-    header, body = read_raw(src)
-    header = copy.deepcopy(header)
-    header["__metadata__"].update(changes)
-    return write_raw(dst, header, body)
-
-
 def _with_atlas(src: Path, dst: Path, mu=None, labels=None, logvar=None) -> Path:
-    tensors, meta = _tensors_and_meta(src)
-    for key, value in (("atlas.mu", mu), ("atlas.labels", labels), ("atlas.logvar", logvar)):
-        if value is not None:
-            tensors[key] = value
-    safetensors.torch.save_file(tensors, str(dst), metadata=meta)
-    return dst
-
-
-def _tensors_and_meta(src: Path) -> tuple[dict, dict]:
-    with safe_open(str(src), framework="pt") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    changed = {f"atlas.{name}": value for name, value in
+               (("mu", mu), ("labels", labels), ("logvar", logvar)) if value is not None}
+    return rewrite(src, dst, tensors=changed)
 
 
 def _assert_one_line(message: str, name: str) -> None:
@@ -68,14 +52,14 @@ class TestDeepJson:
     @pytest.mark.parametrize("field", ["config", "train", "metrics"])
     @pytest.mark.parametrize("reader", sorted(READERS))
     def test_deep_metadata_field_is_one_line(self, tmp_path, good, field, reader):
-        bad = _with_meta(good, tmp_path / "deep.safetensors", **{field: DEEP})
+        bad = with_meta(good, tmp_path / "deep.safetensors", **{field: DEEP})
         with pytest.raises(CheckpointError) as info:
             READERS[reader](bad)
         _assert_one_line(str(info.value), "deep.safetensors")
 
     @pytest.mark.parametrize("field", ["dataset", "format_version"])
     def test_brackets_in_a_plain_field_are_clipped(self, tmp_path, good, field):
-        bad = _with_meta(good, tmp_path / "brackets.safetensors", **{field: DEEP})
+        bad = with_meta(good, tmp_path / "brackets.safetensors", **{field: DEEP})
         with pytest.raises(CheckpointError) as info:
             read_card(bad)
         _assert_one_line(str(info.value), "brackets.safetensors")
@@ -92,7 +76,7 @@ class TestDeepJson:
 
     def test_ordinary_nesting_still_reads(self, tmp_path, good):
         nested = json.dumps({"config": {"epochs": 1}, "history": {"epochs": [{"a": [1, [2]]}]}})
-        ok = _with_meta(good, tmp_path / "ok.safetensors", train=nested)
+        ok = with_meta(good, tmp_path / "ok.safetensors", train=nested)
         assert read_card(ok)["train"]["history"]["epochs"][0]["a"] == [1, [2]]
 
 
@@ -125,11 +109,10 @@ class TestHostileAtlas:
         assert read_atlas(ok)[0].max() == 250.0
 
     def test_nan_weights_are_refused_on_load(self, tmp_path, good):
-        tensors, meta = _tensors_and_meta(good)
+        tensors = safetensors.torch.load_file(str(good))
         key = next(k for k in tensors if k.startswith("model.") and k.endswith("weight"))
-        tensors[key] = torch.full_like(tensors[key], math.nan)
-        bad = tmp_path / "nan.safetensors"
-        safetensors.torch.save_file(tensors, str(bad), metadata=meta)
+        bad = rewrite(good, tmp_path / "nan.safetensors",
+                      tensors={key: torch.full_like(tensors[key], math.nan)})
         with pytest.raises(CheckpointError, match="NaN"):
             load_checkpoint(bad)
 
@@ -137,7 +120,7 @@ class TestHostileAtlas:
 class TestCommandLine:
     @pytest.mark.parametrize("command", ["evaluate", "encode"])
     def test_deep_json_gives_one_error_line(self, tmp_path, good, capsys, command):
-        bad = _with_meta(good, tmp_path / "deep.safetensors", metrics=DEEP)
+        bad = with_meta(good, tmp_path / "deep.safetensors", metrics=DEEP)
         image = tmp_path / "digit.png"
         image.write_bytes(b"not read: the checkpoint fails first")
         argv = [command, str(bad)] + ([str(image)] if command == "encode" else [])
@@ -192,7 +175,7 @@ def test_fuzzed_header_values(tmp_path, good, where, value, as_text):
        opener=st.sampled_from(["[", '{"a":']))
 def test_fuzzed_nesting(tmp_path, good, depth, field, opener):
     closer = "]" if opener == "[" else "}"
-    bad = _with_meta(good, tmp_path / "nest.safetensors",
+    bad = with_meta(good, tmp_path / "nest.safetensors",
                      **{field: opener * depth + "1" + closer * depth})
     _only_checkpoint_errors(bad)
 
@@ -250,7 +233,7 @@ def test_huge_numbers_in_the_metadata_read_as_missing_metrics(tmp_path, good):
     from aeexplorer.core.card import family, number, train_config
 
     huge = "1" * 400
-    path = _with_meta(good, tmp_path / "huge.safetensors",
+    path = with_meta(good, tmp_path / "huge.safetensors",
                       train='{"config": {"epochs": 1, "beta": %s, "penalty": "l1", '
                             '"penalty_weight": %s}}' % (huge, huge),
                       metrics='{"recon_bce": %s, "parameters": -%s}' % (huge, huge))

@@ -112,3 +112,32 @@ def mnist_test_images(root: Path, n: int) -> np.ndarray:
     raw = Path(root) / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
     data = np.fromfile(raw, dtype=np.uint8, count=n * 784, offset=16)
     return data.reshape(n, 28, 28).astype(np.float32) / 255.0
+
+
+def with_meta(src: Path, dst: Path, **changes: str) -> Path:
+    """A copy of checkpoint ``src`` with metadata entries changed in its raw header (the
+    values are written as given, however hostile)."""
+    import copy
+
+    header, body = read_raw(src)
+    header = copy.deepcopy(header)
+    header["__metadata__"].update(changes)
+    return write_raw(dst, header, body)
+
+
+def rewrite(src: Path, dst: Path, meta: dict | None = None, tensors: dict | None = None,
+            drop=()) -> Path:
+    """A genuine safetensors copy of ``src`` with metadata entries and tensors changed."""
+    import safetensors.torch
+    from safetensors import safe_open
+
+    loaded = safetensors.torch.load_file(str(src))
+    with safe_open(str(src), framework="pt") as f:
+        metadata = dict(f.metadata())
+    metadata.update(meta or {})
+    loaded.update(tensors or {})
+    for key in drop:
+        loaded.pop(key, None)
+        metadata.pop(key, None)
+    safetensors.torch.save_file(loaded, str(dst), metadata=metadata)
+    return dst
