@@ -70,12 +70,10 @@ def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _map(path: str, mtime: float, data: str) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
-    from aeexplorer.core.data import CLASS_NAMES
-
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
     fig = anomaly.error_map(xy, scores.errors, resources.test_split(card["dataset"], data)[1],
-                            CLASS_NAMES[card["dataset"]], views.map_bounds(xy))
+                            card["classes"], views.map_bounds(xy))
     return fig.to_dict()
 
 
@@ -95,9 +93,7 @@ def _reset_threshold(errors: np.ndarray) -> None:
 
 
 def _class_names(path: str, mtime: float) -> tuple[str, ...]:
-    from aeexplorer.core.data import CLASS_NAMES
-
-    return CLASS_NAMES[resources.card(path, mtime)["dataset"]]
+    return resources.card(path, mtime)["classes"]
 
 
 def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> np.ndarray:
