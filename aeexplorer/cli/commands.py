@@ -53,13 +53,16 @@ def train(args: argparse.Namespace) -> int:
 def data(args: argparse.Namespace) -> int:
     """Each data set under the data root: reported when there, else downloaded (``--check``:
     reported missing). Ends with how to start the app on that root."""
-    from aeexplorer.core.data import (DATASETS, fetch, folder_name, missing_files, raw_folder,
-                                      resolve_data_root)
+    from aeexplorer.core.data import (DATASETS, GENERATED, fetch, folder_name, missing_files,
+                                      raw_folder, resolve_data_root)
 
     root = resolve_data_root(args.data_dir).resolve()
     names = DATASETS if args.dataset == "all" else (args.dataset,)
     missing = []
     for name in names:
+        if name in GENERATED:
+            print(f"{name}: made when loaded, from a seed: no files, nothing to download")
+            continue
         folder, absent = raw_folder(name, root), missing_files(name, root)
         if not absent:
             print(f"{folder_name(name)}: present in {folder}")

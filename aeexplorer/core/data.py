@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aeexplorer.core import shapes
 from aeexplorer.core.errors import DataNotFound
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     ),
+    "shapes": shapes.CLASS_NAMES,
 }
+GENERATED = ("shapes",)  # made from a seed when loaded (aeexplorer.core.shapes): no files
 _FOLDERS = {"mnist": "MNIST", "fashion": "FashionMNIST"}
 _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -82,6 +85,8 @@ def load_split(
 ) -> Split:
     """Load one split as tensors, ``image_size`` pixels square with ``channels`` channels
     (None: the data set's own). Raises ``DataNotFound`` with the folder to fill."""
+    if name in GENERATED:
+        return shapes.load(train, image_size, channels)
     root = resolve_data_root(data_dir)
     cls = _torchvision_class(name)
     try:
@@ -131,6 +136,8 @@ def folder_name(name: str) -> str:
 def missing_files(name: str, root: str | os.PathLike) -> list[str]:
     """The files of ``name`` that torchvision would read and that are not under ``root``
     (empty: the data set is there). A file check only: no torch, no reading."""
+    if name in GENERATED:
+        return []
     folder = raw_folder(name, Path(root))
     return [f for f in _FILES if not (folder / f).is_file()]
 
