@@ -100,6 +100,8 @@ def model_card_table(paths: list[Path]) -> str:
             arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"
         if cfg.arch == "conv":
             arch += f", channels {','.join(map(str, cfg.channels))}"
+        if cfg.colour or cfg.image_size != 28:  # MNIST's 28x28 grey goes without saying
+            arch += f", {cfg.image_size}×{cfg.image_size} {'colour' if cfg.colour else 'grey'}"
         cells = [f"`{path.name}`", arch, METRICS["parameters"].text(m.get("parameters")),
                  str(t.get("epochs")), METRICS["train_seconds"].text(m.get("train_seconds")),
                  *(METRICS[k].text(m.get(k)) for k in QUALITY)]

@@ -137,3 +137,24 @@ def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
     save_file(load_file(str(path)), str(path), metadata={**meta, "train": json.dumps(train)})
     table = model_card_table([path])
     assert "odd.safetensors" in table and "VAE" in table
+
+
+def test_the_table_names_the_images_of_a_colour_or_resized_model(tmp_path):
+    """MNIST's 28x28 grey goes without saying; any other size, and colour, is named."""
+    import torch
+
+    from aeexplorer.core.card import model_card_table
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import build_model
+
+    atlas = Atlas(torch.zeros(4, 2), None, torch.zeros(4, dtype=torch.long))
+    rows = {}
+    for name, extra in {"grey28": {}, "colour32": {"image_size": 32, "image_channels": 3},
+                        "grey16": {"image_size": 16}}.items():
+        model = build_model(ModelConfig(kind="ae", hidden=(8,), **extra))
+        path = save_checkpoint(tmp_path / f"{name}.safetensors", model, "shapes", atlas,
+                               train={"config": {"epochs": 1}})
+        rows[name] = model_card_table([path]).splitlines()[2]
+    assert "×" not in rows["grey28"]
+    assert "AE, dense, hidden 8, 32×32 colour |" in rows["colour32"]
+    assert "AE, dense, hidden 8, 16×16 grey |" in rows["grey16"]
