@@ -61,6 +61,18 @@ def test_only_the_data_set_asked_for_is_looked_at(tmp_path, capfd):
     assert rc == 0 and "FashionMNIST" not in out
 
 
+def test_the_generated_shapes_need_no_files(tmp_path, capfd):
+    rc, out, err = run(capfd, ["data", "--data-dir", str(tmp_path), "--dataset", "shapes",
+                               "--check"])
+    assert rc == 0 and err == ""
+    assert "shapes: made when loaded, from a seed: no files, nothing to download" in out
+    assert not any(tmp_path.iterdir())
+    fill(tmp_path, "MNIST")
+    fill(tmp_path, "FashionMNIST")
+    rc, out, _ = run(capfd, ["data", "--data-dir", str(tmp_path), "--check"])  # all of them
+    assert rc == 0 and "shapes: made when loaded" in out
+
+
 def test_the_environment_names_the_data_root(tmp_path, capfd, monkeypatch):
     monkeypatch.setenv("AEEXPLORER_DATA", str(tmp_path))
     rc, out, _ = run(capfd, ["data", "--check"])
