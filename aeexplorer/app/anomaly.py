@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aeexplorer.app import density
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 Range = tuple[float, float]
 ABOVE_COLOR, BELOW_COLOR, LINE_COLOR = "#d62728", "#8da0cb", "#111111"
 # light (small error) to dark red (large): the rare large errors stand out on a white map
+GREY = np.array([0.55, 0.58, 0.62])  # a big map's density under the points coloured by error
 ERROR_SCALE = [[0.0, "#dfe6f0"], [0.35, "#9ab0d0"], [0.7, "#b2548f"], [1.0, "#7a0019"]]
 
 
@@ -120,20 +123,40 @@ def histogram(errors: np.ndarray, threshold: float, bins: int = 60,
     return fig
 
 
+def shown(xy: np.ndarray, errors: np.ndarray, labels: np.ndarray,
+          bounds: tuple[Range, Range]) -> tuple[np.ndarray, density.Density | None]:
+    """The test images the error map draws as points, and the density under them (None: a
+    test set small enough to draw whole). Of a big one: the worst half of the sample budget
+    (what this page looks for), and a sample of the rest stratified by class."""
+    n = len(errors)
+    if n <= density.MAX_POINTS:
+        return np.arange(n), None
+    found, inside = density.density(xy, np.full(n, density.NO_LABEL), GREY[None], bounds)
+    worst = np.argsort(errors, kind="stable")[-(density.SAMPLE_POINTS // 2):]
+    some = density.sample(labels, inside, density.SAMPLE_POINTS // 2)
+    return np.union1d(worst, some), found
+
+
 def error_map(xy: np.ndarray, errors: np.ndarray, labels: np.ndarray,
               class_names: Sequence[str], bounds: tuple[Range, Range],
               talk: bool = False) -> go.Figure:
     """The test set at its codes, coloured by reconstruction error (the largest drawn on top,
     the colour scale clipped at the 1st and 99.5th percentiles so one outlier does not wash
-    the rest out). Each point carries its test index in ``customdata``."""
+    the rest out). Each point carries its test index in ``customdata``. A big test set is
+    drawn as its density in grey with a bounded set of points on it (see ``shown``); without
+    class names (an unlabelled data set) the hover names no class."""
     import plotly.graph_objects as go
 
     errors = np.asarray(errors, dtype=np.float32)
-    order = np.argsort(errors, kind="stable")
-    names = np.asarray([str(n) for n in class_names], dtype=object)
+    idx, found = shown(xy, errors, labels, bounds)
+    order = idx[np.argsort(errors[idx], kind="stable")]
+    names = np.asarray([str(n) for n in class_names] + [""], dtype=object)
+    labels = np.asarray(labels, dtype=np.int64)[order]
+    named = np.where((labels >= 0) & (labels < len(class_names)), labels, len(class_names))
+    what = "<br>class <b>%{text}</b>" if len(class_names) else ""
     fig = go.Figure(go.Scattergl(
         x=xy[order, 0], y=xy[order, 1], mode="markers", customdata=order.astype(np.int32),
-        text=names[np.asarray(labels)[order]], name="test images",
+        text=names[named], name="test images",
         marker=dict(size=6 if talk else 4, color=errors[order], colorscale=ERROR_SCALE,
                     cmin=float(np.percentile(errors, 1)) if errors.size else 0.0,
                     cmax=float(np.percentile(errors, 99.5)) if errors.size else 1.0,
@@ -141,8 +164,12 @@ def error_map(xy: np.ndarray, errors: np.ndarray, labels: np.ndarray,
         # a click must not dim the map: the clicked point turns black, the rest stay as drawn
         selected=dict(marker=dict(color=LINE_COLOR, size=12 if talk else 10, opacity=1)),
         unselected=dict(marker=dict(opacity=1)),
-        hovertemplate="test #%{customdata}<br>class <b>%{text}</b>"
+        hovertemplate=f"test #%{{customdata}}{what}"
                       "<br>error %{marker.color:.4f}<extra></extra>"))
+    if found is not None:
+        x0, x1, y0, y1 = found.extent
+        fig.add_layout_image(source=found.uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
+                             sizey=y1 - y0, sizing="stretch", layer="below", name="density")
     (x0, x1), (y0, y1) = bounds
     fig.update_layout(height=680 if talk else 560, margin=dict(l=10, r=10, t=20, b=10),
                       dragmode="zoom", hovermode="closest", clickmode="event+select",
