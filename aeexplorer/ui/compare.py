@@ -17,7 +17,6 @@ from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.metric_table import METRICS
-from aeexplorer.core.neighbours import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 from aeexplorer.ui.text import md
@@ -133,7 +132,7 @@ def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, MapPoints],
         if index is not None and index < len(atlas.labels):
             st.session_state[SEL] = Selection(dataset, index)
         elif len(atlas.labels):  # empty space: the test image nearest to it on this map
-            near = nearest(atlas.xy, atlas.labels, z, 1)
+            near = atlas.index.nearest(z, 1)
             st.session_state[SEL] = Selection(dataset, int(near.indices[0]), side.key, z)
         clicked = side.key
     if st.session_state.pop(EVENT, None) and clicked is None:

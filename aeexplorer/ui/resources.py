@@ -4,6 +4,7 @@ so a retrained checkpoint is reloaded."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -21,6 +22,7 @@ from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.neighbours import Index
 
 
 SESSION_ID = "session_id"
@@ -33,6 +35,14 @@ class MapPoints:
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    @functools.cached_property
+    def index(self) -> Index:
+        """The map positions indexed for nearest-code search, built once and shared as the
+        map is (a click's nearest test images, in a million codes, need no new index)."""
+        from aeexplorer.core.neighbours import Index
+
+        return Index(self.xy, self.labels)
 
 
 def checkpoint_folders(root: Path) -> list[Path]:

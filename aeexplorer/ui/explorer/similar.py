@@ -55,7 +55,7 @@ def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neig
     """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
-        return nearest(atlas.xy, atlas.labels, query.xy, k)
+        return atlas.index.nearest(query.xy, k)
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
@@ -73,7 +73,7 @@ def chosen_query(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str) ->
         return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
                      f"test image #{i}")
     z, xy = views.full_z(ckpt, s.z), (float(s.z[0]), float(s.z[1]))
-    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K)
+    voters = atlas.index.nearest(xy, VOTE_K)
     return Query(z, ckpt.ops.decode(z)[0], voters.vote(), None,
                  f"the decoded point z = {fmt_z(z)}", xy)
 
