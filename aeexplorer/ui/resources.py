@@ -22,7 +22,7 @@ from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.neighbours import Index
+    from aeexplorer.core.spatial import GridIndex
 
 
 SESSION_ID = "session_id"
@@ -37,12 +37,12 @@ class MapPoints:
     bounds: tuple[tuple[float, float], tuple[float, float]]
 
     @functools.cached_property
-    def index(self) -> Index:
-        """The map positions indexed for nearest-code search, built once and shared as the
-        map is (a click's nearest test images, in a million codes, need no new index)."""
-        from aeexplorer.core.neighbours import Index
+    def index(self) -> GridIndex:
+        """The map positions indexed for nearest-code search (a grid: a click on a million
+        codes searches a few cells), built once and shared as the map is."""
+        from aeexplorer.core.spatial import GridIndex
 
-        return Index(self.xy, self.labels)
+        return GridIndex(self.xy, self.labels)
 
 
 def checkpoint_folders(root: Path) -> list[Path]:

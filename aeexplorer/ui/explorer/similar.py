@@ -56,6 +56,8 @@ def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neig
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
         return atlas.index.nearest(query.xy, k)
+    if ckpt.config.latent_dim == 2:  # the full code is the map position: the map's index
+        return atlas.index.nearest(query.z, k, query.index)
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
