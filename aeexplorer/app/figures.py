@@ -60,6 +60,9 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
         fig.add_trace(_points(xy, rest, "no label" if class_names else "test images",
                               NEUTRAL, look, talk, legend=bool(class_names)))
     _map_layout(fig, bounds, talk, revision)
+    if big:  # the grid is drawn over the density: lines as light on white, unseen on ink
+        fig.update_xaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
+        fig.update_yaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
     return fig
 
 

@@ -84,7 +84,7 @@ def test_a_big_map_payload_is_bounded_and_a_small_map_is_drawn_whole(big):
     assert len(pio.to_json(figures.from_dict(fig.to_dict()), validate=False)) < 1_200_000
     xy, labels = mixture(5_000)
     small = figures.latent_map(xy, labels, NAMES, views.map_bounds(xy))
-    assert not small.layout.images
+    assert not small.layout.images and small.layout.xaxis.gridcolor == "#eee"
     assert sum(len(t.customdata) for t in point_traces(small)) == 5_000
     assert {t.marker.size for t in point_traces(small)} == {4}
 
