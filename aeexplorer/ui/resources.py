@@ -44,6 +44,11 @@ class MapPoints:
 
         return GridIndex(self.xy, self.labels)
 
+    @functools.cached_property
+    def outside(self) -> int:
+        """How many codes lie outside ``bounds`` (counted once, not on every click's rerun)."""
+        return views.outside(self.xy, self.bounds)
+
 
 def checkpoint_folders(root: Path) -> list[Path]:
     """``checkpoints/`` (shipped), ``runs/`` (your own trainings), then any folders listed in

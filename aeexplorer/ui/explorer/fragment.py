@@ -161,7 +161,7 @@ def _map(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, 
                         config=MAP_CONFIG, theme=None, height="stretch" if talk else "content",
                         alt="Latent map: the test set's codes coloured by class; click to "
                             "decode")
-    if far := views.outside(atlas.xy, atlas.bounds):  # see ``views.map_bounds``
+    if far := atlas.outside:  # see ``views.map_bounds``
         st.caption(f"{far} test image{'s lie' if far > 1 else ' lies'} far outside this "
                    "view, left out so as not to squash the map: scroll to zoom out and see "
                    f"{'them' if far > 1 else 'it'}.")

@@ -65,15 +65,8 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
         path_stops.remove_row(stops)
     with c2:
         with st.container(border=True):
-            r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            state.default("class_a", 3 % len(names))
-            state.default("class_b", 8 % len(names))
-            r[0].selectbox("A: a random", range(len(names)), key="class_a",
-                           format_func=lambda i: names[i])
-            r[1].selectbox("B: a random", range(len(names)), key="class_b",
-                           format_func=lambda i: names[i])
-            r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
-                        width="stretch")
+            if names:  # an unlabelled data set has no classes to draw a pair from
+                _class_pair(names, atlas)
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
             state.default("index_a", 0)
@@ -87,6 +80,17 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
     # in talk mode the player stands beside the map (see ``fragment.map_view``)
     _path_result(stops, walk, talk, (lambda: None) if talk else
                  lambda: live.player(*file, ckpt, walk, stops, method, talk))
+
+
+def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
+    r = st.columns([2, 2, 3], vertical_alignment="bottom")
+    state.default("class_a", 3 % len(names))
+    state.default("class_b", 8 % len(names))
+    r[0].selectbox("A: a random", range(len(names)), key="class_a",
+                   format_func=lambda i: names[i])
+    r[1].selectbox("B: a random", range(len(names)), key="class_b",
+                   format_func=lambda i: names[i])
+    r[2].button("Random pair", on_click=_random_pair, args=(atlas,), width="stretch")
 
 
 def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
