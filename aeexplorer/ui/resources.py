@@ -187,9 +187,7 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
 def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
     """The map without overlays (atlas points and click grid), as a figure dict shared by all
     sessions: a click adds its overlays to a copy instead of building 40k points anew."""
-    from aeexplorer.core.data import CLASS_NAMES
-
-    names = CLASS_NAMES[card(path, mtime)["dataset"]]
+    names = card(path, mtime)["classes"]
     maps = atlas(path, mtime)
     return figures.latent_map(maps.xy, maps.labels, names, bounds, talk=talk,
                               revision=path).to_dict()
