@@ -5,6 +5,7 @@ that a click on empty space selects a grid point whose x, y is the clicked z."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,7 +55,9 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     shown_labels = labels[shown]
     for label, name in enumerate(class_names):
         idx = shown[shown_labels == label].astype(np.int32)
-        fig.add_trace(_points(xy, idx, str(name), PALETTE[label % len(PALETTE)], look, talk))
+        # class names come from the file: escaped, since Plotly reads tags in legend and hover
+        fig.add_trace(_points(xy, idx, html.escape(str(name), quote=False),
+                              PALETTE[label % len(PALETTE)], look, talk))
     rest = shown[(shown_labels < 0) | (shown_labels >= len(class_names))].astype(np.int32)
     if len(rest):
         fig.add_trace(_points(xy, rest, "no label" if class_names else "test images",

@@ -153,3 +153,10 @@ def test_a_big_error_map_draws_the_worst_and_a_sample_over_a_grey_density():
                                    views.map_bounds(xy[:50]))
     assert "class" not in unlabelled.data[0].hovertemplate
     assert not unlabelled.layout.images
+
+
+def test_class_names_from_a_file_are_escaped_in_the_legend():
+    xy, labels = mixture(200)
+    names = ["<b>bold</b>", "a & b", *NAMES[2:]]
+    fig = figures.latent_map(xy, labels, names, views.map_bounds(xy))
+    assert [t.name for t in point_traces(fig)][:2] == ["&lt;b&gt;bold&lt;/b&gt;", "a &amp; b"]
