@@ -267,12 +267,14 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool)
         decoded = image_html(ckpt.ops.decode(z)[0], "decoded z" if index is None
                              else "decoded code", talk)
         if index is None:
+            nearby = _nearby(atlas, ckpt.class_names, s.z) if ckpt.class_names else ""
             st.markdown(f"{decoded}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
-                        f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
+                        f"\n\n{nearby}", unsafe_allow_html=True)
             return
-        name = ckpt.class_names[int(atlas.labels[index])]
+        name = views.class_name(ckpt.class_names, atlas.labels[index])
+        what = f" · class **{md(name)}**" if name is not None else ""
         st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{decoded}</div>'
-                    f"\n\n**Test image #{index}** · class **{name}** · z = {fmt_z(z)}",
+                    f"\n\n**Test image #{index}**{what} · z = {fmt_z(z)}",
                     unsafe_allow_html=True)
 
 
