@@ -302,8 +302,9 @@ def test_an_unlabelled_model_shows_no_class_anywhere(monkeypatch, ckpt_dir, tmp_
                                                     test_images):
     ckpt = _ckpt(ckpt_dir, BARE)
     assert ckpt.class_names == () and (ckpt.atlas.labels == -1).all()
-    at = _open(monkeypatch, ckpt_dir, tmp_path, BARE, a="-1,0", b="1,0")
+    at = _open(monkeypatch, ckpt_dir, tmp_path, BARE)
     assert not any(b.label == "Random pair" for b in at.button)  # no class to pick
+    assert any(i.value.endswith("Or pick two test images above.") for i in at.info)
     map_click(at, *ckpt.atlas.mu[5, :2].tolist(), index=5)
     assert not at.exception
     page = "\n".join(m.value for m in at.markdown)

@@ -80,7 +80,7 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
     method = st.session_state.get(state.METHOD, "linear")
     # in talk mode the player stands beside the map (see ``fragment.map_view``)
     _path_result(stops, walk, talk, (lambda: None) if talk else
-                 lambda: live.player(*file, ckpt, walk, stops, method, talk))
+                 lambda: live.player(*file, ckpt, walk, stops, method, talk), bool(names))
 
 
 def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
@@ -94,14 +94,16 @@ def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
     r[2].button("Random pair", on_click=_random_pair, args=(atlas,), width="stretch")
 
 
-def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
+def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
+                 by_class: bool = True) -> None:
     if stops:
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
         hint = "Now click B on the map." if len(stops) == 1 else (
             "Set *A click on the map…* to **Add a path stop** and click the stops in the "
             "order to walk them (A, B, C, …); *The next stop goes…* puts a later one between "
-            "two others. Or pick a random pair or two test images above.")
+            "two others. Or pick " + ("a random pair or " if by_class else "")
+            + "two test images above.")
         st.info(hint)
         return
     play()
