@@ -208,7 +208,8 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
     names = ckpts["a"].class_names
     label = names[int(atlases["a"].labels[sel.index])] if sel.index < len(atlases["a"].labels) \
         else "?"
-    originals = resources.originals(ckpts["a"].dataset)
+    originals = resources.originals(ckpts["a"].dataset,
+                                   resources.image_shape(ckpts["a"].config))
     original = (originals[sel.index] if not isinstance(originals, str)
                 and sel.index < len(originals) else None)
     cols = st.columns(4)

@@ -71,8 +71,8 @@ def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
 
-def _test_image(dataset: str) -> np.ndarray | None:
-    images = resources.originals(dataset)
+def _test_image(dataset: str, shape: tuple[int, int]) -> np.ndarray | None:
+    images = resources.originals(dataset, shape)
     if isinstance(images, str):
         st.warning("Upload an image instead: the test images are missing. "
                    + datanote.no_data(dataset, images))
@@ -121,7 +121,8 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
     with left, st.container(key="dn_image"):
         st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
         own = st.session_state.get(SOURCE) == OWN
-        clean = _own_image() if own else _test_image(dataset)
+        clean = _own_image() if own else _test_image(
+            dataset, resources.image_shape(models[0][1]["config"]))
     with right, st.container(key="dn_noise"):
         kind, level, seed = _noise_controls()
     if st.session_state.get(FOLLOWED) != (dataset, kind):

@@ -271,7 +271,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool)
                         f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
             return
         name = ckpt.class_names[int(atlas.labels[index])]
-        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{decoded}</div>'
+        st.markdown(f'<div class="ae-row">{_original(ckpt, index, talk)}{decoded}</div>'
                     f"\n\n**Test image #{index}** · class **{name}** · z = {fmt_z(z)}",
                     unsafe_allow_html=True)
 
@@ -286,8 +286,8 @@ def _nearby(atlas: MapPoints, names: tuple[str, ...], xy: tuple[float, float]) -
             + " · ".join(html.escape(names[int(lab)]) for lab in near.labels) + "</span>")
 
 
-def _original(dataset: str, index: int, talk: bool) -> str:
-    images = resources.originals(dataset)
+def _original(ckpt, index: int, talk: bool) -> str:
+    images = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
     if isinstance(images, str):
         return ('<span class="ae-note">The original is not available: the test images are '
                 "not on this machine (set AEEXPLORER_DATA to show them).</span>")
