@@ -41,10 +41,13 @@ def read(name: str, spec: Any, train: bool, root: Path,
         return _read_idx(name, train, root)
     except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError here
         missing = [f for f in spec.files if not (where / f).is_file()]
+        if not missing:
+            raise DataNotFound(f"{spec.label} in {where} could not be read: "
+                               f"{one_line(exc)}") from None
         hint = "" if download else ", or pass --download where a network is available"
         # torchvision's own "not found" text suggests download=True, a Python argument: the
         # missing files say it better; any other failure (a broken file) keeps its reason
-        why = "" if missing and not download else f" ({one_line(exc)})"
+        why = "" if not download else f" ({one_line(exc)})"
         raise DataNotFound(
             f"{spec.label} not found in {where} (expected {', '.join(spec.files)}); "
             f"set --data-dir or AEEXPLORER_DATA to a folder that holds it{hint}{why}"

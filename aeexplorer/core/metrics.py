@@ -21,7 +21,7 @@ from aeexplorer.core.models import Autoencoder, count_parameters
 from aeexplorer.core.neighbours import knn_accuracy
 from aeexplorer.core.ops import BATCH, Codes, ModelOps
 from aeexplorer.core.runtime import device_of
-from aeexplorer.core.stream import batches, indexed_batches, skipped
+from aeexplorer.core.stream import indexed_batches, skipped
 
 
 @torch.no_grad()
@@ -31,7 +31,7 @@ def reconstruction_metrics(
     gen = torch.Generator(device=device_of(model)).manual_seed(seed)
     bce = mse = kl = 0.0
     n, device = 0, device_of(model.eval())
-    for x in batches(data.images, batch_size=batch_size):  # streamed or in memory
+    for x, _ in indexed_batches(data.images, batch_size=batch_size):  # streamed or not
         x, n = x.to(device), n + len(x)
         mu, logvar = model.encode(x)
         logits_mean = model.decode_logits(mu)

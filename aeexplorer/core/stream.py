@@ -82,15 +82,18 @@ class Streamed:
 def batches(images: torch.Tensor | Streamed, order: torch.Tensor | None = None,
             batch_size: int = 1024) -> Iterator[torch.Tensor]:
     """The batches of ``images`` in ``order`` (None: as stored), ``batch_size`` indices at a
-    time: ceil(len(order) / batch_size) batches, each on the images' device."""
-    for x, _ in indexed_batches(images, order, batch_size):
+    time: ceil(len(order) / batch_size) batches, each on the images' device and none empty
+    (a streamed batch whose every file failed takes the next image of the order that reads:
+    one training step per batch, whatever failed)."""
+    for x, _ in indexed_batches(images, order, batch_size, fill=True):
         yield x
 
 
 def indexed_batches(images: torch.Tensor | Streamed, order: torch.Tensor | None = None,
-                    batch_size: int = 1024) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """As ``batches``, each with the indices of the images it holds (a streamed batch leaves
-    out the files that failed to decode)."""
+                    batch_size: int = 1024, fill: bool = False
+                    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """As ``batches``, each with the indices of the images it holds: a streamed batch leaves
+    out the files that failed to decode, and one left empty is skipped (``fill``: refilled)."""
     import torch
 
     n = len(images)
@@ -109,9 +112,24 @@ def indexed_batches(images: torch.Tensor | Streamed, order: torch.Tensor | None 
             images.failed.update(index[~ok].tolist())
             x, index = x[ok], index[ok]
         if not len(index):
-            raise DataNotFound("none of the images of a batch could be read any more: was the "
-                               "data moved or deleted while training?")
+            if not fill:
+                continue
+            x, index = _refill(images, lists)
         yield x.to(device, non_blocking=True), index
+
+
+def _refill(images: Streamed, lists: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first image of the order that still reads, as a batch of one; DataNotFound when
+    none does (the data went away)."""
+    import torch
+
+    for i in (i for part in lists for i in part if i not in images.failed):
+        x, ok = images.source.read([i])
+        if bool(ok.all()):
+            return x, torch.tensor([i])
+        images.failed.add(i)
+    raise DataNotFound("none of the images could be read any more: was the data moved or "
+                       "deleted while training?")
 
 
 def collect(source: Any, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,6 +179,7 @@ class _Keys:
 def _load(source: Any, keys: list[list[int]], pin: bool = False) -> Iterator:
     """source.read(key) for each of ``keys``, in order: in worker processes when the source
     is worth them (prefetching a few batches ahead), else here."""
+    import torch
     from torch.utils.data import DataLoader
 
     # a worker takes about a second to start: worth it from a few tasks of files on
@@ -169,8 +188,11 @@ def _load(source: Any, keys: list[list[int]], pin: bool = False) -> Iterator:
     if not keys:
         return iter(())
     extra = {"prefetch_factor": 4, "persistent_workers": False} if n_workers else {}
+    # its own generator: a DataLoader draws its workers' seed from the global one otherwise,
+    # which would change the training's random draws (a VAE's samples) from in memory
     return iter(DataLoader(_Keys(source), batch_size=None, sampler=keys, num_workers=n_workers,
-                           pin_memory=pin, collate_fn=_same, **extra))
+                           pin_memory=pin, collate_fn=_same, generator=torch.Generator(),
+                           **extra))
 
 
 def _same(value: Any) -> Any:
