@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aeexplorer.core.data import (DATASETS, DEFAULT_DATASETS, missing_files, raw_folder,
+from aeexplorer.core.data import (DEFAULT_DATASETS, missing_files, raw_folder,
                                   resolve_data_root, title)
 from aeexplorer.core.errors import DataNotFound
 from aeexplorer.core.folder import is_folder
@@ -28,9 +28,8 @@ def no_data(dataset: str, why: object = "") -> str:
     name = md(title(dataset))  # a checkpoint's data set name: untrusted text
     try:
         folder = raw_folder(dataset, root)
-    except DataNotFound:  # a checkpoint may name any data set; this server reads its own
-        return (f"The test images of **{name}** are not on this server: it reads "
-                f"{', '.join(DATASETS)} and folders of images.")
+    except DataNotFound:  # no download of its own (a model's own data): its reader says why
+        return f"The test images of {name} could not be read: {md(why or 'unknown data')}"
     if not missing_files(dataset, root) and why:
         return f"The {name} files in **{md(folder)}** could not be read: {md(why)}"
     where = (f"The {name} data set is not on this server: it looks for it in **{md(folder)}**, "

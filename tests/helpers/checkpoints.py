@@ -47,3 +47,35 @@ def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -
     z3[near], labels[near] = 4.0, 3
     return save_checkpoint(path, model, "mnist", Atlas(torch.cat([xy, z3], 1), None, labels),
                            train={"config": {"epochs": 1}})
+
+
+COLOUR_CLASSES = ("red", "green", "blue")
+NO_LABELS_NOTE = "left out: the data set has no labels to classify by"  # as core.metrics says
+
+
+def make_colour_page_checkpoint(path: Path, arch: str = "dense", side: int = 16,
+                                labelled: bool = True, kind: str = "ae",
+                                dataset: str = "colour-test", n_atlas: int = 200, seed: int = 0,
+                                train: dict | None = None) -> Path:
+    """A small untrained colour model (side x side RGB images) with a synthetic atlas, saved
+    with its classes: three colour names (labels cycling through them), or none for unlabelled
+    data (every label -1, and the 5-NN accuracy left out with the metrics' reason)."""
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=(32, 16), channels=(4, 8), image_size=side,
+                      image_channels=3)
+    model = build_model(cfg).eval()
+    g = torch.Generator().manual_seed(seed)
+    mu = torch.randn(n_atlas, 2, generator=g)
+    logvar = torch.full((n_atlas, 2), -2.0) if kind == "vae" else None
+    labels = torch.arange(n_atlas) % 3 if labelled else torch.full((n_atlas,), -1)
+    knn = {"knn5_accuracy": 0.5} if labelled else {"knn5_accuracy": None,
+                                                   "knn5_note": NO_LABELS_NOTE}
+    metrics = {"recon_bce": 400.0, "recon_mse": 0.05, "n_test": n_atlas, **knn}
+    return save_checkpoint(path, model, dataset, Atlas(mu, logvar, labels),
+                           train={"config": {"epochs": 1, **(train or {})}}, metrics=metrics,
+                           classes=COLOUR_CLASSES if labelled else ())

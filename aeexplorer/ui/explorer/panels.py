@@ -65,15 +65,8 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
         path_stops.remove_row(stops)
     with c2:
         with st.container(border=True):
-            r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            state.default("class_a", 3 % len(names))
-            state.default("class_b", 8 % len(names))
-            r[0].selectbox("A: a random", range(len(names)), key="class_a",
-                           format_func=lambda i: names[i])
-            r[1].selectbox("B: a random", range(len(names)), key="class_b",
-                           format_func=lambda i: names[i])
-            r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
-                        width="stretch")
+            if names:  # an unlabelled data set has no classes to draw a pair from
+                _class_pair(names, atlas)
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
             state.default("index_a", 0)
@@ -87,6 +80,17 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
     # in talk mode the player stands beside the map (see ``fragment.map_view``)
     _path_result(stops, walk, talk, (lambda: None) if talk else
                  lambda: live.player(*file, ckpt, walk, stops, method, talk))
+
+
+def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
+    r = st.columns([2, 2, 3], vertical_alignment="bottom")
+    state.default("class_a", 3 % len(names))
+    state.default("class_b", 8 % len(names))
+    r[0].selectbox("A: a random", range(len(names)), key="class_a",
+                   format_func=lambda i: names[i])
+    r[1].selectbox("B: a random", range(len(names)), key="class_b",
+                   format_func=lambda i: names[i])
+    r[2].button("Random pair", on_click=_random_pair, args=(atlas,), width="stretch")
 
 
 def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
@@ -192,12 +196,12 @@ def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
         show(steps.image, "28×28 input", talk)
     with cols[3]:
         show(placed.recon, "reconstruction", talk)
-    vote = placed.class_names[placed.vote]
-    agree = nb.shared(placed.vote)
+    # an unlabelled data set's neighbours have no classes to vote
+    said = (f" Its {len(nb.indices)} nearest test images vote "
+            f"**{md(placed.class_names[placed.vote])}** "
+            f"({nb.shared(placed.vote)} of {len(nb.labels)})." if placed.class_names else "")
     with st.container(key="landing"):
-        st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
-                    f"{len(nb.indices)} nearest test images vote **{vote}** "
-                    f"({agree} of {len(nb.labels)}).")
+        st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map).{said}")
     b1, b2, _ = st.columns([1, 1, 1])
     b1.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],),
               width="stretch")
@@ -213,6 +217,7 @@ def _neighbours(ckpt: Checkpoint, nb, talk: bool) -> None:
         with col:
             image = (originals[i] if not isinstance(originals, str)
                      else views.decoded_codes(ckpt, [i])[0])
-            show(image, f"{ckpt.class_names[lab]} · #{i}", talk, big=False)
+            name = views.class_name(ckpt.class_names, lab)
+            show(image, f"{name} · #{i}" if name is not None else f"#{i}", talk, big=False)
     if isinstance(originals, str):
         st.caption("Test images are not on this machine: neighbours are shown decoded.")

@@ -13,10 +13,12 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import views
+from aeexplorer.core.data import NO_LABEL
 from aeexplorer.core.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.explorer import panels
+from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -57,7 +59,9 @@ def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neig
     """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
-        return nearest(atlas.xy, atlas.labels, query.xy, k)
+        return atlas.index.nearest(query.xy, k)
+    if ckpt.config.latent_dim == 2:  # the full code is the map position: the map's index
+        return atlas.index.nearest(query.z, k, query.index)
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
@@ -66,7 +70,8 @@ def chosen_query(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str) ->
     placed = panels.current_upload()
     if _wants_upload():
         image = placed.steps.image if placed.steps is not None else placed.recon
-        return Query(list(placed.z), image, placed.vote, None,
+        label = placed.vote if placed.class_names else NO_LABEL  # no classes: no vote
+        return Query(list(placed.z), image, label, None,
                      f"your image, landing at z = {fmt_z(placed.z)}")
     s = state.scene()
     i = s.index if s.index is not None and s.index < len(atlas.labels) else None
@@ -75,8 +80,9 @@ def chosen_query(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str) ->
         return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
                      f"test image #{i}")
     z, xy = views.full_z(ckpt, s.z), (float(s.z[0]), float(s.z[1]))
-    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K)
-    return Query(z, ckpt.ops.decode(z)[0], voters.vote(), None,
+    voters = atlas.index.nearest(xy, VOTE_K)
+    label = voters.vote() if ckpt.class_names else NO_LABEL  # unlabelled data: no vote
+    return Query(z, ckpt.ops.decode(z)[0], label, None,
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
@@ -129,19 +135,21 @@ def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = 
 def _rows(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str, query: Query, k: int,
           talk: bool) -> None:
     names = ckpt.class_names
-    name = names[query.label]
+    name = views.class_name(names, query.label)  # None: a data set without labels
     kind = "class" if query.index is not None else f"vote of its {VOTE_K} nearest codes"
     pic, text = st.columns([1, PER_ROW - 1], vertical_alignment="center")
     if query.image is not None:
         with pic:
             show(query.image, "query", talk, big=False)
-    text.markdown(f"Neighbours of **{query.what}** · {kind}: **{name}**")
+    what = f" · {kind}: **{md(name)}**" if name is not None else ""
+    text.markdown(f"Neighbours of **{query.what}**{what}")
     near_z = latent_row(ckpt, atlas, query, k)
     on_map = query.xy is not None and ckpt.config.latent_dim > 2
     st.markdown("**In latent space** — " + ("distance on the map (z₁, z₂)" if on_map else
                                              "distance between codes"))
     _strip(ckpt, index if _aligned(index, atlas) else None, near_z, talk)
-    st.caption(_share(near_z, query.label, names))
+    if share := _share(near_z, query.label, names):
+        st.caption(share)
     if isinstance(index, str):
         st.info(NO_DATA)
         return
@@ -152,12 +160,14 @@ def _rows(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str, query: Qu
     near_px = index.nearest(query.image, k, query.index)
     st.markdown("**In pixel space** — Euclidean distance over the 784 pixels")
     _strip(ckpt, index, near_px, talk)
-    st.caption(_share(near_px, query.label, names) +
-               f" · {overlap(near_z, near_px)} of the {k} appear in both rows.")
+    share = _share(near_px, query.label, names)
+    st.caption((share + " · " if share else "") +
+               f"{overlap(near_z, near_px)} of the {k} appear in both rows.")
 
 
 def _share(near: Neighbours, label: int, names) -> str:
-    return f"{near.shared(label)} of {len(near.indices)} are {names[label]}."
+    name = views.class_name(names, label)
+    return "" if name is None else f"{near.shared(label)} of {len(near.indices)} are {md(name)}."
 
 
 def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Neighbours, talk: bool) -> None:
@@ -172,5 +182,6 @@ def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Neighbours, talk: b
         for j, col in enumerate(cols[: len(images) - start]):
             n = start + j
             with col:
-                show(images[n], f"{ckpt.class_names[near.labels[n]]} · {near.distances[n]:.2f}",
-                     talk, big=False)
+                name = views.class_name(ckpt.class_names, near.labels[n])
+                show(images[n], (f"{name} · " if name is not None else "")
+                     + f"{near.distances[n]:.2f}", talk, big=False)
