@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from aeexplorer.core.checkpoint import Atlas, save_checkpoint
-from aeexplorer.core.data import load_split
+from aeexplorer.core.data import Split, load_split, resolve_data_root, stored_name
+from aeexplorer.core.errors import AeError
 from aeexplorer.core.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.precision import Choice, choose
@@ -26,18 +27,27 @@ def train_and_save(
     progress: ProgressFn | None = None,
     should_stop=None,
     on_precision: Callable[[Choice], None] | None = None,
+    *, image_size: int | None = None, channels: int | None = None,
+    on_data: Callable[[Split, Split], None] | None = None,
 ) -> tuple[Path, dict] | None:
     """Returns (path, metrics), or None when ``should_stop`` cancelled the run (nothing is
     written then; an existing file at ``out`` is only ever replaced by a finished model).
-    The precision is settled once the data has loaded (a missing data set fails first) and
-    told to ``on_precision``."""
-    train_split = load_split(cfg.dataset, True, data_dir, download)
-    test_split = load_split(cfg.dataset, False, data_dir, download)
+    The images are ``image_size`` square with ``channels`` (None: the data set's own), both
+    splits alike; big data streams. ``on_data`` sees both splits once loaded. The precision
+    is settled once the data has loaded (a missing data set fails first) and told to
+    ``on_precision``. The checkpoint names an image folder by its name, not its path."""
+    shape = {"image_size": image_size, "channels": channels, "stream": True}
+    train_split = load_split(cfg.dataset, True, data_dir, download, **shape)
     model_cfg = fit_to(model_cfg, train_split)
+    shape.update(image_size=model_cfg.image_size, channels=model_cfg.image_channels)
+    test_split = load_split(cfg.dataset, False, data_dir, download, **shape)
+    if on_data is not None:
+        on_data(train_split, test_split)
     choice = choose(model_cfg, cfg)
     if on_precision is not None:
         on_precision(choice)
     cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
+    dataset = stored_name(cfg.dataset, resolve_data_root(data_dir))
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)
     if not history.finished:
         return None
@@ -46,10 +56,10 @@ def train_and_save(
     metrics["train_seconds"] = round(history.seconds, 1)
     codes = result["test_codes"]
     logvar = None if codes.logvar is None else torch.from_numpy(codes.logvar)
-    atlas = Atlas(torch.from_numpy(codes.mu), logvar, test_split.labels)
+    atlas = Atlas(torch.from_numpy(codes.mu), logvar, result["test_labels"])
     path = save_checkpoint(
-        out, model.cpu(), cfg.dataset, atlas, classes=train_split.class_names,
-        train={"config": asdict(cfg), "history": history.to_dict(),
+        out, model.cpu(), dataset, atlas, classes=train_split.class_names,
+        train={"config": asdict(replace(cfg, dataset=dataset)), "history": history.to_dict(),
                "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
         metrics=metrics,
     )
@@ -57,6 +67,10 @@ def train_and_save(
 
 
 def fit_to(model_cfg: ModelConfig, data) -> ModelConfig:
-    """``model_cfg`` with the image size and channels of ``data`` (a Split): the data decides."""
+    """``model_cfg`` with the image size and channels of ``data`` (a Split): the data decides.
+    AeError when the model cannot take them (PCA with more components than pixels)."""
     _, channels, side, _ = data.images.shape
-    return replace(model_cfg, image_size=int(side), image_channels=int(channels))
+    try:
+        return replace(model_cfg, image_size=int(side), image_channels=int(channels))
+    except ValueError as exc:
+        raise AeError(str(exc)) from None

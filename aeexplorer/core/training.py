@@ -1,4 +1,5 @@
-"""The training loop: whole-tensor data, shuffled index batches, KL warm-up, NaN guard, and the
+"""The training loop: shuffled index batches (of one tensor in memory, or streamed:
+``aeexplorer.core.stream``), KL warm-up, NaN guard, and the
 regularisers that make the other autoencoder families (sparse, denoising, contractive). PCA is
 fitted in closed form instead.
 
@@ -16,11 +17,13 @@ from typing import Callable
 import torch
 
 from aeexplorer.core.data import Split
-from aeexplorer.core.errors import TrainingDiverged
+from aeexplorer.core.errors import AeError, TrainingDiverged
 from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
 from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
 from aeexplorer.core.noise import corrupt
 from aeexplorer.core.runtime import pick_device, seed_everything
+from aeexplorer.core.stream import Streamed
+from aeexplorer.core.stream import batches as epoch_batches
 # the settings of a training, in a module without torch (the command line reads them)
 from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
                                           check_compatible)
@@ -119,6 +122,9 @@ def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
 
 def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Autoencoder, History]:
     """Closed-form models (PCA): one pass, recorded as one epoch."""
+    if isinstance(images, Streamed):  # its fit takes the whole data at once
+        raise AeError("PCA is fitted on all the images at once, and these are too many "
+                      "to hold in memory: use a smaller --image-size, or a network model")
     start = time.perf_counter()
     model.fit(images)
     with torch.no_grad():
@@ -166,10 +172,9 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, shou
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
     n_batches = math.ceil(images.shape[0] / cfg.batch_size)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "penalty": 0.0}
-    for b in range(n_batches):
+    for b, x in enumerate(epoch_batches(images, order, cfg.batch_size)):
         if should_stop is not None and should_stop():
             return None
-        x = images[order[b * cfg.batch_size : (b + 1) * cfg.batch_size]]
         beta = beta_at(cfg, epoch + b / n_batches)
         parts = batch_loss(model, x, cfg, beta, noise_gen)
         if not torch.isfinite(parts.total):

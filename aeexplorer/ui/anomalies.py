@@ -38,7 +38,7 @@ def render(root: Path) -> None:
                "unusual ones badly: the squared error per pixel between a test image and the "
                "decoding of its code ranks how unusual the image is.")
     mtime, data = path.stat().st_mtime, resources.data_root()
-    split = resources.test_split(card["dataset"], data)
+    split = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))
     if isinstance(split, str):
         st.warning("The anomaly scores need the test images. "
                    + datanote.no_data(card["dataset"], split))
@@ -68,7 +68,8 @@ def render(root: Path) -> None:
 def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
     """Every test image's error and code; ``data`` (the data root) is part of the key."""
     ckpt = resources.checkpoint(path, mtime)
-    return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data))
+    return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data,
+                                                      resources.image_shape(ckpt.config)))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -76,8 +77,8 @@ def _map(path: str, mtime: float, data: str) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
-    fig = anomaly.error_map(xy, scores.errors, resources.test_split(card["dataset"], data)[1],
-                            card["classes"], views.map_bounds(xy))
+    labels = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))[1]
+    fig = anomaly.error_map(xy, scores.errors, labels, card["classes"], views.map_bounds(xy))
     return fig.to_dict()
 
 

@@ -207,7 +207,8 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
     if any(c is None for c in ckpts.values()):
         return
     label = _class_of(ckpts["a"], atlases["a"], sel.index)
-    originals = resources.originals(ckpts["a"].dataset)
+    originals = resources.originals(ckpts["a"].dataset,
+                                   resources.image_shape(ckpts["a"].config))
     original = (originals[sel.index] if not isinstance(originals, str)
                 and sel.index < len(originals) else None)
     cols = st.columns(4)

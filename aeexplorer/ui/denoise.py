@@ -87,9 +87,11 @@ def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
 
-def _test_image(dataset: str, colour: bool) -> np.ndarray | None:
-    """The test image picked; ``colour``: for a colour model (no upload to fall back on)."""
-    images = resources.originals(dataset)
+def _test_image(dataset: str, colour: bool, shape: tuple[int, int] | None
+                ) -> np.ndarray | None:
+    """The test image picked, read as the model of ``shape`` (``resources.image_shape``)
+    takes it; ``colour``: for a colour model (no upload to fall back on)."""
+    images = resources.originals(dataset, shape)
     if isinstance(images, str):
         st.warning(("The test images are missing. " if colour else
                     "Upload an image instead: the test images are missing. ")
@@ -144,12 +146,13 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
     """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
     the cards of those offered, is not empty), then the plain AE."""
     shape = models[0][1]["config"].image_shape if models else None
+    key = resources.image_shape(models[0][1]["config"]) if models else None
     colour = shape is not None and shapes.is_colour(shape)
     left, right = st.columns(2, gap="large")
     with left, st.container(key="dn_image"):
         st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
         own = st.session_state.get(SOURCE) == OWN
-        clean = _own_image(shape) if own else _test_image(dataset, colour)
+        clean = _own_image(shape) if own else _test_image(dataset, colour, key)
     with right, st.container(key="dn_noise"):
         kind, level, seed = _noise_controls()
     if st.session_state.get(FOLLOWED) != (dataset, kind):

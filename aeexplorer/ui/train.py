@@ -4,6 +4,7 @@ is written to this session's folder and listed in this session's checkpoint pick
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +16,6 @@ from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.metric_table import METRICS, present, why_missing
 from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
-from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
@@ -56,8 +56,11 @@ def render(root: Path) -> None:
 
 def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    dataset = st.radio("Data set", list(DATASET_NAMES), key="train_dataset", horizontal=True,
-                       format_func=DATASET_NAMES.get, **KEEP)
+    from aeexplorer.core.data import offered, resolve_data_root, title
+
+    # the built-in sets, and the folders of <data root>/images: never a path a visitor names
+    dataset = st.radio("Data set", offered(resolve_data_root()), key="train_dataset",
+                       horizontal=True, format_func=title, **KEEP)
     no_data = datanote.data_missing(dataset)  # said now, not when the training fails
     if no_data:
         st.warning(datanote.no_data(dataset), icon=":material/folder_off:")
@@ -75,7 +78,8 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
         values = family_fields(family, params)
         if "epochs" in params:
             values.update(train_fields(params))
-    default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset.removeprefix("folder:"))[:40]
+    default = _free_name(resources.session_folder(root), f"my-{plain}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):

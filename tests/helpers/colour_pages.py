@@ -29,7 +29,7 @@ def serve_test_split(monkeypatch, splits: dict[str, tuple[np.ndarray, np.ndarray
 
     files = resources.test_split
 
-    def test_split(dataset: str, root: str):
-        return splits[dataset] if dataset in splits else files(dataset, root)
+    def test_split(dataset: str, root: str, shape: tuple[int, int] | None = None):
+        return splits[dataset] if dataset in splits else files(dataset, root, shape)
 
     monkeypatch.setattr(resources, "test_split", test_split)

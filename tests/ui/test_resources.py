@@ -53,11 +53,11 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     resources.test_split.clear()
     pixel_index.clear()
-    root = str(data_root)
-    images, labels = resources.test_split("mnist", root)
+    root, shape = str(data_root), (28, 1)  # as a model of 28x28 grey images takes them
+    images, labels = resources.test_split("mnist", root, shape)
     assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
-    assert resources.test_images("mnist", root) is images
-    index = pixel_index("mnist", root)
+    assert resources.test_images("mnist", root, shape) is images
+    index = pixel_index("mnist", root, shape)
     np.testing.assert_array_equal(index.labels, labels)
     assert len(calls) == 1
     missing = resources.test_split("mnist", str(data_root / "nowhere"))

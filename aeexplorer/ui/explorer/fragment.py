@@ -273,7 +273,7 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool)
             return
         name = views.class_name(ckpt.class_names, atlas.labels[index])
         what = f" · class **{md(name)}**" if name is not None else ""
-        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{decoded}</div>'
+        st.markdown(f'<div class="ae-row">{_original(ckpt, index, talk)}{decoded}</div>'
                     f"\n\n**Test image #{index}**{what} · z = {fmt_z(z)}",
                     unsafe_allow_html=True)
 
@@ -287,8 +287,8 @@ def _nearby(atlas: MapPoints, names: tuple[str, ...], xy: tuple[float, float]) -
                          for lab in near.labels) + "</span>")
 
 
-def _original(dataset: str, index: int, talk: bool) -> str:
-    images = resources.originals(dataset)
+def _original(ckpt, index: int, talk: bool) -> str:
+    images = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
     if isinstance(images, str):
         return ('<span class="ae-note">The original is not available: the test images are '
                 "not on this machine (set AEEXPLORER_DATA to show them).</span>")

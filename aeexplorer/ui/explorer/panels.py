@@ -246,7 +246,7 @@ def _votes(placed: Placement) -> str:
 
 
 def _neighbours(ckpt: Checkpoint, nb, talk: bool) -> None:
-    originals = resources.originals(ckpt.dataset)
+    originals = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
     cols = st.columns(max(len(nb.indices), 1))
     for col, i, lab in zip(cols, nb.indices, nb.labels):
         with col:

@@ -43,14 +43,16 @@ class Query:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Indexing the test images…")
-def pixel_index(dataset: str, root: str) -> PixelIndex | str:
-    """The test images with their labels, indexed once per data set; or why they are absent."""
-    split = resources.test_split(dataset, root)
+def pixel_index(dataset: str, root: str, shape: tuple[int, int] | None = None
+                ) -> PixelIndex | str:
+    """The test images with their labels, indexed once per data set and image shape; or why
+    they are absent."""
+    split = resources.test_split(dataset, root, shape)
     return split if isinstance(split, str) else PixelIndex(*split)
 
 
-def _pixels(dataset: str) -> PixelIndex | str:
-    return pixel_index(dataset, resources.data_root())
+def _pixels(ckpt: Checkpoint) -> PixelIndex | str:
+    return pixel_index(ckpt.dataset, resources.data_root(), resources.image_shape(ckpt.config))
 
 
 def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neighbours:
@@ -142,7 +144,7 @@ def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = 
                 "show.")
         return
     # the test images are read only now: a first visit draws the map without waiting for them
-    index = _pixels(ckpt.dataset)
+    index = _pixels(ckpt)
     query = chosen_query(ckpt, atlas, index)
     with st.container(key="similar"):
         _rows(ckpt, atlas, index, query, int(st.session_state.get(K, K_DEFAULT)), talk)
