@@ -9,8 +9,10 @@ from pathlib import Path
 
 import torch
 
+from aeexplorer.core import distributed
 from aeexplorer.core.checkpoint import Atlas, save_checkpoint
 from aeexplorer.core.data import load_split
+from aeexplorer.core.errors import AeError
 from aeexplorer.core.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.precision import Choice, choose
@@ -30,15 +32,21 @@ def train_and_save(
     """Returns (path, metrics), or None when ``should_stop`` cancelled the run (nothing is
     written then; an existing file at ``out`` is only ever replaced by a finished model).
     The precision is settled once the data has loaded (a missing data set fails first) and
-    told to ``on_precision``."""
-    train_split = load_split(cfg.dataset, True, data_dir, download)
-    test_split = load_split(cfg.dataset, False, data_dir, download)
-    choice = choose(model_cfg, cfg)
-    if on_precision is not None:
+    told to ``on_precision``. Under torchrun every process trains its share and rank 0 alone
+    evaluates, writes and returns (path, metrics); the others return None."""
+    try:
+        distributed.check(model_cfg, cfg, download)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
+    # a split missing on any machine stops every process, and rank 0 says so
+    train_split, test_split = distributed.together(lambda: _splits(cfg.dataset, data_dir,
+                                                                   download))
+    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
+    if on_precision is not None and distributed.is_main():
         on_precision(choice)
     cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)
-    if not history.finished:
+    if not history.finished or not distributed.is_main():
         return None
     result = evaluate(model, train_split, test_split)
     metrics = result["metrics"]
@@ -53,3 +61,11 @@ def train_and_save(
         metrics=metrics,
     )
     return path, metrics
+
+
+def _splits(dataset: str, data_dir, download: bool):
+    """The training split, which every process trains on, and the test split where it is
+    evaluated (None on the other processes of a torchrun)."""
+    train_split = load_split(dataset, True, data_dir, download)
+    test_split = load_split(dataset, False, data_dir, download) if distributed.is_main() else None
+    return train_split, test_split
