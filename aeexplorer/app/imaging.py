@@ -1,5 +1,8 @@
 """Images for display and download: numpy arrays in [0, 1] -> PNG bytes, tiled strips and grids,
-animated GIFs. Pure numpy + Pillow; nothing here knows about models or Streamlit."""
+animated GIFs. Pure numpy + Pillow; nothing here knows about models or Streamlit.
+
+An image is (H, W) grey or (H, W, 3) colour, as the model operations give them
+(``aeexplorer.core.ops``); a stack of them adds a first axis. Every function takes both."""
 
 from __future__ import annotations
 
@@ -40,15 +43,16 @@ def data_uri(png: bytes) -> str:
 
 def tile(images: Sequence[np.ndarray] | np.ndarray, cols: int, pad: int = 0,
          fill: float = 1.0) -> np.ndarray:
-    """Lay (N, H, W) images out in rows of ``cols``, ``pad`` pixels of ``fill`` between them;
-    empty cells at the end are filled too."""
+    """Lay (N, H, W) or (N, H, W, 3) images out in rows of ``cols``, ``pad`` pixels of
+    ``fill`` between them; empty cells at the end are filled too."""
     stack = np.asarray(images, dtype=np.float32)
-    if stack.ndim != 3 or stack.shape[0] == 0:
-        raise ValueError("tile needs a non-empty (N, H, W) stack of images")
-    n, h, w = stack.shape
+    if stack.ndim not in (3, 4) or stack.shape[0] == 0 or stack.ndim == 4 and stack.shape[3] != 3:
+        raise ValueError("tile needs a non-empty (N, H, W) or (N, H, W, 3) stack of images")
+    n, h, w = stack.shape[:3]
     cols = max(1, min(cols, n))
     rows = -(-n // cols)
-    out = np.full((rows * h + (rows - 1) * pad, cols * w + (cols - 1) * pad), fill, np.float32)
+    out = np.full((rows * h + (rows - 1) * pad, cols * w + (cols - 1) * pad, *stack.shape[3:]),
+                  fill, np.float32)
     for i in range(n):
         r, c = divmod(i, cols)
         out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = stack[i]
@@ -65,31 +69,45 @@ def grid_image(images: Sequence[np.ndarray] | np.ndarray, pad: int = 2,
 
 def to_gif(frames: Sequence[np.ndarray] | np.ndarray, scale: int = 4, ms_per_frame: int = 80,
            bounce: bool = True) -> bytes:
-    """An animated, looping GIF of (N, H, W) frames in [0, 1]. With ``bounce`` the walk plays
-    forward then back, so the loop has no jump."""
+    """An animated, looping GIF of (N, H, W) or (N, H, W, 3) frames in [0, 1]. With
+    ``bounce`` the walk plays forward then back, so the loop has no jump. Colour frames share
+    one adaptive palette of 256 colours (GIF's limit), so a colour does not flicker."""
     stack = [upscale(to_uint8(f), scale) for f in frames]
     if not stack:
         raise ValueError("a GIF needs at least one frame")
     if bounce and len(stack) > 2:
         stack = stack + stack[-2:0:-1]
-    pics = [Image.fromarray(a, mode="L") for a in stack]
+    if stack[0].ndim == 3:
+        pics = _shared_palette(stack)
+    else:
+        pics = [Image.fromarray(a, mode="L") for a in stack]
     buf = io.BytesIO()
     pics[0].save(buf, format="GIF", save_all=True, append_images=pics[1:],
                  duration=max(20, int(ms_per_frame)), loop=0, disposal=1)
     return buf.getvalue()
 
 
+def _shared_palette(frames: list[np.ndarray]) -> list[Image.Image]:
+    """RGB frames quantised to one palette made from all of them side by side."""
+    sheet = Image.fromarray(np.concatenate(frames, axis=1))
+    palette = sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    return [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)
+            for f in frames]
+
+
 def ink_on_paper(image: np.ndarray) -> np.ndarray:
-    """White-on-black digits as dark ink on white paper (for backgrounds behind coloured dots)."""
-    return 1.0 - np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    """White-on-black digits as dark ink on white paper (for backgrounds behind coloured dots).
+    A colour image is shown as it is: its colours are its content."""
+    arr = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    return arr if arr.ndim == 3 and arr.shape[-1] == 3 else 1.0 - arr
 
 
 def outline_box(image: np.ndarray, box: tuple[int, int, int, int], width: int = 2) -> np.ndarray:
-    """A greyscale image as RGB with a red rectangle drawn on (top, left, bottom, right)."""
-    grey = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
-    rgb = np.stack([grey] * 3, axis=-1)
+    """An image as RGB with a red rectangle drawn on (top, left, bottom, right)."""
+    arr = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    rgb = arr.copy() if arr.ndim == 3 else np.stack([arr] * 3, axis=-1)
     top, left, bottom, right = box
-    h, w = grey.shape
+    h, w = rgb.shape[:2]
     top, left = max(0, top - width), max(0, left - width)
     bottom, right = min(h, bottom + width), min(w, right + width)
     red = np.array([0.9, 0.1, 0.1], dtype=np.float32)

@@ -64,7 +64,7 @@ def code_of(ckpt: Checkpoint, index: int) -> list[float]:
 
 
 def decoded_codes(ckpt: Checkpoint, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Test images' codes from the atlas, decoded: (N, 28, 28). The same images as
+    """Test images' codes from the atlas, decoded: (N, H, W[, 3]). The same images as
     reconstructing the test images (``ops.reconstruct``), without them or the encoder."""
     return ckpt.ops.decode(ckpt.atlas.mu.numpy()[np.asarray(indices, dtype=np.int64)])
 
@@ -75,11 +75,17 @@ def manifold(ckpt: Checkpoint, x_range: Range, y_range: Range,
     extent (x0, x1, y0, y1) it covers on the map: each tile is centred on its grid point."""
     n = max(2, int(n))
     _, images = ckpt.ops.grid(tuple(x_range), tuple(y_range), n)
-    big = images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+    h, w, *rgb = images.shape[1:]  # rgb: [3] for a colour model
+    big = (images.reshape(n, n, h, w, *rgb).swapaxes(1, 2).reshape(n * h, n * w, *rgb))
     dx = (x_range[1] - x_range[0]) / (n - 1)
     dy = (y_range[1] - y_range[0]) / (n - 1)
     extent = (x_range[0] - dx / 2, x_range[1] + dx / 2, y_range[0] - dy / 2, y_range[1] + dy / 2)
     return big, extent
+
+
+def class_name(class_names: Sequence[str], label: int) -> str | None:
+    """The name of an atlas label, or None for a code without one (-1: an unlabelled data set)."""
+    return str(class_names[int(label)]) if 0 <= int(label) < len(class_names) else None
 
 
 def random_of_class(labels: np.ndarray, label: int, seed: int) -> int | None:

@@ -13,7 +13,7 @@ import time
 
 from aeexplorer.cli import EXIT_INTERRUPTED
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metric_table import METRICS, QUALITY
+from aeexplorer.core.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
 
 
 def train(args: argparse.Namespace) -> int:
@@ -61,7 +61,8 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
         _emit({"event": "done", "path": str(path), "figures": metrics})
         return 0
     shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
-    print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    notes = [f"{k} {why_missing(metrics, k)}" for k in QUALITY if why_missing(metrics, k)]
+    print(f"wrote {path}: " + ", ".join([*(f"{k}={v:.4g}" for k, v in shown.items()), *notes]))
     return 0
 
 
@@ -188,13 +189,28 @@ def evaluate(args: argparse.Namespace) -> int:
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
               "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
               "arch": ckpt.config.arch, "latent_dim": ckpt.config.latent_dim,
-              **{key: metrics[key] for key in METRICS if key in metrics}}
+              **{key: metrics[key] for key in METRICS if key in metrics},
+              **{note: metrics[note] for note in NOTES.values() if note in metrics}}
     if args.json:
         print(json.dumps(report))
-    else:  # four decimals, not the app's rounding: numbers to compare and to copy
-        for key, value in report.items():
-            print(f"{key:>15}: {value:.4f}" if isinstance(value, float) else f"{key:>15}: {value}")
+    else:
+        print("\n".join(report_lines(report)))
     return 0
+
+
+def report_lines(report: dict) -> list[str]:
+    """``evaluate``'s report for people: four decimals, not the app's rounding (numbers to
+    compare and to copy); a metric left out shows "–" and the reason the metrics give."""
+    lines = []
+    for key, value in report.items():
+        if key in NOTES.values():
+            continue  # said beside its metric
+        if value is None and key in METRICS:
+            why = why_missing(report, key)
+            value = f"{MISSING} ({why})" if why else MISSING
+        lines.append(f"{key:>15}: {value:.4f}" if isinstance(value, float) else
+                     f"{key:>15}: {value}")
+    return lines
 
 
 def encode(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aeexplorer.core.data import CLASS_NAMES
+from aeexplorer.core.data import class_names_of
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.header import (  # noqa: F401  (read_* re-exported: the checkpoint API in one place)
     FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta, check_atlas, check_file, clip, read_atlas,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # torch is imported where weights are touched: headers and at
 class Atlas:
     mu: torch.Tensor  # (N, D) test-set codes
     logvar: torch.Tensor | None  # (N, D) for a VAE
-    labels: torch.Tensor  # (N,) int64
+    labels: torch.Tensor  # (N,) int64; -1 (data.NO_LABEL) for an image without a label
 
 
 @dataclass
@@ -47,10 +47,16 @@ class Checkpoint:
     train: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    classes: tuple[str, ...] | None = None  # None: the built-in data set's
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        return CLASS_NAMES[self.dataset]
+        """What the atlas labels mean; empty for unlabelled data (an image folder)."""
+        return class_names_of(self.dataset) if self.classes is None else self.classes
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.class_names)
 
     @property
     def ops(self) -> ModelOps:
@@ -67,8 +73,10 @@ def save_checkpoint(
     atlas: Atlas,
     train: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    classes: tuple[str, ...] | None = None,
 ) -> Path:
-    """Write atomically: a crash mid-write leaves any existing file at ``path`` untouched."""
+    """Write atomically: a crash mid-write leaves any existing file at ``path`` untouched.
+    ``classes``: what the atlas labels mean (empty: none); None: the built-in data set's."""
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -82,6 +90,7 @@ def save_checkpoint(
         "format_version": str(FORMAT_VERSION),
         "config": model.config.to_json(),
         "dataset": dataset,
+        "classes": json.dumps(list(class_names_of(dataset) if classes is None else classes)),
         "train": json.dumps(train or {}),
         "metrics": json.dumps(metrics or {}),
     }
@@ -153,7 +162,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name} could not be read ({str(exc)[:120]})") from None
     labels = tensors["atlas.labels"]
-    check_atlas(tensors["atlas.mu"], labels, tensors.get("atlas.logvar"), card["dataset"],
+    check_atlas(tensors["atlas.mu"], labels, tensors.get("atlas.logvar"), card["classes"],
                 path.name)
     if not all(bool(v.isfinite().all()) for k, v in tensors.items() if v.is_floating_point()):
         raise CheckpointError(f"{path.name}: the weights hold NaN or infinite numbers")
@@ -164,6 +173,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     return Checkpoint(
         model=model.to(device).eval(), config=card["config"], dataset=card["dataset"],
         atlas=atlas, train=card["train"], metrics=card["metrics"], path=path,
+        classes=card["classes"],
     )
 
 

@@ -31,13 +31,33 @@ _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 DATASETS = tuple(CLASS_NAMES)
 
 
+NO_LABEL = -1  # the label of an image that has none (a flat image folder)
+
+
 @dataclass
 class Split:
-    images: torch.Tensor  # (N, 1, 28, 28) float32 in [0, 1]
-    labels: torch.Tensor  # (N,) int64
+    images: torch.Tensor  # (N, C, S, S) float32 in [0, 1]
+    labels: torch.Tensor  # (N,) int64; NO_LABEL for an image without one
+    class_names: tuple[str, ...] = ()  # what each label means; empty: the data has no labels
+    skipped: int = 0  # files that could not be read and were left out (image folders)
+
+    def __post_init__(self) -> None:
+        if not self.class_names and len(self.labels) and int(self.labels.max()) >= 0:
+            # labels without names (a split built by hand): the numbers are the names
+            self.class_names = tuple(str(i) for i in range(int(self.labels.max()) + 1))
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.class_names) and bool((self.labels >= 0).any())
+
+
+def class_names_of(name: str) -> tuple[str, ...]:
+    """The classes of a built-in data set by name (empty when the name is not one): what a
+    checkpoint written before checkpoints stored their classes meant by its labels."""
+    return CLASS_NAMES.get(name, ())
 
 
 def resolve_data_root(data_dir: str | os.PathLike | None = None) -> Path:
@@ -57,9 +77,11 @@ def raw_folder(name: str, root: Path) -> Path:
 
 
 def load_split(
-    name: str, train: bool, data_dir: str | os.PathLike | None = None, download: bool = False
+    name: str, train: bool, data_dir: str | os.PathLike | None = None, download: bool = False,
+    *, image_size: int | None = None, channels: int | None = None,
 ) -> Split:
-    """Load one split as tensors. Raises ``DataNotFound`` with the folder to fill."""
+    """Load one split as tensors, ``image_size`` pixels square with ``channels`` channels
+    (None: the data set's own). Raises ``DataNotFound`` with the folder to fill."""
     root = resolve_data_root(data_dir)
     cls = _torchvision_class(name)
     try:
@@ -75,7 +97,30 @@ def load_split(
             f"set --data-dir or AEEXPLORER_DATA to a folder that holds it{hint}{why}"
         ) from None
     images = ds.data.unsqueeze(1).float().div_(255.0)  # uint8 (N, 28, 28) -> (N, 1, 28, 28)
-    return Split(images=images, labels=ds.targets.long().clone())
+    images = fit_images(images, image_size, channels)
+    return Split(images=images, labels=ds.targets.long().clone(), class_names=CLASS_NAMES[name])
+
+
+def fit_images(images: torch.Tensor, image_size: int | None,
+               channels: int | None) -> torch.Tensor:
+    """(N, C, S, S) images resized (area-averaged down, bilinear up) to ``image_size`` and
+    turned grey (ITU-R BT.601 luma) or colour (grey repeated) to ``channels``; None keeps."""
+    import torch.nn.functional as F
+
+    if channels not in (None, 1, 3):
+        raise DataNotFound(f"channels must be 1 (grey) or 3 (colour), not {channels}")
+    if channels is not None and channels != images.shape[1]:
+        if channels == 3:
+            images = images.expand(-1, 3, -1, -1)
+        else:
+            weights = images.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+            images = (images * weights).sum(dim=1, keepdim=True)
+    if image_size is not None and image_size != images.shape[-1]:
+        mode = "area" if image_size < images.shape[-1] else "bilinear"
+        extra = {} if mode == "area" else {"align_corners": False}
+        images = F.interpolate(images, size=(image_size, image_size), mode=mode, **extra)
+        images = images.clamp_(0.0, 1.0)
+    return images.contiguous()
 
 
 def folder_name(name: str) -> str:

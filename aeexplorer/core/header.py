@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from aeexplorer.core.data import CLASS_NAMES
+from aeexplorer.core.data import NO_LABEL, class_names_of
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
 
@@ -31,6 +31,8 @@ MAX_ATLAS = 2_000_000  # test-set codes in one atlas
 MAX_ATLAS_VALUES = 20_000_000  # rows x latent size: the atlas is read whole to be checked
 MAX_CODE = 1e5  # |z| of an atlas code: a trained encoder's codes are far inside this
 MAX_LOGVAR = 100.0
+MAX_CLASSES, MAX_NAME = 1000, 100  # class names a checkpoint may list, characters in each
+MAX_DATASET = 200  # characters in a data set's name ("folder:NAME")
 _DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"}
 # a string literal, or an unterminated one to the end: linear on any input (a pattern that
 # needs the closing quote restarts at every quote of a crafted header: quadratic time)
@@ -133,9 +135,11 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def card_from_meta(meta: dict, name: str) -> dict[str, Any]:
+    dataset = _parse_dataset(meta, name)
     return {
         "config": _parse_config(meta, name),
-        "dataset": _parse_dataset(meta, name),
+        "dataset": dataset,
+        "classes": _parse_classes(meta, dataset, name),
         "train": _parse_json_object(meta, "train", name),
         "metrics": _parse_json_object(meta, "metrics", name),
     }
@@ -150,10 +154,31 @@ def _parse_config(meta: dict, name: str) -> ModelConfig:
 
 
 def _parse_dataset(meta: dict, name: str) -> str:
+    """Any short printable name: a built-in data set, "folder:NAME", "shapes"... It is shown,
+    escaped, and used to find the test images; an unknown one only means they are not found."""
     dataset = meta.get("dataset")
-    if dataset not in CLASS_NAMES:
-        raise CheckpointError(f"{name}: unknown dataset {clip(dataset)}")
+    if (not isinstance(dataset, str) or not 0 < len(dataset) <= MAX_DATASET
+            or not dataset.isprintable()):
+        raise CheckpointError(f"{name}: the dataset name {clip(dataset)} is not a short "
+                              "printable name")
     return dataset
+
+
+def _parse_classes(meta: dict, dataset: str, name: str) -> tuple[str, ...]:
+    """The class names the atlas labels index: the "classes" list (empty: unlabelled data);
+    a checkpoint from before it was written names a built-in data set, whose classes are known."""
+    if "classes" not in meta:
+        known = class_names_of(dataset)
+        if not known:
+            raise CheckpointError(f"{name}: unknown dataset {clip(dataset)} and no class names")
+        return known
+    classes = loads(meta["classes"], f"{name}: metadata field 'classes' is not a JSON list")
+    if (not isinstance(classes, list) or len(classes) > MAX_CLASSES
+            or not all(isinstance(c, str) and 0 < len(c) <= MAX_NAME and c.isprintable()
+                       for c in classes)):
+        raise CheckpointError(f"{name}: 'classes' must list at most {MAX_CLASSES} printable "
+                              f"names of 1 to {MAX_NAME} characters")
+    return tuple(classes)
 
 
 def _parse_json_object(meta: dict, key: str, name: str) -> dict:
@@ -188,10 +213,10 @@ def atlas_rows(tensors: dict, config: ModelConfig, name: str) -> int:
     return n
 
 
-def check_atlas(mu, labels, logvar, dataset: str, name: str) -> None:
+def check_atlas(mu, labels, logvar, classes: tuple[str, ...], name: str) -> None:
     """Values the map can draw: finite codes within ±MAX_CODE (a range widget or an axis breaks
-    on 1e38), finite log-variances, labels that index the data set's classes. Tensors or
-    arrays."""
+    on 1e38), finite log-variances, labels that index the data set's classes, or all NO_LABEL
+    when it has none. Tensors or arrays."""
     mu = np.asarray(mu)
     if not (np.isfinite(mu).all() and np.abs(mu).max(initial=0.0) <= MAX_CODE):
         raise CheckpointError(f"{name}: the atlas codes must be finite numbers within "
@@ -202,9 +227,11 @@ def check_atlas(mu, labels, logvar, dataset: str, name: str) -> None:
             raise CheckpointError(f"{name}: the atlas log-variances must be finite numbers "
                                   f"within ±{MAX_LOGVAR:g}")
     labels = np.asarray(labels)
-    n_classes = len(CLASS_NAMES[dataset])
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise CheckpointError(f"{name}: atlas labels outside 0..{n_classes - 1}")
+    n_classes = len(classes)
+    low, high = (0, n_classes - 1) if n_classes else (NO_LABEL, NO_LABEL)
+    if len(labels) and (labels.min() < low or labels.max() > high):
+        allowed = f"0..{high}" if n_classes else f"{NO_LABEL} (no classes)"
+        raise CheckpointError(f"{name}: atlas labels outside {allowed}")
 
 
 def read_atlas(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -234,5 +261,5 @@ def _card_and_atlas(path: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray]
             logvar = fh.get_tensor("atlas.logvar") if has_logvar else None
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name} could not be read ({str(exc)[:120]})") from None
-    check_atlas(codes, classes, logvar, card["dataset"], path.name)
+    check_atlas(codes, classes, logvar, card["classes"], path.name)
     return card, codes, classes

@@ -6,7 +6,8 @@ formats: ``aeexplorer.core.metric_table``).
   seed), so that neg_elbo = recon_bce + kl is an honest bound.
 - recon_mse: mean squared error per pixel of the reconstruction a user sees (encode, then
   decode the code: the posterior mean for a VAE; see ``ops.reconstruct``).
-- knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes.
+- knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes; None
+  (and ``knn5_note`` says why) for data without labels, where there is nothing to score.
 """
 
 from __future__ import annotations
@@ -54,9 +55,19 @@ def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
     test_codes = ops.encode(test.images.numpy())
     train_codes = ops.encode(train.images.numpy())
     metrics = reconstruction_metrics(model, test)
-    metrics["knn5_accuracy"] = knn_accuracy(
-        train_codes.mu, train.labels.numpy(), test_codes.mu, test.labels.numpy(), k=5
-    )
+    metrics.update(_knn5(train_codes.mu, train, test_codes.mu, test))
     metrics["n_test"] = len(test)
+    if train.skipped or test.skipped:
+        metrics["skipped_files"] = train.skipped + test.skipped
     metrics["parameters"] = count_parameters(model)
     return {"metrics": metrics, "test_codes": test_codes}
+
+
+def _knn5(train_mu, train: Split, test_mu, test: Split) -> dict:
+    """The 5-NN accuracy over the labelled images of both splits, or None and the reason."""
+    keep_train, keep_test = train.labels.numpy() >= 0, test.labels.numpy() >= 0
+    if not (train.labelled and test.labelled and keep_train.sum() >= 5):
+        return {"knn5_accuracy": None,
+                "knn5_note": "left out: the data set has no labels to classify by"}
+    return {"knn5_accuracy": knn_accuracy(train_mu[keep_train], train.labels.numpy()[keep_train],
+                                          test_mu[keep_test], test.labels.numpy()[keep_test], k=5)}

@@ -37,7 +37,7 @@ class Codes:
 @dataclass(frozen=True)
 class Reconstruction:
     codes: np.ndarray  # (N, D) float32: the codes that were decoded (posterior means)
-    images: np.ndarray  # (N, 28, 28) float32 in [0, 1]
+    images: np.ndarray  # (N, H, W) grey or (N, H, W, 3) colour, float32 in [0, 1]
 
 
 class ModelOps:
@@ -52,18 +52,18 @@ class ModelOps:
 
     def batches(self, images: np.ndarray | torch.Tensor,
                 batch_size: int = BATCH) -> Iterator[torch.Tensor]:
-        """(N, 28, 28) or (N, 1, 28, 28) images as float32 (B, 1, 28, 28) batches on the
-        model's device, the model in eval mode: for core code that needs more of the model
-        than codes and images (the test-set figures)."""
+        """Images at the numpy edge ((N, H, W) grey, (N, H, W, 3) colour) or in torch's layout
+        ((N, C, H, W)) as float32 (B, C, H, W) batches on the model's device, the model in
+        eval mode: for core code that needs more of the model than codes and images (the
+        test-set figures)."""
         device = self._ready()
-        side = self.model.config.image_size
-        stack = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, side, side)
+        stack = as_batch(images, self.model.config)
         for start in range(0, stack.shape[0], batch_size):
             yield stack[start:start + batch_size].to(device)
 
     @torch.no_grad()
     def encode(self, images: np.ndarray, batch_size: int = BATCH) -> Codes:
-        """(N, 28, 28) images in [0, 1] -> their codes."""
+        """(N, H, W[, 3]) images in [0, 1] -> their codes."""
         mus, logvars = [], []
         for x in self.batches(images, batch_size):
             mu, logvar = self.model.encode(x)
@@ -76,42 +76,42 @@ class ModelOps:
     @torch.no_grad()
     def decode(self, z: Sequence[Sequence[float]] | np.ndarray,
                batch_size: int = BATCH) -> np.ndarray:
-        """(N, D) codes (a flat sequence is one code) -> (N, 28, 28) images in [0, 1]."""
+        """(N, D) codes (a flat sequence is one code) -> (N, H, W[, 3]) images in [0, 1]."""
         codes = self.full(z)
         device = self._ready()
-        parts = [self.model.decode(torch.from_numpy(codes[s:s + batch_size]).to(device))
-                 .squeeze(1).cpu() for s in range(0, len(codes), batch_size)]
+        parts = [as_images(self.model.decode(torch.from_numpy(codes[s:s + batch_size])
+                                             .to(device))) for s in range(0, len(codes), batch_size)]
         return self._images(parts)
 
     @torch.no_grad()
     def reconstruct(self, images: np.ndarray, batch_size: int = BATCH) -> Reconstruction:
-        """(N, 28, 28) images -> their codes and the decodings of those codes."""
+        """(N, H, W[, 3]) images -> their codes and the decodings of those codes."""
         codes, recons = [], []
         for x in self.batches(images, batch_size):
             mu, _ = self.model.encode(x)
             codes.append(mu.cpu())
-            recons.append(self.model.decode(mu).squeeze(1).cpu())
+            recons.append(as_images(self.model.decode(mu)))
         return Reconstruction(self._codes(codes), self._images(recons))
 
     def walk(self, stops: Sequence[Sequence[float]] | np.ndarray, n: int,
              method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
         """A walk through two or more stops, n frames per leg, each leg a straight line
         (``linear``) or a great-circle arc (``slerp``); a stop shared by two legs appears once.
-        -> (codes (M, D), frames (M, 28, 28))."""
+        -> (codes (M, D), frames (M, H, W[, 3]))."""
         zs = _path(torch.from_numpy(self.full(stops)), n, method).numpy()
         return zs, self.decode(zs)
 
     def prior(self, n: int, seed: int = 0,
               temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """n draws from N(0, T² I), the same for the same seed (the global RNG is left alone),
-        and their decodings -> (codes (n, D), images (n, 28, 28))."""
+        and their decodings -> (codes (n, D), images (n, H, W[, 3]))."""
         g = torch.Generator().manual_seed(int(seed))
         zs = (torch.randn(n, self.latent_dim, generator=g) * float(temperature)).numpy()
         return zs, self.decode(zs)
 
     def grid(self, x_range: Range, y_range: Range, n: int) -> tuple[np.ndarray, np.ndarray]:
         """An n x n grid of map positions over the ranges, rows from the top (high z2) down,
-        and their decodings -> (codes (n*n, D), images (n*n, 28, 28))."""
+        and their decodings -> (codes (n*n, D), images (n*n, H, W[, 3]))."""
         xs = torch.linspace(x_range[0], x_range[1], n)
         ys = torch.linspace(y_range[1], y_range[0], n)
         yy, xx = torch.meshgrid(ys, xs, indexing="ij")
@@ -140,9 +140,32 @@ class ModelOps:
             return np.zeros((0, self.latent_dim), np.float32)
         return torch.cat(parts).numpy()
 
-    def _images(self, parts: list[torch.Tensor]) -> np.ndarray:
-        side = self.model.config.image_size
-        return torch.cat(parts).numpy() if parts else np.zeros((0, side, side), np.float32)
+    def _images(self, parts: list[np.ndarray]) -> np.ndarray:
+        shape = self.model.config.image_shape
+        return np.concatenate(parts) if parts else np.zeros((0, *shape), np.float32)
+
+
+def as_batch(images: np.ndarray | torch.Tensor, config) -> torch.Tensor:
+    """Images in any of the accepted layouts -> a float32 (N, C, S, S) tensor (on the CPU
+    unless it came as a tensor elsewhere). Accepted: the numpy edge's (N, S, S) grey or
+    (N, S, S, 3) colour, torch's (N, C, S, S), and one image without the N."""
+    c, side = config.image_channels, config.image_size
+    x = torch.as_tensor(images, dtype=torch.float32)
+    if c == 3 and x.shape[-3:] == (side, side, 3):  # channels last: the numpy edge
+        return x.reshape(-1, side, side, 3).permute(0, 3, 1, 2).contiguous()
+    if x.numel() % config.pixels:
+        raise ValueError(f"images of shape {tuple(x.shape)} do not fit a model of "
+                         f"{c}x{side}x{side} images")
+    return x.reshape(-1, c, side, side)
+
+
+def as_images(batch: torch.Tensor) -> np.ndarray:
+    """A (N, C, S, S) tensor -> numpy images at the edge: (N, S, S) grey, (N, S, S, 3)
+    colour, float32 on the CPU."""
+    batch = batch.detach().float().cpu()
+    if batch.shape[1] == 1:
+        return batch[:, 0].numpy()
+    return batch.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def _interpolate(a: torch.Tensor, b: torch.Tensor, n: int, method: str) -> torch.Tensor:

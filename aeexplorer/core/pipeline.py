@@ -41,6 +41,7 @@ def train_and_save(
     # a split missing on any machine stops every process, and rank 0 says so
     train_split, test_split = distributed.together(lambda: _splits(cfg.dataset, data_dir,
                                                                    download))
+    model_cfg = fit_to(model_cfg, train_split)
     choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
     if on_precision is not None and distributed.is_main():
         on_precision(choice)
@@ -55,12 +56,18 @@ def train_and_save(
     logvar = None if codes.logvar is None else torch.from_numpy(codes.logvar)
     atlas = Atlas(torch.from_numpy(codes.mu), logvar, test_split.labels)
     path = save_checkpoint(
-        out, model.cpu(), cfg.dataset, atlas,
+        out, model.cpu(), cfg.dataset, atlas, classes=train_split.class_names,
         train={"config": asdict(cfg), "history": history.to_dict(),
                "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
         metrics=metrics,
     )
     return path, metrics
+
+
+def fit_to(model_cfg: ModelConfig, data) -> ModelConfig:
+    """``model_cfg`` with the image size and channels of ``data`` (a Split): the data decides."""
+    _, channels, side, _ = data.images.shape
+    return replace(model_cfg, image_size=int(side), image_channels=int(channels))
 
 
 def _splits(dataset: str, data_dir, download: bool):

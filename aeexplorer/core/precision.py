@@ -95,8 +95,8 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(0)
         base = build_model(model_cfg).to(device)
-        x = torch.rand(cfg.batch_size, 1, model_cfg.image_size, model_cfg.image_size,
-                       device=device)
+        x = torch.rand(cfg.batch_size, model_cfg.image_channels, model_cfg.image_size,
+                       model_cfg.image_size, device=device)
         runs = {}
         for precision in ("fp32", "bf16"):
             model = copy.deepcopy(base).train()

@@ -144,7 +144,8 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
     """The training objective on clean images ``x``: the model sees them corrupted (denoising)
     and is scored against the clean ones, plus the weighted penalty. ``cfg`` is resolved
     (see ``resolve``): only "bf16" turns autocast on."""
-    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen) if cfg.noise != "none" else x
+    channels = 1 if x.dim() == 4 else None  # a (B, C, H, W) batch: a mask drops whole pixels
+    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen, channels) if cfg.noise != "none" else x
     if cfg.penalty == "contractive":
         seen = seen.detach().requires_grad_(True)
     with torch.autocast(seen.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):

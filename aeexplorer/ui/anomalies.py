@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import anomaly, imaging, views
+from aeexplorer.app import anomaly, imaging, shapes, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, show
@@ -47,6 +47,10 @@ def render(root: Path) -> None:
     if len(images) == 0:
         st.warning(NO_IMAGES)
         return
+    why = shapes.mismatch(images.shape[1:], card["config"].image_shape)
+    if why:
+        st.warning(f"The test images on this machine cannot be scored by this model: {why}.")
+        return
     try:
         scores = _scores(str(path), mtime, data)
     except AeError as exc:
@@ -70,12 +74,10 @@ def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _map(path: str, mtime: float, data: str) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
-    from aeexplorer.core.data import CLASS_NAMES
-
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
     fig = anomaly.error_map(xy, scores.errors, resources.test_split(card["dataset"], data)[1],
-                            CLASS_NAMES[card["dataset"]], views.map_bounds(xy))
+                            card["classes"], views.map_bounds(xy))
     return fig.to_dict()
 
 
@@ -94,16 +96,15 @@ def _reset_threshold(errors: np.ndarray) -> None:
     st.session_state[THRESHOLD] = _on_grid(anomaly.threshold_at(errors, 99.0), _step(errors))
 
 
-def _class_names(path: str, mtime: float) -> tuple[str, ...]:
-    from aeexplorer.core.data import CLASS_NAMES
-
-    return CLASS_NAMES[resources.card(path, mtime)["dataset"]]
+def _classes(path: str, mtime: float, labels: np.ndarray) -> np.ndarray:
+    """The class name of each label, "" where there is none (unlabelled data)."""
+    return anomaly.class_text(labels, resources.card(path, mtime)["classes"])
 
 
 def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Originals beside their reconstructions: (n, 28, 58) images."""
+    """Originals beside their reconstructions: (n, H, 2W + 2[, 3]) images."""
     recon = anomaly.reconstruct(resources.checkpoint(ckpt_path, mtime), images[idx])
-    return np.stack([imaging.tile([a, b], cols=2, pad=2) for a, b in zip(images[idx], recon)])
+    return anomaly.pairs(images[idx], recon)
 
 
 @st.fragment
@@ -133,7 +134,7 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
              errors: np.ndarray, threshold: float) -> None:
     """The worst k images, worst first: those above the threshold, then the next worst."""
     idx = anomaly.worst(errors, int(st.session_state.get(N_WORST, 16)))
-    pairs, names = _pair(path, mtime, images, idx), _class_names(path, mtime)
+    pairs, names = _pair(path, mtime, images, idx), _classes(path, mtime, labels[idx])
     above = errors[idx] > threshold
     total = anomaly.n_above(errors, threshold)
     heads = (f"Above the threshold: the {above.sum()} worst of {total}" if total > above.sum()
@@ -148,9 +149,11 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
                 for col, j in zip(st.columns(8), part[row:row + 8]):
                     i = int(idx[j])
                     with col:
-                        show(pairs[j], f"#{i} · {names[labels[i]]} · {errors[i]:.4f}")
-        st.caption("Each pair: the test image, then its reconstruction; test index, class, "
-                   "error.")
+                        show(pairs[j], " · ".join(t for t in (f"#{i}", names[j],
+                                                             f"{errors[i]:.4f}") if t))
+        # unlabelled data: no class to name (the data set has no labels)
+        st.caption("Each pair: the test image, then its reconstruction; test index, "
+                   + ("class, " if any(names) else "") + "error.")
 
 
 def _clicked() -> int | None:
@@ -191,10 +194,15 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
             show(images[i], "original")
         with cols[1]:
             show(recon, "reconstruction")
-        name = _class_names(path, mtime)[labels[i]]
+        name = _classes(path, mtime, labels[i:i + 1])[0]
         rank = anomaly.n_above(errors, float(errors[i])) + 1
-        st.markdown(f"**Test image #{i}** · class **{name}** · error **{errors[i]:.4f}**: "
+        named = f" · class **{md(name)}**" if name else ""
+        st.markdown(f"**Test image #{i}**{named} · error **{errors[i]:.4f}**: "
                     f"the {_ordinal(rank)} worst of {len(errors):,}.")
+
+
+def _side(shape: tuple[int, ...]) -> str:
+    return f"{shape[0]}×{shape[1]}"
 
 
 def _ordinal(n: int) -> str:
@@ -215,33 +223,43 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
+    """The prepared upload (MNIST's way), the model's input (resized to a grey model's image
+    size), its reconstruction and its error."""
     from aeexplorer.core.preprocess import preprocess_bytes
 
     steps = preprocess_bytes(data)
-    error, recon = anomaly.image_error(resources.checkpoint(path, mtime), steps.image)
-    return steps, recon, error
+    ckpt = resources.checkpoint(path, mtime)
+    image = shapes.fit_grey(steps.image, ckpt.config.image_shape)
+    error, recon = anomaly.image_error(ckpt, image)
+    return steps, image, recon, error
 
 
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
+    shape = resources.card(path, mtime)["config"].image_shape
+    if shapes.is_colour(shape):
+        # an upload is prepared the MNIST way (grey ink, centred): no input for a colour model
+        st.info("Images of your own are prepared as grey, centred MNIST-style inputs, which "
+                "a colour model does not take: here only the test images are scored.")
+        return
     uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD)
     result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:
-        st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "
-                   "its error compared with the test set's.")
+        st.caption(f"It is prepared the way MNIST was made ({_side(shape)}, centred), "
+                   "reconstructed, and its error compared with the test set's.")
         return
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return
-    steps, recon, error = result
+    steps, image, recon, error = result
     errors = _scores(path, mtime, resources.data_root()).errors
     cols = st.columns(4)
     with cols[0]:
         show(imaging.outline_box(steps.grey, steps.box), "your image, boxed")
     with cols[1]:
-        show(steps.image, "28×28 input")
+        show(image, f"{_side(shape)} input")
     with cols[2]:
         show(recon, "reconstruction")
     with st.container(key="anom_upload_result"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aeexplorer.core.data import missing_files, raw_folder, resolve_data_root
+from aeexplorer.core.errors import DataNotFound
 from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.text import md, show_paths
 
@@ -23,7 +24,11 @@ def no_data(dataset: str, why: object = "") -> str:
     for and how it gets there. ``why``: the reader's message, shown when the files are there
     but could not be read."""
     root = resolve_data_root().resolve()
-    folder, name = raw_folder(dataset, root), DATASET_NAMES.get(dataset, dataset)
+    name = DATASET_NAMES.get(dataset, dataset)
+    try:
+        folder = raw_folder(dataset, root)
+    except DataNotFound:  # no download of its own (a model's own data): its reader says why
+        return f"The test images of {md(name)} could not be read: {md(why or 'unknown data')}"
     if not missing_files(dataset, root) and why:
         return f"The {name} files in **{md(folder)}** could not be read: {md(why)}"
     return (f"The {name} data set is not on this server: it looks for it in **{md(folder)}**, "

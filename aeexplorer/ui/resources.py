@@ -4,6 +4,7 @@ so a retrained checkpoint is reloaded."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -21,6 +22,7 @@ from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.spatial import GridIndex
 
 
 SESSION_ID = "session_id"
@@ -33,6 +35,19 @@ class MapPoints:
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    @functools.cached_property
+    def index(self) -> GridIndex:
+        """The map positions indexed for nearest-code search (a grid: a click on a million
+        codes searches a few cells), built once and shared as the map is."""
+        from aeexplorer.core.spatial import GridIndex
+
+        return GridIndex(self.xy, self.labels)
+
+    @functools.cached_property
+    def outside(self) -> int:
+        """How many codes lie outside ``bounds`` (counted once, not on every click's rerun)."""
+        return views.outside(self.xy, self.bounds)
 
 
 def checkpoint_folders(root: Path) -> list[Path]:
@@ -172,9 +187,7 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
 def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
     """The map without overlays (atlas points and click grid), as a figure dict shared by all
     sessions: a click adds its overlays to a copy instead of building 40k points anew."""
-    from aeexplorer.core.data import CLASS_NAMES
-
-    names = CLASS_NAMES[card(path, mtime)["dataset"]]
+    names = card(path, mtime)["classes"]
     maps = atlas(path, mtime)
     return figures.latent_map(maps.xy, maps.labels, names, bounds, talk=talk,
                               revision=path).to_dict()

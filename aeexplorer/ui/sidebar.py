@@ -140,6 +140,8 @@ def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:
     index = found.number_input("Find test image #", 0, max(n - 1, 0), value=None,
                                key=FIND_INDEX, placeholder="index",
                                on_change=_select_found, args=(xy,))
+    if not names:  # an unlabelled data set: no class to highlight
+        return (None if index is None else int(index)), None
     state.default(FIND_CLASS, None)
     label = pick.selectbox("Highlight a class", [None, *range(len(names))], key=FIND_CLASS,
                            format_func=lambda i: "none" if i is None else names[i])

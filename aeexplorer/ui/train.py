@@ -12,7 +12,7 @@ from aeexplorer.app import curves, jobs
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
-from aeexplorer.core.metric_table import METRICS, present
+from aeexplorer.core.metric_table import METRICS, present, why_missing
 from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
 from aeexplorer.ui.pickers import DATASET_NAMES
@@ -192,8 +192,7 @@ def _done(root: Path, view: jobs.Progress) -> None:
     for row in range(0, len(shown), 3):  # three a row: the numbers stay readable
         for col, metric in zip(st.columns(3), shown[row:row + 3]):
             col.metric(metric.label, metric.text(view.metrics[metric.key]), help=metric.help)
-    st.caption("Test-set figures (10,000 images): BCE and KL in nats per image, MSE per pixel; "
-               "5-NN accuracy of the classes from the 2-D codes.")
+    st.caption(_figures_note(view.metrics))
     explore, download = st.columns(2)
     if explore.button("Explore it", type="primary", icon=":material/scatter_plot:",
                       key="train_explore"):
@@ -201,6 +200,16 @@ def _done(root: Path, view: jobs.Progress) -> None:
     download.download_button("Download the checkpoint", lambda: view.out.read_bytes(),
                               file_name=view.out.name, on_click="ignore",
                               icon=":material/download:", key="train_download")
+
+
+def _figures_note(metrics: dict) -> str:
+    """What the figures are; where the 5-NN accuracy is left out (data without labels), why."""
+    n = metrics.get("n_test")
+    count = f"{n:,.0f} images" if present(n) else "the test set"
+    knn = ("5-NN accuracy of the classes from the 2-D codes." if present(
+        metrics.get("knn5_accuracy")) else
+        f"5-NN accuracy {md(why_missing(metrics, 'knn5_accuracy') or 'not measured')}.")
+    return f"Test-set figures ({count}): BCE and KL in nats per image, MSE per pixel; {knn}"
 
 
 def _explore(root: Path, out: Path) -> None:

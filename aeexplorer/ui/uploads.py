@@ -24,9 +24,11 @@ LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB an
           "point at it to see why.")
 
 
-def uploader(label: str, file_key: str, pad_key: str, talk: bool = False) -> None:
+def uploader(label: str, file_key: str, pad_key: str, talk: bool = False,
+             colour: bool = False) -> None:
     """The file uploader for an image (its file in session state ``file_key``) with the limits
-    under it, and the drawing pad beside it (its picture under ``pad_key``)."""
+    under it, and the drawing pad beside it (its picture under ``pad_key``; with ``colour``,
+    for a colour model, it has a choice of pen colour)."""
     up, pad = st.columns([3, 2])
     with up:
         st.file_uploader(label, type=IMAGE_TYPES, key=file_key,
@@ -34,7 +36,7 @@ def uploader(label: str, file_key: str, pad_key: str, talk: bool = False) -> Non
         st.caption(LIMITS)
     with pad:
         st.markdown("**…or draw one here** (mouse, pen or finger)")
-        draw.pad(pad_key, talk)
+        draw.pad(pad_key, talk, colour)
 
 
 def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,

@@ -64,3 +64,37 @@ def test_outline_box_draws_red_on_rgb():
 def test_data_uri_and_ink_on_paper():
     assert imaging.data_uri(b"\x89PNG").startswith("data:image/png;base64,")
     assert imaging.ink_on_paper(np.array([[0.0, 1.0]])).tolist() == [[1.0, 0.0]]
+
+
+class TestColourImages:
+    """Colour models give (H, W, 3) images: every display path keeps their colours."""
+
+    def _stack(self, n=4):
+        rng = np.random.default_rng(0)
+        return rng.random((n, 6, 5, 3)).astype(np.float32)
+
+    def test_tile_keeps_colour_and_places_each_image(self):
+        stack = self._stack()
+        out = imaging.tile(stack, cols=2, pad=1)
+        assert out.shape == (13, 11, 3)
+        np.testing.assert_array_equal(out[7:13, 6:11], stack[3])
+        assert (out[6, :, :] == 1.0).all()  # the padding row
+
+    def test_gif_of_colour_frames_keeps_their_colours(self):
+        frames = np.zeros((3, 4, 4, 3), np.float32)
+        for i in range(3):
+            frames[i, ..., i] = 1.0  # red, green, blue
+        gif = Image.open(io.BytesIO(imaging.to_gif(frames, scale=1, bounce=False)))
+        assert gif.n_frames == 3
+        for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
+            gif.seek(i)
+            assert gif.convert("RGB").getpixel((1, 1)) == colour
+
+    def test_ink_on_paper_leaves_colour_alone(self):
+        stack = self._stack(1)[0]
+        np.testing.assert_array_equal(imaging.ink_on_paper(stack), stack)
+        np.testing.assert_array_equal(imaging.ink_on_paper(np.zeros((2, 2))), np.ones((2, 2)))
+
+    def test_outline_box_on_colour(self):
+        rgb = imaging.outline_box(np.zeros((10, 10, 3)), (3, 3, 7, 7), width=1)
+        assert rgb.shape == (10, 10, 3) and tuple(rgb[2, 5]) == pytest.approx((0.9, 0.1, 0.1))

@@ -84,3 +84,19 @@ def test_random_of_class():
     labels = np.array([3, 8, 3, 1])
     assert views.random_of_class(labels, 3, seed=1) in (0, 2)
     assert views.random_of_class(labels, 5, seed=1) is None
+
+
+def test_manifold_of_a_colour_model_tiles_rgb(tmp_path):
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
+
+    model = build_model(ModelConfig(kind="ae", hidden=(8,), image_size=8, image_channels=3))
+    atlas = Atlas(torch.zeros(2, 2), None, torch.tensor([-1, -1]))
+    ckpt = load_checkpoint(save_checkpoint(tmp_path / "c.safetensors", model, "shapes", atlas,
+                                           classes=()))
+    big, _ = views.manifold(ckpt, (-1.0, 1.0), (-1.0, 1.0), 3)
+    assert big.shape == (24, 24, 3)
+    _, images = ckpt.ops.grid((-1.0, 1.0), (-1.0, 1.0), 3)
+    np.testing.assert_array_equal(big[8:16, 16:24], images[5])  # row 1, column 2

@@ -169,6 +169,23 @@ def test_evaluate_text_output(files, capfd, monkeypatch):
         float(lines["recon_bce"]) + float(lines["kl"]), abs=2e-4)
 
 
+def test_evaluate_says_why_the_5nn_accuracy_of_unlabelled_data_is_left_out(files, capfd,
+                                                                           monkeypatch):
+    import aeexplorer.core.data
+
+    images, _ = synthetic_images(60, seed=3)
+    unlabelled = Split(images=images, labels=torch.full((60,), -1), class_names=())
+    monkeypatch.setattr(aeexplorer.core.data, "load_split", lambda *a, **k: unlabelled)
+    assert cli.main(["evaluate", str(files["vae"])]) == 0
+    lines = dict(line.strip().split(": ", 1) for line in capfd.readouterr().out.splitlines())
+    assert lines["knn5_accuracy"] == "– (left out: the data set has no labels to classify by)"
+    assert "knn5_note" not in lines and float(lines["recon_mse"]) >= 0
+    assert cli.main(["evaluate", str(files["vae"]), "--json"]) == 0
+    report = json.loads(capfd.readouterr().out)
+    assert report["knn5_accuracy"] is None
+    assert report["knn5_note"] == "left out: the data set has no labels to classify by"
+
+
 # ------------------------------------------------------------------ encode
 
 

@@ -111,7 +111,8 @@ def test_header_is_plain_safetensors_metadata(tmp_path, tiny_checkpoint):
     with safe_open(str(tiny_checkpoint), framework="pt") as f:
         meta = f.metadata()
         keys = set(f.keys())
-    assert set(meta) == {"format", "format_version", "config", "dataset", "train", "metrics"}
+    assert set(meta) == {"format", "format_version", "config", "dataset", "classes", "train",
+                         "metrics"}
     assert json.loads(meta["config"])["kind"] == "vae"
     assert {"atlas.mu", "atlas.logvar", "atlas.labels"} <= keys
     assert all(k.startswith(("model.", "atlas.")) for k in keys)
@@ -279,8 +280,24 @@ def _bad_config_missing(src, dst):
     rewrite(src, dst, drop=["config"])
 
 
-def _bad_dataset(src, dst):
-    rewrite(src, dst, meta={"dataset": "cifar10"})
+def _bad_dataset(src, dst):  # a name no data set has, in a file that does not list classes
+    rewrite(src, dst, meta={"dataset": "imagenet-x"}, drop=["classes"])
+
+
+def _bad_dataset_name(src, dst):  # a name that cannot be shown on one line
+    rewrite(src, dst, meta={"dataset": "mnist\n<b>"})
+
+
+def _bad_classes(src, dst):
+    rewrite(src, dst, meta={"classes": '["a", 3]'})
+
+
+def _bad_classes_count(src, dst):  # the atlas labels 0..9 and the file names 2 classes
+    rewrite(src, dst, meta={"classes": '["a", "b"]'})
+
+
+def _bad_unlabelled_with_labels(src, dst):  # no classes, yet the atlas has labels
+    rewrite(src, dst, meta={"classes": "[]"})
 
 
 def _bad_metrics(src, dst):
@@ -399,7 +416,11 @@ BAD_FILES = {
     "config-not-json": (_bad_config_not_json, "invalid model config"),
     "config-missing": (_bad_config_missing, "invalid model config"),
     "config-mismatch": (_bad_config_mismatch, "expected"),
-    "dataset": (_bad_dataset, "unknown dataset 'cifar10'"),
+    "dataset": (_bad_dataset, "unknown dataset 'imagenet-x' and no class names"),
+    "dataset-name": (_bad_dataset_name, "is not a short printable name"),
+    "classes": (_bad_classes, "'classes' must list"),
+    "classes-count": (_bad_classes_count, "labels outside 0..1"),
+    "unlabelled-with-labels": (_bad_unlabelled_with_labels, "labels outside -1 (no classes)"),
     "metrics": (_bad_metrics, "'metrics' is not a JSON object"),
     "train": (_bad_train, "'train' is not a JSON object"),
     "shape": (_bad_shape, "expected F32"),
@@ -446,7 +467,8 @@ def test_bad_files_raise_checkpoint_error(tmp_path, good_vae, name):
 
 def test_bad_metadata_is_caught_by_read_card_too(tmp_path, good_vae):
     """The app lists checkpoints by their card alone: a bad card is a CheckpointError too."""
-    for name in ("dataset", "config-type", "metrics", "raw-metadata-list", "version", "text"):
+    for name in ("dataset", "dataset-name", "classes", "config-type", "metrics",
+                 "raw-metadata-list", "version", "text"):
         bad = tmp_path / f"{name}.safetensors"
         BAD_FILES[name][0](good_vae, bad)
         with pytest.raises(CheckpointError):

@@ -154,7 +154,9 @@ def test_config_is_frozen():
     {"channels": (8, 16, 32)},
     {"channels": (0, 8)},
     {"channels": (8, 1000)},
-    {"image_size": 32},
+    {"image_size": 4},
+    {"image_size": 30, "arch": "conv"},
+    {"image_channels": 2},
     {"activation": "tanh"},
     {"kind": "pca", "arch": "conv"},
 ])

@@ -116,3 +116,26 @@ def test_the_model_and_the_test_images_are_frozen_out_of_garbage_collection(tmp_
         load()
         assert gc.get_freeze_count() > 0
     gc.unfreeze()
+
+
+def test_a_big_atlas_is_shared_as_a_bounded_map_and_one_grid_index(tmp_path):
+    """Every session draws the map from one cached figure (a density and a sample for a big
+    atlas) and searches it with one index, built on the first search."""
+    from aeexplorer.app import density, figures
+    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.ui import resources
+
+    path = make_checkpoint(tmp_path / "big.safetensors", n_atlas=60_000)
+    mtime = path.stat().st_mtime
+    atlas = resources.atlas(str(path), mtime)
+    assert resources.atlas(str(path), mtime) is atlas
+    assert isinstance(atlas.index, GridIndex) and atlas.index is atlas.index
+    near = atlas.index.nearest([0.1, -0.2], 3)
+    d = np.hypot(atlas.xy[:, 0] - 0.1, atlas.xy[:, 1] + 0.2)
+    assert near.indices.tolist() == np.argsort(d, kind="stable")[:3].tolist()
+    spec = resources.base_map(str(path), mtime, False, atlas.bounds)
+    fig = figures.from_dict(spec)
+    assert [i.name for i in fig.layout.images] == [figures.DENSITY]
+    drawn = [t for t in figures.latent_map(atlas.xy, atlas.labels, [str(i) for i in range(10)],
+                                           atlas.bounds).data if t.customdata is not None]
+    assert sum(len(t.customdata) for t in drawn) == density.SAMPLE_POINTS

@@ -18,7 +18,7 @@ from .networks import build_decoder, build_encoder
 
 @dataclass
 class ModelOutput:
-    logits: torch.Tensor  # (B, 1, 28, 28) decoder output before the sigmoid
+    logits: torch.Tensor  # (B, C, S, S) decoder output before the sigmoid
     z: torch.Tensor  # (B, latent_dim) the code that was decoded
     mu: torch.Tensor  # (B, latent_dim) posterior mean (= z for an AE)
     logvar: torch.Tensor | None  # (B, latent_dim) posterior log-variance; None for an AE
@@ -35,7 +35,7 @@ class Autoencoder(nn.Module):
         self.decoder = build_decoder(config)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x (B, 1, 28, 28) in [0, 1] -> (mu, logvar), each (B, latent_dim); logvar None for AE."""
+        """x (B, C, S, S) in [0, 1] -> (mu, logvar), each (B, latent_dim); logvar None for AE."""
         return self._split(self.encoder(x))
 
     def encode_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
@@ -64,7 +64,7 @@ class Autoencoder(nn.Module):
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, latent_dim) -> images (B, 1, 28, 28) in [0, 1]."""
+        """z (B, latent_dim) -> images (B, C, S, S) in [0, 1]."""
         return torch.sigmoid(self.decoder(z))
 
     def forward(self, x: torch.Tensor, sample: bool | None = None) -> ModelOutput:

@@ -11,6 +11,7 @@ from typing import Any
 KINDS = ("ae", "vae", "pca")
 ARCHS = ("dense", "conv")
 ACTIVATIONS = ("relu", "sigmoid")
+MIN_SIDE, MAX_SIDE = 8, 128
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class ModelConfig:
     hidden: tuple[int, ...] = (512, 256)
     channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order (decoder mirrors)
     batchnorm: bool = False  # BatchNorm after each hidden layer
-    image_size: int = 28
+    image_size: int = 28  # square images, image_size x image_size pixels
+    image_channels: int = 1  # 1: grey, 3: colour (RGB)
     activation: str = "relu"  # of the hidden layers; KL sparsity needs "sigmoid" (in (0, 1))
 
     def __post_init__(self) -> None:
@@ -38,13 +40,35 @@ class ModelConfig:
             raise ValueError("hidden must list 0 to 8 layer widths, each from 1 to 4096")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, not {self.activation!r}")
-        if self.kind == "pca" and (self.arch != "dense" or self.latent_dim > 784):
-            raise ValueError("PCA is a linear model on the 784 pixels: use the dense arch and "
-                             "at most 784 components")
+        if not MIN_SIDE <= self.image_size <= MAX_SIDE:
+            raise ValueError(f"image_size must be between {MIN_SIDE} and {MAX_SIDE} pixels, "
+                             f"not {self.image_size}")
+        if self.image_channels not in (1, 3):
+            raise ValueError(f"image_channels must be 1 (grey) or 3 (colour), "
+                             f"not {self.image_channels}")
+        if self.arch == "conv" and self.image_size % 4:
+            raise ValueError(f"the conv arch halves the image twice: image_size must be a "
+                             f"multiple of 4, not {self.image_size}")
+        if self.kind == "pca" and (self.arch != "dense" or self.latent_dim > self.pixels):
+            raise ValueError(f"PCA is a linear model on the {self.pixels} pixel values: use the "
+                             f"dense arch and at most {self.pixels} components")
         if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
             raise ValueError("channels must list two channel counts, each from 1 to 512")
-        if self.image_size != 28:
-            raise ValueError("only 28x28 images are supported")
+
+    @property
+    def pixels(self) -> int:
+        """Values in one image: channels x side x side (784 for MNIST)."""
+        return self.image_channels * self.image_size**2
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """One image at the numpy edge: (H, W) grey, (H, W, 3) colour."""
+        side = self.image_size
+        return (side, side) if self.image_channels == 1 else (side, side, 3)
+
+    @property
+    def colour(self) -> bool:
+        return self.image_channels == 3
 
     @property
     def learned(self) -> bool:
@@ -80,7 +104,7 @@ class ModelConfig:
             elif key == "batchnorm":
                 if not isinstance(value, bool):
                     raise ValueError("config field 'batchnorm' must be true or false")
-            elif key in ("latent_dim", "image_size"):
+            elif key in ("latent_dim", "image_size", "image_channels"):
                 if not _is_int(value):
                     raise ValueError(f"config field {key!r} must be an integer")
             elif not isinstance(value, str):

@@ -43,16 +43,16 @@ def _conv_block(c_in: int, c_out: int, batchnorm: bool, transpose: bool) -> list
 
 
 def build_encoder(cfg: ModelConfig) -> nn.Module:
-    """(B, 1, 28, 28) -> (B, out) with out = latent_dim, or 2 * latent_dim (mean, log-var)."""
+    """(B, C, S, S) -> (B, out) with out = latent_dim, or 2 * latent_dim (mean, log-var)."""
     n_out = cfg.latent_dim * (2 if cfg.variational else 1)
-    pixels = cfg.image_size**2
     if cfg.arch == "dense":
         return nn.Sequential(nn.Flatten(),
-                             _mlp([pixels, *cfg.hidden, n_out], cfg.batchnorm, cfg.activation))
+                             _mlp([cfg.pixels, *cfg.hidden, n_out], cfg.batchnorm,
+                                  cfg.activation))
     c1, c2 = cfg.channels
     side = cfg.image_size // 4  # two stride-2 convolutions: 28 -> 14 -> 7
     return nn.Sequential(
-        *_conv_block(1, c1, cfg.batchnorm, transpose=False),
+        *_conv_block(cfg.image_channels, c1, cfg.batchnorm, transpose=False),
         *_conv_block(c1, c2, cfg.batchnorm, transpose=False),
         nn.Flatten(),
         _mlp([c2 * side * side, *cfg.hidden, n_out], cfg.batchnorm, cfg.activation),
@@ -60,13 +60,12 @@ def build_encoder(cfg: ModelConfig) -> nn.Module:
 
 
 def build_decoder(cfg: ModelConfig) -> nn.Module:
-    """(B, latent_dim) -> (B, 1, 28, 28) logits."""
-    pixels = cfg.image_size**2
+    """(B, latent_dim) -> (B, C, S, S) logits."""
     hidden = list(reversed(cfg.hidden))
     if cfg.arch == "dense":
         return nn.Sequential(
-            _mlp([cfg.latent_dim, *hidden, pixels], cfg.batchnorm, cfg.activation),
-            nn.Unflatten(1, (1, cfg.image_size, cfg.image_size)),
+            _mlp([cfg.latent_dim, *hidden, cfg.pixels], cfg.batchnorm, cfg.activation),
+            nn.Unflatten(1, (cfg.image_channels, cfg.image_size, cfg.image_size)),
         )
     c1, c2 = cfg.channels
     side = cfg.image_size // 4
@@ -76,5 +75,5 @@ def build_decoder(cfg: ModelConfig) -> nn.Module:
         nn.ReLU(),
         nn.Unflatten(1, (c2, side, side)),
         *_conv_block(c2, c1, cfg.batchnorm, transpose=True),
-        nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+        nn.ConvTranspose2d(c1, cfg.image_channels, 4, stride=2, padding=1),
     )

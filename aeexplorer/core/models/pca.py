@@ -22,7 +22,7 @@ class PCA(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        pixels = config.image_size**2
+        pixels = config.pixels
         # Parameters (not buffers) so that device moves, counts and checkpoints treat PCA like
         # the networks; they are fitted, never trained.
         self.mean = nn.Parameter(torch.zeros(pixels), requires_grad=False)
@@ -31,7 +31,7 @@ class PCA(nn.Module):
 
     @torch.no_grad()
     def fit(self, images: torch.Tensor) -> "PCA":
-        """Fit to (N, 1, 28, 28) images: the eigenvectors of the pixel covariance with the
+        """Fit to (N, C, S, S) images: the eigenvectors of the pixel covariance with the
         largest eigenvalues, each signed so its largest entry is positive (a stable result)."""
         x = images.flatten(1)
         n = x.shape[0]
@@ -50,14 +50,14 @@ class PCA(nn.Module):
         return self
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        """x (B, 1, 28, 28) -> (z (B, D), None): the projection on the components."""
+        """x (B, C, S, S) -> (z (B, D), None): the projection on the components."""
         return (x.flatten(1) - self.mean) @ self.components.T, None
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, D) -> images (B, 1, 28, 28) clipped to [0, 1]."""
+        """z (B, D) -> images (B, C, S, S) clipped to [0, 1]."""
         side = self.config.image_size
         x = (self.mean + z @ self.components).clamp(0.0, 1.0)
-        return x.reshape(-1, 1, side, side)
+        return x.reshape(-1, self.config.image_channels, side, side)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return torch.logit(self.decode(z), eps=_EPS)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.core.data import CLASS_NAMES
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
 from aeexplorer.ui.explorer.fragment import explorer
@@ -41,7 +40,7 @@ def render(root: Path) -> None:
     except AeError as exc:
         st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
-    opts = sidebar.map_options(path.stem, atlas.bounds, CLASS_NAMES[card["dataset"]], atlas.xy)
+    opts = sidebar.map_options(path.stem, atlas.bounds, card["classes"], atlas.xy)
     if not talk:  # in talk mode the map takes the screen: the presenter says what it is
         st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
