@@ -122,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from aeexplorer.cli import commands  # torch is imported here, after --help and argument errors
 
+    from aeexplorer.core.distributed import speaks  # under torchrun, one process speaks
+
     try:
         return getattr(commands, args.command)(args)
     except AeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if speaks():
+            print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        if speaks():
+            print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
 

@@ -17,17 +17,29 @@ from aeexplorer.core.metric_table import METRICS, MISSING, NOTES, QUALITY, why_m
 
 
 def train(args: argparse.Namespace) -> int:
+    from aeexplorer.core import distributed
+
+    model_cfg, cfg = configs(args)
+    try:
+        distributed.check(model_cfg, cfg, args.download)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
+    with distributed.session(cfg.device):  # a process group only under torchrun
+        return _train(args, model_cfg, cfg)
+
+
+def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
+    from aeexplorer.core import distributed
     from aeexplorer.core.checkpoint import file_signature
     from aeexplorer.core.pipeline import train_and_save
 
-    model_cfg, cfg = configs(args)
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
     report = JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
-        path, metrics = train_and_save(
+        result = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
             on_precision=lambda choice: say_precision(choice, args.progress_json),
             image_size=args.image_size, channels=args.image_channels,
@@ -35,13 +47,16 @@ def train(args: argparse.Namespace) -> int:
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there
-        if file_signature(args.out) == before:
+        if file_signature(args.out) == before or not distributed.is_main():
             raise
         report.close()  # the bar's last line first, then the message
         print(f"interrupted: {args.out} had already been written", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         report.close()
+    if result is None:  # a torchrun process other than rank 0: it trained its share, rank 0 writes
+        return 0
+    path, metrics = result
     if args.progress_json:
         # "figures" on the wire: the done line's key is documented for programs (README,
         # "Command line"); the app reads it (``aeexplorer.app.progress``)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from aeexplorer.core import distributed
 from aeexplorer.core.checkpoint import Atlas, save_checkpoint
 from aeexplorer.core.data import Split, load_split, resolve_data_root, stored_name
 from aeexplorer.core.errors import AeError
@@ -35,21 +36,27 @@ def train_and_save(
     The images are ``image_size`` square with ``channels`` (None: the data set's own), both
     splits alike; big data streams. ``on_data`` sees both splits once loaded. The precision
     is settled once the data has loaded (a missing data set fails first) and told to
-    ``on_precision``. The checkpoint names an image folder by its name, not its path."""
+    ``on_precision``. The checkpoint names an image folder by its name, not its path.
+    Under torchrun every process trains its share and rank 0 alone evaluates, writes, calls
+    ``on_data`` and ``on_precision``, and returns (path, metrics); the others return None."""
+    try:
+        distributed.check(model_cfg, cfg, download)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
     shape = {"image_size": image_size, "channels": channels, "stream": True}
-    train_split = load_split(cfg.dataset, True, data_dir, download, **shape)
+    # a split missing on any machine stops every process, and rank 0 says so
+    train_split, test_split = distributed.together(
+        lambda: _splits(cfg.dataset, data_dir, download, shape))
     model_cfg = fit_to(model_cfg, train_split)
-    shape.update(image_size=model_cfg.image_size, channels=model_cfg.image_channels)
-    test_split = load_split(cfg.dataset, False, data_dir, download, **shape)
-    if on_data is not None:
+    if on_data is not None and distributed.is_main():
         on_data(train_split, test_split)
-    choice = choose(model_cfg, cfg)
-    if on_precision is not None:
+    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
+    if on_precision is not None and distributed.is_main():
         on_precision(choice)
     cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
     dataset = stored_name(cfg.dataset, resolve_data_root(data_dir))
     model, history = train(model_cfg, cfg, train_split, progress, should_stop)
-    if not history.finished:
+    if not history.finished or not distributed.is_main():
         return None
     result = evaluate(model, train_split, test_split)
     metrics = result["metrics"]
@@ -64,6 +71,17 @@ def train_and_save(
         metrics=metrics,
     )
     return path, metrics
+
+
+def _splits(dataset: str, data_dir, download: bool, shape: dict) -> tuple[Split, Split | None]:
+    """The training split, which every process trains on, and the test split at the same
+    image size and channels, where rank 0 evaluates (None on the other processes)."""
+    train_split = load_split(dataset, True, data_dir, download, **shape)
+    _, channels, side, _ = train_split.images.shape
+    shape = {**shape, "image_size": int(side), "channels": int(channels)}
+    test_split = (load_split(dataset, False, data_dir, download, **shape)
+                  if distributed.is_main() else None)
+    return train_split, test_split
 
 
 def fit_to(model_cfg: ModelConfig, data) -> ModelConfig:

@@ -96,15 +96,24 @@ def indexed_batches(images: torch.Tensor | Streamed, order: torch.Tensor | None 
     out the files that failed to decode, and one left empty is skipped (``fill``: refilled)."""
     import torch
 
-    n = len(images)
     if order is None:
-        order = torch.arange(n)
+        order = torch.arange(len(images))
+    parts = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    yield from parted_batches(images, parts, fill)
+
+
+def parted_batches(images: torch.Tensor | Streamed, parts: Sequence[torch.Tensor],
+                   fill: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches of the given index ``parts`` (a process's share of each batch under
+    torchrun, see ``distributed.shard``), each with the indices it holds; see
+    ``indexed_batches``."""
+    import torch
+
     if not isinstance(images, Streamed):
-        for start in range(0, len(order), batch_size):
-            index = order[start:start + batch_size]
+        for index in parts:
             yield images[index], index
         return
-    lists = [order[s:s + batch_size].tolist() for s in range(0, len(order), batch_size)]
+    lists = [part.tolist() for part in parts]
     device = torch.device(images.device)
     for index, (x, ok) in zip(lists, _load(images.source, lists, device.type == "cuda")):
         index = torch.tensor(index, dtype=torch.long)

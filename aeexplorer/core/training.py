@@ -16,6 +16,7 @@ from typing import Callable
 
 import torch
 
+from aeexplorer.core import distributed
 from aeexplorer.core.data import Split
 from aeexplorer.core.errors import AeError, TrainingDiverged
 from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
@@ -23,7 +24,7 @@ from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_
 from aeexplorer.core.noise import corrupt
 from aeexplorer.core.runtime import pick_device, seed_everything
 from aeexplorer.core.stream import Streamed
-from aeexplorer.core.stream import batches as epoch_batches
+from aeexplorer.core.stream import parted_batches
 # the settings of a training, in a module without torch (the command line reads them)
 from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
                                           check_compatible)
@@ -31,10 +32,12 @@ from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  #
 
 def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
     """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
-    on this machine (``aeexplorer.core.precision``); a precision asked for is kept."""
+    on this machine (``aeexplorer.core.precision``); a precision asked for is kept. Under
+    torchrun, rank 0 times a process's share of the batch and every process takes its answer."""
     from aeexplorer.core.precision import choose
 
-    return replace(cfg, precision=choose(model_cfg, cfg).precision)
+    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
+    return replace(cfg, precision=choice.precision)
 
 
 @dataclass
@@ -79,8 +82,11 @@ def train(
     on_epoch: Callable[[Autoencoder, EpochRecord], None] | None = None,
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss.
-    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``)."""
+    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``).
+    Under torchrun (``aeexplorer.core.distributed``) every process trains its share of each
+    batch, the history is the whole batches' and only rank 0 is told the progress."""
     check_compatible(model_cfg, cfg)
+    distributed.check(model_cfg, cfg)
     cfg = resolve(cfg, model_cfg)
     generator = seed_everything(cfg.seed)
     device = pick_device(cfg.device)
@@ -88,16 +94,18 @@ def train(
     images = data.images.to(device)
     if not model_cfg.learned:
         return _fit(model, images, progress)
-    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    progress = progress if distributed.is_main() else None
+    noise_gen = torch.Generator(device=device).manual_seed(distributed.reseed(cfg.seed) + 1)
+    net = distributed.wrap(model)
     opt = adam(model, cfg)
-    n_batches = math.ceil(len(data) / cfg.batch_size)
+    n_batches = distributed.n_batches(len(data), cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, T_max=cfg.epochs * n_batches, eta_min=cfg.lr_min
     )
     history = History()
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
-        record = _run_epoch(model, images, opt, sched, cfg, epoch, (generator, noise_gen),
+        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen),
                             progress, should_stop)
         if record is None:
             break
@@ -164,31 +172,42 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
                      kl=parts.kl, penalty=penalty)
 
 
+def _batch_values(parts: LossParts, weight: float) -> list[float]:
+    """The whole batch's loss, recon, kl and penalty: under torchrun the processes' slices
+    summed by their weights (``distributed.shard``), so every process sees the same numbers."""
+    penalty = parts.total.new_zeros(()) if parts.penalty is None else parts.penalty
+    values = torch.stack([parts.total, parts.recon, parts.kl, penalty]).detach()
+    return distributed.batch_mean(values, weight).tolist()
+
+
 def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, should_stop):
     """One pass over shuffled batches; returns None when ``should_stop`` asked to stop."""
     model.train()
     t0 = time.perf_counter()
     generator, noise_gen = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
-    n_batches = math.ceil(images.shape[0] / cfg.batch_size)
+    # this process's rows of each batch: all of them in one process
+    batches = distributed.shard(order, cfg.batch_size)
+    n_batches = len(batches)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "penalty": 0.0}
-    for b, x in enumerate(epoch_batches(images, order, cfg.batch_size)):
+    shares = parted_batches(images, [rows for rows, _ in batches], fill=True)
+    for b, ((x, _), (_, weight)) in enumerate(zip(shares, batches)):
         if should_stop is not None and should_stop():
             return None
         beta = beta_at(cfg, epoch + b / n_batches)
         parts = batch_loss(model, x, cfg, beta, noise_gen)
-        if not torch.isfinite(parts.total):
+        values = _batch_values(parts, weight)  # checked alike on every process
+        if not math.isfinite(values[0]):
             raise TrainingDiverged(
-                f"the loss became {parts.total.item()} at epoch {epoch + 1}, batch {b + 1}: "
+                f"the loss became {values[0]} at epoch {epoch + 1}, batch {b + 1}: "
                 "nothing was written; try a lower --lr"
             )
         opt.zero_grad(set_to_none=True)
-        parts.total.backward()
+        (parts.total if weight == 1.0 else parts.total * weight).backward()
         opt.step()
         sched.step()
-        for key, value in (("loss", parts.total), ("recon", parts.recon), ("kl", parts.kl),
-                           ("penalty", parts.penalty)):
-            sums[key] += 0.0 if value is None else value.item()
+        for key, value in zip(sums, values):
+            sums[key] += value
         if progress is not None:
             progress(epoch, b, n_batches, {k: v / (b + 1) for k, v in sums.items()})
     return EpochRecord(
