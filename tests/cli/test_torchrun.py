@@ -36,11 +36,13 @@ def root(tmp_path_factory) -> Path:
     return write_mnist(tmp_path_factory.mktemp("bars"), split(1024, 0), split(256, 1))
 
 
-def _run(n: int | None, argv: list[str], tmp: Path, module: list[str] = ("aeexplorer",)):
+def _run(n: int | None, argv: list[str], tmp: Path, module: list[str] = ("aeexplorer",),
+         extra_env: dict | None = None):
     """The CLI in one plain process (``n`` None) or under torchrun with ``n`` processes."""
     launch = [] if n is None else ["-m", "torch.distributed.run", "--standalone",
                                    "--nproc-per-node", str(n)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "AEEXPLORER_CACHE": str(tmp / "cache")}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "AEEXPLORER_CACHE": str(tmp / "cache"),
+           **(extra_env or {})}
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         env.pop(name, None)
     return subprocess.run([sys.executable, *launch, "-m", *module, *argv], cwd=REPO, env=env,
@@ -85,6 +87,20 @@ def test_two_processes_train_the_model_one_process_trains(root, tmp_path):
     losses = [[e["loss"] for e in c.train["history"]["epochs"]] for c in (a, b)]
     assert losses[1] == pytest.approx(losses[0], rel=1e-3)
     assert b.train["config"]["batch_size"] == 64  # the total, as given
+
+
+@pytest.mark.slow
+def test_two_processes_streaming_train_the_model_one_process_trains_in_memory(root, tmp_path):
+    """With a memory budget of 0 every split streams through a DataLoader: each process reads
+    its share of the same batches, so the model is the in-memory one-process model."""
+    data = ["--device", "cpu", "--data-dir", str(root)]
+    outs = {d: tmp_path / d / "m.safetensors" for d in ("one", "two")}
+    one = _run(None, [*TRAIN, *data, "--out", str(outs["one"])], tmp_path)
+    two = _run(2, [*TRAIN, *data, "--out", str(outs["two"])], tmp_path,
+               extra_env={"AEEXPLORER_STREAM_MB": "0", "AEEXPLORER_LOADER_WORKERS": "0"})
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    a, b = (load_checkpoint(path) for path in outs.values())
+    assert b.metrics["recon_bce"] == pytest.approx(a.metrics["recon_bce"], rel=1e-3)
 
 
 @pytest.mark.slow
