@@ -11,13 +11,18 @@ import streamlit as st
 from aeexplorer.app import imaging, views
 from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.core.photo import Photo, digit_like
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import (
+    cached_upload,
+    how_prepared,
+    step_images,
+    upload_label,
+    uploader,
+)
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -176,17 +181,12 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     return place_bytes(ckpt, data)
 
 
-DIGIT_LABEL = "An image of a digit or a clothing item: a scan, a drawing, a phone photo"
-PHOTO_LABEL = "An image like this model's own: a photo, a picture, a drawing"
-
-
 def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
-    digits = digit_like(ckpt.dataset)
-    uploader(DIGIT_LABEL if digits else PHOTO_LABEL, UPLOAD_FILE, PAD, talk,
-             colour=ckpt.config.colour)
+    uploader(upload_label(ckpt.dataset), UPLOAD_FILE, PAD, talk, colour=ckpt.config.colour)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
-        st.caption(_how(ckpt, digits))
+        st.caption(how_prepared(ckpt.config, ckpt.dataset,
+                                "encoded, and marked on the map with a star"))
         return
     if isinstance(entry[1], str):
         st.error(f"Could not use this image. {md(entry[1])}")
@@ -194,35 +194,13 @@ def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
     _placement(ckpt, entry[1], talk)
 
 
-def _how(ckpt: Checkpoint, digits: bool) -> str:
-    """How an image is prepared for this model (``core.photo``)."""
-    side = ckpt.config.image_size
-    if not digits:
-        what = "colour" if ckpt.config.colour else "grey"
-        return (f"Its centre square is resized to the model's {side}×{side} {what} input, "
-                "encoded, and marked on the map with a star.")
-    fitted = "" if (side, ckpt.config.image_channels) == (28, 1) else (
-        f", fitted to the model's {side}×{side}" + (" colour" if ckpt.config.colour else ""))
-    return (f"It is turned into a 28×28 input the way MNIST was made{fitted}, encoded, and "
-            "marked on the map with a star.")
-
-
 def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
-    steps, nb = placed.steps, placed.neighbours
-    side = ckpt.config.image_size
-    if isinstance(steps, Photo):
-        cols = st.columns(3)
-        with cols[0]:
-            show(imaging.outline_box(steps.picture, steps.box), "your image, centre boxed",
-                 talk)
-    else:
-        cols = st.columns(4)
-        with cols[0]:
-            show(imaging.outline_box(steps.grey, steps.box), "your image, digit boxed", talk)
-        with cols[1]:
-            show(steps.ink, "ink, background removed", talk)
-    with cols[-2]:
-        show(steps.image, f"{side}×{side} input", talk)
+    nb = placed.neighbours
+    shown = step_images(placed.steps, ckpt.config.image_size)
+    cols = st.columns(len(shown) + 1)
+    for col, (image, caption) in zip(cols, shown):
+        with col:
+            show(image, caption, talk)
     with cols[-1]:
         show(placed.recon, "reconstruction", talk)
     with st.container(key="landing"):
