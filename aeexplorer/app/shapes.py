@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 
 def describe(shape: Sequence[int]) -> str:
     """One image's shape for people: "28×28 grey", "32×32 colour"."""
@@ -27,18 +25,3 @@ def mismatch(image_shape: Sequence[int], model_shape: Sequence[int]) -> str | No
     return (f"the images are {describe(image_shape)} and the model takes "
             f"{describe(model_shape)} images")
 
-
-def fit_grey(image: np.ndarray, model_shape: Sequence[int]) -> np.ndarray | None:
-    """A grey (H, W) image resized (area-averaged down, bilinear up) to a grey model's
-    ``model_shape``; None for a colour model, whose inputs a grey preparation does not suit."""
-    if is_colour(model_shape):
-        return None
-    image = np.asarray(image, dtype=np.float32)
-    if image.shape == tuple(model_shape):
-        return image
-    import torch
-
-    from aeexplorer.core.data import fit_images
-
-    out = fit_images(torch.from_numpy(image)[None, None], int(model_shape[0]), 1)
-    return out[0, 0].numpy()

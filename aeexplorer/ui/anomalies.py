@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import anomaly, imaging, shapes, views
+from aeexplorer.app import anomaly, shapes, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, show
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, uploader
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
@@ -202,10 +202,6 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
                     f"the {_ordinal(rank)} worst of {len(errors):,}.")
 
 
-def _side(shape: tuple[int, ...]) -> str:
-    return f"{shape[0]}×{shape[1]}"
-
-
 def _ordinal(n: int) -> str:
     if n == 1:
         return "very"
@@ -224,45 +220,39 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
-    """The prepared upload (MNIST's way), the model's input (resized to a grey model's image
-    size), its reconstruction and its error."""
-    from aeexplorer.core.preprocess import preprocess_bytes
+    """The upload prepared as the model's training images were (``core.photo``: a digit the
+    MNIST way, any other picture by its centre square, in colour for a colour model), its
+    reconstruction and its error."""
+    from aeexplorer.core.photo import prepare_bytes
 
-    steps = preprocess_bytes(data)
     ckpt = resources.checkpoint(path, mtime)
-    image = shapes.fit_grey(steps.image, ckpt.config.image_shape)
-    error, recon = anomaly.image_error(ckpt, image)
-    return steps, image, recon, error
+    steps = prepare_bytes(data, ckpt.config, ckpt.dataset)
+    error, recon = anomaly.image_error(ckpt, steps.image)
+    return steps, recon, error
 
 
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
-    shape = resources.card(path, mtime)["config"].image_shape
-    if shapes.is_colour(shape):
-        # an upload is prepared the MNIST way (grey ink, centred): no input for a colour model
-        st.info("Images of your own are prepared as grey, centred MNIST-style inputs, which "
-                "a colour model does not take: here only the test images are scored.")
-        return
-    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD)
+    card = resources.card(path, mtime)
+    config = card["config"]
+    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD,
+             colour=config.colour)
     result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:
-        st.caption(f"It is prepared the way MNIST was made ({_side(shape)}, centred), "
-                   "reconstructed, and its error compared with the test set's.")
+        st.caption(how_prepared(config, card["dataset"], "reconstructed, and its error "
+                                "compared with the test set's"))
         return
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return
-    steps, image, recon, error = result
+    steps, recon, error = result
     errors = _scores(path, mtime, resources.data_root()).errors
-    cols = st.columns(4)
-    with cols[0]:
-        show(imaging.outline_box(steps.grey, steps.box), "your image, boxed")
-    with cols[1]:
-        show(image, f"{_side(shape)} input")
-    with cols[2]:
-        show(recon, "reconstruction")
+    shown = [*step_images(steps, config.image_size), (recon, "reconstruction")]
+    for col, (image, caption) in zip(st.columns(len(shown)), shown):
+        with col:
+            show(image, caption)
     with st.container(key="anom_upload_result"):
         st.markdown(f"Reconstruction error **{error:.4f}**: "
                     f"**{higher_than(errors, error)}**.")

@@ -3,7 +3,9 @@ side by side (see ``aeexplorer.app.denoise``), with each output's distance to th
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -14,7 +16,10 @@ from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import cached_upload, upload_label, uploader
+
+if TYPE_CHECKING:
+    from aeexplorer.core.models import ModelConfig
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
@@ -87,14 +92,12 @@ def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
 
-def _test_image(dataset: str, colour: bool, shape: tuple[int, int] | None
-                ) -> np.ndarray | None:
+def _test_image(dataset: str, shape: tuple[int, int] | None) -> np.ndarray | None:
     """The test image picked, read as the model of ``shape`` (``resources.image_shape``)
-    takes it; ``colour``: for a colour model (no upload to fall back on)."""
+    takes it."""
     images = resources.originals(dataset, shape)
     if isinstance(images, str):
-        st.warning(("The test images are missing. " if colour else
-                    "Upload an image instead: the test images are missing. ")
+        st.warning("Upload an image instead: the test images are missing. "
                    + datanote.no_data(dataset, images))
         return None
     n = len(images)
@@ -104,23 +107,24 @@ def _test_image(dataset: str, colour: bool, shape: tuple[int, int] | None
     return images[min(int(st.session_state.get(INDEX, 0)), n - 1)]
 
 
-def _own_image(shape: tuple[int, ...] | None) -> np.ndarray | None:
-    """The upload prepared the MNIST way, at the grey model's image ``shape`` (None: no
-    model); None without one, or for a colour model, which such an input does not suit."""
+def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
+    """The upload (or drawing) prepared as the model of ``config`` trained on ``dataset``
+    takes it (``core.photo``: in colour for a colour model); the MNIST way without a model;
+    None without one."""
+    from aeexplorer.core.photo import prepare_bytes
     from aeexplorer.core.preprocess import preprocess_bytes
 
-    if shape is not None and shapes.is_colour(shape):
-        st.info("Images of your own are prepared as grey, centred MNIST-style inputs, which a "
-                "colour model does not take: pick a test image.")
-        return None
-    uploader("An image of a digit or a clothing item", UPLOAD_FILE, PAD)
-    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, "", preprocess_bytes)
+    colour = config is not None and config.colour
+    uploader(upload_label(dataset), UPLOAD_FILE, PAD, colour=colour)
+    make = preprocess_bytes if config is None else partial(prepare_bytes, config=config,
+                                                           dataset=dataset)
+    # the preparation depends on the model's data set and image shape alone
+    tag = "" if config is None else f"{dataset}:{config.image_shape}"
+    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, tag, make)
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return None
-    if result is None:
-        return None
-    return result.image if shape is None else shapes.fit_grey(result.image, shape)
+    return None if result is None else result.image
 
 
 def _noise_controls() -> tuple[str, float, int]:
@@ -145,14 +149,13 @@ def _noise_controls() -> tuple[str, float, int]:
 def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> None:
     """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
     the cards of those offered, is not empty), then the plain AE."""
-    shape = models[0][1]["config"].image_shape if models else None
     key = resources.image_shape(models[0][1]["config"]) if models else None
-    colour = shape is not None and shapes.is_colour(shape)
     left, right = st.columns(2, gap="large")
     with left, st.container(key="dn_image"):
         st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
         own = st.session_state.get(SOURCE) == OWN
-        clean = _own_image(shape) if own else _test_image(dataset, colour, key)
+        config = models[0][1]["config"] if models else None
+        clean = _own_image(dataset, config) if own else _test_image(dataset, key)
     with right, st.container(key="dn_noise"):
         kind, level, seed = _noise_controls()
     if st.session_state.get(FOLLOWED) != (dataset, kind):
@@ -160,7 +163,7 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
     if daes:
         _pairing(dataset, models[0], kind, denoise.for_noise(daes, kind) is not None)
     if clean is None:
-        if own and not colour:
+        if own:
             st.info("Upload an image to corrupt and denoise.")
         return
     models = _fitting(models, clean.shape)

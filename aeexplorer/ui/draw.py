@@ -7,7 +7,8 @@ Built on ``st.components.v2``, as the live map is (``live.py``), rather than the
 build, unreleased since 2022, and it reaches into Streamlit internals that later versions
 moved; a v2 component is some 90 lines of plain JavaScript in the page, with no build step, and
 sends back one value: the picture as a PNG, once each stroke ends. The server then prepares it
-like any upload (light strokes on dark need no inverting; ``preprocess``) and the page reruns.
+like any upload (``photo.prepare_bytes``: light strokes on dark need no inverting) and the
+page reruns.
 For a colour model the pad has a pen colour to choose (each stroke keeps its own).
 
 A page shows the pad beside its file uploader (``uploads.uploader``); whichever of the two

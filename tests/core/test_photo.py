@@ -92,6 +92,8 @@ def test_digit_sets_keep_the_mnist_preparation():
     big = prepare_bytes(data, ModelConfig(image_size=32, image_channels=3), "mnist")
     assert big.image.shape == (32, 32, 3) and np.ptp(big.image, axis=2).max() == 0
     assert big.image.max() > 0.9 and big.image[0, 0, 0] == 0  # a white digit on black
+    wide = prepare_bytes(data, ModelConfig(image_size=32), "mnist").image  # a grey model
+    assert wide.shape == (32, 32) and 0.9 < wide.max() <= 1.0 and wide[0, 0] == 0
 
 
 def test_a_colour_picture_is_placed_and_an_unlabelled_map_has_no_vote(tmp_path):

@@ -1,12 +1,13 @@
 """Anomalies, Denoise and Compare driven headless by AppTest on colour models (dense and conv,
 16x16 RGB) and a model of unlabelled data, over synthetic colour test images served as the
-pages read the test set: no exception, the images in colour, and no class named where the data
-has none."""
+pages read the test set: no exception, the images in colour (an upload's too: prepared in
+colour for a colour model), and no class named where the data has none."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 
 import numpy as np
@@ -17,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from tests.helpers.apptest import click, open_app, plain
 from tests.helpers.checkpoints import NO_LABELS_NOTE, make_colour_page_checkpoint
 from tests.helpers.colour_pages import colour_split, serve_test_split
-from tests.helpers.images import draw_digit, to_bytes
+from tests.helpers.images import to_bytes
 
 PAGES = "aeexplorer/ui/pages/"
 DENSE, CONV, UNLABELLED = "apptest-col-dense", "apptest-col-conv", "apptest-col-unl"
@@ -97,11 +98,52 @@ def test_anomalies_shows_colour_pairs_and_a_clicked_image(monkeypatch, ckpt_dir,
         assert "class **green**" in line  # label 7 % 3 = 1
 
 
-def test_anomalies_has_no_upload_for_a_colour_model(monkeypatch, ckpt_dir, tmp_path):
+def square_photo(colour: tuple[int, int, int]) -> bytes:
+    """A wide photo-like picture: a square of ``colour`` in its middle, on dark grey."""
+    im = np.full((90, 150, 3), 20, np.uint8)
+    im[25:65, 55:95] = colour
+    return to_bytes(Image.fromarray(im))
+
+
+def dominant(image: np.ndarray) -> int:
+    """The channel (0 red, 1 green, 2 blue) that is highest over the image's bright pixels."""
+    flat = np.asarray(image, dtype=np.float32).reshape(-1, 3)
+    return int(np.argmax(flat[flat.max(1) > flat.max() / 2].mean(0)))
+
+
+def pad_colour(at: AppTest) -> bool:
+    """Whether the page's drawing pad offers a pen colour."""
+    pads = [e.proto for e in at.get("bidi_component")
+            if e.proto.component_name == "aeexplorer.draw_pad"]
+    assert len(pads) == 1
+    return json.loads(pads[0].json)["colour"]
+
+
+def test_anomalies_scores_a_colour_upload_in_colour(monkeypatch, ckpt_dir, tmp_path):
+    from aeexplorer.app import anomaly
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.photo import prepare_bytes
+
     at = open_page(monkeypatch, ckpt_dir, tmp_path, "anomalies.py")
     pick(at, "anom_ckpt", DENSE)
-    assert not at.get("file_uploader")
-    assert any("colour model does not take" in i.value for i in at.info)
+    assert pad_colour(at) is True  # the pad beside the uploader has a pen colour
+    assert any("resized to the model's 16×16 colour input" in c.value for c in at.caption)
+    data = square_photo((220, 30, 30))
+    at.file_uploader(key="anom_upload_file").upload("red.png", data, "image/png")
+    at.run()
+    assert not at.exception and not at.error
+    images = shown(at)
+    given = images["16×16 input"]
+    assert in_colour(given) and dominant(given) == 0  # a red square stays red
+    assert in_colour(images["your image, centre boxed"])
+    ckpt = load_checkpoint(ckpt_dir / f"{DENSE}.safetensors")
+    want = prepare_bytes(data, ckpt.config, ckpt.dataset).image
+    assert want.shape == (16, 16, 3) and dominant(want) == 0
+    step = given.shape[0] // 16
+    np.testing.assert_allclose(given[::step, ::step] / 255.0, want, atol=1 / 255 + 1e-6)
+    error, _ = anomaly.image_error(ckpt, want)  # scored as that colour input
+    assert any(m.value.startswith(f"Reconstruction error **{error:.4f}**")
+               for m in at.markdown)
 
 
 def test_anomalies_says_when_the_test_images_do_not_fit_the_model(monkeypatch, ckpt_dir,
@@ -146,12 +188,29 @@ def test_denoise_shows_colour_images_before_and_after(denoise_page, kind):
     assert not at.warning or kind == "mask"  # the denoiser was trained with Gaussian noise
 
 
-def test_denoise_offers_no_upload_for_a_colour_model(denoise_page):
+def test_denoise_corrupts_and_denoises_a_colour_upload_in_colour(denoise_page, ckpt_dir):
+    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.photo import prepare_bytes
+
     at = denoise_page
     at.radio(key="dn_source").set_value("Your own image").run()
     assert not at.exception
-    assert not at.get("file_uploader")
-    assert any("colour model does not take" in i.value for i in at.info)
+    assert pad_colour(at) is True
+    assert "Upload an image" in at.info[-1].value
+    data = square_photo((30, 40, 220))
+    at.file_uploader(key="dn_upload_file").upload("blue.png", data, "image/png")
+    at.run()
+    assert not at.exception and not at.error
+    images = shown(at)
+    ckpt = load_checkpoint(ckpt_dir / f"{DAE}.safetensors")
+    want = prepare_bytes(data, ckpt.config, ckpt.dataset).image
+    clean = images["clean original"]
+    assert in_colour(clean) and dominant(clean) == 2 and dominant(want) == 2  # blue stays blue
+    step = clean.shape[0] // 16
+    np.testing.assert_allclose(clean[::step, ::step] / 255.0, want, atol=1 / 255 + 1e-6)
+    for caption in ("noisy input", "denoising AE output", "plain AE output"):
+        assert images[caption].shape[2] == 3, caption
+    assert len([m for m in at.markdown if m.value.startswith("MSE")]) == 3
 
 
 def test_denoise_of_unlabelled_data(monkeypatch, ckpt_dir, tmp_path):
