@@ -292,7 +292,9 @@ def encode(args: argparse.Namespace) -> int:
             if "error" in r:
                 continue
             z = ", ".join(f"{v:.3f}" for v in r["z"])
-            print(f"{r['file']}: z=({z}) label={r['label_name']} "
+            label = (r["label_name"] if r["label"] is not None else MISSING if ckpt.labelled
+                     else f"{MISSING} (the data set has no labels)")
+            print(f"{r['file']}: z=({z}) label={label} "
                   f"nearest={[n['index'] for n in r['nearest']]}")
     return 1 if failed else 0
 

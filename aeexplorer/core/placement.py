@@ -86,13 +86,16 @@ class Placement:
         return self.neighbours.vote(weighted=self.weighted)
 
     def to_dict(self) -> dict:
-        n = self.neighbours
+        """For JSON: the code, the nearest test codes and the vote; a label that is not there
+        (unlabelled data: no vote, no neighbour's label) is None (null), not -1."""
+        n, vote = self.neighbours, self.vote
         return {
             "z": self.z,
-            "nearest": [{"index": int(i), "label": int(l), "distance": round(float(d), 5)}
+            "nearest": [{"index": int(i), "label": int(l) if l >= 0 else None,
+                         "distance": round(float(d), 5)}
                         for i, l, d in zip(n.indices, n.labels, n.distances)],
-            "label": self.vote,
-            "label_name": self.class_names[self.vote] if self.vote >= 0 else None,
+            "label": vote if vote >= 0 else None,
+            "label_name": self.class_names[vote] if vote >= 0 else None,
         }
 
 
