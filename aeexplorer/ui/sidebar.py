@@ -91,7 +91,9 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     side = st.sidebar
     kind = family(cfg, train_config(card))
     arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
-    side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · {kind}{arch} · "
+    # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
+    dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
+    side.markdown(f"**{dataset}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent")
     rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"
             for key in QUALITY if present(metrics.get(key))]
