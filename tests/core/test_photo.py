@@ -6,7 +6,6 @@ image on an unlabelled map (no vote)."""
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
