@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--moves", type=int,
                    help="pointer moves over the map, each series (200 quick, 400 full)")
     p.add_argument("--no-browser", action="store_true", help="skip the Chromium benchmarks")
+    p.add_argument("--no-bigmap", action="store_true",
+                   help="skip the big map (a synthetic atlas of 1M codes; 200k quick)")
     return p.parse_args(argv)
 
 
@@ -104,10 +106,18 @@ def main(argv: list[str] | None = None) -> dict:
 
     result.update(time_to_elbo(data_root))
     result.update(threads_and_data(data_root, 5_120 if args.quick else 20_480))
+    if not args.no_bigmap:
+        from bench_bigmap import run_bigmap
+
+        result.update(run_bigmap(200_000 if args.quick else 1_000_000, not args.no_browser,
+                                 10 if args.quick else 20))
     result["bench_seconds"] = time.perf_counter() - started
+    from bench_bigmap import bigmap_rows
     from report import table
 
     print(table(result, TARGETS))
+    if "bigmap_codes" in result:
+        print("\n" + "\n".join(bigmap_rows(result)))
     print(json.dumps(result, default=float))
     return result
 

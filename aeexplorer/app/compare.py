@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aeexplorer.core.card import family, number, train_config
-from aeexplorer.core.metric_table import METRICS, MISSING
+from aeexplorer.core.metric_table import METRICS, MISSING, why_missing
 
-__all__ = ["FORMATS", "MISSING", "SHOWN", "row", "same_dataset", "table"]
+__all__ = ["FORMATS", "MISSING", "SHOWN", "missing_notes", "row", "same_dataset", "table"]
 
 # the metrics a row carries, in column order
 SHOWN = ("recon_mse", "neg_elbo", "knn5_accuracy", "parameters", "train_seconds")
@@ -31,6 +31,20 @@ def table(entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]
     compare), then by name."""
     rows = [row(name, card) for name, card in entries]
     return sorted(rows, key=lambda r: (r["dataset"], r["name"]))
+
+
+def missing_notes(entries: Iterable[tuple[str, dict[str, Any]]]
+                  ) -> list[tuple[str, list[str], str]]:
+    """The shown metrics that files leave out on purpose, with the reason they store: one
+    (metric label, names, reason) per metric and reason, the names sorted (e.g. the 5-NN
+    accuracy of models of unlabelled data: there are no classes to score)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for name, card in entries:
+        for key in SHOWN:
+            note = why_missing(card.get("metrics"), key)
+            if note:
+                found.setdefault((METRICS[key].label, note), []).append(name)
+    return [(label, sorted(names), note) for (label, note), names in found.items()]
 
 
 def same_dataset(entries: Iterable[tuple[Any, dict[str, Any]]], dataset: str,

@@ -25,34 +25,48 @@ KINDS = ("gaussian", "mask")
 
 @dataclass
 class Output:
-    image: np.ndarray  # (28, 28) the model's output for the noisy image
+    image: np.ndarray  # the model's output for the noisy image, the clean image's shape
     mse: float  # against the clean image
 
 
 @dataclass
 class Denoised:
-    clean: np.ndarray  # (28, 28)
-    noisy: np.ndarray  # (28, 28)
+    clean: np.ndarray  # (H, W) grey or (H, W, 3) colour
+    noisy: np.ndarray  # the same shape
     noisy_mse: float  # the noisy image against the clean one: what doing nothing costs
     outputs: list[Output] = field(default_factory=list)  # one per model, in the given order
 
 
 def add_noise(image: np.ndarray, kind: str, level: float, seed: int = 0) -> np.ndarray:
-    """A corrupted copy of a (28, 28) image in [0, 1]; the same seed gives the same noise.
-    Raises ValueError for an unknown kind or a level out of range (see ``noise.check_noise``)."""
+    """A corrupted copy of an (H, W) grey or (H, W, 3) colour image in [0, 1]; the same seed
+    gives the same noise. Colour: Gaussian noise on each channel, a mask dropping whole pixels
+    (as the training's, ``noise.corrupt``). Raises ValueError for an unknown kind or a level
+    out of range (see ``noise.check_noise``)."""
     import torch
 
+    from aeexplorer.app.shapes import is_colour
     from aeexplorer.core.noise import corrupt
 
     g = torch.Generator().manual_seed(int(seed))
     x = torch.as_tensor(np.asarray(image, dtype=np.float32))
-    return corrupt(x, kind, float(level), generator=g).numpy()
+    channels = -1 if is_colour(x.shape) else None
+    return corrupt(x, kind, float(level), generator=g, channel_dim=channels).numpy()
 
 
 def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: float,
             seed: int = 0) -> Denoised:
-    """Corrupt ``image`` once, then run the same noisy image through every model."""
-    clean = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    """Corrupt ``image`` once, then run the same noisy image through every model. The image
+    has the models' image shape (a flat one is read as the first model's); a model of another
+    shape raises ValueError saying what differs (``shapes.mismatch``)."""
+    from aeexplorer.app.shapes import mismatch
+
+    clean = np.asarray(image, dtype=np.float32)
+    if models and clean.size == models[0].config.pixels:
+        clean = clean.reshape(models[0].config.image_shape)
+    for ckpt in models:
+        why = mismatch(clean.shape, ckpt.config.image_shape)
+        if why:
+            raise ValueError(f"{why}: they cannot be denoised by this model")
     noisy = add_noise(clean, kind, level, seed)
     result = Denoised(clean, noisy, mse(noisy, clean))
     for ckpt in models:

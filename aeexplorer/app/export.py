@@ -29,7 +29,9 @@ class Layer:
 
 @dataclass(frozen=True)
 class Exported:
-    spec: dict  # {"latent_dim", "side", "output": "sigmoid"|"clip", "layers": [...]}
+    # {"latent_dim", "side", "channels", "output": "sigmoid"|"clip", "layers": [...]}; the
+    # last layer's outputs are the image's channels one after the other (C, side, side)
+    spec: dict
     blob: bytes  # every layer's weight then bias, float32 little-endian
 
     @property
@@ -84,14 +86,16 @@ def export_decoder(model: Autoencoder) -> Exported | None:
         n_out, n_in = layer.weight.shape
         spec_layers.append({"in": int(n_in), "out": int(n_out), "act": layer.act})
         parts += [layer.weight.astype("<f4").tobytes(), layer.bias.astype("<f4").tobytes()]
-    spec = {"latent_dim": model.config.latent_dim, "side": model.config.image_size,
-            "output": output, "layers": spec_layers}
+    cfg = model.config
+    spec = {"latent_dim": cfg.latent_dim, "side": cfg.image_size,
+            "channels": cfg.image_channels, "output": output, "layers": spec_layers}
     return Exported(spec, b"".join(parts))
 
 
 def decode_exported(exported: Exported, z: np.ndarray) -> np.ndarray:
-    """What the page computes, in numpy: (N, D) codes -> (N, side, side) images. The
-    reference the browser's decoder is checked against."""
+    """What the page computes, in numpy: (N, D) codes -> (N, side, side) grey or
+    (N, side, side, 3) colour images, as ``ckpt.ops.decode`` gives them. The reference the
+    browser's decoder is checked against."""
     x = np.asarray(z, dtype=np.float64)
     flat = np.frombuffer(exported.blob, dtype="<f4")
     at = 0
@@ -104,5 +108,6 @@ def decode_exported(exported: Exported, z: np.ndarray) -> np.ndarray:
         x = np.maximum(x, 0) if layer["act"] == "relu" else (
             1 / (1 + np.exp(-x)) if layer["act"] == "sigmoid" else x)
     x = 1 / (1 + np.exp(-x)) if exported.spec["output"] == "sigmoid" else np.clip(x, 0, 1)
-    side = exported.spec["side"]
-    return x.reshape(len(x), side, side).astype(np.float32)
+    side, channels = exported.spec["side"], exported.spec["channels"]
+    planes = x.reshape(len(x), channels, side, side).astype(np.float32)
+    return planes[:, 0] if channels == 1 else np.ascontiguousarray(planes.transpose(0, 2, 3, 1))

@@ -5,14 +5,19 @@ that a click on empty space selects a grid point whose x, y is the clicked z."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
+from aeexplorer.app import density
+
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f")
+NEUTRAL = "#46606f"  # the points of an unlabelled atlas (and of codes without a label)
 CLICK_TRACE = "click-grid"
+DENSITY = "density"  # the layout image of a big map's binned codes
 CURRENT_COLOR = "#111111"
 CLICK_GRID_N = 180  # per side: about 6 screen pixels between grid points on a 700 px map
 Range = tuple[float, float]
@@ -31,22 +36,63 @@ def _picked(talk: bool) -> dict:
 
 def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                bounds: tuple[Range, Range], talk: bool = False, revision: str = "map",
-               click_n: int = CLICK_GRID_N) -> go.Figure:
+               click_n: int = CLICK_GRID_N, max_points: int = density.MAX_POINTS) -> go.Figure:
     """The atlas as a WebGL scatter, one trace per class (legend = class names), over an
-    invisible click grid; axes fixed to ``bounds`` with equal scale."""
+    invisible click grid; axes fixed to ``bounds`` with equal scale. An atlas of more than
+    ``max_points`` codes is drawn as its density (an image under the points) with a sample
+    of its codes as points (see ``density``). Without class names (an unlabelled data set),
+    or for codes labelled -1, the points take one neutral colour and no legend entry."""
     fig = go.Figure()
     fig.add_trace(click_grid(bounds, click_n, talk=talk))
-    size = 6 if talk else 4
+    labels = np.asarray(labels)
+    shown = np.arange(len(xy))
+    big = len(xy) > max_points
+    if big:
+        found, inside = density.density(xy, labels, _colors(len(class_names)), bounds)
+        _add_density(fig, found)
+        shown = density.sample(labels, inside)
+    look = dict(size=(5 if talk else 3) if big else (6 if talk else 4), opacity=0.75)
+    shown_labels = labels[shown]
     for label, name in enumerate(class_names):
-        idx = np.flatnonzero(labels == label).astype(np.int32)
-        fig.add_trace(go.Scattergl(
-            x=xy[idx, 0], y=xy[idx, 1], customdata=idx, mode="markers", name=str(name),
-            marker=dict(size=size, color=PALETTE[label % len(PALETTE)], opacity=0.75),
-            hovertemplate="test #%{customdata}<br><b>%{fullData.name}</b>"
-                          "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-            **_keep_look(0.75, _picked(talk))))
+        idx = shown[shown_labels == label].astype(np.int32)
+        # class names come from the file: escaped, since Plotly reads tags in legend and hover
+        fig.add_trace(_points(xy, idx, html.escape(str(name), quote=False),
+                              PALETTE[label % len(PALETTE)], look, talk))
+    rest = shown[(shown_labels < 0) | (shown_labels >= len(class_names))].astype(np.int32)
+    if len(rest):
+        fig.add_trace(_points(xy, rest, "no label" if class_names else "test images",
+                              NEUTRAL, look, talk, legend=bool(class_names)))
     _map_layout(fig, bounds, talk, revision)
+    if big:  # the grid is drawn over the density: lines as light on white, unseen on ink
+        fig.update_xaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
+        fig.update_yaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
     return fig
+
+
+def _points(xy: np.ndarray, idx: np.ndarray, name: str, color: str, look: dict, talk: bool,
+            legend: bool = True) -> go.Scattergl:
+    """Atlas points ``idx``, carrying their indices; hovered with their class (when they have
+    one)."""
+    what = "<br><b>%{fullData.name}</b>" if legend else ""
+    return go.Scattergl(
+        x=xy[idx, 0], y=xy[idx, 1], customdata=idx, mode="markers", name=name,
+        marker=dict(size=look["size"], color=color, opacity=look["opacity"]),
+        hovertemplate=f"test #%{{customdata}}{what}<br>z = (%{{x:.2f}}, %{{y:.2f}})"
+                      "<extra></extra>",
+        **({} if legend else {"showlegend": False}),
+        **_keep_look(look["opacity"], _picked(talk)))
+
+
+def _colors(n_classes: int) -> np.ndarray:
+    """(n_classes + 1, 3) RGB in [0, 1]: the classes' colours, then the neutral one."""
+    hexes = [PALETTE[i % len(PALETTE)] for i in range(n_classes)] + [NEUTRAL]
+    return np.array([[int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)] for h in hexes])
+
+
+def _add_density(fig: go.Figure, found: density.Density) -> None:
+    x0, x1, y0, y1 = found.extent
+    fig.add_layout_image(source=found.uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
+                         sizey=y1 - y0, sizing="stretch", layer="below", name=DENSITY)
 
 
 def from_dict(spec: dict) -> go.Figure:
@@ -91,10 +137,13 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
 
 def add_manifold(fig: go.Figure, uri: str, extent: tuple[float, float, float, float],
                  opacity: float = 0.45) -> go.Figure:
-    """A decoded-manifold image (a data URI) behind the points, stretched over ``extent``."""
+    """A decoded-manifold image (a data URI) behind the points, stretched over ``extent``;
+    first of the layout images, so under a big map's density."""
     x0, x1, y0, y1 = extent
     fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
                          sizey=y1 - y0, sizing="stretch", opacity=opacity, layer="below")
+    images = fig.layout.images
+    fig.layout.images = (images[-1], *images[:-1])
     return fig
 
 
@@ -155,12 +204,16 @@ def add_rings(fig: go.Figure, xy: np.ndarray, indices: Sequence[int], name: str,
 
 def dim_classes(fig: go.Figure, keep: int, opacity: float = 0.08) -> go.Figure:
     """Every class but label ``keep`` faded on a ``latent_map``, so that one class stands
-    out (its class traces are those in the legend, in label order)."""
+    out (its class traces are those in the legend, in label order); a big map's density,
+    which holds every class, fades too."""
     classes = [t for t in fig.data if t.customdata is not None and t.showlegend is not False]
     for label, trace in enumerate(classes):
         if label != keep:
             trace.marker.opacity = opacity
             trace.unselected = dict(marker=dict(opacity=opacity))
+    for image in fig.layout.images:
+        if image.name == DENSITY:
+            image.opacity = 0.3
     return fig
 
 

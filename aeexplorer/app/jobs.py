@@ -21,7 +21,8 @@ from pathlib import Path
 from aeexplorer.core.checkpoint import file_signature
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import TrainRequest, train_args
-from aeexplorer.app.limits import Limits, TooBig, check_disk, check_request, duration_text, size_text
+from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env,
+                                   data_size, duration_text, size_text)
 from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply, error_message,
                        parse_line)
 
@@ -57,7 +58,7 @@ class Job:
     """One training process and the thread that reads its progress."""
 
     def __init__(self, cmd: list[str], out: Path, name: str, family: str = "",
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, env: dict[str, str] | None = None) -> None:
         self.out, self.name, self.family = Path(out), name, family
         self.owner = owner  # the session that started it (None: no session, never reaped)
         self._lock = threading.Lock()
@@ -66,7 +67,7 @@ class Job:
         self._stderr, self.started = [], time.monotonic()
         self._before = file_signature(self.out)  # a change is the evidence that the model is written
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PYTHONUNBUFFERED": "1"}  # one thread: the server keeps a core
+               "PYTHONUNBUFFERED": "1", **(env or {})}  # one thread: the server keeps a core
         try:
             self._proc = subprocess.Popen(
                 cmd, cwd=CHECKOUT, env=env, text=True,
@@ -186,7 +187,7 @@ class Registry:
             return list(self._jobs)
 
     def start(self, cmd: list[str], out: Path, name: str, family: str = "",
-              owner: str | None = None) -> Job:
+              owner: str | None = None, env: dict[str, str] | None = None) -> Job:
         """Start a job, or raise ``Busy`` when the cap is reached, ``out`` is being written,
         or the session ``owner`` already runs as many trainings as one may."""
         with self._lock:
@@ -201,7 +202,7 @@ class Registry:
                 raise Busy(f"you already run {mine} training{'s' if mine > 1 else ''}, as "
                            "many at once as this server allows one visitor: wait for it to "
                            "finish, or cancel it")
-            job = Job(cmd, out, name, family, owner)
+            job = Job(cmd, out, name, family, owner, env)
             self._jobs = [*active, job]
             if owner is not None:
                 self._seen[owner] = time.monotonic()
@@ -217,11 +218,11 @@ class Registry:
         With an ``owner``, ``out`` is in that session's folder, whose disk use is checked."""
         if not self.limits.training:
             raise TooBig("Training is turned off on this server.")
-        check_request(req, self.limits)
+        check_request(req, self.limits, data_size(req.dataset, data_dir))
         if owner is not None:
             check_disk(Path(out).parent, self.limits)
         return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family,
-                          owner)
+                          owner, child_env(self.limits))
 
     def beat(self, owner: str) -> None:
         """Records that session ``owner`` is there (it ran a page just now)."""

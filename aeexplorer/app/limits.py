@@ -17,8 +17,7 @@ from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import TrainRequest, request_settings, small_number
 
 MB, GB = 1 << 20, 1 << 30
-TRAIN_IMAGES = {"mnist": 60_000, "fashion": 60_000}  # training split sizes (no data read)
-PIXELS, LATENT = 784, 2  # the Train page's models: dense, 28×28 in, a 2-D code
+PIXELS, LATENT = 784, 2  # the Train page's models: dense, a 2-D code (MNIST's 28×28 in)
 # a plain decimal number, an exponent allowed ("1e13"); ASCII only (int() reads "٣" as 3)
 _DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?([eE]\+?[0-9]{1,2})?", re.ASCII)
 _OFF = {"off", "0", "no", "false", "disabled"}
@@ -78,12 +77,38 @@ def _amount(text: str, default: float) -> float:
     return value if math.isfinite(value) else default
 
 
-def parameters(req: TrainRequest) -> int:
-    """The trainable parameters of the dense model a request builds, counted from its shape
-    (as ``aeexplorer.core.models`` builds it) without torch: before anything is started."""
+@dataclass(frozen=True)
+class DataSize:
+    """What a training's data weighs in its cost: training images, and values per image."""
+    images: int = 60_000
+    pixels: int = PIXELS
+
+
+def data_size(dataset: str, data_dir: str | os.PathLike) -> DataSize:
+    """The training images and pixels of ``dataset`` under ``data_dir``, without reading an
+    image: a built-in set's known counts, an image folder's files; its pixels at the size it
+    is trained at, in colour unless known grey (an image folder's channels come from its
+    files, so the estimate takes the larger). DataNotFound when the folder cannot be read;
+    TooBig for a folder named by its path: a visitor trains on the folders of
+    ``<data root>/images`` only, by name."""
+    from aeexplorer.core.data import own_shape, train_images
+    from aeexplorer.core.folder import PREFIX, is_bare, is_folder
+
+    if is_folder(dataset) and not is_bare(dataset[len(PREFIX):]):
+        raise TooBig("Only the image folders this server offers can be trained on here.")
+
+    size, channels = own_shape(dataset)
+    return DataSize(train_images(dataset, data_dir), size * size * (channels or 3))
+
+
+def parameters(req: TrainRequest, data: DataSize = DataSize()) -> int:
+    """The trainable parameters of the dense model a request builds on ``data``, counted from
+    its shape (as ``aeexplorer.core.models`` builds it) without torch: before anything is
+    started."""
     settings = request_settings(req)
+    pixels = data.pixels
     if settings["kind"] == "pca":
-        return PIXELS * LATENT + PIXELS  # the components and the mean
+        return pixels * LATENT + pixels  # the components and the mean
     hidden, batchnorm = settings.get("hidden", ()), settings.get("batchnorm", False)
     code = LATENT * (2 if settings["kind"] == "vae" else 1)  # a VAE's encoder: mean and log-var
 
@@ -91,29 +116,40 @@ def parameters(req: TrainRequest) -> int:
         linear = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         return linear + (2 * sum(sizes[1:-1]) if batchnorm else 0)  # scale and shift
 
-    return mlp([PIXELS, *hidden, code]) + mlp([LATENT, *reversed(hidden), PIXELS])
+    return mlp([pixels, *hidden, code]) + mlp([LATENT, *reversed(hidden), pixels])
 
 
-def work(req: TrainRequest) -> float:
+def work(req: TrainRequest, data: DataSize = DataSize()) -> float:
     """Parameters × epochs × training images: the training's cost, up to a constant."""
     epochs = 1 if req.family == "pca" else req.epochs  # PCA: one pass, closed form
-    return parameters(req) * epochs * TRAIN_IMAGES.get(req.dataset, 60_000)
+    return parameters(req, data) * epochs * data.images
 
 
-def check_request(req: TrainRequest, limits: Limits) -> None:
-    """Raises ``TooBig`` with what to reduce when the model or the work is over the limits."""
-    n = parameters(req)
+def check_request(req: TrainRequest, limits: Limits, data: DataSize = DataSize()) -> None:
+    """Raises ``TooBig`` with what to reduce when the model or the work on ``data`` is over
+    the limits."""
+    n = parameters(req, data)
     if limits.max_params and n > limits.max_params:
         raise TooBig(f"This model has {_millions(n)} parameters; this server trains models of "
                      f"up to {_millions(limits.max_params)}. Use fewer or narrower hidden "
                      "layers (512,512,256 has 1.6 M).")
-    if limits.max_work and work(req) > limits.max_work:
-        per_epoch = n * TRAIN_IMAGES.get(req.dataset, 60_000)
+    if limits.max_work and work(req, data) > limits.max_work:
+        per_epoch = n * data.images
         most = int(limits.max_work // per_epoch)
         fix = (f"use at most {most} epochs for this model, or fewer or narrower hidden layers"
                if most >= 1 else "use fewer or narrower hidden layers")
         raise TooBig(f"This training is too long for this server ({_millions(n)} parameters "
                      f"× {req.epochs} epochs): {fix}.")
+
+
+def child_env(limits: Limits) -> dict[str, str]:
+    """A training's environment under ``limits``: its data decoded in its own process (no
+    worker processes: one core, and all of its memory watched), and streamed from disk
+    beyond a quarter of its memory limit, so that the data stays well within it."""
+    env = {"AEEXPLORER_LOADER_WORKERS": "0"}
+    if limits.max_memory:
+        env["AEEXPLORER_STREAM_MB"] = str(max(64, limits.max_memory // 4 // MB))
+    return env
 
 
 def _millions(n: int) -> str:

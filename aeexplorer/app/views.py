@@ -83,6 +83,11 @@ def manifold(ckpt: Checkpoint, x_range: Range, y_range: Range,
     return big, extent
 
 
+def class_name(class_names: Sequence[str], label: int) -> str | None:
+    """The name of an atlas label, or None for a code without one (-1: an unlabelled data set)."""
+    return str(class_names[int(label)]) if 0 <= int(label) < len(class_names) else None
+
+
 def random_of_class(labels: np.ndarray, label: int, seed: int) -> int | None:
     """A random atlas index with the given label (None when the class is absent)."""
     idx = np.flatnonzero(np.asarray(labels) == int(label))

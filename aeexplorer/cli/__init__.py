@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aeexplorer.core.data import DATASETS
+from aeexplorer.core.data import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.options import OPTIONS, Option
 from aeexplorer.core.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("data", help="download the data sets where a network allows, or "
                                     "report what the data root holds")
     _data_dir_arg(d)
-    d.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
+    d.add_argument("--dataset", choices=[*DATASETS, "all"], default=None,
+                   help=f"one data set, or all of them (default: {' and '.join(DEFAULT_DATASETS)}"
+                        ", what the shipped models were trained on; the others are listed)")
     d.add_argument("--check", action="store_true", help="only report what is there; download "
                                                         "nothing")
     return parser
@@ -88,7 +90,8 @@ def _parsing(option: Option) -> dict:
         return {"choices": option.choices}
     # the metavar argparse would make of the flag (the field's name may differ: kind, --model)
     metavar = option.flag[2:].upper().replace("-", "_")
-    return {"type": _int_list if option.type is tuple else option.type, "metavar": metavar}
+    kind = option.parse or (_int_list if option.type is tuple else option.type)
+    return {"type": kind, "metavar": metavar}
 
 
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
@@ -119,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from aeexplorer.cli import commands  # torch is imported here, after --help and argument errors
 
+    from aeexplorer.core.distributed import speaks  # under torchrun, one process speaks
+
     try:
         return getattr(commands, args.command)(args)
     except AeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if speaks():
+            print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        if speaks():
+            print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
 

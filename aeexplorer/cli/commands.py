@@ -13,51 +13,94 @@ import time
 
 from aeexplorer.cli import EXIT_INTERRUPTED
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metric_table import METRICS, QUALITY
+from aeexplorer.core.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
 
 
 def train(args: argparse.Namespace) -> int:
+    from aeexplorer.core import distributed
+
+    model_cfg, cfg = configs(args)
+    try:
+        distributed.check(model_cfg, cfg, args.download)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
+    with distributed.session(cfg.device):  # a process group only under torchrun
+        return _train(args, model_cfg, cfg)
+
+
+def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
+    from aeexplorer.core import distributed
     from aeexplorer.core.checkpoint import file_signature
     from aeexplorer.core.pipeline import train_and_save
 
-    model_cfg, cfg = configs(args)
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
     report = JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
-        path, metrics = train_and_save(
+        result = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
-            on_precision=lambda choice: say_precision(choice, args.progress_json))
+            on_precision=lambda choice: say_precision(choice, args.progress_json),
+            image_size=args.image_size, channels=args.image_channels,
+            on_data=lambda train, test: say_data(cfg.dataset, train, test, args.progress_json))
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there
-        if file_signature(args.out) == before:
+        if file_signature(args.out) == before or not distributed.is_main():
             raise
         report.close()  # the bar's last line first, then the message
         print(f"interrupted: {args.out} had already been written", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         report.close()
+    if result is None:  # a torchrun process other than rank 0: it trained its share, rank 0 writes
+        return 0
+    path, metrics = result
     if args.progress_json:
         # "figures" on the wire: the done line's key is documented for programs (README,
         # "Command line"); the app reads it (``aeexplorer.app.progress``)
         _emit({"event": "done", "path": str(path), "figures": metrics})
         return 0
     shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
-    print(f"wrote {path}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    notes = [f"{k} {why_missing(metrics, k)}" for k in QUALITY if why_missing(metrics, k)]
+    print(f"wrote {path}: " + ", ".join([*(f"{k}={v:.4g}" for k, v in shown.items()), *notes]))
     return 0
+
+
+def say_data(dataset: str, train, test, as_json: bool) -> None:
+    """What was loaded: images per split, classes, and the files left out (unreadable)."""
+    from aeexplorer.core.stream import Streamed, skipped
+
+    left_out = skipped(train) + skipped(test)
+    streamed = isinstance(train.images, Streamed)
+    if as_json:
+        _emit({"event": "data", "dataset": dataset, "train": len(train), "test": len(test),
+               "classes": len(train.class_names), "skipped": left_out, "streamed": streamed})
+        return
+    _, c, side, _ = train.images.shape
+    classes = f"{len(train.class_names)} classes" if train.class_names else "no labels"
+    line = (f"{dataset}: {len(train):,} training and {len(test):,} test images, {side}x{side} "
+            f"{'colour' if c == 3 else 'grey'}, {classes}"
+            f"{', streamed from disk (too big for memory)' if streamed else ''}")
+    if left_out:
+        line += f"; {left_out:,} file{'s' if left_out > 1 else ''} left out (not readable " \
+                "as images, or links out of the folder)"
+    print(line, file=sys.stderr)
 
 
 def data(args: argparse.Namespace) -> int:
     """Each data set under the data root: reported when there, else downloaded (``--check``:
-    reported missing). Ends with how to start the app on that root."""
-    from aeexplorer.core.data import (DATASETS, GENERATED, fetch, folder_name, missing_files,
-                                      raw_folder, resolve_data_root)
+    reported missing). Without ``--dataset``, MNIST and Fashion-MNIST are fetched and the
+    other built-in sets only reported; the image folders under ``images/`` are listed. Ends
+    with how to start the app on that root."""
+    from aeexplorer.core.data import (DATASETS, DEFAULT_DATASETS, GENERATED, fetch, folder_name,
+                                      missing_files, raw_folder, resolve_data_root)
 
     root = resolve_data_root(args.data_dir).resolve()
-    names = DATASETS if args.dataset == "all" else (args.dataset,)
+    names = DATASETS if args.dataset in ("all", None) else (args.dataset,)
+    wanted = DATASETS if args.dataset == "all" else (args.dataset,) if args.dataset else \
+        DEFAULT_DATASETS
     missing = []
     for name in names:
         if name in GENERATED:
@@ -66,6 +109,9 @@ def data(args: argparse.Namespace) -> int:
         folder, absent = raw_folder(name, root), missing_files(name, root)
         if not absent:
             print(f"{folder_name(name)}: present in {folder}")
+        elif name not in wanted:
+            print(f"{folder_name(name)}: not here; `python -m aeexplorer data --dataset {name}` "
+                  f"fetches it ({_megabytes(name)})")
         elif args.check:
             print(f"{folder_name(name)}: missing in {folder} ({', '.join(absent)})")
             missing.append(name)
@@ -74,14 +120,36 @@ def data(args: argparse.Namespace) -> int:
             with contextlib.redirect_stdout(io.StringIO()):  # torchvision's "Downloading …"
                 fetch(name, root)
             print(f"{folder_name(name)}: downloaded into {folder}")
+    if args.dataset is None:
+        _list_image_folders(root)
     if missing:
-        which = missing[0] if len(missing) == 1 else "all"
+        which = (f" --dataset {missing[0]}" if len(missing) == 1 else
+                 f" --dataset {args.dataset}" if args.dataset else "")
         raise AeError(f"{' and '.join(folder_name(n) for n in missing)} not in {root}: run "
-                      f"`python -m aeexplorer data --data-dir {shlex.quote(str(root))} "
-                      f"--dataset {which}` where a network allows, or copy the files there")
+                      f"`python -m aeexplorer data --data-dir {shlex.quote(str(root))}{which}` "
+                      "where a network allows, or copy the files there")
     print("Start the app on this data root: "
           f"AEEXPLORER_DATA={shlex.quote(str(root))} streamlit run app.py")
     return 0
+
+
+def _megabytes(name: str) -> str:
+    from aeexplorer.core.data import BUILTINS
+
+    return f"about {BUILTINS[name].megabytes} MB"
+
+
+def _list_image_folders(root) -> None:
+    """The image folders the Train page offers (``<root>/images/NAME``), with their files."""
+    from aeexplorer.core.data import train_images
+    from aeexplorer.core.folder import image_folders
+
+    for name in image_folders(root):
+        try:
+            count = f"{train_images(name, root):,} files in its training split"
+        except AeError as exc:
+            count = f"not usable: {exc}"
+        print(f"{name}: an image folder in {root / 'images'} ({count})")
 
 
 def configs(args: argparse.Namespace) -> tuple:
@@ -170,19 +238,37 @@ def evaluate(args: argparse.Namespace) -> int:
     from aeexplorer.core.metrics import evaluate as evaluate_model
 
     ckpt = load_checkpoint(args.checkpoint)
-    train_split = load_split(ckpt.dataset, True, args.data_dir, args.download)
-    test_split = load_split(ckpt.dataset, False, args.data_dir, args.download)
+    # the images as the model takes them; big data streams
+    shape = {"image_size": ckpt.config.image_size, "channels": ckpt.config.image_channels,
+             "stream": True}
+    train_split = load_split(ckpt.dataset, True, args.data_dir, args.download, **shape)
+    test_split = load_split(ckpt.dataset, False, args.data_dir, args.download, **shape)
     metrics = evaluate_model(ckpt.model, train_split, test_split)["metrics"]
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
               "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
               "arch": ckpt.config.arch, "latent_dim": ckpt.config.latent_dim,
-              **{key: metrics[key] for key in METRICS if key in metrics}}
+              **{key: metrics[key] for key in (*METRICS, "skipped_files") if key in metrics},
+              **{note: metrics[note] for note in NOTES.values() if note in metrics}}
     if args.json:
         print(json.dumps(report))
-    else:  # four decimals, not the app's rounding: numbers to compare and to copy
-        for key, value in report.items():
-            print(f"{key:>15}: {value:.4f}" if isinstance(value, float) else f"{key:>15}: {value}")
+    else:
+        print("\n".join(report_lines(report)))
     return 0
+
+
+def report_lines(report: dict) -> list[str]:
+    """``evaluate``'s report for people: four decimals, not the app's rounding (numbers to
+    compare and to copy); a metric left out shows "–" and the reason the metrics give."""
+    lines = []
+    for key, value in report.items():
+        if key in NOTES.values():
+            continue  # said beside its metric
+        if value is None and key in METRICS:
+            why = why_missing(report, key)
+            value = f"{MISSING} ({why})" if why else MISSING
+        lines.append(f"{key:>15}: {value:.4f}" if isinstance(value, float) else
+                     f"{key:>15}: {value}")
+    return lines
 
 
 def encode(args: argparse.Namespace) -> int:
@@ -209,7 +295,9 @@ def encode(args: argparse.Namespace) -> int:
             if "error" in r:
                 continue
             z = ", ".join(f"{v:.3f}" for v in r["z"])
-            print(f"{r['file']}: z=({z}) label={r['label_name']} "
+            label = (r["label_name"] if r["label"] is not None else MISSING if ckpt.labelled
+                     else f"{MISSING} (the data set has no labels)")
+            print(f"{r['file']}: z=({z}) label={label} "
                   f"nearest={[n['index'] for n in r['nearest']]}")
     return 1 if failed else 0
 

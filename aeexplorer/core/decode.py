@@ -1,9 +1,9 @@
-"""Image file bytes -> a small greyscale array, within a memory budget.
+"""Image file bytes -> a small greyscale (or colour) array, within a memory budget.
 
 Only a small image is needed (WORK_SIDE pixels a side), so an upload is refused by its decoded
 size before it is decoded (a 150 KB PNG can declare 6300x6300 pixels: 150 MB decoded), a JPEG is
-decoded at a reduced scale, and the decoded image is converted to grey and shrunk strip by
-strip: besides what the decoder holds, no full-size copy is made.
+decoded at a reduced scale, and the decoded image is converted to grey (or RGB) and shrunk strip
+by strip: besides what the decoder holds, no full-size copy is made.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_PIXELS = 40_000_000  # declared width x height above this is refused (decomp
 MAX_DECODE_BYTES = 64 * 2**20
 BUDGET_ENV = "AEEXPLORER_MAX_IMAGE_MB"  # overrides MAX_DECODE_BYTES, in MB (2**20 bytes)
 WORK_SIDE = 400  # photos are analysed at most this many pixels on a side
-STRIP_PIXELS = 2**18  # the full-size image is converted to grey this many pixels at a time
+STRIP_PIXELS = 2**18  # the full-size image is converted this many pixels at a time
 DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # scaled by their range, not by 255
 ALPHA = ("RGBA", "LA", "PA", "RGBa", "La")
 # the formats whose decoders' memory was measured (benchmarks/upload_memory.py): no other
@@ -79,8 +79,9 @@ def read_image_bytes(path: str | os.PathLike) -> bytes:
     return path.read_bytes()
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """Image file bytes -> (H, W) float32 greyscale in [0, 1], transparency on white, EXIF
+def decode_image(data: bytes, colour: bool = False) -> np.ndarray:
+    """Image file bytes -> (H, W) float32 greyscale in [0, 1] (``colour``: (H, W, 3) RGB; a
+    16- or 32-bit grey image has its grey in the three), transparency on white, EXIF
     rotation applied, the first frame of an animation, downscaled to at most WORK_SIDE."""
     if not data:
         raise ImageError("the file is empty")
@@ -92,8 +93,8 @@ def decode_image(data: bytes) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=FORMATS)
             im.seek(0)
-            _plan_decode(im)
-            return _grey_array(im)
+            _plan_decode(im, "RGB" if colour else "L")
+            return _array(im, colour)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -106,9 +107,9 @@ def decode_image(data: bytes) -> np.ndarray:
         raise ImageError(f"the image file is damaged or truncated ({exc})")
 
 
-def _plan_decode(im: Image.Image) -> None:
+def _plan_decode(im: Image.Image, mode: str = "L") -> None:
     """Before decoding: refuse an image too large to decode within the budget. A JPEG is first
-    set to decode in grey at the smallest DCT scale (1/2, 1/4, 1/8) that keeps WORK_SIDE on its
+    set to decode in ``mode`` (grey, or RGB) at the smallest DCT scale (1/2, 1/4, 1/8) that keeps WORK_SIDE on its
     shorter side: a 40 MP photo decodes at 1/8, under 1 MB."""
     w, h = im.size
     if w * h > MAX_PIXELS:
@@ -123,7 +124,7 @@ def _plan_decode(im: Image.Image) -> None:
             raise ImageError(f"the image is {w}×{h} pixels: too large to prepare (at most "
                              f"{budget / per_pixel / 1e6:.3g} megapixels for a progressive "
                              "JPEG); make it smaller, or save it as a baseline JPEG")
-    im.draft("L", (WORK_SIDE, WORK_SIDE))  # other formats ignore it
+    im.draft(mode, (WORK_SIDE, WORK_SIDE))  # other formats ignore it
     per_pixel = bytes_per_pixel(im.mode) * decoder_copies(im.format, compression)
     if im.size[0] * im.size[1] * per_pixel > budget:
         most = largest_megapixels(im.mode, im.format, compression, budget)
@@ -157,19 +158,20 @@ def _kind(im: Image.Image) -> str:
     return "a greyscale or palette image" if bytes_per_pixel(im.mode) == 1 else "a colour image"
 
 
-def _grey_array(im: Image.Image) -> np.ndarray:
+def _array(im: Image.Image, colour: bool) -> np.ndarray:
     turn = TURNS.get(im.getexif().get(0x0112))  # of the file: lost on the converted copies
-    small, span = _reduced_grey(im)
+    small, span = _reduced(im, colour)
     if turn is not None:
         small = small.transpose(turn)
-    if small.mode == "L":
+    if small.mode in ("L", "RGB"):
         return shrink(np.asarray(small, dtype=np.float32) / 255.0)
-    return shrink(scale_to_unit(np.asarray(small), span))
+    grey = shrink(scale_to_unit(np.asarray(small), span))
+    return np.repeat(grey[..., None], 3, axis=2) if colour else grey
 
 
-def _reduced_grey(im: Image.Image) -> tuple[Image.Image, tuple[float, float] | None]:
+def _reduced(im: Image.Image, colour: bool) -> tuple[Image.Image, tuple[float, float] | None]:
     """The decoded image -> grey (L, or I / F for 16- and 32-bit images with their full-size
-    range), shrunk by a whole factor that keeps twice WORK_SIDE (so that shrink's last,
+    range) or, with ``colour``, RGB (16- and 32-bit images stay grey), shrunk by a whole factor that keeps twice WORK_SIDE (so that shrink's last,
     fractional step is much as before), converted strip by strip so that no full-size copy is
     made. Strips are whole multiples of the factor: the result is that of one reduce."""
     w, h = im.size
@@ -177,8 +179,8 @@ def _reduced_grey(im: Image.Image) -> tuple[Image.Image, tuple[float, float] | N
     rows = k * max(1, STRIP_PIXELS // (w * k))
     out, lows, highs = None, [], []
     for top in range(0, h, rows):
-        part = _grey_strip(im.crop((0, top, w, min(h, top + rows))))
-        if part.mode != "L":
+        part = _strip(im.crop((0, top, w, min(h, top + rows))), colour)
+        if part.mode not in ("L", "RGB"):
             lo, hi = part.getextrema()
             lows.append(lo)
             highs.append(hi)
@@ -191,18 +193,21 @@ def _reduced_grey(im: Image.Image) -> tuple[Image.Image, tuple[float, float] | N
     return out, ((min(lows), max(highs)) if lows else None)
 
 
-def _grey_strip(part: Image.Image) -> Image.Image:
+def _strip(part: Image.Image, colour: bool) -> Image.Image:
     if part.mode in DEEP:
         return part if part.mode in ("I", "F") else part.convert("I")
     if part.mode in ALPHA or "transparency" in part.info:
         rgba = part.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         part = Image.alpha_composite(white, rgba)
-    return part.convert("L")
+    return part.convert("RGB" if colour else "L")
 
 
 def shrink(arr: np.ndarray) -> np.ndarray:
-    """(H, W) float -> float32 at most WORK_SIDE a side (an area average, in float)."""
+    """(H, W) or (H, W, 3) float -> float32 at most WORK_SIDE a side (an area average, in
+    float)."""
+    if arr.ndim == 3:
+        return np.stack([shrink(arr[..., c]) for c in range(arr.shape[2])], axis=-1)
     h, w = arr.shape
     scale = WORK_SIDE / max(h, w)
     if scale >= 1:

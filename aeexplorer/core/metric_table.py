@@ -75,3 +75,18 @@ _ROWS = (
 METRICS: dict[str, Metric] = {m.key: m for m in _ROWS}
 # how well a model does on the test set (the rest say what was measured and what it cost)
 QUALITY = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
+# the metrics a file may leave out on purpose, each with the key of its stored reason
+NOTES = {"knn5_accuracy": "knn5_note"}
+MAX_NOTE = 200
+
+
+def why_missing(metrics: Any, key: str) -> str | None:
+    """Why metric ``key`` is left out, as the file says ("left out: the data set has no labels
+    to classify by"), or None: the metric is there, or no reason was stored. Header text is
+    untrusted: only a string counts, clipped; the caller escapes it for its display."""
+    if not isinstance(metrics, dict) or present(metrics.get(key)):
+        return None
+    note = metrics.get(NOTES.get(key, ""))
+    if not isinstance(note, str):
+        return None
+    return " ".join(note.split())[:MAX_NOTE] or None

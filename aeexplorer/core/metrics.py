@@ -12,14 +12,16 @@ formats: ``aeexplorer.core.metric_table``).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from aeexplorer.core.data import Split
 from aeexplorer.core.losses import bce_per_image, kl_per_image
 from aeexplorer.core.models import Autoencoder, count_parameters
 from aeexplorer.core.neighbours import knn_accuracy
-from aeexplorer.core.ops import ModelOps
+from aeexplorer.core.ops import BATCH, Codes, ModelOps
 from aeexplorer.core.runtime import device_of
+from aeexplorer.core.stream import indexed_batches, skipped
 
 
 @torch.no_grad()
@@ -28,7 +30,9 @@ def reconstruction_metrics(
 ) -> dict[str, float | None]:
     gen = torch.Generator(device=device_of(model)).manual_seed(seed)
     bce = mse = kl = 0.0
-    for x in ModelOps(model).batches(data.images, batch_size):
+    n, device = 0, device_of(model.eval())
+    for x, _ in indexed_batches(data.images, batch_size=batch_size):  # streamed or not
+        x, n = x.to(device), n + len(x)
         mu, logvar = model.encode(x)
         logits_mean = model.decode_logits(mu)
         mse += (torch.sigmoid(logits_mean) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
@@ -38,7 +42,7 @@ def reconstruction_metrics(
             z = model.reparameterize(mu, logvar, generator=gen)
             bce += bce_per_image(model.decode_logits(z), x).sum().item()
             kl += kl_per_image(mu, logvar).sum().item()
-    n = len(data)
+    n = max(n, 1)
     variational = model.config.variational
     return {
         "recon_bce": bce / n,
@@ -49,25 +53,45 @@ def reconstruction_metrics(
 
 
 def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
-    """All metrics of one model (``metrics``) and its test codes (``test_codes``, the atlas
-    training stores)."""
+    """All metrics of one model (``metrics``), its test codes (``test_codes``, the atlas
+    training stores) and their labels (``test_labels``: a streamed split leaves out the
+    files that failed to decode). Both splits are read in batches, streamed or not."""
     ops = ModelOps(model)
-    test_codes = ops.encode(test.images.numpy())
-    train_codes = ops.encode(train.images.numpy())
+    test_codes, test_labels = encode_split(ops, test)
+    train_codes, train_labels = encode_split(ops, train)
     metrics = reconstruction_metrics(model, test)
-    metrics.update(_knn5(train_codes.mu, train, test_codes.mu, test))
-    metrics["n_test"] = len(test)
-    if train.skipped or test.skipped:
-        metrics["skipped_files"] = train.skipped + test.skipped
+    labelled = train.labelled and test.labelled
+    metrics.update(_knn5(train_codes.mu, train_labels, test_codes.mu, test_labels, labelled))
+    metrics["n_test"] = len(test_labels)
+    left_out = skipped(train) + skipped(test)
+    if left_out:
+        metrics["skipped_files"] = left_out
     metrics["parameters"] = count_parameters(model)
-    return {"metrics": metrics, "test_codes": test_codes}
+    return {"metrics": metrics, "test_codes": test_codes,
+            "test_labels": torch.from_numpy(test_labels)}
 
 
-def _knn5(train_mu, train: Split, test_mu, test: Split) -> dict:
+def encode_split(ops: ModelOps, split: Split) -> tuple[Codes, np.ndarray]:
+    """The codes of every image of ``split`` and their labels, batch by batch."""
+    mus, logvars, labels = [], [], []
+    for x, index in indexed_batches(split.images, batch_size=BATCH):
+        codes = ops.encode(x)
+        mus.append(codes.mu)
+        logvars.append(codes.logvar)
+        labels.append(split.labels[index.to(split.labels.device)].numpy())
+    if not mus:
+        empty = np.zeros((0, ops.latent_dim), np.float32)
+        return Codes(empty, empty if ops.model.config.variational else None), np.zeros(0, int)
+    logvar = np.concatenate(logvars) if ops.model.config.variational else None
+    return Codes(np.concatenate(mus), logvar), np.concatenate(labels)
+
+
+def _knn5(train_mu, train_labels: np.ndarray, test_mu, test_labels: np.ndarray,
+          labelled: bool) -> dict:
     """The 5-NN accuracy over the labelled images of both splits, or None and the reason."""
-    keep_train, keep_test = train.labels.numpy() >= 0, test.labels.numpy() >= 0
-    if not (train.labelled and test.labelled and keep_train.sum() >= 5):
+    keep_train, keep_test = train_labels >= 0, test_labels >= 0
+    if not (labelled and keep_train.sum() >= 5 and keep_test.any()):
         return {"knn5_accuracy": None,
                 "knn5_note": "left out: the data set has no labels to classify by"}
-    return {"knn5_accuracy": knn_accuracy(train_mu[keep_train], train.labels.numpy()[keep_train],
-                                          test_mu[keep_test], test.labels.numpy()[keep_test], k=5)}
+    return {"knn5_accuracy": knn_accuracy(train_mu[keep_train], train_labels[keep_train],
+                                          test_mu[keep_test], test_labels[keep_test], k=5)}

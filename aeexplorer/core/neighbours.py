@@ -35,11 +35,16 @@ class Neighbours:
 
     def vote(self, weighted: bool = False) -> int:
         """Their majority class, a tie to the nearer (see ``majority``); ``weighted``: the class
-        of the largest sum of inverse distances (see ``weighted_votes``)."""
+        of the largest sum of inverse distances (see ``weighted_votes``). Only labelled rows
+        vote: -1 (no label) when none has a label (unlabelled data)."""
+        has = self.labels >= 0
+        if len(self.labels) and not has.any():
+            return -1
+        labels, distances = self.labels[has], self.distances[has]
         if weighted:
-            n_classes = int(self.labels.max()) + 1 if len(self.labels) else 1
-            return int(weighted_votes(self.labels[None], self.distances[None], n_classes)[0])
-        return majority(self.labels)
+            n_classes = int(labels.max()) + 1 if len(labels) else 1
+            return int(weighted_votes(labels[None], distances[None], n_classes)[0])
+        return majority(labels)
 
 
 def overlap(a: Neighbours, b: Neighbours) -> int:
@@ -150,7 +155,11 @@ class Index:
         """The exact search over all rows, for a query whose candidates may be incomplete."""
         d2 = np.sum((self.rows - q) ** 2, axis=1)
         d2[~keep] = np.inf
-        idx = np.argsort(d2, kind="stable")[:k]  # stable: ties keep the lower index first
+        # every row within the k-th distance (ties at the edge included), ascending; only they
+        # are sorted (a million rows of duplicates: no full sort)
+        cand = np.flatnonzero(d2 <= np.partition(d2, k - 1)[k - 1]) if k < len(d2) \
+            else np.arange(len(d2))
+        idx = cand[np.argsort(d2[cand], kind="stable")[:k]]  # stable: ties keep the lower index
         return d2[idx], idx
 
 

@@ -2,8 +2,11 @@
 Robust Features with Denoising Autoencoders"): the model sees a corrupted image and is trained
 to give back the clean one.
 
-- ``gaussian``: add N(0, level^2) to every pixel, then clip to [0, 1];
-- ``mask``: set each pixel to 0 with probability ``level`` (Vincent's masking noise).
+- ``gaussian``: add N(0, level^2) to every pixel, then clip to [0, 1]; in a colour image to
+  each channel of every pixel, independently (colour noise, as a camera sensor's);
+- ``mask``: set each pixel to 0 with probability ``level`` (Vincent's masking noise); in a
+  colour image a masked pixel is black in all three channels (a pixel is dropped, not one of
+  its colours), so the noise reads the same in grey and in colour.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ def check_noise(kind: str, level: float) -> None:
 
 
 def corrupt(x: torch.Tensor, kind: str, level: float,
-            generator: torch.Generator | None = None) -> torch.Tensor:
-    """A corrupted copy of images ``x`` (any shape, values in [0, 1]); ``x`` is not changed."""
+            generator: torch.Generator | None = None,
+            channel_dim: int | None = None) -> torch.Tensor:
+    """A corrupted copy of images ``x`` (any shape, values in [0, 1]); ``x`` is not changed.
+    ``channel_dim``: the axis of the channels (1 for a (B, C, H, W) batch, -1 for an (H, W, 3)
+    image), whose values a mask drops together; None: every value is a pixel of its own."""
     import torch
 
     check_noise(kind, level)
@@ -37,5 +43,8 @@ def corrupt(x: torch.Tensor, kind: str, level: float,
     if kind == "gaussian":
         eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
         return (x + level * eps).clamp_(0.0, 1.0)
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= level
+    shape = list(x.shape)
+    if channel_dim is not None:
+        shape[channel_dim] = 1  # one draw a pixel, shared by its channels (grey: the same draws)
+    keep = torch.rand(shape, generator=generator, dtype=x.dtype, device=x.device) >= level
     return x * keep

@@ -6,13 +6,15 @@ page's trainings, a model card's "reproduce it", the Denoise page's hint). No to
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import shlex
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aeexplorer.core.data import DATASETS
+from aeexplorer.core.data import DATASETS, check_dataset_name, own_shape
+from aeexplorer.core.errors import DataNotFound
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.models.config import ACTIVATIONS, ARCHS, KINDS
 from aeexplorer.core.noise import NOISES
@@ -28,6 +30,9 @@ class Option:
     choices: tuple[str, ...] | None = None
     flag: str = ""  # "--" and the field's name with dashes, unless given
     setting: bool = True  # False: where a model trains, not what it is (left out of commands)
+    parse: Callable[[str], Any] | None = None  # reads the flag's text, in place of its type
+    # None (the flag not given) leaves it to the data: the data set's own size or channels
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if not self.flag:
@@ -35,12 +40,12 @@ class Option:
 
     @property
     def default(self) -> Any:
-        return _FIELDS[self.field].default
+        return None if self.optional else _FIELDS[self.field].default
 
     @property
     def type(self) -> type:
         """bool, int, float, str, or tuple (of ints): the type of the field's default."""
-        return type(self.default)
+        return type(_FIELDS[self.field].default)
 
     def words(self, value: Any) -> list[str]:
         """This flag set to ``value``, as command-line words."""
@@ -51,15 +56,36 @@ class Option:
         return [self.flag, str(value)]
 
 
+def dataset_arg(text: str) -> str:
+    """A ``--dataset`` value: a built-in data set's name, or folder:PATH."""
+    try:
+        return check_dataset_name(text)
+    except DataNotFound as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def channels_arg(text: str) -> int:
+    if text.strip() not in ("1", "3"):
+        raise argparse.ArgumentTypeError(f"1 (grey) or 3 (colour), not {text!r}")
+    return int(text)
+
+
 # In the order of ``train --help``: the data, the model (what is built), then how it is trained.
 OPTIONS = (
-    Option("dataset", choices=DATASETS),
+    Option("dataset", f"{', '.join(DATASETS)}, or folder:PATH, a folder of images (class "
+                      "subfolders, or none: unlabelled); folder:NAME is <data root>/images/NAME",
+           parse=dataset_arg),
+    Option("image_size", "square images of this many pixels a side (default: the data set's "
+                         "own: 28, CIFAR-10 32; an image folder's 28)", optional=True),
+    Option("image_channels", "1 (grey) or 3 (colour) (default: the data set's own; an image "
+                             "folder's: 3 when any of its images is in colour)",
+           parse=channels_arg, optional=True),
     Option("kind", "pca: the top principal components, fitted in closed form", KINDS,
            flag="--model"),
     Option("arch", choices=ARCHS),
     Option("latent_dim"),
     Option("hidden", "layer widths, e.g. 512,256; none: a shallow model (no hidden layer)"),
-    Option("channels", "conv only, e.g. 32,64"),
+    Option("channels", "conv layer channels, e.g. 32,64 (the image's: --image-channels)"),
     Option("batchnorm", "batch norm after each hidden layer (--no-batchnorm: none, e.g. to "
                         "override a recipe)"),
     Option("activation", choices=ACTIVATIONS),
@@ -98,8 +124,17 @@ def configs(values: Mapping[str, Any]) -> tuple[ModelConfig, TrainConfig]:
 
 
 def _make(cls: type, values: Mapping[str, Any]) -> Any:
+    """``cls`` of the ``values`` of its fields; None leaves a field at its default (the image
+    size and channels then come from the data)."""
     names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in values.items() if k in names})
+    return cls(**{k: v for k, v in values.items() if k in names and v is not None})
+
+
+def _own(dataset: str, field: str) -> int | None:
+    """The data set's own image size or channels (None: an image folder's, found from its
+    files): a command leaves them out."""
+    size, channels = own_shape(dataset)
+    return size if field == "image_size" else channels
 
 
 def command(values: Mapping[str, Any], keep: Collection[str] = ()) -> list[str]:
@@ -109,10 +144,12 @@ def command(values: Mapping[str, Any], keep: Collection[str] = ()) -> list[str]:
     words = ["train"]
     for option in sorted(OPTIONS, key=lambda o: _LAST.index(o.field) + 1
                          if o.field in _LAST else 0):
-        if not option.setting or option.field not in values:
+        if not option.setting or option.field not in values or values[option.field] is None:
             continue
         value = values[option.field]
         value = tuple(value) if isinstance(value, list) else value
+        if option.optional and value == _own(values.get("dataset", ""), option.field):
+            continue
         if option.field in keep or value != option.default:
             words += option.words(value)
     return words

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.core.neighbours import Neighbours, nearest
-from aeexplorer.core.preprocess import Preprocessed, preprocess_bytes
+from aeexplorer.core.photo import Photo, prepare_bytes
+from aeexplorer.core.preprocess import Preprocessed
 
 if TYPE_CHECKING:
     import torch
@@ -70,24 +71,31 @@ def resolve(how: str, variational: bool) -> str:
 class Placement:
     z: list[float]
     neighbours: Neighbours  # atlas (test set) rows, nearest first
-    class_names: tuple[str, ...]
-    recon: np.ndarray  # (28, 28) the reconstruction: the decoded z
-    steps: Preprocessed | None = None  # the preparation of the input, kept to show it
+    class_names: tuple[str, ...]  # empty: the data has no labels
+    recon: np.ndarray  # (S, S) or (S, S, 3) the reconstruction: the decoded z
+    # the preparation of the input, kept to show it: a digit's or a picture's (``photo``)
+    steps: Preprocessed | Photo | None = None
     weighted: bool = False  # the vote weighs neighbours by inverse distance
 
     @property
     def vote(self) -> int:
-        """The neighbours' class: the majority (a tie to the nearer), or by inverse distance."""
+        """The neighbours' class: the majority (a tie to the nearer), or by inverse distance;
+        -1 (no label) for a model of unlabelled data."""
+        if not self.class_names:
+            return -1
         return self.neighbours.vote(weighted=self.weighted)
 
     def to_dict(self) -> dict:
-        n = self.neighbours
+        """For JSON: the code, the nearest test codes and the vote; a label that is not there
+        (unlabelled data: no vote, no neighbour's label) is None (null), not -1."""
+        n, vote = self.neighbours, self.vote
         return {
             "z": self.z,
-            "nearest": [{"index": int(i), "label": int(l), "distance": round(float(d), 5)}
+            "nearest": [{"index": int(i), "label": int(l) if l >= 0 else None,
+                         "distance": round(float(d), 5)}
                         for i, l, d in zip(n.indices, n.labels, n.distances)],
-            "label": self.vote,
-            "label_name": self.class_names[self.vote],
+            "label": vote if vote >= 0 else None,
+            "label_name": self.class_names[vote] if vote >= 0 else None,
         }
 
 
@@ -97,7 +105,7 @@ def atlas_neighbours(ckpt: Checkpoint, z: np.ndarray | list[float], k: int = 5) 
 
 
 def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Method()) -> torch.Tensor:
-    """(N, 28, 28) images in [0, 1] -> (N, D) codes by ``method`` (``atlas``: the test set's
+    """(N, S, S[, 3]) images in [0, 1] -> (N, D) codes by ``method`` (``atlas``: the test set's
     codes, which bound the search grid)."""
     import torch
 
@@ -180,10 +188,10 @@ def _polish(model, x: torch.Tensor, z: torch.Tensor, steps: int) -> torch.Tensor
     return z.detach()
 
 
-def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | None = None,
+def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | Photo | None = None,
           method: Method = Method(), k: int = 5) -> Placement:
-    """A prepared (28, 28) input in [0, 1] -> its placement by ``method``; ``steps``: its
-    preparation, kept with it."""
+    """A prepared input in [0, 1] of the model's shape ((S, S) grey, (S, S, 3) colour) ->
+    its placement by ``method``; ``steps``: its preparation, kept with it."""
     import torch
 
     z = codes(ckpt.model, torch.as_tensor(np.asarray(image, dtype=np.float32))[None],
@@ -194,6 +202,7 @@ def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | None = None
 
 
 def place_bytes(ckpt: Checkpoint, data: bytes, method: Method = Method(), k: int = 5) -> Placement:
-    """An image file's bytes (an upload, the drawing pad's PNG) -> its placement."""
-    steps = preprocess_bytes(data)
+    """An image file's bytes (an upload, the drawing pad's PNG) -> its placement, prepared as
+    the model's training images were (``photo.prepare_bytes``)."""
+    steps = prepare_bytes(data, ckpt.config, ckpt.dataset)
     return place(ckpt, steps.image, steps, method, k)

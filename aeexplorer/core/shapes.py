@@ -74,13 +74,22 @@ def generate(n: int, seed: int, image_size: int = IMAGE_SIZE) -> tuple[np.ndarra
     import numpy as np
 
     d = draw(n, seed)
-    images = np.empty((n, 3, image_size, image_size), np.float32)
+    return render_in_steps(d, np.arange(n), image_size), d.kind
+
+
+def render_in_steps(d: Draws, indices: np.ndarray, image_size: int) -> np.ndarray:
+    """The images ``indices`` of ``d``, (N, 3, S, S) float32, rendered ``PIXELS_AT_ONCE``
+    pixels at a time."""
+    import numpy as np
+
+    images = np.empty((len(indices), 3, image_size, image_size), np.float32)
     step = max(1, PIXELS_AT_ONCE // image_size**2)
-    for start in range(0, n, step):
-        part = slice(start, start + step)
-        images[part] = render(Draws(d.kind[part], d.hue[part], d.radius[part], d.dx[part],
-                                    d.dy[part]), image_size)
-    return images, d.kind
+    for start in range(0, len(indices), step):
+        part = indices[start:start + step]
+        images[start:start + len(part)] = render(
+            Draws(d.kind[part], d.hue[part], d.radius[part], d.dx[part], d.dy[part]),
+            image_size)
+    return images
 
 
 def render(d: Draws, image_size: int) -> np.ndarray:
@@ -112,17 +121,50 @@ def hsv_to_rgb(hue: np.ndarray, saturation: float, value: float) -> np.ndarray:
     return value - value * saturation * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
-def load(train: bool, image_size: int | None = None, channels: int | None = None) -> Split:
+@dataclass(frozen=True)
+class Source:
+    """Renders any of a split's images by index, batch by batch (a ``Source`` of
+    ``aeexplorer.core.stream``): for sizes whose float tensor would not fit in memory."""
+
+    draws: Draws
+    size: int
+    channels: int
+    parallel: bool = False  # rendering is numpy in-process; no worker processes
+
+    def read(self, indices) -> tuple:
+        import numpy as np
+        import torch
+
+        from aeexplorer.core.data import fit_images
+
+        index = np.asarray(list(indices), dtype=np.int64)
+        images = torch.from_numpy(render_in_steps(self.draws, index, self.size))
+        return fit_images(images, None, self.channels), torch.ones(len(index), dtype=torch.bool)
+
+
+def load(train: bool, image_size: int | None = None, channels: int | None = None,
+         stream: bool = False) -> Split:
     """One split as ``aeexplorer.core.data.load_split`` gives it: ``image_size`` pixels
     (rendered at that size, not resized) and ``channels`` 3 (colour, the default) or 1 (the
-    luma of the same images)."""
+    luma of the same images). A split over the memory budget is rendered batch by batch when
+    the caller can take it streamed (``stream``), else refused in one line."""
     import torch
 
-    from aeexplorer.core.data import Split, fit_images
+    from aeexplorer.core import stream as streaming
+    from aeexplorer.core.data import Split
+    from aeexplorer.core.errors import DataNotFound
 
-    images, labels = generate(SIZES[train], SEEDS[train], image_size or IMAGE_SIZE)
-    tensor = fit_images(torch.from_numpy(images), None, channels)
-    return Split(images=tensor, labels=torch.from_numpy(labels), class_names=CLASS_NAMES)
+    d = draw(SIZES[train], SEEDS[train])
+    shape = (SIZES[train], channels or 3, image_size or IMAGE_SIZE, image_size or IMAGE_SIZE)
+    source, labels = Source(d, shape[2], shape[1]), torch.from_numpy(d.kind)
+    if streaming.too_big(*shape[:3]):
+        if not stream:
+            raise DataNotFound(f"the shapes images at {shape[2]} pixels would take "
+                               f"{streaming.gigabytes(shape)} in memory, over the "
+                               f"{streaming.BUDGET_ENV} budget")
+        return Split(streaming.Streamed(source, shape), labels, CLASS_NAMES)
+    images, _ = source.read(range(shape[0]))
+    return Split(images=images, labels=labels, class_names=CLASS_NAMES)
 
 
 # Signed distances in pixels (negative inside) of shapes centred at the origin, after Inigo

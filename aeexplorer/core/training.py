@@ -1,4 +1,5 @@
-"""The training loop: whole-tensor data, shuffled index batches, KL warm-up, NaN guard, and the
+"""The training loop: shuffled index batches (of one tensor in memory, or streamed:
+``aeexplorer.core.stream``), KL warm-up, NaN guard, and the
 regularisers that make the other autoencoder families (sparse, denoising, contractive). PCA is
 fitted in closed form instead.
 
@@ -15,12 +16,15 @@ from typing import Callable
 
 import torch
 
+from aeexplorer.core import distributed
 from aeexplorer.core.data import Split
-from aeexplorer.core.errors import TrainingDiverged
+from aeexplorer.core.errors import AeError, TrainingDiverged
 from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
 from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
 from aeexplorer.core.noise import corrupt
 from aeexplorer.core.runtime import pick_device, seed_everything
+from aeexplorer.core.stream import Streamed
+from aeexplorer.core.stream import parted_batches
 # the settings of a training, in a module without torch (the command line reads them)
 from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
                                           check_compatible)
@@ -28,10 +32,12 @@ from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  #
 
 def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
     """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
-    on this machine (``aeexplorer.core.precision``); a precision asked for is kept."""
+    on this machine (``aeexplorer.core.precision``); a precision asked for is kept. Under
+    torchrun, rank 0 times a process's share of the batch and every process takes its answer."""
     from aeexplorer.core.precision import choose
 
-    return replace(cfg, precision=choose(model_cfg, cfg).precision)
+    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
+    return replace(cfg, precision=choice.precision)
 
 
 @dataclass
@@ -76,8 +82,11 @@ def train(
     on_epoch: Callable[[Autoencoder, EpochRecord], None] | None = None,
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss.
-    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``)."""
+    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``).
+    Under torchrun (``aeexplorer.core.distributed``) every process trains its share of each
+    batch, the history is the whole batches' and only rank 0 is told the progress."""
     check_compatible(model_cfg, cfg)
+    distributed.check(model_cfg, cfg)
     cfg = resolve(cfg, model_cfg)
     generator = seed_everything(cfg.seed)
     device = pick_device(cfg.device)
@@ -85,16 +94,18 @@ def train(
     images = data.images.to(device)
     if not model_cfg.learned:
         return _fit(model, images, progress)
-    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    progress = progress if distributed.is_main() else None
+    noise_gen = torch.Generator(device=device).manual_seed(distributed.reseed(cfg.seed) + 1)
+    net = distributed.wrap(model)
     opt = adam(model, cfg)
-    n_batches = math.ceil(len(data) / cfg.batch_size)
+    n_batches = distributed.n_batches(len(data), cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, T_max=cfg.epochs * n_batches, eta_min=cfg.lr_min
     )
     history = History()
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
-        record = _run_epoch(model, images, opt, sched, cfg, epoch, (generator, noise_gen),
+        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen),
                             progress, should_stop)
         if record is None:
             break
@@ -119,6 +130,9 @@ def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
 
 def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Autoencoder, History]:
     """Closed-form models (PCA): one pass, recorded as one epoch."""
+    if isinstance(images, Streamed):  # its fit takes the whole data at once
+        raise AeError("PCA is fitted on all the images at once, and these are too many "
+                      "to hold in memory: use a smaller --image-size, or a network model")
     start = time.perf_counter()
     model.fit(images)
     with torch.no_grad():
@@ -136,7 +150,8 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
     """The training objective on clean images ``x``: the model sees them corrupted (denoising)
     and is scored against the clean ones, plus the weighted penalty. ``cfg`` is resolved
     (see ``resolve``): only "bf16" turns autocast on."""
-    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen) if cfg.noise != "none" else x
+    channels = 1 if x.dim() == 4 else None  # a (B, C, H, W) batch: a mask drops whole pixels
+    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen, channels) if cfg.noise != "none" else x
     if cfg.penalty == "contractive":
         seen = seen.detach().requires_grad_(True)
     with torch.autocast(seen.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
@@ -157,32 +172,42 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
                      kl=parts.kl, penalty=penalty)
 
 
+def _batch_values(parts: LossParts, weight: float) -> list[float]:
+    """The whole batch's loss, recon, kl and penalty: under torchrun the processes' slices
+    summed by their weights (``distributed.shard``), so every process sees the same numbers."""
+    penalty = parts.total.new_zeros(()) if parts.penalty is None else parts.penalty
+    values = torch.stack([parts.total, parts.recon, parts.kl, penalty]).detach()
+    return distributed.batch_mean(values, weight).tolist()
+
+
 def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, should_stop):
     """One pass over shuffled batches; returns None when ``should_stop`` asked to stop."""
     model.train()
     t0 = time.perf_counter()
     generator, noise_gen = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
-    n_batches = math.ceil(images.shape[0] / cfg.batch_size)
+    # this process's rows of each batch: all of them in one process
+    batches = distributed.shard(order, cfg.batch_size)
+    n_batches = len(batches)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "penalty": 0.0}
-    for b in range(n_batches):
+    shares = parted_batches(images, [rows for rows, _ in batches], fill=True)
+    for b, ((x, _), (_, weight)) in enumerate(zip(shares, batches)):
         if should_stop is not None and should_stop():
             return None
-        x = images[order[b * cfg.batch_size : (b + 1) * cfg.batch_size]]
         beta = beta_at(cfg, epoch + b / n_batches)
         parts = batch_loss(model, x, cfg, beta, noise_gen)
-        if not torch.isfinite(parts.total):
+        values = _batch_values(parts, weight)  # checked alike on every process
+        if not math.isfinite(values[0]):
             raise TrainingDiverged(
-                f"the loss became {parts.total.item()} at epoch {epoch + 1}, batch {b + 1}: "
+                f"the loss became {values[0]} at epoch {epoch + 1}, batch {b + 1}: "
                 "nothing was written; try a lower --lr"
             )
         opt.zero_grad(set_to_none=True)
-        parts.total.backward()
+        (parts.total if weight == 1.0 else parts.total * weight).backward()
         opt.step()
         sched.step()
-        for key, value in (("loss", parts.total), ("recon", parts.recon), ("kl", parts.kl),
-                           ("penalty", parts.penalty)):
-            sums[key] += 0.0 if value is None else value.item()
+        for key, value in zip(sums, values):
+            sums[key] += value
         if progress is not None:
             progress(epoch, b, n_batches, {k: v / (b + 1) for k, v in sums.items()})
     return EpochRecord(

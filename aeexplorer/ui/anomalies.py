@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import anomaly, imaging, views
+from aeexplorer.app import anomaly, shapes, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, show
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, uploader
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
@@ -38,7 +38,7 @@ def render(root: Path) -> None:
                "unusual ones badly: the squared error per pixel between a test image and the "
                "decoding of its code ranks how unusual the image is.")
     mtime, data = path.stat().st_mtime, resources.data_root()
-    split = resources.test_split(card["dataset"], data)
+    split = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))
     if isinstance(split, str):
         st.warning("The anomaly scores need the test images. "
                    + datanote.no_data(card["dataset"], split))
@@ -46,6 +46,10 @@ def render(root: Path) -> None:
     images, labels = split
     if len(images) == 0:
         st.warning(NO_IMAGES)
+        return
+    why = shapes.mismatch(images.shape[1:], card["config"].image_shape)
+    if why:
+        st.warning(f"The test images on this machine cannot be scored by this model: {why}.")
         return
     try:
         scores = _scores(str(path), mtime, data)
@@ -64,7 +68,8 @@ def render(root: Path) -> None:
 def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
     """Every test image's error and code; ``data`` (the data root) is part of the key."""
     ckpt = resources.checkpoint(path, mtime)
-    return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data))
+    return anomaly.score(ckpt, resources.test_images(ckpt.dataset, data,
+                                                      resources.image_shape(ckpt.config)))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -72,8 +77,8 @@ def _map(path: str, mtime: float, data: str) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
-    fig = anomaly.error_map(xy, scores.errors, resources.test_split(card["dataset"], data)[1],
-                            card["classes"], views.map_bounds(xy))
+    labels = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))[1]
+    fig = anomaly.error_map(xy, scores.errors, labels, card["classes"], views.map_bounds(xy))
     return fig.to_dict()
 
 
@@ -92,14 +97,15 @@ def _reset_threshold(errors: np.ndarray) -> None:
     st.session_state[THRESHOLD] = _on_grid(anomaly.threshold_at(errors, 99.0), _step(errors))
 
 
-def _class_names(path: str, mtime: float) -> tuple[str, ...]:
-    return resources.card(path, mtime)["classes"]
+def _classes(path: str, mtime: float, labels: np.ndarray) -> np.ndarray:
+    """The class name of each label, "" where there is none (unlabelled data)."""
+    return anomaly.class_text(labels, resources.card(path, mtime)["classes"])
 
 
 def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Originals beside their reconstructions: (n, 28, 58) images."""
+    """Originals beside their reconstructions: (n, H, 2W + 2[, 3]) images."""
     recon = anomaly.reconstruct(resources.checkpoint(ckpt_path, mtime), images[idx])
-    return np.stack([imaging.tile([a, b], cols=2, pad=2) for a, b in zip(images[idx], recon)])
+    return anomaly.pairs(images[idx], recon)
 
 
 @st.fragment
@@ -129,7 +135,7 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
              errors: np.ndarray, threshold: float) -> None:
     """The worst k images, worst first: those above the threshold, then the next worst."""
     idx = anomaly.worst(errors, int(st.session_state.get(N_WORST, 16)))
-    pairs, names = _pair(path, mtime, images, idx), _class_names(path, mtime)
+    pairs, names = _pair(path, mtime, images, idx), _classes(path, mtime, labels[idx])
     above = errors[idx] > threshold
     total = anomaly.n_above(errors, threshold)
     heads = (f"Above the threshold: the {above.sum()} worst of {total}" if total > above.sum()
@@ -144,9 +150,11 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
                 for col, j in zip(st.columns(8), part[row:row + 8]):
                     i = int(idx[j])
                     with col:
-                        show(pairs[j], f"#{i} · {names[labels[i]]} · {errors[i]:.4f}")
-        st.caption("Each pair: the test image, then its reconstruction; test index, class, "
-                   "error.")
+                        show(pairs[j], " · ".join(t for t in (f"#{i}", names[j],
+                                                             f"{errors[i]:.4f}") if t))
+        # unlabelled data: no class to name (the data set has no labels)
+        st.caption("Each pair: the test image, then its reconstruction; test index, "
+                   + ("class, " if any(names) else "") + "error.")
 
 
 def _clicked() -> int | None:
@@ -187,9 +195,10 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
             show(images[i], "original")
         with cols[1]:
             show(recon, "reconstruction")
-        name = _class_names(path, mtime)[labels[i]]
+        name = _classes(path, mtime, labels[i:i + 1])[0]
         rank = anomaly.n_above(errors, float(errors[i])) + 1
-        st.markdown(f"**Test image #{i}** · class **{name}** · error **{errors[i]:.4f}**: "
+        named = f" · class **{md(name)}**" if name else ""
+        st.markdown(f"**Test image #{i}**{named} · error **{errors[i]:.4f}**: "
                     f"the {_ordinal(rank)} worst of {len(errors):,}.")
 
 
@@ -211,35 +220,39 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
-    from aeexplorer.core.preprocess import preprocess_bytes
+    """The upload prepared as the model's training images were (``core.photo``: a digit the
+    MNIST way, any other picture by its centre square, in colour for a colour model), its
+    reconstruction and its error."""
+    from aeexplorer.core.photo import prepare_bytes
 
-    steps = preprocess_bytes(data)
-    error, recon = anomaly.image_error(resources.checkpoint(path, mtime), steps.image)
+    ckpt = resources.checkpoint(path, mtime)
+    steps = prepare_bytes(data, ckpt.config, ckpt.dataset)
+    error, recon = anomaly.image_error(ckpt, steps.image)
     return steps, recon, error
 
 
 @st.fragment
 def upload_panel(path: str, mtime: float) -> None:
     st.subheader("Your own image")
-    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD)
+    card = resources.card(path, mtime)
+    config = card["config"]
+    uploader("An image to score: a digit, a letter, a face, anything", UPLOAD_FILE, PAD,
+             colour=config.colour)
     result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, f"{path}@{mtime!r}",
                            lambda data: _score_upload(path, mtime, data))
     if result is None:
-        st.caption("It is prepared the way MNIST was made (28×28, centred), reconstructed, and "
-                   "its error compared with the test set's.")
+        st.caption(how_prepared(config, card["dataset"], "reconstructed, and its error "
+                                "compared with the test set's"))
         return
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return
     steps, recon, error = result
     errors = _scores(path, mtime, resources.data_root()).errors
-    cols = st.columns(4)
-    with cols[0]:
-        show(imaging.outline_box(steps.grey, steps.box), "your image, boxed")
-    with cols[1]:
-        show(steps.image, "28×28 input")
-    with cols[2]:
-        show(recon, "reconstruction")
+    shown = [*step_images(steps, config.image_size), (recon, "reconstruction")]
+    for col, (image, caption) in zip(st.columns(len(shown)), shown):
+        with col:
+            show(image, caption)
     with st.container(key="anom_upload_result"):
         st.markdown(f"Reconstruction error **{error:.4f}**: "
                     f"**{higher_than(errors, error)}**.")

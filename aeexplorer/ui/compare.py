@@ -17,7 +17,6 @@ from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.metric_table import METRICS
-from aeexplorer.core.neighbours import nearest
 from aeexplorer.ui import pickers, resources, sidebar, style
 from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
 from aeexplorer.ui.text import md
@@ -105,6 +104,8 @@ def _table(root: Path, entries: list[tuple[Path, dict]]) -> None:
     st.caption("Test-set figures stored in each checkpoint; no model is loaded. Figures of "
                "different datasets do not compare. Files that cannot be used are listed, with "
                "why, at the foot of the sidebar.")
+    for label, names, note in compare.missing_notes((p.stem, card) for p, card in entries):
+        st.caption(f"{label} of {md(', '.join(names))}: {md(note.rstrip('.'))}.")
 
 
 def _event(side: str) -> None:
@@ -133,7 +134,7 @@ def _handle_clicks(sides: tuple[Side, Side], atlases: dict[str, MapPoints],
         if index is not None and index < len(atlas.labels):
             st.session_state[SEL] = Selection(dataset, index)
         elif len(atlas.labels):  # empty space: the test image nearest to it on this map
-            near = nearest(atlas.xy, atlas.labels, z, 1)
+            near = atlas.index.nearest(z, 1)
             st.session_state[SEL] = Selection(dataset, int(near.indices[0]), side.key, z)
         clicked = side.key
     if st.session_state.pop(EVENT, None) and clicked is None:
@@ -205,10 +206,9 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
     ckpts = {s.key: _load(s) for s in sides}
     if any(c is None for c in ckpts.values()):
         return
-    names = ckpts["a"].class_names
-    label = names[int(atlases["a"].labels[sel.index])] if sel.index < len(atlases["a"].labels) \
-        else "?"
-    originals = resources.originals(ckpts["a"].dataset)
+    label = _class_of(ckpts["a"], atlases["a"], sel.index)
+    originals = resources.originals(ckpts["a"].dataset,
+                                   resources.image_shape(ckpts["a"].config))
     original = (originals[sel.index] if not isinstance(originals, str)
                 and sel.index < len(originals) else None)
     cols = st.columns(4)
@@ -223,7 +223,7 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
     with rest[0]:
         st.markdown(f"**Test image #{sel.index}**")
         if original is not None:
-            show(original, f"original · {label}", talk)
+            show(original, f"original · {label}" if label else "original", talk)
         else:
             st.caption(NO_ORIGINALS)
     for side, col in zip(sides, rest[1:]):
@@ -235,6 +235,14 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
                    f"test image to that spot on map {sel.side.upper()}, #{sel.index}.")
 
 
+def _class_of(ckpt: Checkpoint, atlas: MapPoints, index: int) -> str:
+    """The class of test image ``index`` by A's atlas; "" where there is none to name
+    (unlabelled data, label -1) or no such image."""
+    names = ckpt.class_names
+    label = int(atlas.labels[index]) if index < len(atlas.labels) else -1
+    return str(names[label]) if 0 <= label < len(names) else ""
+
+
 def _decoded_code(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray | None,
                   talk: bool) -> None:
     st.markdown(f"**{side.key.upper()}** · {md(side.name)}")
@@ -242,5 +250,7 @@ def _decoded_code(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray
         st.caption(f"This model's atlas has no test image #{index}.")
         return
     decoded = views.decoded_codes(ckpt, [index])[0]
-    error = f" · MSE {mse(original, decoded):.4f}" if original is not None else ""
+    # the test images on this machine may not be the model's shape (another image size)
+    fits = original is not None and original.shape == decoded.shape
+    error = f" · MSE {mse(original, decoded):.4f}" if fits else ""
     show(decoded, f"{side.key.upper()}'s decoded code{error}", talk)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aeexplorer.core.data import missing_files, raw_folder, resolve_data_root
-from aeexplorer.ui.pickers import DATASET_NAMES
+from aeexplorer.core.data import (DEFAULT_DATASETS, missing_files, raw_folder,
+                                  resolve_data_root, title)
+from aeexplorer.core.errors import DataNotFound
+from aeexplorer.core.folder import is_folder
 from aeexplorer.ui.text import md, show_paths
 
 
@@ -23,16 +25,27 @@ def no_data(dataset: str, why: object = "") -> str:
     for and how it gets there. ``why``: the reader's message, shown when the files are there
     but could not be read."""
     root = resolve_data_root().resolve()
-    folder, name = raw_folder(dataset, root), DATASET_NAMES.get(dataset, dataset)
+    name = md(title(dataset))  # a checkpoint's data set name: untrusted text
+    try:
+        folder = raw_folder(dataset, root)
+    except DataNotFound:  # no download of its own (a model's own data): its reader says why
+        return f"The test images of {name} could not be read: {md(why or 'unknown data')}"
     if not missing_files(dataset, root) and why:
         return f"The {name} files in **{md(folder)}** could not be read: {md(why)}"
-    return (f"The {name} data set is not on this server: it looks for it in **{md(folder)}**, "
-            f"in its data root **{md(root)}** (the folder `AEEXPLORER_DATA` names, else "
-            "`./data`). Whoever runs the server can fetch it with "
-            f"`AEEXPLORER_DATA={_placeholder(root)} python -m aeexplorer data` (it downloads "
-            "MNIST and Fashion-MNIST where a network allows, and otherwise says which files to "
-            "copy there), then start the server with `AEEXPLORER_DATA` pointing at that folder: "
-            f"`AEEXPLORER_DATA={_placeholder(root)} streamlit run app.py`.")
+    where = (f"The {name} data set is not on this server: it looks for it in **{md(folder)}**, "
+             f"in its data root **{md(root)}** (the folder `AEEXPLORER_DATA` names, else "
+             "`./data`). ")
+    start = ("start the server with `AEEXPLORER_DATA` pointing at that folder: "
+             f"`AEEXPLORER_DATA={_placeholder(root)} streamlit run app.py`.")
+    if is_folder(dataset):
+        return (where + "Whoever runs the server can put the images there (a subfolder per "
+                f"class, or none for unlabelled images), then {start}")
+    flag = "" if dataset in DEFAULT_DATASETS else f" --dataset {dataset}"
+    what = "MNIST and Fashion-MNIST" if not flag else name
+    return (where + "Whoever runs the server can fetch it with "
+            f"`AEEXPLORER_DATA={_placeholder(root)} python -m aeexplorer data{flag}` (it "
+            f"downloads {what} where a network allows, and otherwise says which files to copy "
+            f"there), then {start}")
 
 
 def _placeholder(root: Path) -> str:

@@ -3,18 +3,23 @@ side by side (see ``aeexplorer.app.denoise``), with each output's distance to th
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import denoise
+from aeexplorer.app import denoise, shapes
 from aeexplorer.core.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import cached_upload, upload_label, uploader
+
+if TYPE_CHECKING:
+    from aeexplorer.core.models import ModelConfig
 
 DATASET, DAE, PLAIN = "dn_dataset", "dn_dae", "dn_plain"
 SOURCE, INDEX, KIND, LEVEL, SEED = "dn_source", "dn_index", "dn_kind", "dn_level", "dn_seed"
@@ -28,9 +33,12 @@ def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
     checkpoints = pickers.usable(root)
     st.title("Denoise: a denoising autoencoder against a plain one")
-    dataset = st.sidebar.selectbox("Data set", list(pickers.DATASET_NAMES), key=DATASET,
-                                   format_func=pickers.DATASET_NAMES.get)
-    name = pickers.DATASET_NAMES[dataset]
+    offered = _datasets(checkpoints)
+    if st.session_state.get(DATASET) not in offered:
+        st.session_state.pop(DATASET, None)  # a data set whose models have gone
+    dataset = st.sidebar.selectbox("Data set", offered, key=DATASET,
+                                   format_func=lambda d: pickers.DATASET_NAMES.get(d, d))
+    name = pickers.DATASET_NAMES.get(dataset) or md(dataset)  # a model's own name: escaped
     daes = pickers.accepted(checkpoints,
                             lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
     _follow_noise(dataset, daes)
@@ -44,11 +52,24 @@ def render(root: Path) -> None:
                "same noisy input here; MSE is per pixel, against the clean image.")
     if dae is None:
         st.info(f"There is no denoising autoencoder for {name} yet. Train one with\n\n"
-                f"`{denoise.train_command(dataset, st.session_state.get(KIND, 'gaussian'))}`"
+                f"{_command(dataset, st.session_state.get(KIND, 'gaussian'))}"
                 "\n\nthen reload this page.")
     if plain is None:
         st.info(f"There is no plain autoencoder for {name} to compare with.")
     view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes])
+
+
+def _datasets(checkpoints: list[tuple[Path, dict]]) -> list[str]:
+    """The built-in data sets, then those of the models here (a colour set, an image folder)."""
+    extra = {card["dataset"] for _, card in checkpoints} - set(pickers.DATASET_NAMES)
+    return [*pickers.DATASET_NAMES, *sorted(extra)]
+
+
+def _command(dataset: str, kind: str) -> str:
+    """The command that trains a denoiser, as a code span; as escaped text when the data set's
+    name (read from a file) holds a backtick, which would end the span."""
+    command = denoise.train_command(dataset, kind)
+    return md(command) if "`" in command else f"`{command}`"
 
 
 def _follow_noise(dataset: str, daes: list[tuple[Path, dict]]) -> None:
@@ -71,8 +92,10 @@ def _random_index(n: int) -> None:
     st.session_state[INDEX] = int(np.random.default_rng().integers(n))
 
 
-def _test_image(dataset: str) -> np.ndarray | None:
-    images = resources.originals(dataset)
+def _test_image(dataset: str, shape: tuple[int, int] | None) -> np.ndarray | None:
+    """The test image picked, read as the model of ``shape`` (``resources.image_shape``)
+    takes it."""
+    images = resources.originals(dataset, shape)
     if isinstance(images, str):
         st.warning("Upload an image instead: the test images are missing. "
                    + datanote.no_data(dataset, images))
@@ -84,11 +107,20 @@ def _test_image(dataset: str) -> np.ndarray | None:
     return images[min(int(st.session_state.get(INDEX, 0)), n - 1)]
 
 
-def _own_image() -> np.ndarray | None:
+def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
+    """The upload (or drawing) prepared as the model of ``config`` trained on ``dataset``
+    takes it (``core.photo``: in colour for a colour model); the MNIST way without a model;
+    None without one."""
+    from aeexplorer.core.photo import prepare_bytes
     from aeexplorer.core.preprocess import preprocess_bytes
 
-    uploader("An image of a digit or a clothing item", UPLOAD_FILE, PAD)
-    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, "", preprocess_bytes)
+    colour = config is not None and config.colour
+    uploader(upload_label(dataset), UPLOAD_FILE, PAD, colour=colour)
+    make = preprocess_bytes if config is None else partial(prepare_bytes, config=config,
+                                                           dataset=dataset)
+    # the preparation depends on the model's data set and image shape alone
+    tag = "" if config is None else f"{dataset}:{config.image_shape}"
+    result = cached_upload(UPLOAD_FILE, PAD, UPLOAD, tag, make)
     if isinstance(result, str):
         st.error(f"Could not use this image. {md(result)}")
         return None
@@ -117,11 +149,13 @@ def _noise_controls() -> tuple[str, float, int]:
 def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> None:
     """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
     the cards of those offered, is not empty), then the plain AE."""
+    key = resources.image_shape(models[0][1]["config"]) if models else None
     left, right = st.columns(2, gap="large")
     with left, st.container(key="dn_image"):
         st.radio("Image", [TEST, OWN], key=SOURCE, horizontal=True)
         own = st.session_state.get(SOURCE) == OWN
-        clean = _own_image() if own else _test_image(dataset)
+        config = models[0][1]["config"] if models else None
+        clean = _own_image(dataset, config) if own else _test_image(dataset, key)
     with right, st.container(key="dn_noise"):
         kind, level, seed = _noise_controls()
     if st.session_state.get(FOLLOWED) != (dataset, kind):
@@ -132,12 +166,27 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
         if own:
             st.info("Upload an image to corrupt and denoise.")
         return
+    models = _fitting(models, clean.shape)
     try:
         ckpts = [resources.checkpoint(str(p), p.stat().st_mtime) for p, _ in models]
     except AeError as exc:
         st.error(f"A model cannot be loaded: {md(exc)}")
         return
     _results(denoise.denoise(clean, ckpts, kind, level, seed), models)
+
+
+def _fitting(models: list[tuple[Path, dict]], shape: tuple[int, ...]
+             ) -> list[tuple[Path, dict]]:
+    """The models that take images of ``shape``; each other one is named, with what differs
+    (the test images of another image size, two models of different sizes)."""
+    kept = []
+    for path, card in models:
+        why = shapes.mismatch(shape, card["config"].image_shape)
+        if why:
+            st.warning(f"{md(path.stem)} is left out: {why}.")
+        else:
+            kept.append((path, card))
+    return kept
 
 
 def _pairing(dataset: str, dae: tuple[Path, dict], kind: str, offered: bool) -> None:
@@ -152,7 +201,7 @@ def _pairing(dataset: str, dae: tuple[Path, dict], kind: str, offered: bool) -> 
         return
     advice = (f"Pick one trained with {KIND_NAMES[kind].lower()} noise in the sidebar."
               if offered else
-              f"None here was; train one with `{denoise.train_command(dataset, kind)}`.")
+              f"None here was; train one with {_command(dataset, kind)}.")
     st.warning(f"This denoiser, {md(dae[0].stem)}, was trained with {_noise_text(*trained)}, "
                f"not {KIND_NAMES[kind].lower()} noise: it is not the model for this noise, and "
                f"may do no better than the plain one. {advice}", icon=":material/warning:")

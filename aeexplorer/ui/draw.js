@@ -1,5 +1,6 @@
 // A drawing pad for a digit: light strokes on dark, drawn with a mouse, a pen or a finger
-// (pointer events), with undo and clear. Mounted by aeexplorer/ui/draw.py as a Streamlit
+// (pointer events), with undo and clear; for a colour model, a pen colour to choose (each
+// stroke keeps the colour it was drawn in). Mounted by aeexplorer/ui/draw.py as a Streamlit
 // components.v2 component. When a stroke ends (and on undo or clear) the pad sends its picture
 // as a PNG data URL in its state value "png" ("" when empty); the server prepares, encodes and
 // places it, and the page's map moves its star. The strokes are kept in the element, so a rerun
@@ -11,6 +12,8 @@ function setup(root) {
   const pad = {
     root, canvas: root.querySelector("canvas"), undo: root.querySelector(".ae-undo"),
     clear: root.querySelector(".ae-clear"), strokes: [], current: null, send: null, pen: 22,
+    colour: root.querySelector(".ae-pen input"), penBox: root.querySelector(".ae-pen"),
+    colours: false,
   };
   pad.canvas.width = pad.canvas.height = SIDE;
   const at = (e) => {
@@ -22,6 +25,7 @@ function setup(root) {
     e.preventDefault();
     pad.canvas.setPointerCapture(e.pointerId);
     pad.current = [at(e)];
+    pad.current.ink = pad.colours ? pad.colour.value : "#fff";
     pad.strokes.push(pad.current);
     paint(pad);
   });
@@ -42,15 +46,15 @@ function setup(root) {
   return pad;
 }
 
-/** Every stroke again: round pen, white on black. A single tap is a dot. */
+/** Every stroke again: round pen, white (or its colour) on black. A single tap is a dot. */
 function paint(pad) {
   const ctx = pad.canvas.getContext("2d");
   ctx.fillStyle = "#000";
   ctx.fillRect(0, 0, SIDE, SIDE);
-  ctx.strokeStyle = ctx.fillStyle = "#fff";
   ctx.lineWidth = pad.pen;
   ctx.lineCap = ctx.lineJoin = "round";
   for (const s of pad.strokes) {
+    ctx.strokeStyle = s.ink;
     ctx.beginPath();
     ctx.moveTo(s[0][0], s[0][1]);
     if (s.length === 1) ctx.lineTo(s[0][0] + 0.01, s[0][1]);
@@ -72,6 +76,8 @@ export default function (component) {
   const pad = (root.__ae ||= setup(root));
   pad.send = setStateValue;
   pad.pen = data.pen;
+  pad.colours = Boolean(data.colour);
+  pad.penBox.hidden = !pad.colours;
   pad.canvas.style.width = pad.canvas.style.height = data.px + "px";
   paint(pad);
   pad.root.dataset.strokes = String(pad.strokes.length);

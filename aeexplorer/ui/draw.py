@@ -7,7 +7,9 @@ Built on ``st.components.v2``, as the live map is (``live.py``), rather than the
 build, unreleased since 2022, and it reaches into Streamlit internals that later versions
 moved; a v2 component is some 90 lines of plain JavaScript in the page, with no build step, and
 sends back one value: the picture as a PNG, once each stroke ends. The server then prepares it
-like any upload (light strokes on dark need no inverting; ``preprocess``) and the page reruns.
+like any upload (``photo.prepare_bytes``: light strokes on dark need no inverting) and the
+page reruns.
+For a colour model the pad has a pen colour to choose (each stroke keeps its own).
 
 A page shows the pad beside its file uploader (``uploads.uploader``); whichever of the two
 changed last is the image in use (``current``)."""
@@ -29,12 +31,18 @@ MAX_PNG_CHARS = 2 * 2**20  # a 280x280 drawing is a few kB; anything larger is n
 DRAWN_NAME = "your drawing"
 _HTML = ('<div class="ae-draw"><canvas aria-label="Drawing pad: draw a digit"></canvas>'
          '<div class="ae-draw-tools"><button type="button" class="ae-undo">Undo stroke</button>'
-         '<button type="button" class="ae-clear">Clear</button></div></div>')
+         '<button type="button" class="ae-clear">Clear</button>'
+         '<label class="ae-pen" hidden>Pen <input type="color" value="#ffffff"></label>'
+         '</div></div>')
 _CSS = """
 .ae-draw { display: flex; flex-direction: column; gap: 0.5rem; align-items: flex-start; }
 .ae-draw canvas { touch-action: none; cursor: crosshair; background: #000; border-radius: 0.5rem;
   border: 1px solid #bbb; }
-.ae-draw-tools { display: flex; gap: 0.5rem; }
+.ae-draw-tools { display: flex; gap: 0.5rem; align-items: center; }
+.ae-draw .ae-pen { display: flex; gap: 0.3rem; align-items: center; }
+.ae-draw .ae-pen[hidden] { display: none; }
+.ae-draw input[type=color] { width: 2.2rem; height: 1.9rem; padding: 0; border: 1px solid #bbb;
+  border-radius: 0.4rem; background: #fff; cursor: pointer; }
 .ae-draw button { font: inherit; padding: 0.3rem 0.8rem; border-radius: 0.5rem;
   border: 1px solid #bbb; background: #fff; cursor: pointer; }
 .ae-draw button:disabled { color: #aaa; cursor: default; }
@@ -51,13 +59,14 @@ def _source_key(pad_key: str) -> str:
     return f"_{pad_key}_source"
 
 
-def pad(pad_key: str, talk: bool) -> None:
-    """The drawing pad; a stroke, an undo or a clear makes the drawing the image in use."""
+def pad(pad_key: str, talk: bool, colour: bool = False) -> None:
+    """The drawing pad; a stroke, an undo or a clear makes the drawing the image in use.
+    ``colour`` (a colour model): a pen colour to choose, each stroke drawn in its own."""
     def drawn() -> None:
         st.session_state[_source_key(pad_key)] = "pad"
 
-    _component()(key=pad_key, data={"pen": PEN, "px": 28 * scale(talk) * 2}, default={"png": ""},
-                 on_png_change=drawn, height="content")
+    _component()(key=pad_key, data={"pen": PEN, "px": 28 * scale(talk) * 2, "colour": colour},
+                 default={"png": ""}, on_png_change=drawn, height="content")
 
 
 def file_chosen(pad_key: str) -> Callable[[], None]:

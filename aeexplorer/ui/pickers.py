@@ -10,10 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.core.card import family, train_config
+from aeexplorer.core.data import BUILTINS
 from aeexplorer.ui import resources
 from aeexplorer.ui.text import md
 
-DATASET_NAMES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+DATASET_NAMES = {name: b.title for name, b in BUILTINS.items()}
 
 
 def scan(root: Path) -> tuple[list[tuple[Path, dict]], list[tuple[Path, str]]]:

@@ -4,6 +4,7 @@ so a retrained checkpoint is reloaded."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -21,6 +22,7 @@ from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.spatial import GridIndex
 
 
 SESSION_ID = "session_id"
@@ -33,6 +35,19 @@ class MapPoints:
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    @functools.cached_property
+    def index(self) -> GridIndex:
+        """The map positions indexed for nearest-code search (a grid: a click on a million
+        codes searches a few cells), built once and shared as the map is."""
+        from aeexplorer.core.spatial import GridIndex
+
+        return GridIndex(self.xy, self.labels)
+
+    @functools.cached_property
+    def outside(self) -> int:
+        """How many codes lie outside ``bounds`` (counted once, not on every click's rerun)."""
+        return views.outside(self.xy, self.bounds)
 
 
 def checkpoint_folders(root: Path) -> list[Path]:
@@ -130,22 +145,33 @@ def atlas(path: str, mtime: float) -> MapPoints:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the test images…")
-def test_split(dataset: str, root: str) -> tuple[np.ndarray, np.ndarray] | str:
-    """The test set under ``root``: (N, 28, 28) images and their (N,) labels, read once per
-    process; or a message saying why they are not available."""
+def test_split(dataset: str, root: str, shape: tuple[int, int] | None = None
+               ) -> tuple[np.ndarray, np.ndarray] | str:
+    """The test set under ``root`` as a model of ``shape`` (its image size and channels,
+    ``image_shape``; None: the data set's own) takes it: (N, H, W) or (N, H, W, 3) images and
+    their (N,) labels, read once per process; or a message saying why they are not
+    available."""
     from aeexplorer.core.data import load_split
+    from aeexplorer.core.ops import as_images
 
+    size, channels = shape if shape is not None else (None, None)
     try:
-        split = load_split(dataset, False, root)
+        split = load_split(dataset, False, root, image_size=size, channels=channels)
     except AeError as exc:
         return str(exc)
-    return _long_lived((split.images[:, 0].numpy(), split.labels.numpy()))
+    return _long_lived((as_images(split.images), split.labels.numpy()))
 
 
-def test_images(dataset: str, root: str) -> np.ndarray | str:
-    """(N, 28, 28) test images, or a message saying why they are not available."""
-    split = test_split(dataset, root)
+def test_images(dataset: str, root: str, shape: tuple[int, int] | None = None
+                ) -> np.ndarray | str:
+    """The test images as a model of ``shape`` takes them, or why they are not available."""
+    split = test_split(dataset, root, shape)
     return split if isinstance(split, str) else split[0]
+
+
+def image_shape(config) -> tuple[int, int]:
+    """A model config's image size and channels: the key its test images are read by."""
+    return int(config.image_size), int(config.image_channels)
 
 
 def data_root() -> str:
@@ -155,9 +181,10 @@ def data_root() -> str:
     return str(resolve_data_root())
 
 
-def originals(dataset: str) -> np.ndarray | str:
-    """The test images under the data folder in use, or why they are absent."""
-    return test_images(dataset, data_root())
+def originals(dataset: str, shape: tuple[int, int] | None = None) -> np.ndarray | str:
+    """The test images under the data folder in use, as a model of ``shape`` takes them
+    (``image_shape``), or why they are absent."""
+    return test_images(dataset, data_root(), shape)
 
 
 @st.cache_resource(max_entries=24, show_spinner="Decoding the manifold…")

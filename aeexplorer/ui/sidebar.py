@@ -91,7 +91,9 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     side = st.sidebar
     kind = family(cfg, train_config(card))
     arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
-    side.markdown(f"**{_DATASETS.get(card['dataset'], card['dataset'])}** · {kind}{arch} · "
+    # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
+    dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
+    side.markdown(f"**{dataset}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent")
     rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"
             for key in QUALITY if present(metrics.get(key))]
@@ -140,6 +142,8 @@ def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:
     index = found.number_input("Find test image #", 0, max(n - 1, 0), value=None,
                                key=FIND_INDEX, placeholder="index",
                                on_change=_select_found, args=(xy,))
+    if not names:  # an unlabelled data set: no class to highlight
+        return (None if index is None else int(index)), None
     state.default(FIND_CLASS, None)
     label = pick.selectbox("Highlight a class", [None, *range(len(names))], key=FIND_CLASS,
                            format_func=lambda i: "none" if i is None else names[i])

@@ -4,6 +4,7 @@ is written to this session's folder and listed in this session's checkpoint pick
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -12,10 +13,9 @@ from aeexplorer.app import curves, jobs
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
-from aeexplorer.core.metric_table import METRICS, present
+from aeexplorer.core.metric_table import METRICS, present, why_missing
 from aeexplorer.core.recipes import FAST
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
-from aeexplorer.ui.pickers import DATASET_NAMES
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
 
@@ -56,8 +56,11 @@ def render(root: Path) -> None:
 
 def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    dataset = st.radio("Data set", list(DATASET_NAMES), key="train_dataset", horizontal=True,
-                       format_func=DATASET_NAMES.get, **KEEP)
+    from aeexplorer.core.data import offered, resolve_data_root, title
+
+    # the built-in sets, and the folders of <data root>/images: never a path a visitor names
+    dataset = st.radio("Data set", offered(resolve_data_root()), key="train_dataset",
+                       horizontal=True, format_func=title, **KEEP)
     no_data = datanote.data_missing(dataset)  # said now, not when the training fails
     if no_data:
         st.warning(datanote.no_data(dataset), icon=":material/folder_off:")
@@ -75,7 +78,8 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
         values = family_fields(family, params)
         if "epochs" in params:
             values.update(train_fields(params))
-    default = _free_name(resources.session_folder(root), f"my-{dataset}-{family}")
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset.removeprefix("folder:"))[:40]
+    default = _free_name(resources.session_folder(root), f"my-{plain}-{family}")
     name = st.text_input("Name", key="train_name", placeholder=default, **KEEP,
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):
@@ -192,8 +196,7 @@ def _done(root: Path, view: jobs.Progress) -> None:
     for row in range(0, len(shown), 3):  # three a row: the numbers stay readable
         for col, metric in zip(st.columns(3), shown[row:row + 3]):
             col.metric(metric.label, metric.text(view.metrics[metric.key]), help=metric.help)
-    st.caption("Test-set figures (10,000 images): BCE and KL in nats per image, MSE per pixel; "
-               "5-NN accuracy of the classes from the 2-D codes.")
+    st.caption(_figures_note(view.metrics))
     explore, download = st.columns(2)
     if explore.button("Explore it", type="primary", icon=":material/scatter_plot:",
                       key="train_explore"):
@@ -201,6 +204,16 @@ def _done(root: Path, view: jobs.Progress) -> None:
     download.download_button("Download the checkpoint", lambda: view.out.read_bytes(),
                               file_name=view.out.name, on_click="ignore",
                               icon=":material/download:", key="train_download")
+
+
+def _figures_note(metrics: dict) -> str:
+    """What the figures are; where the 5-NN accuracy is left out (data without labels), why."""
+    n = metrics.get("n_test")
+    count = f"{n:,.0f} images" if present(n) else "the test set"
+    knn = ("5-NN accuracy of the classes from the 2-D codes." if present(
+        metrics.get("knn5_accuracy")) else
+        f"5-NN accuracy {md(why_missing(metrics, 'knn5_accuracy') or 'not measured')}.")
+    return f"Test-set figures ({count}): BCE and KL in nats per image, MSE per pixel; {knn}"
 
 
 def _explore(root: Path, out: Path) -> None:

@@ -1,20 +1,29 @@
 """Images brought on any page (the Explorer's own image, Anomalies, Denoise): a file uploader
-with the formats it takes and the limits under it, beside a drawing pad (``draw``); and the
+with the formats it takes and the limits under it, beside a drawing pad (``draw``); the
 result for the image in use (the file or the drawing, whichever changed last), kept in the
-session."""
+session; and how an image is prepared for a model (``core.photo.prepare_bytes``), in words and
+as the pictures of its steps, the same on every page."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from aeexplorer.app import imaging
 from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.photo import Photo, digit_like
 from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.ui import draw
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from aeexplorer.core.models import ModelConfig
+    from aeexplorer.core.preprocess import Preprocessed
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "
@@ -23,10 +32,20 @@ LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB an
           "memory to prepare). A file marked in red above was refused before it was read: "
           "point at it to see why.")
 
+DIGIT_LABEL = "An image of a digit or a clothing item: a scan, a drawing, a phone photo"
+PHOTO_LABEL = "An image like this model's own: a photo, a picture, a drawing"
 
-def uploader(label: str, file_key: str, pad_key: str, talk: bool = False) -> None:
+
+def upload_label(dataset: str) -> str:
+    """The uploader's label for a model of ``dataset``: what kind of image it takes."""
+    return DIGIT_LABEL if digit_like(dataset) else PHOTO_LABEL
+
+
+def uploader(label: str, file_key: str, pad_key: str, talk: bool = False,
+             colour: bool = False) -> None:
     """The file uploader for an image (its file in session state ``file_key``) with the limits
-    under it, and the drawing pad beside it (its picture under ``pad_key``)."""
+    under it, and the drawing pad beside it (its picture under ``pad_key``; with ``colour``,
+    for a colour model, it has a choice of pen colour)."""
     up, pad = st.columns([3, 2])
     with up:
         st.file_uploader(label, type=IMAGE_TYPES, key=file_key,
@@ -34,7 +53,7 @@ def uploader(label: str, file_key: str, pad_key: str, talk: bool = False) -> Non
         st.caption(LIMITS)
     with pad:
         st.markdown("**…or draw one here** (mouse, pen or finger)")
-        draw.pad(pad_key, talk)
+        draw.pad(pad_key, talk, colour)
 
 
 def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,
@@ -57,3 +76,27 @@ def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,
             entry = (key, f"{name}: {exc}")
         st.session_state[result_key] = entry
     return entry[1]
+
+
+def how_prepared(config: ModelConfig, dataset: str, then: str) -> str:
+    """How an image is prepared for a model of ``config`` trained on ``dataset``
+    (``core.photo``), then ``then`` ("encoded, and marked on the map with a star")."""
+    side = config.image_size
+    if not digit_like(dataset):
+        what = "colour" if config.colour else "grey"
+        return f"Its centre square is resized to the model's {side}×{side} {what} input, {then}."
+    fitted = "" if (side, config.image_channels) == (28, 1) else (
+        f", fitted to the model's {side}×{side}" + (" colour" if config.colour else ""))
+    return f"It is turned into a 28×28 input the way MNIST was made{fitted}, {then}."
+
+
+def step_images(steps: Preprocessed | Photo, side: int) -> list[tuple[np.ndarray, str]]:
+    """The pictures of an image's preparation, with their captions: the picture with its
+    centre square boxed (or a digit's ink found, boxed, and freed of its background), then the
+    model's ``side``×``side`` input."""
+    if isinstance(steps, Photo):
+        shown = [(imaging.outline_box(steps.picture, steps.box), "your image, centre boxed")]
+    else:
+        shown = [(imaging.outline_box(steps.grey, steps.box), "your image, digit boxed"),
+                 (steps.ink, "ink, background removed")]
+    return [*shown, (steps.image, f"{side}×{side} input")]

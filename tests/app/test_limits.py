@@ -14,6 +14,7 @@ import pytest
 
 from aeexplorer.app import jobs, limits
 from aeexplorer.app.limits import GB, MB, Limits
+from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import FAMILIES, TrainRequest, train_args
 from tests.helpers.jobs import fake as fake_command
 from tests.helpers.jobs import wait
@@ -209,3 +210,39 @@ def test_a_training_whose_session_stopped_beating_is_stopped(registries, tmp_pat
     assert gone.view().reason == "the page that started it was closed"
     assert here.status == jobs.RUNNING and cli.status == jobs.RUNNING
     assert registry.recent(1.0) == {"here"}
+
+
+@pytest.mark.parametrize("dataset, images, side, channels", [
+    ("mnist", 60_000, 28, 1), ("emnist-letters", 124_800, 28, 1), ("cifar10", 50_000, 32, 3),
+    ("folder:shapes", None, 28, 3)])  # a folder's channels come from its files: at most 3
+def test_the_work_counts_the_data_sets_own_images_and_pixels(tmp_path, dataset, images, side,
+                                                             channels):
+    from aeexplorer.cli import parse
+    from aeexplorer.cli.commands import configs
+    from aeexplorer.core.models.autoencoder import build_model, count_parameters
+    from tests.helpers.datasets import class_folder, split_of
+
+    written = class_folder(tmp_path / "images" / "shapes", {"a": 40, "b": 30})
+    size = limits.data_size(dataset, tmp_path)  # no image is read
+    assert size == limits.DataSize(images or len(split_of(written, True)),
+                                   side * side * channels)
+    req = TrainRequest(dataset=dataset, family="vae", hidden=(64,), epochs=3)
+    config, _ = configs(parse(train_args(req, Path("m.safetensors"), tmp_path)))
+    built = build_model(replace(config, image_size=side, image_channels=channels))
+    assert limits.parameters(req, size) == count_parameters(built)
+    assert limits.work(req, size) == count_parameters(built) * 3 * size.images
+
+
+def test_a_visitor_trains_on_the_offered_folders_only(tmp_path, registries):
+    for path in ("folder:/etc", "folder:..", "folder:~/x", "folder:a/b"):
+        with pytest.raises(limits.TooBig, match="Only the image folders this server offers"):
+            registries().train(TrainRequest(dataset=path), tmp_path / "m.safetensors", tmp_path)
+    with pytest.raises(AeError, match="no folder"):
+        registries().train(TrainRequest(dataset="folder:gone"), tmp_path / "m.safetensors",
+                           tmp_path)
+
+
+def test_a_training_from_the_page_decodes_in_its_own_process_within_its_memory():
+    assert limits.child_env(Limits(max_memory=3 * GB)) == {
+        "AEEXPLORER_LOADER_WORKERS": "0", "AEEXPLORER_STREAM_MB": "768"}
+    assert limits.child_env(Limits(max_memory=0)) == {"AEEXPLORER_LOADER_WORKERS": "0"}

@@ -21,7 +21,10 @@ HOSTILE = "[download the fix](https://evil.example/x) ![](http://evil.example/be
 def hostile_url(tmp_path_factory, checkpoint_env, browser):
     folder = tmp_path_factory.mktemp("hostile")
     good = make_checkpoint(folder / "good-vae.safetensors")
-    with_meta(good, folder / "markdown.safetensors", dataset=HOSTILE)
+    # a data set name nobody knows, without the class names that would make it usable
+    with_meta(good, folder / "markdown.safetensors", drop=["classes"], dataset=HOSTILE)
+    # the same name with its classes: a usable file whose name is shown
+    with_meta(good, folder / "named.safetensors", dataset=HOSTILE)
     with_meta(good, folder / "deep.safetensors", metrics="[" * 1000 + "]" * 1000)
     with_meta(good, folder / "tick`name.safetensors", format_version=HOSTILE)
     env = {**checkpoint_env, "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
@@ -47,3 +50,15 @@ def test_crafted_files_are_listed_as_text_and_the_map_still_draws(page, hostile_
     assert page.locator('img[src*="evil"]').count() == 0
     assert page.external_requests == []
     assert str(folder) not in page.locator("body").inner_text()
+
+
+def test_a_usable_files_data_set_name_is_shown_as_text(page, hostile_url):
+    url, _ = hostile_url
+    page.goto(f"{url}/?ckpt=named.safetensors")
+    page.wait_for_function(PLOT_READY, timeout=120_000)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "")
+    assert "[download the fix](https://evil.example/x)" in sidebar
+    assert page.locator('a[href*="evil"]').count() == 0
+    assert page.locator('img[src*="evil"]').count() == 0
+    assert page.external_requests == []

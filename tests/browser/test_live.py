@@ -25,7 +25,7 @@ IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],
   {type: 'text/javascript'})); window.__live = await import(url); return true; }"""
 DECODE_ALL = """([spec, b64, zs]) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   const net = window.__live.parseNet(spec, bytes.buffer); const side = spec.side;
-  const out = new Float32Array(side * side), all = [];
+  const out = new Float32Array(spec.channels * side * side), all = [];
   for (const z of zs) { window.__live.decode(net, z, out); all.push(Array.from(out)); }
   return all; }"""
 LIVE_CANVAS = """() => { for (const host of document.querySelectorAll('*')) {

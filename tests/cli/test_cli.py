@@ -32,7 +32,8 @@ DESCRIBED = {"checkpoint", "dataset", "model", "family", "arch", "latent_dim"}  
 # the train flags a person knows, and their defaults (derived from the configs: a config's new
 # default would change the command line, which this catches)
 TRAIN_DEFAULTS = {
-    "--dataset": "mnist", "--model": "vae", "--arch": "dense", "--latent-dim": 2,
+    "--dataset": "mnist", "--image-size": None, "--image-channels": None,  # None: the data's
+    "--model": "vae", "--arch": "dense", "--latent-dim": 2,
     "--hidden": (512, 256), "--channels": (32, 64), "--batchnorm": False, "--activation": "relu",
     "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
@@ -132,8 +133,8 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
     images, labels = synthetic_images(300, seed=2)
     calls = []
 
-    def fake_load_split(name, train, data_dir=None, download=False):
-        calls.append((name, train, data_dir))
+    def fake_load_split(name, train, data_dir=None, download=False, **shape):
+        calls.append((name, train, data_dir, shape))
         n = 200 if train else 100
         part = slice(0, n) if train else slice(200, 300)
         return Split(images=images[part], labels=labels[part])
@@ -142,7 +143,9 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
     rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
     out, err = capfd.readouterr()
     assert rc == 0, err
-    assert calls == [("mnist", True, "somewhere"), ("mnist", False, "somewhere")]
+    # both splits as the model takes its images (its size and channels), streamed if big
+    shape = {"image_size": 28, "channels": 1, "stream": True}
+    assert calls == [("mnist", True, "somewhere", shape), ("mnist", False, "somewhere", shape)]
     report = json.loads(out)
     assert EVALUATE_KEYS <= set(report)
     assert report["model"] == "ae" and report["arch"] == "conv"
@@ -167,6 +170,23 @@ def test_evaluate_text_output(files, capfd, monkeypatch):
     assert lines["dataset"] == "mnist" and lines["model"] == "vae"
     assert float(lines["neg_elbo"]) == pytest.approx(
         float(lines["recon_bce"]) + float(lines["kl"]), abs=2e-4)
+
+
+def test_evaluate_says_why_the_5nn_accuracy_of_unlabelled_data_is_left_out(files, capfd,
+                                                                           monkeypatch):
+    import aeexplorer.core.data
+
+    images, _ = synthetic_images(60, seed=3)
+    unlabelled = Split(images=images, labels=torch.full((60,), -1), class_names=())
+    monkeypatch.setattr(aeexplorer.core.data, "load_split", lambda *a, **k: unlabelled)
+    assert cli.main(["evaluate", str(files["vae"])]) == 0
+    lines = dict(line.strip().split(": ", 1) for line in capfd.readouterr().out.splitlines())
+    assert lines["knn5_accuracy"] == "– (left out: the data set has no labels to classify by)"
+    assert "knn5_note" not in lines and float(lines["recon_mse"]) >= 0
+    assert cli.main(["evaluate", str(files["vae"]), "--json"]) == 0
+    report = json.loads(capfd.readouterr().out)
+    assert report["knn5_accuracy"] is None
+    assert report["knn5_note"] == "left out: the data set has no labels to classify by"
 
 
 # ------------------------------------------------------------------ encode
@@ -405,8 +425,11 @@ def test_progress_json_of_one_batch_epochs(tmp_path, capfd, synthetic_data):
                      "--batch-size", "512", "--device", "cpu", "--progress-json",
                      "--out", str(out)]) == 0
     events = [json.loads(line) for line in capfd.readouterr()[0].splitlines()]
-    assert events[0]["event"] == "precision" and events[0]["precision"] in ("fp32", "bf16")
-    assert [(e["event"], e.get("batches")) for e in events[1:-1]] == [("epoch", 1), ("epoch", 1)]
+    assert events[0] == {"event": "data", "dataset": "mnist", "train": 128, "test": 128,
+                         "classes": len(synthetic_data.class_names), "skipped": 0,
+                         "streamed": False}
+    assert events[1]["event"] == "precision" and events[1]["precision"] in ("fp32", "bf16")
+    assert [(e["event"], e.get("batches")) for e in events[2:-1]] == [("epoch", 1), ("epoch", 1)]
 
 
 def test_an_interrupt_after_the_write_says_the_file_was_written(tmp_path, capfd,

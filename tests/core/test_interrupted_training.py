@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from aeexplorer.core.checkpoint import list_checkpoints, load_checkpoint
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
+from tests.helpers.mnist_root import write_mnist
 
 # the CLI, with the final rename made to wait (and say so) so a test can kill it mid-write
 SLOW_RENAME = """
@@ -34,24 +34,12 @@ sys.exit(main(sys.argv[2:]))
 pytestmark = pytest.mark.slow  # each test runs and kills a real training
 
 
-def _idx(path: Path, array: np.ndarray) -> None:
-    """Write an IDX file (the MNIST format) of uint8 data."""
-    code = {1: 0x0801, 3: 0x0803}[array.ndim]
-    header = struct.pack(">I", code) + b"".join(struct.pack(">I", d) for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("tiny-mnist")
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    for prefix, n in (("train", 2048), ("t10k", 64)):
-        images = (rng.random((n, 28, 28)) < 0.2) * 255
-        _idx(raw / f"{prefix}-images-idx3-ubyte", images)
-        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
-    return root
+    train, test = (((rng.random((n, 28, 28)) < 0.2) * 255, rng.integers(0, 10, n))
+                   for n in (2048, 64))
+    return write_mnist(tmp_path_factory.mktemp("tiny-mnist"), train, test)
 
 
 def _train(out: Path, root: Path, log: Path, epochs: int, prefix: list[str]) -> subprocess.Popen:

@@ -117,6 +117,39 @@ class TestTies:
             np.testing.assert_array_equal(i, brute_order(rows, q, 6)[0])
 
 
+@pytest.fixture(scope="module")
+def big() -> tuple[np.ndarray, np.ndarray]:
+    """300k 2-D codes in 10 clusters, as a big data set's atlas."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(10, 2)) * 3
+    labels = rng.integers(0, 10, 300_000)
+    rows = (centres[labels] + rng.normal(size=(300_000, 2)) * 0.4).astype(np.float32)
+    rows[-40_000:] = rows[7]  # a collapsed encoder's pile of identical codes
+    return rows, labels
+
+
+class TestBigAtlas:
+    """A map of hundreds of thousands of codes: still exact."""
+
+    def test_clicks_on_the_map_find_the_brute_force_neighbours(self, big):
+        rows, labels = big
+        index = Index(rows, labels)
+        queries = [rows[7], rows[7] + 1e-4, *np.random.default_rng(6).normal(size=(12, 2)) * 3]
+        for i, q in enumerate(queries):
+            exclude = 7 if i == 0 else None
+            near = index.nearest(q, 8, exclude=exclude)
+            order, dist = brute_order(rows, q, 8, exclude)
+            np.testing.assert_array_equal(near.indices, order)
+            np.testing.assert_allclose(near.distances, dist, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(near.labels, labels[order])
+
+    def test_a_pile_of_ties_goes_to_the_lowest_indices(self, big):
+        rows, labels = big
+        near = Index(rows, labels).nearest(rows[7], 5, exclude=7)
+        assert near.indices.tolist() == [260_000, 260_001, 260_002, 260_003, 260_004]
+        assert near.distances.tolist() == [0.0] * 5
+
+
 class TestPixelIndex:
     def test_a_test_image_is_left_out_and_the_order_is_the_true_one(self, near_duplicates):
         x, labels = near_duplicates

@@ -206,7 +206,7 @@ def synthetic_splits(monkeypatch, bars):
     """``load_split`` replaced by the synthetic set (train) and a slice of it (test)."""
     calls = []
 
-    def fake_load_split(name, train, data_dir=None, download=False):
+    def fake_load_split(name, train, data_dir=None, download=False, **shape):
         calls.append((name, train))
         if train:
             return bars

@@ -47,3 +47,101 @@ def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -
     z3[near], labels[near] = 4.0, 3
     return save_checkpoint(path, model, "mnist", Atlas(torch.cat([xy, z3], 1), None, labels),
                            train={"config": {"epochs": 1}})
+
+
+COLOUR_CLASSES = ("red", "green", "blue")  # each class a shape in its own colour
+
+
+def colour_images(n: int, side: int = 16, seed: int = 0):
+    """(n, side, side, 3) float32 images in [0, 1] at the numpy edge: on a dark ground, a red
+    disc, a green square or a blue bar, of random place and size; and their (n,) labels (0, 1,
+    2: the colour). A model trained on them decodes each class in its own colour, so a
+    channel swapped or dropped anywhere shows."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    yy, xx = np.mgrid[0:side, 0:side] / side
+    images = np.full((n, side, side, 3), 0.08, np.float32)
+    for i, label in enumerate(labels):
+        cy, cx = rng.uniform(0.3, 0.7, 2)
+        r = rng.uniform(0.15, 0.3)
+        if label == 0:
+            mask = (yy - cy) ** 2 + (xx - cx) ** 2 < r ** 2
+        elif label == 1:
+            mask = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
+        else:
+            mask = (abs(yy - cy) < 0.1) & (abs(xx - cx) < r * 1.3)
+        images[i][mask] = np.eye(3, dtype=np.float32)[label] * 0.85 + 0.1
+    return images, labels
+
+
+def make_colour_checkpoint(path: Path, arch: str = "dense", side: int = 16,
+                           labelled: bool = True, kind: str = "vae", n_atlas: int = 300,
+                           steps: int = 150, seed: int = 0, dataset: str = "shapes") -> Path:
+    """A small colour model (``image_channels`` 3, ``side`` pixels a side) trained for a few
+    ``steps`` on ``colour_images``, with an atlas of the codes of ``n_atlas`` more of them
+    (``colour_images(n_atlas, side, seed + 1)``: the "test set"). Unlabelled: labels all -1 and
+    no class names, as for an image folder."""
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.losses import bce_per_image, kl_per_image
+    from aeexplorer.core.models import ModelConfig, build_model
+    from aeexplorer.core.ops import ModelOps
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=(64,), channels=(8, 16), image_size=side,
+                      image_channels=3)
+    model = build_model(cfg)
+    train = ModelOps(model).batches(colour_images(512, side, seed)[0]).__next__().cpu()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    for step in range(steps):
+        x = train[torch.randint(0, len(train), (64,))]
+        out = model(x)
+        loss = bce_per_image(out.logits, x)
+        if out.logvar is not None:
+            loss = loss + kl_per_image(out.mu, out.logvar)
+        opt.zero_grad()
+        loss.mean().backward()
+        opt.step()
+    model.eval()
+    test, labels = colour_images(n_atlas, side, seed + 1)
+    codes = ModelOps(model).encode(test)
+    labels = torch.as_tensor(labels if labelled else [-1] * n_atlas, dtype=torch.int64)
+    atlas = Atlas(torch.from_numpy(codes.mu), None if codes.logvar is None
+                  else torch.from_numpy(codes.logvar), labels)
+    return save_checkpoint(path, model, dataset, atlas, train={"config": {"epochs": 1}},
+                           classes=COLOUR_CLASSES if labelled else ())
+
+
+NO_LABELS_NOTE = "left out: the data set has no labels to classify by"  # as core.metrics says
+
+
+def make_colour_page_checkpoint(path: Path, arch: str = "dense", side: int = 16,
+                                labelled: bool = True, kind: str = "ae",
+                                dataset: str = "colour-test", n_atlas: int = 200, seed: int = 0,
+                                train: dict | None = None) -> Path:
+    """A small untrained colour model (side x side RGB images) with a synthetic atlas, saved
+    with its classes: three colour names (labels cycling through them), or none for unlabelled
+    data (every label -1, and the 5-NN accuracy left out with the metrics' reason)."""
+    import torch
+
+    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.models import ModelConfig, build_model
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=(32, 16), channels=(4, 8), image_size=side,
+                      image_channels=3)
+    model = build_model(cfg).eval()
+    g = torch.Generator().manual_seed(seed)
+    mu = torch.randn(n_atlas, 2, generator=g)
+    logvar = torch.full((n_atlas, 2), -2.0) if kind == "vae" else None
+    labels = torch.arange(n_atlas) % 3 if labelled else torch.full((n_atlas,), -1)
+    knn = {"knn5_accuracy": 0.5} if labelled else {"knn5_accuracy": None,
+                                                   "knn5_note": NO_LABELS_NOTE}
+    metrics = {"recon_bce": 400.0, "recon_mse": 0.05, "n_test": n_atlas, **knn}
+    return save_checkpoint(path, model, dataset, Atlas(mu, logvar, labels),
+                           train={"config": {"epochs": 1, **(train or {})}}, metrics=metrics,
+                           classes=COLOUR_CLASSES if labelled else ())

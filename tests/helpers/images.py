@@ -114,14 +114,16 @@ def mnist_test_images(root: Path, n: int) -> np.ndarray:
     return data.reshape(n, 28, 28).astype(np.float32) / 255.0
 
 
-def with_meta(src: Path, dst: Path, **changes: str) -> Path:
+def with_meta(src: Path, dst: Path, drop=(), **changes: str) -> Path:
     """A copy of checkpoint ``src`` with metadata entries changed in its raw header (the
-    values are written as given, however hostile)."""
+    values are written as given, however hostile) and the entries named in ``drop`` gone."""
     import copy
 
     header, body = read_raw(src)
     header = copy.deepcopy(header)
     header["__metadata__"].update(changes)
+    for key in drop:
+        header["__metadata__"].pop(key, None)
     return write_raw(dst, header, body)
 
 

@@ -184,7 +184,7 @@ def test_an_empty_test_set_gets_a_message(monkeypatch, ckpt_dir, tmp_path):
     from aeexplorer.ui import anomalies, resources
 
     empty = (np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64))
-    monkeypatch.setattr(resources, "test_split", lambda dataset, root: empty)
+    monkeypatch.setattr(resources, "test_split", lambda dataset, root, shape=None: empty)
     at = open_page(monkeypatch, ckpt_dir, tmp_path / "no-data")
     assert not at.exception
     assert [w.value for w in at.warning] == [anomalies.NO_IMAGES]

@@ -53,11 +53,11 @@ def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_ro
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     resources.test_split.clear()
     pixel_index.clear()
-    root = str(data_root)
-    images, labels = resources.test_split("mnist", root)
+    root, shape = str(data_root), (28, 1)  # as a model of 28x28 grey images takes them
+    images, labels = resources.test_split("mnist", root, shape)
     assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
-    assert resources.test_images("mnist", root) is images
-    index = pixel_index("mnist", root)
+    assert resources.test_images("mnist", root, shape) is images
+    index = pixel_index("mnist", root, shape)
     np.testing.assert_array_equal(index.labels, labels)
     assert len(calls) == 1
     missing = resources.test_split("mnist", str(data_root / "nowhere"))
@@ -116,3 +116,26 @@ def test_the_model_and_the_test_images_are_frozen_out_of_garbage_collection(tmp_
         load()
         assert gc.get_freeze_count() > 0
     gc.unfreeze()
+
+
+def test_a_big_atlas_is_shared_as_a_bounded_map_and_one_grid_index(tmp_path):
+    """Every session draws the map from one cached figure (a density and a sample for a big
+    atlas) and searches it with one index, built on the first search."""
+    from aeexplorer.app import density, figures
+    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.ui import resources
+
+    path = make_checkpoint(tmp_path / "big.safetensors", n_atlas=60_000)
+    mtime = path.stat().st_mtime
+    atlas = resources.atlas(str(path), mtime)
+    assert resources.atlas(str(path), mtime) is atlas
+    assert isinstance(atlas.index, GridIndex) and atlas.index is atlas.index
+    near = atlas.index.nearest([0.1, -0.2], 3)
+    d = np.hypot(atlas.xy[:, 0] - 0.1, atlas.xy[:, 1] + 0.2)
+    assert near.indices.tolist() == np.argsort(d, kind="stable")[:3].tolist()
+    spec = resources.base_map(str(path), mtime, False, atlas.bounds)
+    fig = figures.from_dict(spec)
+    assert [i.name for i in fig.layout.images] == [figures.DENSITY]
+    drawn = [t for t in figures.latent_map(atlas.xy, atlas.labels, [str(i) for i in range(10)],
+                                           atlas.bounds).data if t.customdata is not None]
+    assert sum(len(t.customdata) for t in drawn) == density.SAMPLE_POINTS

@@ -313,3 +313,31 @@ def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer
     assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
         25, 256, 2e-3, FAST.settings["kl_warmup_epochs"])
+
+
+def test_the_picker_offers_the_image_folders_of_the_data_root_by_name(fake_trainer, root,
+                                                                       monkeypatch, tmp_path):
+    """The folders of <data root>/images, as folder:NAME: a link out of it is not offered, and
+    the training runs on the folder by its name, never a path."""
+    from tests.helpers.datasets import class_folder
+
+    data = tmp_path / "data"
+    class_folder(data / "images" / "shapes", {"a": 40, "b": 40})
+    class_folder(tmp_path / "elsewhere", {"a": 40, "b": 40})
+    (data / "images" / "linked").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.setenv("AEEXPLORER_DATA", str(data))
+    started = []
+    monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or
+                        [sys.executable, FAKE, "ok", *args])
+    at = open_train(root)
+    picker = at.radio(key="train_dataset")
+    assert picker.options == ["MNIST digits", "Fashion-MNIST", "Coloured shapes",
+                              "shapes (image folder)"]
+    picker.set_value("folder:shapes").run()
+    assert not [w for w in at.warning if "not on this server" in w.value]
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    args = started[-1]
+    assert args[args.index("--dataset") + 1] == "folder:shapes"
+    assert args[args.index("--data-dir") + 1] == str(data.resolve())
+    assert any(Path(a).name == "my-shapes-vae.safetensors" for a in args)

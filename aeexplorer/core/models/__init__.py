@@ -12,9 +12,10 @@ from .config import ARCHS, KINDS, ModelConfig
 if TYPE_CHECKING:
     from .autoencoder import Autoencoder, ModelOutput, build_model, count_parameters
 
-_LAZY = ("Autoencoder", "ModelOutput", "build_model", "count_parameters")
-
-__all__ = ["ARCHS", "KINDS", "ModelConfig", *_LAZY]
+# spelled out (not built from _LAZY) so that linters see the lazy names as exported
+__all__ = ["ARCHS", "KINDS", "ModelConfig",
+           "Autoencoder", "ModelOutput", "build_model", "count_parameters"]
+_LAZY = tuple(__all__[3:])
 
 
 def __getattr__(name: str) -> Any:

@@ -47,7 +47,7 @@ def render(root: Path) -> None:
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.
     if resources.torch_ready():  # reading them imports torch: see ``fragment._warm_up``
-        resources.originals(card["dataset"])
+        resources.originals(card["dataset"], resources.image_shape(card["config"]))
 
 
 def _no_checkpoints(root: Path) -> None:

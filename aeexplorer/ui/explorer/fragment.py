@@ -161,7 +161,7 @@ def _map(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, 
                         config=MAP_CONFIG, theme=None, height="stretch" if talk else "content",
                         alt="Latent map: the test set's codes coloured by class; click to "
                             "decode")
-    if far := views.outside(atlas.xy, atlas.bounds):  # see ``views.map_bounds``
+    if far := atlas.outside:  # see ``views.map_bounds``
         st.caption(f"{far} test image{'s lie' if far > 1 else ' lies'} far outside this "
                    "view, left out so as not to squash the map: scroll to zoom out and see "
                    f"{'them' if far > 1 else 'it'}.")
@@ -267,27 +267,28 @@ def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool)
         decoded = image_html(ckpt.ops.decode(z)[0], "decoded z" if index is None
                              else "decoded code", talk)
         if index is None:
+            nearby = _nearby(atlas, ckpt.class_names, s.z) if ckpt.class_names else ""
             st.markdown(f"{decoded}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
-                        f"\n\n{_nearby(atlas, ckpt.class_names, s.z)}", unsafe_allow_html=True)
+                        f"\n\n{nearby}", unsafe_allow_html=True)
             return
-        name = ckpt.class_names[int(atlas.labels[index])]
-        st.markdown(f'<div class="ae-row">{_original(ckpt.dataset, index, talk)}{decoded}</div>'
-                    f"\n\n**Test image #{index}** · class **{name}** · z = {fmt_z(z)}",
+        name = views.class_name(ckpt.class_names, atlas.labels[index])
+        what = f" · class **{md(name)}**" if name is not None else ""
+        st.markdown(f'<div class="ae-row">{_original(ckpt, index, talk)}{decoded}</div>'
+                    f"\n\n**Test image #{index}**{what} · z = {fmt_z(z)}",
                     unsafe_allow_html=True)
 
 
 def _nearby(atlas: MapPoints, names: tuple[str, ...], xy: tuple[float, float]) -> str:
     """The classes of the test points nearest to the clicked spot on the map (the map shows
     z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
-    from aeexplorer.core.neighbours import nearest
-
-    near = nearest(atlas.xy, atlas.labels, np.asarray(xy, dtype=np.float64), 5)
+    near = atlas.index.nearest(np.asarray(xy, dtype=np.float64), 5)
     return ('<span class="ae-note">Nearest test points, nearest first: '
-            + " · ".join(html.escape(names[int(lab)]) for lab in near.labels) + "</span>")
+            + " · ".join(html.escape(views.class_name(names, lab) or "no label")
+                         for lab in near.labels) + "</span>")
 
 
-def _original(dataset: str, index: int, talk: bool) -> str:
-    images = resources.originals(dataset)
+def _original(ckpt, index: int, talk: bool) -> str:
+    images = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
     if isinstance(images, str):
         return ('<span class="ae-note">The original is not available: the test images are '
                 "not on this machine (set AEEXPLORER_DATA to show them).</span>")

@@ -1,5 +1,5 @@
 // The latent map under the pointer, in the page: a dense decoder evaluated in JavaScript
-// (aeexplorer/export.py writes its weights), the decoded image of the z under the pointer
+// (aeexplorer/app/export.py writes its weights), the decoded image of the z under the pointer
 // drawn beside the map on every move with no message to the server, and the interpolation
 // walk played with a marker moving over the map. Mounted by aeexplorer/ui/live.py as a
 // Streamlit components.v2 component (in the page, no iframe), in two modes: "hover" (the
@@ -40,7 +40,8 @@ export function loadNet(url, spec) {
   return G.nets.get(url);
 }
 
-/** z (missing dimensions are 0) -> ``out`` (side*side pixels in [0, 1]). */
+/** z (missing dimensions are 0) -> ``out`` (channels*side*side values in [0, 1]: the image's
+ *  planes one after the other, grey or red, green, blue). */
 export function decode(net, z, out) {
   let x = net.a, y = net.b;
   for (let i = 0; i < net.spec.latent_dim; i++) x[i] = i < z.length ? z[i] : 0;
@@ -86,12 +87,17 @@ function size(px) {
   return typeof px === "number" ? px + "px" : String(px);
 }
 
+/** Decoded planes (see ``decode``) on a side x side canvas: one plane is grey, three are
+ *  red, green and blue. */
 function paint(canvas, pixels, side) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
-  for (let k = 0; k < side * side; k++) {
-    const v = Math.round(pixels[k] * 255);
-    img.data[4 * k] = img.data[4 * k + 1] = img.data[4 * k + 2] = v;
+  const n = side * side, colour = pixels.length >= 3 * n;
+  for (let k = 0; k < n; k++) {
+    const r = Math.round(pixels[k] * 255);
+    img.data[4 * k] = r;
+    img.data[4 * k + 1] = colour ? Math.round(pixels[n + k] * 255) : r;
+    img.data[4 * k + 2] = colour ? Math.round(pixels[2 * n + k] * 255) : r;
     img.data[4 * k + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
@@ -173,7 +179,7 @@ function hover(component) {
   panel.side = data.side;
   panel.canvas.width = panel.canvas.height = data.side;
   panel.canvas.style.width = panel.canvas.style.height = size(data.px);
-  panel.pixels = new Float32Array(data.side * data.side);
+  panel.pixels = new Float32Array(data.channels * data.side * data.side);
   panel.net = null;
   if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
     if (panel.data === data) panel.net = net;
@@ -262,7 +268,7 @@ function play(component) {
   ui.canvas.width = ui.canvas.height = data.side;
   ui.canvas.style.width = ui.canvas.style.height = size(data.px);
   ui.canvas.style.display = data.px ? "" : "none";  // talk mode: the frame shows beside the map
-  ui.pixels = new Float32Array(data.side * data.side);
+  ui.pixels = new Float32Array(data.channels * data.side * data.side);
   ui.button.disabled = !ui.stops || ui.stops.length < 2;
   ui.hint.textContent = ui.button.disabled ? "Two stops or more make a walk to play." : "";
   if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {

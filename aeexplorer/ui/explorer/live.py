@@ -24,7 +24,7 @@ import streamlit as st
 from aeexplorer.app import imaging, views
 from aeexplorer.app.scene import parse_point
 from aeexplorer.ui import resources
-from aeexplorer.ui.common import scale
+from aeexplorer.ui.common import shown_px
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -122,8 +122,10 @@ def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
     net = page_decoder(path, mtime)
     rest = (st.session_state.get(KEY) or {}).get("rest")  # no decoder in the page, at rest
     hover, _ = _components()
-    hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": ckpt.config.latent_dim,
-                         "side": ckpt.config.image_size, "px": TALK_SIZE if talk else 28 * scale(talk),
+    cfg = ckpt.config
+    hover(key=KEY, data={"mode": "hover", "net": _net(net), "dim": cfg.latent_dim,
+                         "side": cfg.image_size, "channels": cfg.image_channels,
+                         "px": TALK_SIZE if talk else shown_px(cfg.image_size, talk),
                          "why": net.get("why", ""), "rest_ms": REST_MS,
                          "server": server_image(ckpt, rest)},
           on_rest_change=lambda: None, height="content")
@@ -153,7 +155,9 @@ def player(path: str, mtime: float, ckpt: Checkpoint, walk, stops: list, method:
     frames = [] if "why" not in net or walk is None else [
         imaging.data_uri(imaging.to_png(f)) for f in walk[1]]
     _, play = _components()
+    cfg = ckpt.config
     play(key=PLAY_KEY, data={"mode": "play", "net": _net(net), "stops": full, "method": method,
-                             "frames": frames, "side": ckpt.config.image_size,
-                             "px": 0 if talk else 28 * scale(talk, big=False)},
+                             "frames": frames, "side": cfg.image_size,
+                             "channels": cfg.image_channels,
+                             "px": 0 if talk else shown_px(cfg.image_size, talk, big=False)},
          height="content")

@@ -12,11 +12,17 @@ from aeexplorer.app import imaging, views
 from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import fmt_z, new_seed, scale, show
+from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, uploader
+from aeexplorer.ui.uploads import (
+    cached_upload,
+    how_prepared,
+    step_images,
+    upload_label,
+    uploader,
+)
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -65,15 +71,8 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
         path_stops.remove_row(stops)
     with c2:
         with st.container(border=True):
-            r = st.columns([2, 2, 3], vertical_alignment="bottom")
-            state.default("class_a", 3 % len(names))
-            state.default("class_b", 8 % len(names))
-            r[0].selectbox("A: a random", range(len(names)), key="class_a",
-                           format_func=lambda i: names[i])
-            r[1].selectbox("B: a random", range(len(names)), key="class_b",
-                           format_func=lambda i: names[i])
-            r[2].button("Random pair", on_click=_random_pair, args=(atlas,),
-                        width="stretch")
+            if names:  # unlabelled data has no classes to pick from
+                _class_pair(names, atlas)
             n = len(atlas.labels) - 1
             r = st.columns([2, 2, 3], vertical_alignment="bottom")
             state.default("index_a", 0)
@@ -86,34 +85,48 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
     method = st.session_state.get(state.METHOD, "linear")
     # in talk mode the player stands beside the map (see ``fragment.map_view``)
     _path_result(stops, walk, talk, (lambda: None) if talk else
-                 lambda: live.player(*file, ckpt, walk, stops, method, talk))
+                 lambda: live.player(*file, ckpt, walk, stops, method, talk), bool(names))
 
 
-def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None]) -> None:
+def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
+    r = st.columns([2, 2, 3], vertical_alignment="bottom")
+    state.default("class_a", 3 % len(names))
+    state.default("class_b", 8 % len(names))
+    r[0].selectbox("A: a random", range(len(names)), key="class_a",
+                   format_func=lambda i: names[i])
+    r[1].selectbox("B: a random", range(len(names)), key="class_b",
+                   format_func=lambda i: names[i])
+    r[2].button("Random pair", on_click=_random_pair, args=(atlas,), width="stretch")
+
+
+def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
+                 by_class: bool = True) -> None:
     if stops:
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
         hint = "Now click B on the map." if len(stops) == 1 else (
             "Set *A click on the map…* to **Add a path stop** and click the stops in the "
             "order to walk them (A, B, C, …); *The next stop goes…* puts a later one between "
-            "two others. Or pick a random pair or two test images above.")
+            "two others. Or pick " + ("a random pair or " if by_class else "")
+            + "two test images above.")
         st.info(hint)
         return
     play()
     frames = walk[1]
+    side = frames.shape[1]  # a 28-pixel frame enlarged as before, another about as large
     cols = min(len(frames), 12 if talk else 20)
     strip = imaging.tile(frames, cols=cols, pad=2)
     with st.container(key="strip"):
-        st.image(imaging.to_png(strip, scale(talk, big=False)), width="stretch" if
-                 len(frames) >= cols else "content",
+        st.image(imaging.to_png(strip, enlarge(side, scale(talk, big=False))),
+                 width="stretch" if len(frames) >= cols else "content",
                  caption=f"{len(frames)} decoded frames, {len(stops) - 1} leg(s)")
     d1, d2, _ = st.columns(3)
     # deferred: the files are made only when a button is pressed, not on every click
-    d1.download_button("Strip as PNG", lambda: imaging.to_png(strip, 4), "path-strip.png",
-                       "image/png", on_click="ignore", width="stretch",
+    d1.download_button("Strip as PNG", lambda: imaging.to_png(strip, enlarge(side, 4)),
+                       "path-strip.png", "image/png", on_click="ignore", width="stretch",
                        icon=":material/download:")
-    d2.download_button("Walk as GIF", lambda: imaging.to_gif(frames, scale=6), "path-walk.gif",
-                       "image/gif", on_click="ignore", width="stretch",
+    d2.download_button("Walk as GIF", lambda: imaging.to_gif(frames, scale=enlarge(side, 6)),
+                       "path-walk.gif", "image/gif", on_click="ignore", width="stretch",
                        icon=":material/download:")
 
 
@@ -141,7 +154,8 @@ def samples_panel(ckpt: Checkpoint, samples: tuple[np.ndarray, np.ndarray],
         st.caption("z ~ N(0, T²I), decoded. " + _PRIOR_NOTE[ckpt.config.kind])
     with c2, st.container(key="samples"):
         grid = imaging.grid_image(samples[1], pad=2)
-        st.image(imaging.to_png(grid, 2 if not talk else 3), width="content",
+        times = enlarge(samples[1].shape[1], 2 if not talk else 3)
+        st.image(imaging.to_png(grid, times), width="content",
                  caption=f"{len(samples[1])} samples, seed {st.session_state[state.SEED]}")
 
 
@@ -168,12 +182,11 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
 
 
 def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
-    uploader("An image of a digit or a clothing item: a scan, a drawing, a phone photo",
-             UPLOAD_FILE, PAD, talk)
+    uploader(upload_label(ckpt.dataset), UPLOAD_FILE, PAD, talk, colour=ckpt.config.colour)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
-        st.caption("It is turned into a 28×28 input the way MNIST was made, encoded, and "
-                   "marked on the map with a star.")
+        st.caption(how_prepared(ckpt.config, ckpt.dataset,
+                                "encoded, and marked on the map with a star"))
         return
     if isinstance(entry[1], str):
         st.error(f"Could not use this image. {md(entry[1])}")
@@ -182,22 +195,17 @@ def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
 
 
 def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
-    steps, nb = placed.steps, placed.neighbours
-    cols = st.columns(4)
-    with cols[0]:
-        show(imaging.outline_box(steps.grey, steps.box), "your image, digit boxed", talk)
-    with cols[1]:
-        show(steps.ink, "ink, background removed", talk)
-    with cols[2]:
-        show(steps.image, "28×28 input", talk)
-    with cols[3]:
+    nb = placed.neighbours
+    shown = step_images(placed.steps, ckpt.config.image_size)
+    cols = st.columns(len(shown) + 1)
+    for col, (image, caption) in zip(cols, shown):
+        with col:
+            show(image, caption, talk)
+    with cols[-1]:
         show(placed.recon, "reconstruction", talk)
-    vote = placed.class_names[placed.vote]
-    agree = nb.shared(placed.vote)
     with st.container(key="landing"):
-        st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). Its "
-                    f"{len(nb.indices)} nearest test images vote **{vote}** "
-                    f"({agree} of {len(nb.labels)}).")
+        st.markdown(f"Lands at **z = {fmt_z(placed.z)}** (the star on the map). "
+                    + _votes(placed))
     b1, b2, _ = st.columns([1, 1, 1])
     b1.button("Select this z on the map", on_click=state.select, args=(placed.z[:2],),
               width="stretch")
@@ -206,13 +214,23 @@ def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:
     _neighbours(ckpt, nb, talk)
 
 
+def _votes(placed: Placement) -> str:
+    nb = placed.neighbours
+    if placed.vote < 0:  # unlabelled data: nothing to vote on
+        return f"Its {len(nb.indices)} nearest test images are below."
+    return (f"Its {len(nb.indices)} nearest test images vote "
+            f"**{md(placed.class_names[placed.vote])}** "
+            f"({nb.shared(placed.vote)} of {len(nb.labels)}).")
+
+
 def _neighbours(ckpt: Checkpoint, nb, talk: bool) -> None:
-    originals = resources.originals(ckpt.dataset)
+    originals = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
     cols = st.columns(max(len(nb.indices), 1))
     for col, i, lab in zip(cols, nb.indices, nb.labels):
         with col:
             image = (originals[i] if not isinstance(originals, str)
                      else views.decoded_codes(ckpt, [i])[0])
-            show(image, f"{ckpt.class_names[lab]} · #{i}", talk, big=False)
+            name = views.class_name(ckpt.class_names, lab)
+            show(image, f"#{i}" if name is None else f"{name} · #{i}", talk, big=False)
     if isinstance(originals, str):
         st.caption("Test images are not on this machine: neighbours are shown decoded.")

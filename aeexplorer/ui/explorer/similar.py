@@ -13,10 +13,12 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import views
+from aeexplorer.core.data import NO_LABEL
 from aeexplorer.core.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.explorer import panels
+from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
@@ -33,29 +35,33 @@ NO_DATA = ("The test images are not on this machine (set AEEXPLORER_DATA to a fo
 @dataclass(frozen=True)
 class Query:
     z: list[float]  # the full code (a point of empty space: its map position padded)
-    image: np.ndarray | None  # the 28x28 pixels to search the test images from
-    label: int  # its class, or the vote of its nearest codes
+    image: np.ndarray | None  # its pixels ((S, S) or (S, S, 3)) to search the test images from
+    label: int  # its class, or the vote of its nearest codes (-1: unlabelled data)
     index: int | None  # a test image's own index, left out of both rows
     what: str  # how the query is described above the rows
     xy: tuple[float, float] | None = None  # a point of empty space: where it was clicked
 
 
 @st.cache_resource(max_entries=2, show_spinner="Indexing the test images…")
-def pixel_index(dataset: str, root: str) -> PixelIndex | str:
-    """The test images with their labels, indexed once per data set; or why they are absent."""
-    split = resources.test_split(dataset, root)
+def pixel_index(dataset: str, root: str, shape: tuple[int, int] | None = None
+                ) -> PixelIndex | str:
+    """The test images with their labels, indexed once per data set and image shape; or why
+    they are absent."""
+    split = resources.test_split(dataset, root, shape)
     return split if isinstance(split, str) else PixelIndex(*split)
 
 
-def _pixels(dataset: str) -> PixelIndex | str:
-    return pixel_index(dataset, resources.data_root())
+def _pixels(ckpt: Checkpoint) -> PixelIndex | str:
+    return pixel_index(ckpt.dataset, resources.data_root(), resources.image_shape(ckpt.config))
 
 
 def latent_row(ckpt: Checkpoint, atlas: MapPoints, query: Query, k: int) -> Neighbours:
     """The k nearest test codes: to a point of empty space, by distance on the map (z1, z2,
     where it was clicked: the map shows no other dimension); otherwise by the full code."""
     if query.xy is not None:
-        return nearest(atlas.xy, atlas.labels, query.xy, k)
+        return atlas.index.nearest(query.xy, k)
+    if ckpt.config.latent_dim == 2:  # the full code is the map position: the map's index
+        return atlas.index.nearest(query.z, k, query.index)
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), query.z, k, query.index)
 
 
@@ -64,17 +70,20 @@ def chosen_query(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str) ->
     placed = panels.current_upload()
     if _wants_upload():
         image = placed.steps.image if placed.steps is not None else placed.recon
-        return Query(list(placed.z), image, placed.vote, None,
+        label = placed.vote if placed.class_names else NO_LABEL  # no classes: no vote
+        return Query(list(placed.z), image, label, None,
                      f"your image, landing at z = {fmt_z(placed.z)}")
     s = state.scene()
     i = s.index if s.index is not None and s.index < len(atlas.labels) else None
     if i is not None:
-        pixels = index.flat[i].reshape(28, 28) if _aligned(index, atlas) else None
+        shape = ckpt.config.image_shape
+        pixels = index.flat[i].reshape(shape) if _aligned(index, atlas, ckpt) else None
         return Query(views.code_of(ckpt, i), pixels, int(atlas.labels[i]), i,
                      f"test image #{i}")
     z, xy = views.full_z(ckpt, s.z), (float(s.z[0]), float(s.z[1]))
-    voters = nearest(atlas.xy, atlas.labels, xy, VOTE_K)
-    return Query(z, ckpt.ops.decode(z)[0], voters.vote(), None,
+    voters = atlas.index.nearest(xy, VOTE_K)
+    label = voters.vote() if ckpt.class_names else NO_LABEL  # unlabelled data: no vote
+    return Query(z, ckpt.ops.decode(z)[0], label, None,
                  f"the decoded point z = {fmt_z(z)}", xy)
 
 
@@ -91,9 +100,26 @@ def _wants_upload() -> bool:
     return panels.current_upload() is not None and st.session_state.get(SOURCE) == UPLOADED
 
 
-def _aligned(index: PixelIndex | str, atlas: MapPoints) -> bool:
-    """The atlas indexes these very test images (a hand-made atlas may not)."""
-    return not isinstance(index, str) and len(index) == len(atlas.labels)
+def _aligned(index: PixelIndex | str, atlas: MapPoints, ckpt: Checkpoint) -> bool:
+    """The atlas indexes these very test images (a hand-made atlas may not), which have the
+    model's size and channels (see ``_unfit``)."""
+    return (not isinstance(index, str) and len(index) == len(atlas.labels)
+            and _unfit(index, ckpt) is None)
+
+
+def _unfit(index: PixelIndex, ckpt: Checkpoint) -> str | None:
+    """Why the test images on disk cannot be compared with this model's images, pixel by
+    pixel (a data set read at another size, or in grey for a colour model), or None."""
+    if index.rows.shape[1] == ckpt.config.pixels:
+        return None
+    return (f"The test images on this machine hold {index.rows.shape[1]} values each, this "
+            f"model's images {ckpt.config.pixels} ({_described(ckpt)}): no pixel-space "
+            "neighbours.")
+
+
+def _described(ckpt: Checkpoint) -> str:
+    side = ckpt.config.image_size
+    return f"{side}×{side} pixels" + (" × 3 colours" if ckpt.config.colour else "")
 
 
 def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = True) -> None:
@@ -118,7 +144,7 @@ def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = 
                 "show.")
         return
     # the test images are read only now: a first visit draws the map without waiting for them
-    index = _pixels(ckpt.dataset)
+    index = _pixels(ckpt)
     query = chosen_query(ckpt, atlas, index)
     with st.container(key="similar"):
         _rows(ckpt, atlas, index, query, int(st.session_state.get(K, K_DEFAULT)), talk)
@@ -127,48 +153,57 @@ def similar_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool, open_: bool = 
 def _rows(ckpt: Checkpoint, atlas: MapPoints, index: PixelIndex | str, query: Query, k: int,
           talk: bool) -> None:
     names = ckpt.class_names
-    name = names[query.label]
+    name = views.class_name(names, query.label)
     kind = "class" if query.index is not None else f"vote of its {VOTE_K} nearest codes"
     pic, text = st.columns([1, PER_ROW - 1], vertical_alignment="center")
     if query.image is not None:
         with pic:
             show(query.image, "query", talk, big=False)
-    text.markdown(f"Neighbours of **{query.what}** · {kind}: **{name}**")
+    text.markdown(f"Neighbours of **{query.what}**"
+                  + (f" · {kind}: **{md(name)}**" if name is not None else ""))
     near_z = latent_row(ckpt, atlas, query, k)
     on_map = query.xy is not None and ckpt.config.latent_dim > 2
     st.markdown("**In latent space** — " + ("distance on the map (z₁, z₂)" if on_map else
                                              "distance between codes"))
-    _strip(ckpt, index if _aligned(index, atlas) else None, near_z, talk)
-    st.caption(_share(near_z, query.label, names))
+    _strip(ckpt, index if _aligned(index, atlas, ckpt) else None, near_z, talk)
+    if name is not None:
+        st.caption(_share(near_z, name, query.label))
     if isinstance(index, str):
         st.info(NO_DATA)
+        return
+    if (unfit := _unfit(index, ckpt)) is not None:
+        st.info(unfit)
         return
     if query.image is None:
         st.info("This checkpoint's atlas does not match the test images on disk, so this test "
                 "image's pixels are unknown here: no pixel-space neighbours.")
         return
     near_px = index.nearest(query.image, k, query.index)
-    st.markdown("**In pixel space** — Euclidean distance over the 784 pixels")
+    over = (f"the {ckpt.config.pixels} pixels" if not ckpt.config.colour else
+            f"the {ckpt.config.pixels} values ({_described(ckpt)})")
+    st.markdown(f"**In pixel space** — Euclidean distance over {over}")
     _strip(ckpt, index, near_px, talk)
-    st.caption(_share(near_px, query.label, names) +
-               f" · {overlap(near_z, near_px)} of the {k} appear in both rows.")
+    both = f"{overlap(near_z, near_px)} of the {k} appear in both rows."
+    st.caption(both if name is None else f"{_share(near_px, name, query.label)} · {both}")
 
 
-def _share(near: Neighbours, label: int, names) -> str:
-    return f"{near.shared(label)} of {len(near.indices)} are {names[label]}."
+def _share(near: Neighbours, name: str, label: int) -> str:
+    return f"{near.shared(label)} of {len(near.indices)} are {md(name)}."
 
 
 def _strip(ckpt: Checkpoint, index: PixelIndex | None, near: Neighbours, talk: bool) -> None:
     """Thumbnails in rows of PER_ROW, captioned with class and distance; decoded from the
     atlas codes when the test images are not on disk."""
     if index is not None:
-        images = index.flat[near.indices].reshape(-1, 28, 28)
+        images = index.flat[near.indices].reshape(-1, *ckpt.config.image_shape)
     else:
         images = views.decoded_codes(ckpt, near.indices)
     for start in range(0, len(images), PER_ROW):
         cols = st.columns(PER_ROW)
         for j, col in enumerate(cols[: len(images) - start]):
             n = start + j
+            name = views.class_name(ckpt.class_names, near.labels[n])
+            distance = f"{near.distances[n]:.2f}"
             with col:
-                show(images[n], f"{ckpt.class_names[near.labels[n]]} · {near.distances[n]:.2f}",
-                     talk, big=False)
+                show(images[n], distance if name is None else f"{name} · {distance}", talk,
+                     big=False)
