@@ -15,7 +15,7 @@ from PIL import Image
 from tests.browser import server
 from tests.browser.helpers import TO_PIXELS, wait_idle
 from tests.browser.server import ARTIFACTS
-from tests.browser.test_live import DECODE_ALL, IMPORT, LIVE_CANVAS, LIVE_JS, LIVE_TEXT
+from tests.browser.test_live import LIVE_CANVAS, LIVE_TEXT, decode_in_page
 from tests.helpers.checkpoints import make_colour_checkpoint
 
 pytestmark = pytest.mark.browser
@@ -65,14 +65,7 @@ def test_the_page_decoder_gives_torchs_colours(browser, colour_ckpt):
     exported = export_decoder(ckpt.model)
     z = np.random.default_rng(0).normal(0, 1.5, (200, 2)).astype(np.float32)
     want = ckpt.ops.decode(z)  # (N, 16, 16, 3)
-    page = browser.new_page()
-    try:
-        page.evaluate(IMPORT, LIVE_JS.read_text())
-        got = np.array(page.evaluate(DECODE_ALL, [exported.spec,
-                                                  base64.b64encode(exported.blob).decode(),
-                                                  z.tolist()]), dtype=np.float32)
-    finally:
-        page.close()
+    got = decode_in_page(browser, exported, z)
     planes = got.reshape(200, 3, 16, 16).transpose(0, 2, 3, 1)  # the planes, in order
     assert np.abs(planes - want).max() <= 1e-3
 

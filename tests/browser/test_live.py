@@ -28,6 +28,21 @@ DECODE_ALL = """([spec, b64, zs]) => { const bytes = Uint8Array.from(atob(b64), 
   const out = new Float32Array(spec.channels * side * side), all = [];
   for (const z of zs) { window.__live.decode(net, z, out); all.push(Array.from(out)); }
   return all; }"""
+
+
+def decode_in_page(browser, exported, z: np.ndarray) -> np.ndarray:
+    """The exported decoder run by live.js in a blank page on each code of ``z``: (N, C*S*S)
+    float32, the planes in order."""
+    page = browser.new_page()
+    try:
+        page.evaluate(IMPORT, LIVE_JS.read_text())
+        got = page.evaluate(DECODE_ALL, [exported.spec, base64.b64encode(exported.blob).decode(),
+                                         z.tolist()])
+    finally:
+        page.close()
+    return np.array(got, dtype=np.float32)
+
+
 LIVE_CANVAS = """() => { for (const host of document.querySelectorAll('*')) {
   const c = host.shadowRoot && host.shadowRoot.querySelector('.ae-live canvas');
   if (c) return c.toDataURL(); } return null; }"""
@@ -63,14 +78,7 @@ def test_page_decoder_matches_torch(browser, path):
         z[:, 1] = rng.uniform(y0, y1, 1000)
     with torch.no_grad():
         want = ckpt.model.decode(torch.from_numpy(z)).numpy().reshape(1000, -1)
-    page = browser.new_page()
-    try:
-        page.evaluate(IMPORT, LIVE_JS.read_text())
-        got = np.array(page.evaluate(DECODE_ALL, [exported.spec,
-                                                  base64.b64encode(exported.blob).decode(),
-                                                  z.tolist()]), dtype=np.float32)
-    finally:
-        page.close()
+    got = decode_in_page(browser, exported, z)
     assert got.shape == want.shape
     assert np.abs(got - want).max() <= 1e-3
 
