@@ -40,7 +40,22 @@ def map_bounds(xy: np.ndarray, pad: float = 0.08, reach: float = 0.5) -> tuple[R
         lo, hi = float(kept.min()), float(kept.max())
         span = max(hi - lo, 1e-3)
         ranges.append((lo - pad * span, hi + pad * span))
-    return ranges[0], ranges[1]
+    return _not_flat(ranges[0], ranges[1])
+
+
+MIN_SIDE_RATIO = 0.5  # the map's shorter side, at least this share of its longer one
+
+
+def _not_flat(x: Range, y: Range) -> tuple[Range, Range]:
+    """Both ranges widened about their centres to at least MIN_SIDE_RATIO of the wider one:
+    the map keeps one scale on both axes, so codes spread along one axis only (a VAE whose
+    second dimension collapsed to the prior) would otherwise be a strip a few pixels high."""
+    least = MIN_SIDE_RATIO * max(x[1] - x[0], y[1] - y[0])
+    out = []
+    for lo, hi in (x, y):
+        grow = max(0.0, least - (hi - lo)) / 2
+        out.append((lo - grow, hi + grow))
+    return out[0], out[1]
 
 
 def outside(xy: np.ndarray, bounds: tuple[Range, Range]) -> int:

@@ -100,3 +100,18 @@ def test_manifold_of_a_colour_model_tiles_rgb(tmp_path):
     assert big.shape == (24, 24, 3)
     _, images = ckpt.ops.grid((-1.0, 1.0), (-1.0, 1.0), 3)
     np.testing.assert_array_equal(big[8:16, 16:24], images[5])  # row 1, column 2
+
+
+def test_a_map_spread_along_one_axis_is_not_a_strip():
+    """A VAE whose z2 collapsed to the prior's mean puts every code on a line: the view keeps
+    one scale on both axes, so its short side is widened to half the long one, about the
+    centre; a map of two similar spreads is left as it is."""
+    rng = np.random.default_rng(0)
+    line = np.stack([rng.uniform(-4.5, -3.5, 500), rng.normal(0, 0.005, 500)], axis=1)
+    (x0, x1), (y0, y1) = views.map_bounds(line)
+    assert (y1 - y0) == pytest.approx(0.5 * (x1 - x0))
+    assert (y0 + y1) / 2 == pytest.approx(float(np.mean([line[:, 1].min(), line[:, 1].max()])),
+                                          abs=0.01)
+    blob = rng.normal(0, 1, (500, 2)) * [1.0, 0.8]
+    (a0, a1), (b0, b1) = views.map_bounds(blob)
+    assert b0 > blob[:, 1].min() - 0.5 and b1 < blob[:, 1].max() + 0.5  # only padding added
