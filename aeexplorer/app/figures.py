@@ -36,12 +36,15 @@ def _picked(talk: bool) -> dict:
 
 def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                bounds: tuple[Range, Range], talk: bool = False, revision: str = "map",
-               click_n: int = CLICK_GRID_N, max_points: int = density.MAX_POINTS) -> go.Figure:
+               click_n: int = CLICK_GRID_N, max_points: int = density.MAX_POINTS,
+               dot_colours: np.ndarray | None = None) -> go.Figure:
     """The atlas as a WebGL scatter, one trace per class (legend = class names), over an
     invisible click grid; axes fixed to ``bounds`` with equal scale. An atlas of more than
     ``max_points`` codes is drawn as its density (an image under the points) with a sample
     of its codes as points (see ``density``). Without class names (an unlabelled data set),
-    or for codes labelled -1, the points take one neutral colour and no legend entry."""
+    or for codes labelled -1, the points take one neutral colour and no legend entry.
+    ``dot_colours`` ((N, 3) RGB in [0, 1], see ``views.image_colours``) paints each point in
+    its own colour instead of its class's; the traces, legend and hover stay by class."""
     fig = go.Figure()
     fig.add_trace(click_grid(bounds, click_n, talk=talk))
     labels = np.asarray(labels)
@@ -57,11 +60,13 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
         idx = shown[shown_labels == label].astype(np.int32)
         # class names come from the file: escaped, since Plotly reads tags in legend and hover
         fig.add_trace(_points(xy, idx, html.escape(str(name), quote=False),
-                              PALETTE[label % len(PALETTE)], look, talk))
+                              _paint(dot_colours, idx, PALETTE[label % len(PALETTE)]), look,
+                              talk))
     rest = shown[(shown_labels < 0) | (shown_labels >= len(class_names))].astype(np.int32)
     if len(rest):
         fig.add_trace(_points(xy, rest, "no label" if class_names else "test images",
-                              NEUTRAL, look, talk, legend=bool(class_names)))
+                              _paint(dot_colours, rest, NEUTRAL), look, talk,
+                              legend=bool(class_names)))
     _map_layout(fig, bounds, talk, revision)
     if big:  # the grid is drawn over the density: lines as light on white, unseen on ink
         fig.update_xaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
@@ -69,8 +74,16 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     return fig
 
 
-def _points(xy: np.ndarray, idx: np.ndarray, name: str, color: str, look: dict, talk: bool,
-            legend: bool = True) -> go.Scattergl:
+def _paint(dot_colours: np.ndarray | None, idx: np.ndarray, color: str) -> str | list[str]:
+    """The points' colours: ``color`` for all, or each its own from ``dot_colours``."""
+    if dot_colours is None:
+        return color
+    rgb = np.clip(np.asarray(dot_colours, dtype=np.float64)[idx] * 255, 0, 255).round()
+    return [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in rgb]
+
+
+def _points(xy: np.ndarray, idx: np.ndarray, name: str, color: str | list[str], look: dict,
+            talk: bool, legend: bool = True) -> go.Scattergl:
     """Atlas points ``idx``, carrying their indices; hovered with their class (when they have
     one)."""
     what = "<br><b>%{fullData.name}</b>" if legend else ""

@@ -109,3 +109,23 @@ def random_of_class(labels: np.ndarray, label: int, seed: int) -> int | None:
     if idx.size == 0:
         return None
     return int(np.random.default_rng(seed).choice(idx))
+
+
+def image_colours(ckpt: Checkpoint, batch: int = 1024) -> np.ndarray:
+    """(N, 3) RGB in [0, 1]: the colour of each test image's decoded code, for dots drawn in
+    their images' colours. Each image's colour is its pixels' mean weighted by their chroma
+    (a shape's colour, not its dark ground), then brought to one brightness (0.8) so that
+    every dot shows on the white map; a grey image gives a grey dot."""
+    mu = ckpt.atlas.mu.numpy()
+    out = np.empty((len(mu), 3), np.float32)
+    for start in range(0, len(mu), batch):
+        images = ckpt.ops.decode(mu[start:start + batch]).reshape(-1, ckpt.config.image_size**2,
+                                                                   ckpt.config.image_channels)
+        if images.shape[-1] == 1:
+            images = np.repeat(images, 3, axis=-1)
+        weight = images.max(axis=-1) - images.min(axis=-1) + 1e-3  # (B, pixels) chroma
+        mean = (images * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True)
+        top = mean.max(axis=1, keepdims=True)
+        out[start:start + batch] = np.where(top > 1e-3, mean * (0.8 / np.maximum(top, 1e-3)),
+                                            0.5)
+    return out

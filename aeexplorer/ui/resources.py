@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import figures, imaging, views
+from aeexplorer.app import density, figures, imaging, views
 from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
@@ -196,10 +196,14 @@ def manifold(path: str, mtime: float, x_range: tuple[float, float],
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def base_map(path: str, mtime: float, talk: bool, bounds: tuple) -> dict:
+def base_map(path: str, mtime: float, talk: bool, bounds: tuple,
+             by_colour: bool = False) -> dict:
     """The map without overlays (atlas points and click grid), as a figure dict shared by all
-    sessions: a click adds its overlays to a copy instead of building 40k points anew."""
+    sessions: a click adds its overlays to a copy instead of building 40k points anew.
+    ``by_colour``: each dot in its decoded image's colour (a small map of a colour model)."""
     names = card(path, mtime)["classes"]
     maps = atlas(path, mtime)
+    colours = (views.image_colours(checkpoint(path, mtime))
+               if by_colour and len(maps.xy) <= density.MAX_POINTS else None)
     return figures.latent_map(maps.xy, maps.labels, names, bounds, talk=talk,
-                              revision=path).to_dict()
+                              revision=path, dot_colours=colours).to_dict()

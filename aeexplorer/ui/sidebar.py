@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.core.card import family, number, train_config
+from aeexplorer.app.density import MAX_POINTS
 from aeexplorer.core.metric_table import METRICS, QUALITY, present
 from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
@@ -27,6 +28,7 @@ class MapOptions:
     tiles: int
     find_index: int | None = None  # a test image ringed on the map (and selected)
     find_class: int | None = None  # a class that stands out, the others faded
+    by_colour: bool = False  # dots in their decoded images' colours (a colour model)
 
 
 def pick_checkpoint(root: Path) -> Path | None:
@@ -111,12 +113,19 @@ def talk_toggle() -> bool:
                              help="Large type and images for a projector.")
 
 
-def map_options(ckpt_name: str, bounds, names: tuple[str, ...], xy) -> MapOptions:
+def map_options(ckpt_name: str, bounds, names: tuple[str, ...], xy,
+                colour: bool = False) -> MapOptions:
     """The map's settings: find a test image or a class on it (``xy``: the test images' map
-    positions, ``names``: the class names), and the decoded manifold behind the points."""
+    positions, ``names``: the class names), the dots' colours (``colour``: a colour model's
+    map of at most MAX_POINTS dots can take its images' colours), and the decoded manifold
+    behind the points."""
     side = st.sidebar
     side.subheader("Map")
     index, label = _find(names, xy)
+    by_colour = colour and len(xy) <= MAX_POINTS and side.toggle(
+        "Dots in their images' colours", key="by_colour",
+        help="Each test image's dot takes the colour of its decoded code (its pixels' mean, "
+             "weighted by how colourful they are), instead of its class's colour.")
     on = side.toggle("Decoded manifold behind the points", key=state.MANIFOLD)
     (x0, x1), (y0, y1) = bounds
     wx, wy = (x1 - x0) * 0.5, (y1 - y0) * 0.5
@@ -129,7 +138,7 @@ def map_options(ckpt_name: str, bounds, names: tuple[str, ...], xy) -> MapOption
                      key=f"mfy:{ckpt_name}", disabled=not on)
     tiles = side.slider("Manifold tiles per side", 6, 40, key="mf_tiles", disabled=not on)
     return MapOptions(on, (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), tiles,
-                      index, label)
+                      index, label, bool(by_colour))
 
 
 def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:

@@ -116,3 +116,16 @@ def test_a_figure_rebuilt_from_its_dict_takes_overlays_without_changing_the_dict
     assert json.loads(pio.to_json(rebuilt)) == json.loads(pio.to_json(fresh))
     assert pio.to_json(spec, validate=False) == before
     assert len(rebuilt.data) == len(spec["data"]) + 4 and len(rebuilt.layout.annotations) == 2
+
+
+def test_dot_colours_paint_each_point_and_keep_the_class_traces():
+    xy = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]], np.float32)
+    labels = np.array([0, 1, 0])
+    colours = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0.5]], np.float32)
+    fig = figures.latent_map(xy, labels, ("a", "b"), ((-1, 3), (-1, 2)), dot_colours=colours)
+    traces = {t.name: t for t in fig.data if t.name in ("a", "b")}
+    assert list(traces["a"].customdata) == [0, 2] and list(traces["b"].customdata) == [1]
+    assert list(traces["a"].marker.color) == ["rgb(255,0,0)", "rgb(0,0,128)"]
+    assert list(traces["b"].marker.color) == ["rgb(0,255,0)"]
+    plain = figures.latent_map(xy, labels, ("a", "b"), ((-1, 3), (-1, 2)))
+    assert all(isinstance(t.marker.color, str) for t in plain.data if t.name in ("a", "b"))

@@ -115,3 +115,16 @@ def test_a_map_spread_along_one_axis_is_not_a_strip():
     blob = rng.normal(0, 1, (500, 2)) * [1.0, 0.8]
     (a0, a1), (b0, b1) = views.map_bounds(blob)
     assert b0 > blob[:, 1].min() - 0.5 and b1 < blob[:, 1].max() + 0.5  # only padding added
+
+
+def test_image_colours_are_the_decoded_images_colours(tmp_path):
+    """Each dot's colour is its decoded image's chroma-weighted mean at brightness 0.8: a
+    model trained on red, green and blue shapes gives dots of those hues."""
+    from tests.helpers.checkpoints import make_colour_checkpoint
+
+    ckpt = load_checkpoint(make_colour_checkpoint(tmp_path / "c.safetensors", n_atlas=120))
+    colours = views.image_colours(ckpt, batch=50)  # batches that do not divide the atlas
+    assert colours.shape == (120, 3) and colours.dtype == np.float32
+    assert np.allclose(colours.max(axis=1), 0.8, atol=1e-5)
+    labels = ckpt.atlas.labels.numpy()
+    assert (colours.argmax(axis=1) == labels).mean() > 0.8

@@ -327,3 +327,41 @@ def test_an_unlabelled_model_shows_no_class_anywhere(monkeypatch, ckpt_dir, tmp_
     assert not at.exception
     assert any("Its 5 nearest test images are below." in m.value for m in at.markdown)
     assert shown(at, "12×12 input").mode == "RGB"
+
+
+def _map_traces(at: AppTest) -> list[dict]:
+    """The Explorer map's point traces (those carrying test indices), as the page sends them."""
+    chart = next(c for c in at.get("plotly_chart") if "customdata" in c.proto.spec)
+    spec = json.loads(chart.proto.spec)
+    return [t for t in spec["data"] if t.get("customdata") is not None and t.get("name")
+            and t.get("mode") == "markers" and t.get("hoverinfo") != "none"]
+
+
+def test_dots_can_take_their_images_colours(monkeypatch, ckpt_dir, tmp_path, test_images):
+    """The toggle paints each test image's dot in its decoded image's colour: the red class's
+    dots come out red, the green class's green; the traces stay one per class."""
+    at = _open(monkeypatch, ckpt_dir, tmp_path, DENSE)
+    toggle = at.sidebar.toggle(key="by_colour")
+    before = _map_traces(at)
+    assert all(isinstance(t["marker"]["color"], str) for t in before)  # one colour a class
+    toggle.set_value(True).run()
+    assert not at.exception
+    after = _map_traces(at)
+    assert [t["name"] for t in after] == [t["name"] for t in before]
+    for trace, channel in zip(after, (0, 1, 2)):  # classes 0, 1, 2: red, green, blue shapes
+        rgb = np.array([[int(v) for v in re.findall(r"\d+", c)] for c in trace["marker"]["color"]])
+        data = trace["customdata"]  # plotly sends typed arrays base64-encoded
+        indices = (np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+                   if isinstance(data, dict) else np.asarray(data))
+        assert len(rgb) == len(indices)
+        assert (rgb.argmax(axis=1) == channel).mean() > 0.8
+
+
+def test_grey_models_have_no_colour_toggle(monkeypatch, tmp_path):
+    from tests.helpers.checkpoints import make_checkpoint
+
+    folder = tmp_path / "grey"
+    make_checkpoint(folder / "g.safetensors")
+    at = open_app(monkeypatch, folder, tmp_path, query={"ckpt": "g.safetensors"})
+    assert not at.exception
+    assert not [t for t in at.sidebar.toggle if t.key == "by_colour"]

@@ -40,7 +40,8 @@ def render(root: Path) -> None:
     except AeError as exc:
         st.error(f"This checkpoint cannot be loaded: {md(exc)}")
         return
-    opts = sidebar.map_options(path.stem, atlas.bounds, card["classes"], atlas.xy)
+    opts = sidebar.map_options(path.stem, atlas.bounds, card["classes"], atlas.xy,
+                               colour=card["config"].colour)
     if not talk:  # in talk mode the map takes the screen: the presenter says what it is
         st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)

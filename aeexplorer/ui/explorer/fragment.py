@@ -221,7 +221,9 @@ def _figure(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOption
     if placed is not None:
         pts = np.concatenate([pts, np.array([placed.z[:2]], dtype=np.float32)])
     bounds = figures.widen(atlas.bounds, pts)
-    fig = figures.from_dict(resources.base_map(path, mtime, talk, bounds))
+    if opts.by_colour:
+        _load(path, mtime)  # the dots' colours are decoded: a model that cannot load says so
+    fig = figures.from_dict(resources.base_map(path, mtime, talk, bounds, opts.by_colour))
     if opts.manifold:
         _load(path, mtime)  # the manifold is decoded: a model that cannot load says so first
         uri, extent = resources.manifold(path, mtime, opts.x_range, opts.y_range, opts.tiles)
