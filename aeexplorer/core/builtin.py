@@ -5,15 +5,16 @@ root, and fetching them through torchvision.
   EMNIST's images are stored transposed (torchvision reads them as stored, so its letters
   lie on their side, mirrored): they are transposed back to read upright; its letters'
   labels 1..26 become 0..25 ("a".."z").
-- CIFAR-10: the python pickle batches, read here with an unpickler that builds nothing but
-  numpy arrays, lists and dicts (torchvision's reader would run any code a pickle names, and
-  first checks every file's MD5). The class names are those of ``batches.meta``.
+- CIFAR-10: its binary version (``cifar-10-batches-bin``: records of one label byte and
+  3,072 pixel bytes, red, green and blue planes), read here as plain bytes. Not the python
+  version torchvision reads: that is pickles, which can run any code they name, and no
+  checkpoint or data file of this project is read through pickle. The class names are the
+  lines of ``batches.meta.txt``.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,9 @@ from aeexplorer.core.errors import DataNotFound
 if TYPE_CHECKING:
     import torch
 
-_ARRAYS = {("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
-           ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+_RECORD = 1 + 3 * 32 * 32  # a CIFAR-10 record: the label byte, then the image's 3,072 bytes
+_MAX_RECORDS = 60_000  # in one file (the originals hold 10,000): a bigger file is not one
 
 
 def read(name: str, spec: Any, train: bool, root: Path,
@@ -68,38 +70,34 @@ def _read_cifar(where: Path, train: bool, known: tuple[str, ...]) -> tuple:
     import numpy as np
     import torch
 
-    names = ([f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"])
-    parts, labels = [], []
-    for file in names:
-        batch = _unpickle(where / file)
-        data, found = batch.get("data"), batch.get("labels")
-        if (not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2
-                or data.shape[1] != 3 * 32 * 32 or not isinstance(found, list)
-                or len(found) != len(data)
-                or not all(isinstance(v, int) and 0 <= v < 10 for v in found)):
-            raise ValueError(f"{file} is not a CIFAR-10 batch")
-        parts.append(data.reshape(-1, 3, 32, 32))
-        labels += found
-    meta = _unpickle(where / "batches.meta").get("label_names")
-    ok = (isinstance(meta, list) and len(meta) == 10
-          and all(isinstance(c, str) and 0 < len(c) <= 100 and c.isprintable() for c in meta))
-    images = torch.from_numpy(np.concatenate(parts))
-    return images, torch.tensor(labels, dtype=torch.long), tuple(meta) if ok else known
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] if train else ["test_batch.bin"]
+    records = np.concatenate([_records(where / name) for name in names])
+    images = torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
+    return images, torch.from_numpy(records[:, 0].astype(np.int64)), _cifar_names(where, known)
 
 
-class _ArraysOnly(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ARRAYS:
-            raise pickle.UnpicklingError(f"{module}.{name} is not part of a CIFAR-10 batch")
-        return super().find_class(module, name)
+def _records(path: Path):
+    """A binary batch's (N, 3073) uint8 records, checked: whole records, labels 0..9."""
+    import numpy as np
+
+    size = path.stat().st_size
+    if not 0 < size <= _MAX_RECORDS * _RECORD or size % _RECORD:
+        raise ValueError(f"{path.name} is not a CIFAR-10 batch ({size:,} bytes is not a "
+                         f"whole number of {_RECORD:,}-byte records)")
+    records = np.fromfile(path, dtype=np.uint8).reshape(-1, _RECORD)
+    if int(records[:, 0].max()) > 9:
+        raise ValueError(f"{path.name} is not a CIFAR-10 batch (a label above 9)")
+    return records
 
 
-def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        value = _ArraysOnly(fh, encoding="latin1").load()
-    if not isinstance(value, dict):
-        raise ValueError(f"{path.name} is not a CIFAR-10 file")
-    return value
+def _cifar_names(where: Path, known: tuple[str, ...]) -> tuple[str, ...]:
+    """The ten class names of ``batches.meta.txt`` when it holds ten short printable lines,
+    else ``known`` (the file is read only up to 4 kB)."""
+    with open(where / "batches.meta.txt", "rb") as fh:
+        text = fh.read(4096).decode("utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    ok = len(lines) == 10 and all(len(c) <= 100 and c.isprintable() for c in lines)
+    return tuple(lines) if ok else known
 
 
 @dataclass(frozen=True)
@@ -122,10 +120,27 @@ class TensorSource:
 
 
 def download(name: str, root: Path) -> None:
-    """Fetch ``name`` into ``root`` through torchvision (nothing when the files are there; it
-    reads the training split once as it goes, a check). Raises what torchvision raises."""
+    """Fetch ``name`` into ``root`` through torchvision (nothing when the files are there; for
+    the idx sets it reads the training split once as it goes, a check). CIFAR-10's binary
+    version, which no torchvision class fetches, is downloaded from the data set's own page by
+    torchvision's download helper and unpacked here. Raises what torchvision or tarfile
+    raise."""
     os.makedirs(root, exist_ok=True)
-    _torchvision(name)(str(root), train=True, download=True)
+    if name != "cifar10":
+        _torchvision(name)(str(root), train=True, download=True)
+        return
+    from aeexplorer.core.data import BUILTINS
+
+    spec = BUILTINS[name]
+    if any(not (root / spec.folder / f).is_file() for f in spec.files):
+        import tarfile
+
+        from torchvision.datasets.utils import download_url
+
+        name = CIFAR_URL.rsplit("/", 1)[1]
+        download_url(CIFAR_URL, str(root), filename=name)
+        with tarfile.open(root / name, "r:gz") as tar:
+            tar.extractall(root, filter="data")  # no member may land outside the root
 
 
 def _torchvision(name: str):
@@ -135,8 +150,7 @@ def _torchvision(name: str):
 
     sets = torchvision.datasets
     return {"mnist": sets.MNIST, "fashion": sets.FashionMNIST, "kmnist": sets.KMNIST,
-            "emnist-letters": functools.partial(sets.EMNIST, split="letters"),
-            "cifar10": sets.CIFAR10}[name]
+            "emnist-letters": functools.partial(sets.EMNIST, split="letters")}[name]
 
 
 def one_line(exc: BaseException) -> str:

@@ -44,7 +44,8 @@ class Builtin:
 _IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _FILES = _IDX  # the MNIST-like files (kept under this name for the messages)
-_CIFAR = ("batches.meta", *(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
+# CIFAR-10's binary version: the python version is pickles, which this project does not read
+_CIFAR = ("batches.meta.txt", *(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin")
 BUILTINS: dict[str, Builtin] = {
     "mnist": Builtin("MNIST", "MNIST digits", "MNIST/raw", _IDX,
                      tuple(str(d) for d in range(10)), megabytes=12),
@@ -58,9 +59,9 @@ BUILTINS: dict[str, Builtin] = {
         f"emnist-letters-{s}-{k}" for s in ("train", "test")
         for k in ("images-idx3-ubyte", "labels-idx1-ubyte")),
         tuple(string.ascii_lowercase), train_images=124_800, megabytes=560),
-    "cifar10": Builtin("CIFAR-10", "CIFAR-10", "cifar-10-batches-py", _CIFAR, (
+    "cifar10": Builtin("CIFAR-10", "CIFAR-10", "cifar-10-batches-bin", _CIFAR, (
         "airplane", "automobile", "bird", "cat", "deer",
-        "dog", "frog", "horse", "ship", "truck"), 32, 3, 50_000, megabytes=170),
+        "dog", "frog", "horse", "ship", "truck"), 32, 3, 50_000, megabytes=163),
     "shapes": Builtin("shapes", "Coloured shapes", "", (), shapes.CLASS_NAMES, shapes.IMAGE_SIZE,
                       3, shapes.SIZES[True]),
 }

@@ -1,13 +1,13 @@
 """The built-in data sets besides MNIST, from tiny files the tests write in their real formats
-under torchvision's layouts (no network): KMNIST's and EMNIST's idx files, CIFAR-10's pickle
+under torchvision's layouts (no network): KMNIST's and EMNIST's idx files, CIFAR-10's binary
 batches; EMNIST read upright with labels a..z, CIFAR-10's class names from its own file, any
-size and channels, a hostile pickle refused, and what is missing told without torch."""
+size and channels, a damaged batch refused, and what is missing told without torch."""
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,22 +70,25 @@ def test_cifar10_batches_with_their_class_names(tmp_path):
     torch.testing.assert_close(grey.images, fit_images(train.images, 16, 1))
 
 
-def test_a_pickle_that_names_anything_but_arrays_is_refused_unrun(tmp_path):
+@pytest.mark.parametrize("damage,why", [
+    (lambda b: b[:-5], "not a whole number of 3,073-byte records"),
+    (lambda b: bytes([10]) + b[1:], "a label above 9"),
+    (lambda b: b"", "not a whole number"),
+])
+def test_a_damaged_cifar10_batch_is_one_line(tmp_path, damage, why):
     cifar10(tmp_path)
-    marker = tmp_path / "ran"
-
-    class Hostile:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    with open(tmp_path / "cifar-10-batches-py" / "data_batch_3", "wb") as fh:
-        pickle.dump({"data": Hostile(), "labels": []}, fh, protocol=2)
+    batch = tmp_path / "cifar-10-batches-bin" / "data_batch_3.bin"
+    batch.write_bytes(damage(batch.read_bytes()))
     with pytest.raises(DataNotFound) as info:
         load_split("cifar10", True, tmp_path)
-    assert not marker.exists()
-    assert "could not be read" in str(info.value)
-    assert "open is not part of a CIFAR-10 batch" in str(info.value)
-    assert "\n" not in str(info.value)
+    assert "could not be read" in str(info.value) and why in str(info.value)
+    assert "data_batch_3.bin" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cifar10_class_names_fall_back_when_the_file_is_odd(tmp_path):
+    cifar10(tmp_path)
+    (tmp_path / "cifar-10-batches-bin" / "batches.meta.txt").write_text("only\nthree\nlines\n")
+    assert load_split("cifar10", False, tmp_path).class_names[0] == "airplane"
 
 
 @pytest.mark.parametrize("name", [n for n in DATASETS if n not in GENERATED])  # read from files
@@ -110,3 +113,58 @@ def test_what_is_missing_is_told_without_torch(tmp_path):
     # an empty root: the shipped models' sets (a page says how to fetch them) and the shapes,
     # which need no files
     assert "['mnist', 'fashion', 'shapes']" in done.stdout.splitlines()[1]
+
+
+def _tarball(path: Path, members: dict[str, bytes]) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _serve(monkeypatch, tarball: Path) -> list[str]:
+    """torchvision's download helper replaced by a copy of ``tarball``: the URLs asked for."""
+    import shutil
+
+    import torchvision.datasets.utils as tv_utils
+
+    asked = []
+
+    def download_url(url, root, filename=None, md5=None):
+        asked.append(url)
+        shutil.copy(tarball, Path(root) / filename)
+
+    monkeypatch.setattr(tv_utils, "download_url", download_url)
+    return asked
+
+
+def test_fetching_cifar10_unpacks_the_binary_version(tmp_path, monkeypatch):
+    from aeexplorer.core.data import fetch
+
+    cifar10(tmp_path / "made")
+    made = tmp_path / "made" / "cifar-10-batches-bin"
+    _tarball(tmp_path / "c.tar.gz", {f"cifar-10-batches-bin/{p.name}": p.read_bytes()
+                                     for p in made.iterdir()})
+    asked = _serve(monkeypatch, tmp_path / "c.tar.gz")
+    root = tmp_path / "root"
+    fetch("cifar10", root)
+    assert asked == ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"]
+    assert missing_files("cifar10", root) == [] and len(load_split("cifar10", False, root)) == 3
+    fetch("cifar10", root)  # the files are there: nothing is fetched
+    assert len(asked) == 1
+
+
+def test_a_tarball_member_outside_the_root_is_refused(tmp_path, monkeypatch):
+    from aeexplorer.core.data import fetch
+
+    _tarball(tmp_path / "c.tar.gz", {"../escaped.txt": b"x"})
+    _serve(monkeypatch, tmp_path / "c.tar.gz")
+    (tmp_path / "root").mkdir()
+    with pytest.raises(DataNotFound) as info:
+        fetch("cifar10", tmp_path / "root")
+    assert not (tmp_path / "escaped.txt").exists()
+    assert "could not download CIFAR-10" in str(info.value) and "\n" not in str(info.value)

@@ -1,9 +1,8 @@
 """Small data sets written by the tests in their real formats: image folders (Pillow), the idx
-files of MNIST, KMNIST and EMNIST, CIFAR-10's python pickle batches. No network."""
+files of MNIST, KMNIST and EMNIST, CIFAR-10's binary batches. No network."""
 
 from __future__ import annotations
 
-import pickle
 import struct
 from pathlib import Path
 
@@ -66,24 +65,21 @@ def mnist_like(folder: Path, train: tuple[np.ndarray, np.ndarray],
 def cifar10(root: Path, per_batch: int = 2, test: int = 3,
             names: tuple[str, ...] = tuple(f"class{i}" for i in range(10)), seed: int = 0
             ) -> tuple[np.ndarray, list[int]]:
-    """CIFAR-10's python batches (five training batches, a test batch, batches.meta) in
-    ``root/cifar-10-batches-py``, pickled as the originals are (protocol 2, dicts of a uint8
-    (N, 3072) array and a list of labels). Returns the training images (N, 3, 32, 32) and
+    """CIFAR-10's binary batches (five training batches, a test batch, batches.meta.txt) in
+    ``root/cifar-10-batches-bin``, as the originals are: records of a label byte and the
+    image's red, green and blue planes. Returns the training images (N, 3, 32, 32) and
     labels."""
     rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
+    folder = root / "cifar-10-batches-bin"
     folder.mkdir(parents=True, exist_ok=True)
     images, labels = [], []
-    for i, (name, n) in enumerate([*((f"data_batch_{b}", per_batch) for b in range(1, 6)),
-                                   ("test_batch", test)]):
+    for name, n in [*((f"data_batch_{b}.bin", per_batch) for b in range(1, 6)),
+                    ("test_batch.bin", test)]:
         data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
-        found = [int(v) for v in rng.integers(0, 10, n)]
-        with open(folder / name, "wb") as fh:
-            pickle.dump({"batch_label": name, "data": data, "labels": found,
-                         "filenames": [f"{name}-{j}.png" for j in range(n)]}, fh, protocol=2)
-        if name != "test_batch":
+        found = rng.integers(0, 10, n).astype(np.uint8)
+        (folder / name).write_bytes(np.concatenate([found[:, None], data], axis=1).tobytes())
+        if name != "test_batch.bin":
             images.append(data.reshape(-1, 3, 32, 32))
-            labels += found
-    with open(folder / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": list(names), "num_vis": 3072}, fh, protocol=2)
+            labels += [int(v) for v in found]
+    (folder / "batches.meta.txt").write_text("\n".join(names) + "\n\n")
     return np.concatenate(images), labels
