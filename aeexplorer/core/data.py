@@ -43,7 +43,6 @@ class Builtin:
 
 _IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_FILES = _IDX  # the MNIST-like files (kept under this name for the messages)
 # CIFAR-10's binary version: the python version is pickles, which this project does not read
 _CIFAR = ("batches.meta.txt", *(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin")
 BUILTINS: dict[str, Builtin] = {
