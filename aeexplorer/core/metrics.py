@@ -24,16 +24,27 @@ from aeexplorer.core.runtime import device_of
 from aeexplorer.core.stream import indexed_batches, skipped
 
 
-@torch.no_grad()
 def reconstruction_metrics(
     model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0
 ) -> dict[str, float | None]:
+    return _test_pass(model, data, batch_size, seed)[0]
+
+
+@torch.no_grad()
+def _test_pass(model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0
+               ) -> tuple[dict[str, float | None], Codes, np.ndarray]:
+    """The reconstruction metrics of ``data``, and its codes and labels from the same pass:
+    a streamed split's files are decoded once for both."""
     gen = torch.Generator(device=device_of(model)).manual_seed(seed)
     bce = mse = kl = 0.0
     n, device = 0, device_of(model.eval())
-    for x, _ in indexed_batches(data.images, batch_size=batch_size):  # streamed or not
+    mus, logvars, labels = [], [], []
+    for x, index in indexed_batches(data.images, batch_size=batch_size):  # streamed or not
         x, n = x.to(device), n + len(x)
         mu, logvar = model.encode(x)
+        mus.append(mu.cpu())
+        logvars.append(None if logvar is None else logvar.cpu())
+        labels.append(data.labels[index.to(data.labels.device)].numpy())
         logits_mean = model.decode_logits(mu)
         mse += (torch.sigmoid(logits_mean) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
         if logvar is None:
@@ -44,12 +55,24 @@ def reconstruction_metrics(
             kl += kl_per_image(mu, logvar).sum().item()
     n = max(n, 1)
     variational = model.config.variational
-    return {
+    metrics = {
         "recon_bce": bce / n,
         "recon_mse": mse / n,
         "kl": kl / n if variational else None,
         "neg_elbo": (bce + kl) / n if variational else None,
     }
+    return (metrics, *_codes(mus, logvars, labels, model.config.latent_dim, variational))
+
+
+def _codes(mus: list, logvars: list, labels: list, latent_dim: int,
+           variational: bool) -> tuple[Codes, np.ndarray]:
+    """Batches of codes (tensors or arrays) and labels joined; empty ones when none."""
+    if not mus:
+        empty = np.zeros((0, latent_dim), np.float32)
+        return Codes(empty, empty if variational else None), np.zeros(0, int)
+    logvar = np.concatenate([np.asarray(v) for v in logvars]) if variational else None
+    return (Codes(np.concatenate([np.asarray(m) for m in mus]), logvar),
+            np.concatenate(labels))
 
 
 def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
@@ -57,9 +80,8 @@ def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
     training stores) and their labels (``test_labels``: a streamed split leaves out the
     files that failed to decode). Both splits are read in batches, streamed or not."""
     ops = ModelOps(model)
-    test_codes, test_labels = encode_split(ops, test)
+    metrics, test_codes, test_labels = _test_pass(model, test)
     train_codes, train_labels = encode_split(ops, train)
-    metrics = reconstruction_metrics(model, test)
     labelled = train.labelled and test.labelled
     metrics.update(_knn5(train_codes.mu, train_labels, test_codes.mu, test_labels, labelled))
     metrics["n_test"] = len(test_labels)
@@ -79,11 +101,8 @@ def encode_split(ops: ModelOps, split: Split) -> tuple[Codes, np.ndarray]:
         mus.append(codes.mu)
         logvars.append(codes.logvar)
         labels.append(split.labels[index.to(split.labels.device)].numpy())
-    if not mus:
-        empty = np.zeros((0, ops.latent_dim), np.float32)
-        return Codes(empty, empty if ops.model.config.variational else None), np.zeros(0, int)
-    logvar = np.concatenate(logvars) if ops.model.config.variational else None
-    return Codes(np.concatenate(mus), logvar), np.concatenate(labels)
+    config = ops.model.config
+    return _codes(mus, logvars, labels, config.latent_dim, config.variational)
 
 
 def _knn5(train_mu, train_labels: np.ndarray, test_mu, test_labels: np.ndarray,
