@@ -1,6 +1,7 @@
 """Data too big for memory, read batch by batch through a ``torch.utils.data.DataLoader`` with
-worker processes; and the one function the training loop and the metrics take their batches
-from, whether the images are one tensor in memory or streamed.
+worker processes; and the functions the training loop (``parted_batches``: a process's share
+of each batch) and the metrics (``indexed_batches``) take their batches from, whether the
+images are one tensor in memory or streamed.
 
 When a split streams: when its images, decoded as float32 at the size and channels asked for,
 would take more than ``AEEXPLORER_STREAM_MB`` megabytes (default 2048, so 2 GiB). Only
@@ -79,21 +80,14 @@ class Streamed:
         return self.shape[0]
 
 
-def batches(images: torch.Tensor | Streamed, order: torch.Tensor | None = None,
-            batch_size: int = 1024) -> Iterator[torch.Tensor]:
-    """The batches of ``images`` in ``order`` (None: as stored), ``batch_size`` indices at a
-    time: ceil(len(order) / batch_size) batches, each on the images' device and none empty
-    (a streamed batch whose every file failed takes the next image of the order that reads:
-    one training step per batch, whatever failed)."""
-    for x, _ in indexed_batches(images, order, batch_size, fill=True):
-        yield x
-
-
 def indexed_batches(images: torch.Tensor | Streamed, order: torch.Tensor | None = None,
                     batch_size: int = 1024, fill: bool = False
                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """As ``batches``, each with the indices of the images it holds: a streamed batch leaves
-    out the files that failed to decode, and one left empty is skipped (``fill``: refilled)."""
+    """The batches of ``images`` in ``order`` (None: as stored), ``batch_size`` indices at a
+    time, each on the images' device, with the indices of the images it holds: a streamed
+    batch leaves out the files that failed to decode, and one left empty is skipped, or with
+    ``fill`` takes the next image of the order that reads (one training step per batch,
+    whatever failed)."""
     import torch
 
     if order is None:

@@ -23,8 +23,7 @@ from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_spars
 from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
 from aeexplorer.core.noise import corrupt
 from aeexplorer.core.runtime import pick_device, seed_everything
-from aeexplorer.core.stream import Streamed
-from aeexplorer.core.stream import parted_batches
+from aeexplorer.core.stream import Streamed, parted_batches
 # the settings of a training, in a module without torch (the command line reads them)
 from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
                                           check_compatible)

@@ -122,7 +122,7 @@ def test_a_split_over_the_memory_budget_streams_or_is_refused(monkeypatch):
     """10k 32x32 colour images are 123 MB as float32: over a 100 MB budget the test split is
     rendered batch by batch, the same images as in memory; without streaming, one line."""
     from aeexplorer.core.errors import DataNotFound
-    from aeexplorer.core.stream import Streamed, batches
+    from aeexplorer.core.stream import Streamed, indexed_batches
 
     whole = load_split("shapes", False, channels=1)
     monkeypatch.setenv("AEEXPLORER_STREAM_MB", "100")
@@ -134,6 +134,6 @@ def test_a_split_over_the_memory_budget_streams_or_is_refused(monkeypatch):
     assert isinstance(streamed.images, Streamed) and streamed.images.shape == (10_000, 3, 32, 32)
     assert torch.equal(streamed.labels, whole.labels)
     order = torch.tensor([9_999, 0, 4_321, 17])
-    (batch,) = list(batches(streamed.images, order, batch_size=8))
+    ((batch, _),) = list(indexed_batches(streamed.images, order, batch_size=8))
     luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     torch.testing.assert_close((batch * luma).sum(1, keepdim=True), whole.images[order])

@@ -55,7 +55,7 @@ def test_a_streamed_split_trains_and_evaluates_as_the_same_split_in_memory(pics,
     assert isinstance(memory.images, torch.Tensor)
     assert isinstance(streamed.images, stream.Streamed)
     assert streamed.images.shape == tuple(memory.images.shape)
-    torch.testing.assert_close(next(stream.batches(streamed.images, batch_size=64)),
+    torch.testing.assert_close(next(stream.indexed_batches(streamed.images, batch_size=64))[0],
                                memory.images)
     model_m, history_m, calls_m = _train(memory)
     model_s, history_s, calls_s = _train(streamed)
@@ -115,7 +115,7 @@ def test_a_built_in_set_streams_at_a_size_too_big_for_memory(tmp_path, monkeypat
     streamed = load_split("mnist", True, tmp_path, image_size=64, channels=3, stream=True)
     assert streamed.images.shape == (9, 3, 64, 64)
     order = torch.tensor([4, 0, 8, 2, 1, 3, 5, 7, 6])
-    got = torch.cat(list(stream.batches(streamed.images, order, batch_size=4)))
+    got = torch.cat([x for x, _ in stream.indexed_batches(streamed.images, order, 4, fill=True)])
     torch.testing.assert_close(got, fit_images(whole.images, 64, 3)[order])
 
 
