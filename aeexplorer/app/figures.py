@@ -44,7 +44,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     of its codes as points (see ``density``). Without class names (an unlabelled data set),
     or for codes labelled -1, the points take one neutral colour and no legend entry.
     ``dot_colours`` ((N, 3) RGB in [0, 1], see ``views.image_colours``) paints each point in
-    its own colour instead of its class's; the traces, legend and hover stay by class."""
+    its own colour instead of its class's; the traces and hover stay by class, and the legend
+    goes (its swatches would no longer be the classes' colours)."""
     fig = go.Figure()
     fig.add_trace(click_grid(bounds, click_n, talk=talk))
     labels = np.asarray(labels)
@@ -67,6 +68,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
         fig.add_trace(_points(xy, rest, "no label" if class_names else "test images",
                               _paint(dot_colours, rest, NEUTRAL), look, talk,
                               legend=bool(class_names)))
+    if dot_colours is not None:  # a legend swatch would show one dot's colour as its class's
+        fig.update_traces(showlegend=False)
     _map_layout(fig, bounds, talk, revision)
     if big:  # the grid is drawn over the density: lines as light on white, unseen on ink
         fig.update_xaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")

@@ -127,5 +127,6 @@ def test_dot_colours_paint_each_point_and_keep_the_class_traces():
     assert list(traces["a"].customdata) == [0, 2] and list(traces["b"].customdata) == [1]
     assert list(traces["a"].marker.color) == ["rgb(255,0,0)", "rgb(0,0,128)"]
     assert list(traces["b"].marker.color) == ["rgb(0,255,0)"]
+    assert not any(t.showlegend is not False for t in fig.data)  # no swatch of one dot's colour
     plain = figures.latent_map(xy, labels, ("a", "b"), ((-1, 3), (-1, 2)))
     assert all(isinstance(t.marker.color, str) for t in plain.data if t.name in ("a", "b"))
