@@ -7,7 +7,7 @@ pointer itself (aeexplorer/ui/explorer/live.js), so these figures are the page's
 - the same, end to end: Playwright's ``mouse.move`` to the first animation frame in which the
   panel's canvas holds different pixels (polled in the page, every frame);
 - the websocket frames the page sends to the server during those moves (expected none);
-- one decode in the page: ``decode`` of a fresh import of live.js (a Blob URL ``import()`` of
+- one decode in the page: ``decode`` of a fresh import of decoder.js (a Blob URL ``import()`` of
   the file's text), on the net the page loaded, 1,000 z in a row;
 - the decoder's weights payload (the ``.bin`` the page fetched), page load -> first live
   decode, and the walk player's frame rate.
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.browser.helpers import PLOT_READY, TO_PIXELS, wait_idle  # noqa: E402
 
-LIVE_JS = ROOT / "aeexplorer" / "ui" / "explorer" / "live.js"
+DECODER_JS = ROOT / "aeexplorer" / "ui" / "explorer" / "decoder.js"
 PAUSE_S = 0.02  # between moves: each move is its own pointer event (about a frame apart)
 
 # the panel's canvas, inside the component's shadow root: found by walking shadow roots once
@@ -62,7 +62,7 @@ PAGE_DECODE = """async ([source, calls]) => {
   const mod = await import(url);
   URL.revokeObjectURL(url);
   const G = window.__aeLive;
-  const net = (G.panel && G.panel.net) || await [...G.nets.values()][0];
+  const net = (G.panel && G.panel.net) || await [...window.__aeNets.values()][0];
   const out = new Float32Array(net.spec.side * net.spec.side);
   const zs = Array.from({ length: calls }, (_, i) =>
     Array.from({ length: net.spec.latent_dim }, (_, k) => Math.sin(0.37 * i + k) * 2));
@@ -170,8 +170,8 @@ def hover_series(page: Any, frames: SentFrames, moves: int) -> dict:
 
 
 def page_decode(page: Any, calls: int = 1000) -> dict:
-    """ms per z of live.js's ``decode`` in the page, and the weights the page fetched."""
-    r = page.evaluate(PAGE_DECODE, [LIVE_JS.read_text(encoding="utf-8"), calls])
+    """ms per z of decoder.js's ``decode`` in the page, and the weights the page fetched."""
+    r = page.evaluate(PAGE_DECODE, [DECODER_JS.read_text(encoding="utf-8"), calls])
     return {"page_decode_ms": r["ms"] / calls, "page_decode_calls": calls,
             "decoder_layers": r["layers"],
             "decoder_payload_bytes": r["body"] or r["weights"],

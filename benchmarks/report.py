@@ -115,7 +115,7 @@ def live_rows(r: dict, targets: dict) -> list[str]:
                  f"{r['hover_server_messages']}", "", verdict(r, "hover_server_messages", targets))]
     if "page_decode_ms" in r:
         lines += [
-            _row(f"decode one z in the page (live.js `decode`, {r['page_decode_calls']:,} z)",
+            _row(f"decode one z in the page (decoder.js `decode`, {r['page_decode_calls']:,} z)",
                  f"{r['page_decode_ms']:.3f} ms"),
             _row(f"decoder weights, one `.bin` per model (fetched "
                  f"{r.get('decoder_fetches', '?')} time(s) by the page: "

@@ -75,8 +75,8 @@ def test_hover_paints_the_colours_under_the_pointer(page, colour_url, colour_ckp
 
     ckpt = load_checkpoint(colour_ckpt)
     _open(page, colour_url)
-    page.wait_for_function("() => window.__aeLive && window.__aeLive.nets.size > 0")
-    page.wait_for_function("() => Promise.all([...window.__aeLive.nets.values()]).then(() => 1)")
+    page.wait_for_function("() => window.__aeNets && window.__aeNets.size > 0")
+    page.wait_for_function("() => Promise.all([...window.__aeNets.values()]).then(() => 1)")
     seen = []
     for c in range(3):  # over a red, a green and a blue test code
         i = int(np.flatnonzero(ckpt.atlas.labels.numpy() == c)[0])

@@ -18,7 +18,7 @@ from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 
 pytestmark = pytest.mark.browser
-LIVE_JS = REPO / "aeexplorer" / "ui" / "explorer" / "live.js"
+DECODER_JS = REPO / "aeexplorer" / "ui" / "explorer" / "decoder.js"
 SHIPPED = sorted((REPO / "checkpoints").glob("*.safetensors"))
 # the module, imported in a blank page from its own source
 IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],
@@ -31,11 +31,11 @@ DECODE_ALL = """([spec, b64, zs]) => { const bytes = Uint8Array.from(atob(b64), 
 
 
 def decode_in_page(browser, exported, z: np.ndarray) -> np.ndarray:
-    """The exported decoder run by live.js in a blank page on each code of ``z``: (N, C*S*S)
+    """The exported decoder run by decoder.js in a blank page on each code of ``z``: (N, C*S*S)
     float32, the planes in order."""
     page = browser.new_page()
     try:
-        page.evaluate(IMPORT, LIVE_JS.read_text())
+        page.evaluate(IMPORT, DECODER_JS.read_text())
         got = page.evaluate(DECODE_ALL, [exported.spec, base64.b64encode(exported.blob).decode(),
                                          z.tolist()])
     finally:
@@ -97,8 +97,8 @@ def test_hover_decodes_in_the_page_with_no_server_message(page, app_url):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
     open_app(page, app_url, "?ckpt=mnist-vae.safetensors&z=0.5,0.5")
-    page.wait_for_function("() => window.__aeLive && window.__aeLive.nets.size > 0")
-    page.wait_for_function("() => Promise.all([...window.__aeLive.nets.values()]).then(() => 1)")
+    page.wait_for_function("() => window.__aeNets && window.__aeNets.size > 0")
+    page.wait_for_function("() => Promise.all([...window.__aeNets.values()]).then(() => 1)")
     before = len(sent)
     images = _move_across(page, 0.3, np.linspace(-1.5, 1.5, 12))
     assert len(sent) == before  # nothing reached the server
@@ -168,7 +168,7 @@ def test_a_finger_dragged_over_the_map_decodes_under_it(browser, app_url):
     page = context.new_page()
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
-        page.wait_for_function("() => window.__aeLive && window.__aeLive.nets.size > 0")
+        page.wait_for_function("() => window.__aeNets && window.__aeNets.size > 0")
         cdp = context.new_cdp_session(page)
         touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent",  # noqa: E731
                                               {"type": kind, "touchPoints": points})

@@ -4,8 +4,9 @@ explorer fragment. Its parts, used by no other page, are the modules of this fol
 - ``fragment``: the latent map, the selected point and the tool tabs under them;
 - ``panels``: the tabs "Interpolation path", "Samples from the prior" and "Your own image";
 - ``similar``: the tab "Similar images";
-- ``live`` (with ``live.js``): the decoder that runs in the page, under the pointer and along
-  the walk."""
+- ``live`` (with ``live.js``): the panel under the pointer and the walk's player, in the page;
+- ``decoder.js`` and ``decoder_files``: the decoder that runs in the page, and its weights'
+  files."""
 
 from __future__ import annotations
 

@@ -5,17 +5,12 @@ with a marker moving over the map.
 Built on ``st.components.v2`` rather than ``components.v1``: a v2 component runs in the page
 itself (no iframe), so its script can listen to the pointer over Streamlit's own Plotly map and
 draw over it, which an iframe cannot reach; and it sends values back (the resting pointer, for
-a model the page cannot decode) with no Node build step. The decoder's weights are not sent in
-the component's data, which every rerun would send again: they are written once per model to
-``static/decoders/`` and fetched by the page once (Streamlit's static file serving,
-``.streamlit/config.toml``)."""
+a model the page cannot decode) with no Node build step. The decoder itself is ``decoder.js``,
+its weights a file the page fetches once (``decoder_files``)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,24 +18,17 @@ import streamlit as st
 
 from aeexplorer.app import imaging, views
 from aeexplorer.app.scene import parse_point
-from aeexplorer.ui import resources
 from aeexplorer.ui.common import shown_px
+from aeexplorer.ui.explorer.decoder_files import page_decoder
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoint import Checkpoint
 
-APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
-DECODERS = APP_ROOT / "static" / "decoders"
-MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
 KEY, PLAY_KEY = "live", "live_play"
 # talk mode's decoded images beside the map: at most 252 px, less in a small window (as
 # ``style`` sizes the selected point's images)
 TALK_SIZE = "min(252px, 30vh, 16vw)"
 REST_MS = 250  # the pointer rests this long before a model without a page decoder asks the server
-NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
-                   "hold the pointer still and the server decodes that z.")
-NOT_STORED = ("This server could not store the decoder for the page: hold the pointer still "
-              "and the server decodes that z.")
 _CSS = """
 .ae-live { font-family: inherit; }
 .ae-live .ae-title { font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem; }
@@ -64,56 +52,11 @@ _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>
 
 @functools.cache
 def _components() -> tuple:
-    js = (Path(__file__).with_name("live.js")).read_text(encoding="utf-8")
+    here = Path(__file__).parent  # the decoder first: live.js calls its functions
+    js = "\n".join((here / name).read_text(encoding="utf-8") for name in ("decoder.js", "live.js"))
     return (st.components.v2.component("aeexplorer.live_hover", html=_HOVER_HTML, css=_CSS,
                                        js=js),
             st.components.v2.component("aeexplorer.live_play", html=_PLAY_HTML, css=_CSS, js=js))
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _exported(path: str, mtime: float):
-    """The model's decoder as dense layers (``aeexplorer.app.export``), or None for a conv one."""
-    from aeexplorer.app.export import export_decoder
-
-    return export_decoder(resources.checkpoint(path, mtime).model)
-
-
-def page_decoder(path: str, mtime: float) -> dict:
-    """{"url", "spec", "bytes"} of this model's decoder for the page, its file written to
-    DECODERS when missing (checked on every call: an older one may have been removed); or
-    {"why": ...} when the page cannot run it."""
-    exported = _exported(path, mtime)
-    if exported is None:
-        return {"why": NO_PAGE_DECODER}
-    name = f"{exported.digest}.bin"
-    try:
-        if not (DECODERS / name).is_file():
-            _write(DECODERS / name, exported.blob)
-    except OSError:  # a read-only app folder, a full disk: the server decodes instead
-        return {"why": NOT_STORED}
-    return {"url": f"app/static/decoders/{name}", "spec": exported.spec,
-            "bytes": len(exported.blob)}
-
-
-def _write(target: Path, blob: bytes) -> None:
-    """Atomically (a reader never sees half a file), then drop the oldest files beyond
-    MAX_DECODER_BYTES in all (a page that still wants one has it written again)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".decoder.", suffix=".tmp", dir=target.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(blob)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    files = []
-    for file in target.parent.glob("*.bin"):
-        with contextlib.suppress(OSError):  # another session may be pruning too
-            st_ = file.stat()
-            files.append((st_.st_mtime, st_.st_size, file))
-    kept = 0
-    for _, size, file in sorted(files, reverse=True):
-        kept += size
-        if kept > MAX_DECODER_BYTES and file != target:
-            file.unlink(missing_ok=True)
 
 
 def hover_panel(path: str, mtime: float, ckpt: Checkpoint, talk: bool) -> None:
