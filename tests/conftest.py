@@ -1,15 +1,38 @@
 """Shared fixtures: a data root (the real one when present), a small checkpoint, a private cache
-folder. Helpers are in ``tests/helpers``."""
+folder; the run's runtime files in a temp folder. Helpers are in ``tests/helpers``."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import find_data_root
 from tests.helpers.checkpoints import make_checkpoint
+
+_RUN_FILES: list[Path] = []
+
+
+def pytest_configure(config):
+    """The files a test run makes go to a temp folder removed at its end, so the checkout is
+    left as it was found: Hypothesis's examples and caches (else ``.hypothesis/``), and the
+    decoders the Explorer writes for the page (else ``static/``; under AppTest nothing is
+    served, and a browser test's server drops the variable: see tests/browser/server.py).
+    Set here, before the tests are collected: ``decoder_files`` reads it when imported."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    run = Path(tempfile.mkdtemp(prefix="aeexplorer-tests-"))
+    _RUN_FILES.append(run)
+    set_hypothesis_home_dir(run / "hypothesis")
+    os.environ.setdefault("AEEXPLORER_STATIC", str(run / "static"))
+
+
+def pytest_unconfigure(config):
+    for run in _RUN_FILES:
+        shutil.rmtree(run, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,10 @@ def start(env: dict[str, str] | None = None, log: IO | None = None,
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     out = log if log is not None else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=out,
+    # the server writes its decoders where Streamlit serves them (static/ beside app.py), not
+    # to the test run's temp folder (tests/conftest.py)
+    environ = {k: v for k, v in os.environ.items() if k != "AEEXPLORER_STATIC"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**environ, **(env or {})}, stdout=out,
                             stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}"
 

@@ -1,6 +1,6 @@
 """The Train page driven headless by AppTest: the form per model family, a training followed
 live and cancelled, errors, the server's cap, and the trained model listed in its own
-session's pickers only. Trainings are run by tests/fake_trainer.py (the CLI's progress
+session's pickers only. Trainings are run by tests/helpers/fake_trainer.py (the CLI's progress
 protocol, no torch), put in place of the real command; the app runs from a copy in tmp_path,
 so its session folders are written there."""
 
@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -20,6 +21,7 @@ from tests.helpers import REPO
 from tests.helpers.apptest import plain
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.jobs import FAKE
+from tests.helpers.mnist_root import write_mnist
 
 TRAIN, EXPLORER = "aeexplorer/ui/pages/train.py", "aeexplorer/ui/pages/explorer.py"
 ANOMALIES = "aeexplorer/ui/pages/anomalies.py"
@@ -29,12 +31,17 @@ ANOMALIES = "aeexplorer/ui/pages/anomalies.py"
 def root(tmp_path, monkeypatch) -> Path:
     """The app's root is a copy in ``tmp_path`` (the page scripts compute it from where they
     are), so its runs/sessions/ is there and nothing is written into the checkout; the shipped
-    models are listed through AEEXPLORER_CHECKPOINT_DIRS, as on a server."""
+    models are listed through AEEXPLORER_CHECKPOINT_DIRS, as on a server. The data root is a
+    small MNIST of its own: the page offers Start only when the files are there, and the fake
+    trainer reads none of them, so the tests run the same with or without the real data."""
     app = tmp_path / "app"
     app.mkdir()
     shutil.copy(REPO / "app.py", app / "app.py")
     shutil.copytree(REPO / "aeexplorer/ui/pages", app / "aeexplorer/ui/pages")
     monkeypatch.setenv("AEEXPLORER_CHECKPOINT_DIRS", str(REPO / "checkpoints"))
+    rng = np.random.default_rng(0)
+    split = (rng.integers(0, 256, (20, 28, 28)), np.arange(20) % 10)
+    monkeypatch.setenv("AEEXPLORER_DATA", str(write_mnist(tmp_path / "data", split, split)))
     return app
 
 

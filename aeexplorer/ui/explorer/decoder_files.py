@@ -14,7 +14,9 @@ import streamlit as st
 from aeexplorer.ui import resources
 
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
-DECODERS = APP_ROOT / "static" / "decoders"
+# AEEXPLORER_STATIC: another folder, for a process that serves none (the tests' AppTest runs)
+STATIC = Path(os.environ.get("AEEXPLORER_STATIC") or APP_ROOT / "static")
+DECODERS = STATIC / "decoders"
 MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
 NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
                    "hold the pointer still and the server decodes that z.")
