@@ -17,7 +17,10 @@ def augment(images: torch.Tensor, seed: int = 0, p: float = 0.5) -> torch.Tensor
     """(N, 1, 28, 28) in [0, 1] -> the same with about ``p`` of them changed as above."""
     g = torch.Generator().manual_seed(seed)
     n = images.shape[0]
-    u = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=g)
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(n, generator=g)
+
     angle, scale = u(-15, 15) * math.pi / 180, u(0.85, 1.15)
     shift = torch.stack([u(-2, 2), u(-2, 2)], 1) * 2 / 28
     theta = torch.zeros(n, 2, 3)

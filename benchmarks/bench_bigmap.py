@@ -228,7 +228,8 @@ def bigmap_rows(r: dict) -> list[str]:
             f"| Similar tab: 8 nearest to a test image's code (grid index) | "
             f"{r['bigmap_similar_p50_ms']:.2f} ms | {r['bigmap_similar_p95_ms']:.2f} ms |",
             f"| the same 5 nearest over every code (flat search, before) | "
-            f"{r['bigmap_flat_nearest_p50_ms']:.1f} ms | {r['bigmap_flat_nearest_p95_ms']:.1f} ms |"]
+            f"{r['bigmap_flat_nearest_p50_ms']:.1f} ms | "
+            f"{r['bigmap_flat_nearest_p95_ms']:.1f} ms |"]
     if "bigmap_page_s_big" in r:
         rows += [f"| fresh page, warm server → painted map: 10,000 / {n} codes (best of 2) | "
                  f"{r['bigmap_page_s_small']:.2f} / {r['bigmap_page_s_big']:.2f} s | |",

@@ -49,17 +49,20 @@ def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
     from aeexplorer.core.preprocess import preprocess_array, preprocess_bytes
 
     digits = mnist_test_images(root, 10_000)
-    labels = np.fromfile(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", dtype=np.uint8, offset=8)
+    labels = np.fromfile(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", dtype=np.uint8,
+                         offset=8)
     rng = np.random.default_rng(seed)
     out, labs, idx = [], [], []
     for i in rng.choice(10_000, n, replace=False):
         try:
             if kind == "photos":
-                image = preprocess_bytes(cases.jpeg(cases.photo(digits[i], cases.random_look(rng), int(i))))
+                look = cases.random_look(rng)
+                image = preprocess_bytes(cases.jpeg(cases.photo(digits[i], look, int(i))))
             else:
                 drawn = cases.pen_drawing(digits[i], width=float(rng.uniform(16, 28)),
                                           fill=float(rng.uniform(0.4, 0.9)),
-                                          at=(float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))))
+                                          at=(float(rng.uniform(0.3, 0.7)),
+                                              float(rng.uniform(0.3, 0.7))))
                 image = preprocess_array(drawn)
         except ImageError:
             continue
@@ -69,7 +72,8 @@ def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
     return np.stack(out), np.array(labs), np.array(idx)
 
 
-def knn(reference: torch.Tensor, queries: torch.Tensor, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def knn(reference: torch.Tensor, queries: torch.Tensor,
+        exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The K nearest reference rows of each query, its own source row left out."""
     from aeexplorer.core.neighbours import Index
 
@@ -77,10 +81,12 @@ def knn(reference: torch.Tensor, queries: torch.Tensor, exclude: np.ndarray) -> 
     dist, idx = Index(reference, np.zeros(len(reference))).search(np.asarray(queries), K + 1)
     keep = idx != exclude[:, None]
     rows = [np.flatnonzero(r)[:K] for r in keep]
-    return (np.stack([d[r] for d, r in zip(dist, rows)]), np.stack([i[r] for i, r in zip(idx, rows)]))
+    return (np.stack([d[r] for d, r in zip(dist, rows)]),
+            np.stack([i[r] for i, r in zip(idx, rows)]))
 
 
-def accuracy(test_labels: np.ndarray, dist: np.ndarray, idx: np.ndarray, vote: str, truth: np.ndarray) -> float:
+def accuracy(test_labels: np.ndarray, dist: np.ndarray, idx: np.ndarray, vote: str,
+             truth: np.ndarray) -> float:
     from aeexplorer.core.neighbours import votes, weighted_votes
 
     labels = test_labels[idx]
@@ -125,14 +131,17 @@ def main() -> None:
     from aeexplorer.core.data import load_split, resolve_data_root
 
     root = resolve_data_root()
-    sets = {"shared photos": shared_photos(root), "made photos": made_set(root, "photos", args.n, 1),
+    sets = {"shared photos": shared_photos(root),
+            "made photos": made_set(root, "photos", args.n, 1),
             "drawings": made_set(root, "drawings", args.n, 2)}
     test = load_split("mnist", False, root)
     labels = test.labels.numpy()
-    print("| model | placement | vote | " + " | ".join(f"{k} ({len(v[0])})" for k, v in sets.items())
+    print("| model | placement | vote | "
+          + " | ".join(f"{k} ({len(v[0])})" for k, v in sets.items())
           + " | ms / image |")
     print("|---|---|---|" + "---|" * len(sets) + "---|")
-    models = [(name, load_checkpoint(REPO / "checkpoints" / f"{name}.safetensors")) for name in args.models]
+    models = [(name, load_checkpoint(REPO / "checkpoints" / f"{name}.safetensors"))
+              for name in args.models]
     for name, ckpt in models:
         _print(name, study(ckpt.model, ckpt.atlas.mu, labels, sets), sets)
     if args.augmented:
@@ -144,7 +153,8 @@ def main() -> None:
         atlas = torch.from_numpy(ModelOps(model).encode(test.images.numpy()).mu)
         _print(f"VAE, augmented ({figures})", study(model, atlas, labels, sets), sets)
     ceiling = pixel_ceiling(test.images, labels, sets)
-    print("| pixel space (ceiling) | — | majority | " + " | ".join(f"{ceiling[k]:.2f}" for k in sets) + " | |")
+    print("| pixel space (ceiling) | — | majority | "
+          + " | ".join(f"{ceiling[k]:.2f}" for k in sets) + " | |")
 
 
 def _print(name: str, row: dict, sets: dict) -> None:

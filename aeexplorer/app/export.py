@@ -65,14 +65,15 @@ def _fold(modules: list[nn.Module]) -> list[Layer]:
         elif isinstance(module, nn.BatchNorm1d):  # y = g (x - m) / sqrt(v + eps) + beta
             scale = (module.weight.detach().double()
                      / (module.running_var.detach().double() + module.eps).sqrt()).numpy()
-            shift = module.bias.detach().double().numpy() - module.running_mean.double().numpy() * scale
+            mean = module.running_mean.double().numpy()
+            shift = module.bias.detach().double().numpy() - mean * scale
             last = layers[-1]
             layers[-1] = Layer(last.weight * scale[:, None], last.bias * scale + shift, "none")
         elif isinstance(module, (nn.ReLU, nn.Sigmoid)):
             act = "relu" if isinstance(module, nn.ReLU) else "sigmoid"
             layers[-1] = Layer(layers[-1].weight, layers[-1].bias, act)
-    return [Layer(np.ascontiguousarray(l.weight, np.float32), l.bias.astype(np.float32), l.act)
-            for l in layers]
+    return [Layer(np.ascontiguousarray(layer.weight, np.float32), layer.bias.astype(np.float32),
+                  layer.act) for layer in layers]
 
 
 def export_decoder(model: Autoencoder) -> Exported | None:

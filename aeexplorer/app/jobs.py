@@ -2,8 +2,8 @@
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
 and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.core.families``, the server's limits (checked before a start,
-and watched while a training runs) in ``aeexplorer.app.limits``."""
+their command lines are in ``aeexplorer.core.families``, the server's limits (checked before a
+start, and watched while a training runs) in ``aeexplorer.app.limits``."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import TrainRequest, train_args
 from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env,
                                    data_size, duration_text, size_text)
-from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply, error_message,
-                       parse_line)
+from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply,
+                                     error_message, parse_line)
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",
            "TooBig", "command", "error_message", "parse_line", "shared"]
@@ -65,7 +65,8 @@ class Job:
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
         self._stderr, self.started = [], time.monotonic()
-        self._before = file_signature(self.out)  # a change is the evidence that the model is written
+        # a change is the evidence that the model is written
+        self._before = file_signature(self.out)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONUNBUFFERED": "1", **(env or {})}  # one thread: the server keeps a core
         try:

@@ -33,7 +33,8 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aeexplorer", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m aeexplorer",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     parser.train = sub.add_parser("train", help="train a model and write a checkpoint")
@@ -95,7 +96,8 @@ def _parsing(option: Option) -> dict:
 
 
 def _data_dir_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default=None, help="data root (default: $AEEXPLORER_DATA or ./data)")
+    p.add_argument("--data-dir", default=None,
+                   help="data root (default: $AEEXPLORER_DATA or ./data)")
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:

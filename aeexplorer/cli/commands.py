@@ -245,7 +245,8 @@ def evaluate(args: argparse.Namespace) -> int:
     test_split = load_split(ckpt.dataset, False, args.data_dir, args.download, **shape)
     metrics = evaluate_model(ckpt.model, train_split, test_split)["metrics"]
     report = {"checkpoint": str(args.checkpoint), "dataset": ckpt.dataset,
-              "model": ckpt.config.kind, "family": family(ckpt.config, ckpt.train.get("config", {})),
+              "model": ckpt.config.kind,
+              "family": family(ckpt.config, ckpt.train.get("config", {})),
               "arch": ckpt.config.arch, "latent_dim": ckpt.config.latent_dim,
               **{key: metrics[key] for key in (*METRICS, "skipped_files") if key in metrics},
               **{note: metrics[note] for note in NOTES.values() if note in metrics}}

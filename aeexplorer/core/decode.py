@@ -109,8 +109,8 @@ def decode_image(data: bytes, colour: bool = False) -> np.ndarray:
 
 def _plan_decode(im: Image.Image, mode: str = "L") -> None:
     """Before decoding: refuse an image too large to decode within the budget. A JPEG is first
-    set to decode in ``mode`` (grey, or RGB) at the smallest DCT scale (1/2, 1/4, 1/8) that keeps WORK_SIDE on its
-    shorter side: a 40 MP photo decodes at 1/8, under 1 MB."""
+    set to decode in ``mode`` (grey, or RGB) at the smallest DCT scale (1/2, 1/4, 1/8) that keeps
+    WORK_SIDE on its shorter side: a 40 MP photo decodes at 1/8, under 1 MB."""
     w, h = im.size
     if w * h > MAX_PIXELS:
         raise ImageError(f"the image is {w}×{h} pixels: too large (at most "
@@ -171,9 +171,10 @@ def _array(im: Image.Image, colour: bool) -> np.ndarray:
 
 def _reduced(im: Image.Image, colour: bool) -> tuple[Image.Image, tuple[float, float] | None]:
     """The decoded image -> grey (L, or I / F for 16- and 32-bit images with their full-size
-    range) or, with ``colour``, RGB (16- and 32-bit images stay grey), shrunk by a whole factor that keeps twice WORK_SIDE (so that shrink's last,
-    fractional step is much as before), converted strip by strip so that no full-size copy is
-    made. Strips are whole multiples of the factor: the result is that of one reduce."""
+    range) or, with ``colour``, RGB (16- and 32-bit images stay grey), shrunk by a whole factor
+    that keeps twice WORK_SIDE (so that shrink's last, fractional step is much as before),
+    converted strip by strip so that no full-size copy is made. Strips are whole multiples of
+    the factor: the result is that of one reduce."""
     w, h = im.size
     k = max(1, max(w, h) // (2 * WORK_SIDE))
     rows = k * max(1, STRIP_PIXELS // (w * k))

@@ -80,7 +80,8 @@ class ModelOps:
         codes = self.full(z)
         device = self._ready()
         parts = [as_images(self.model.decode(torch.from_numpy(codes[s:s + batch_size])
-                                             .to(device))) for s in range(0, len(codes), batch_size)]
+                                             .to(device)))
+                 for s in range(0, len(codes), batch_size)]
         return self._images(parts)
 
     @torch.no_grad()

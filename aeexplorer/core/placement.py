@@ -91,9 +91,9 @@ class Placement:
         n, vote = self.neighbours, self.vote
         return {
             "z": self.z,
-            "nearest": [{"index": int(i), "label": int(l) if l >= 0 else None,
+            "nearest": [{"index": int(i), "label": int(lab) if lab >= 0 else None,
                          "distance": round(float(d), 5)}
-                        for i, l, d in zip(n.indices, n.labels, n.distances)],
+                        for i, lab, d in zip(n.indices, n.labels, n.distances)],
             "label": vote if vote >= 0 else None,
             "label_name": self.class_names[vote] if vote >= 0 else None,
         }
@@ -104,7 +104,8 @@ def atlas_neighbours(ckpt: Checkpoint, z: np.ndarray | list[float], k: int = 5) 
     return nearest(ckpt.atlas.mu.numpy(), ckpt.atlas.labels.numpy(), z, k)
 
 
-def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Method()) -> torch.Tensor:
+def codes(model, images: torch.Tensor, atlas: torch.Tensor,
+          method: Method = Method()) -> torch.Tensor:
     """(N, S, S[, 3]) images in [0, 1] -> (N, D) codes by ``method`` (``atlas``: the test set's
     codes, which bound the search grid)."""
     import torch

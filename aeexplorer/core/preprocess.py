@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.decode import (  # the file-reading half; its public names are used from here too
+# the file-reading half; its public names are used from here too
+from aeexplorer.core.decode import (
     MAX_DECODE_BYTES,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -97,7 +98,8 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     ink = ink.astype(np.float32)
     rows, cols = np.nonzero(mask)
     box = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
-    crop = _fix_stroke(ink[box[0] : box[2], box[1] : box[3]], mask[box[0] : box[2], box[1] : box[3]])
+    rows, cols = slice(box[0], box[2]), slice(box[1], box[3])
+    crop = _fix_stroke(ink[rows, cols], mask[rows, cols])
     image = _centre(_fit(crop), ndimage)
     return Preprocessed(grey=grey, ink=ink, box=box, image=image, inverted=inverted)
 
@@ -147,7 +149,8 @@ def _fit(crop: np.ndarray) -> np.ndarray:
     h, w = crop.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(size,
+                                                                     Image.Resampling.LANCZOS)
     return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
 
 

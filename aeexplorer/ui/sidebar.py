@@ -92,7 +92,8 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     cfg, metrics = card["config"], card["metrics"]
     side = st.sidebar
     kind = family(cfg, train_config(card))
-    arch = f" · {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}" if cfg.learned else ""
+    hidden = ",".join(map(str, cfg.hidden)) or "none"
+    arch = f" · {cfg.arch}, hidden {hidden}" if cfg.learned else ""
     # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
     dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
     side.markdown(f"**{dataset}** · {kind}{arch} · "

@@ -51,14 +51,14 @@ def test_exported_layers_decode_as_torch(name):
     got = decode_exported(exported, z.numpy())
     assert got.shape == want.shape == (200, *model.config.image_shape)
     assert np.abs(got - want).max() < 1e-5
-    n_floats = sum(l["in"] * l["out"] + l["out"] for l in exported.spec["layers"])
+    n_floats = sum(x["in"] * x["out"] + x["out"] for x in exported.spec["layers"])
     assert len(exported.blob) == 4 * n_floats  # float32, nothing else
 
 
 def test_batch_norm_is_folded_away():
     exported = export_decoder(_trained_looking(CONFIGS["vae-batchnorm"]))
     # 2 -> 32 -> 64 -> 784: three linear layers, whatever the batch norms between them
-    assert [(l["in"], l["out"], l["act"]) for l in exported.spec["layers"]] == [
+    assert [(x["in"], x["out"], x["act"]) for x in exported.spec["layers"]] == [
         (2, 32, "relu"), (32, 64, "relu"), (64, 784, "none")]
     assert exported.spec["output"] == "sigmoid"
 

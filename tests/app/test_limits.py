@@ -1,7 +1,8 @@
-"""The limits of a shared server (aeexplorer.app.limits, enforced by aeexplorer.app.jobs.Registry): read
-from the environment (a bad value gives the default), a model's size and work refused before a
-start, the disk budgets, the off switch, trainings per session, and, with the fake trainer
-(tests/fake_trainer.py), the run time, the memory and a session that stopped beating."""
+"""The limits of a shared server (aeexplorer.app.limits, enforced by
+aeexplorer.app.jobs.Registry): read from the environment (a bad value gives the default), a
+model's size and work refused before a start, the disk budgets, the off switch, trainings per
+session, and, with the fake trainer (tests/helpers/fake_trainer.py), the run time, the memory
+and a session that stopped beating."""
 
 from __future__ import annotations
 

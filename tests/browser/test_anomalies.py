@@ -72,7 +72,8 @@ def test_threshold_map_click_and_upload(page, app_url):
     page.wait_for_function(f"""() => document.querySelector('.st-key-anom_selection')
         .innerText.includes('Test image #{index}')""", timeout=60_000)
     shown = page.locator(".st-key-anom_selection").inner_text()
-    suffix = "th" if rank % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    suffix = ("th" if rank % 100 in (11, 12, 13)
+              else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th"))
     assert (f"the {'very' if rank == 1 else f'{rank}{suffix}'} worst of 10,000") in shown, shown
     assert page.locator(".st-key-anom_selection img").count() == 2  # original, reconstruction
 

@@ -23,7 +23,8 @@ SHIPPED = sorted((REPO / "checkpoints").glob("*.safetensors"))
 # the module, imported in a blank page from its own source
 IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],
   {type: 'text/javascript'})); window.__live = await import(url); return true; }"""
-DECODE_ALL = """([spec, b64, zs]) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+DECODE_ALL = """([spec, b64, zs]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   const net = window.__live.parseNet(spec, bytes.buffer); const side = spec.side;
   const out = new Float32Array(spec.channels * side * side), all = [];
   for (const z of zs) { window.__live.decode(net, z, out); all.push(Array.from(out)); }

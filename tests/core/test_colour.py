@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.core.checkpoint import Atlas, load_checkpoint, read_atlas, read_card, save_checkpoint
+from aeexplorer.core.checkpoint import (Atlas, load_checkpoint, read_atlas, read_card,
+                                        save_checkpoint)
 from aeexplorer.core.data import NO_LABEL, Split, fit_images
 from aeexplorer.core.metrics import evaluate
 from aeexplorer.core.models import ModelConfig, build_model
@@ -123,5 +124,6 @@ class TestDataConversions:
         assert (cfg.image_size, cfg.image_channels) == (32, 3)
 
     def test_labels_without_names_are_named_by_number(self):
-        assert Split(torch.zeros(3, 1, 8, 8), torch.tensor([0, 2, 1])).class_names == ("0", "1", "2")
+        split = Split(torch.zeros(3, 1, 8, 8), torch.tensor([0, 2, 1]))
+        assert split.class_names == ("0", "1", "2")
         assert Split(torch.zeros(2, 1, 8, 8), torch.full((2,), NO_LABEL)).class_names == ()

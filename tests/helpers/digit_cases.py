@@ -40,7 +40,8 @@ def strokes(digit: np.ndarray, pen: float = 0.0) -> np.ndarray:
         (28 * UP, 28 * UP), Image.Resampling.BICUBIC), dtype=np.float32) / 255
     mask = big > 0.4
     if pen:
-        inside, outside = ndimage.distance_transform_edt(mask), ndimage.distance_transform_edt(~mask)
+        inside = ndimage.distance_transform_edt(mask)
+        outside = ndimage.distance_transform_edt(~mask)
         mask = inside > -pen if pen < 0 else outside <= pen
     return ndimage.gaussian_filter(mask.astype(np.float32), 1.2)
 
@@ -60,7 +61,8 @@ def pen_drawing(digit: np.ndarray, width: float = 22.0, side: int = 280, fill: f
     crop = ridge[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
     scale = min(fill * side / crop.shape[0], 0.95 * side / crop.shape[1])  # a wide digit fits
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    line = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size), dtype=np.float32) > 0
+    resized = Image.fromarray(crop.astype(np.uint8) * 255).resize(size)
+    line = np.asarray(resized, dtype=np.float32) > 0
     pad = np.zeros((side, side), dtype=bool)
     top = int(np.clip(at[1] * side - size[1] / 2, 0, side - size[1]))
     left = int(np.clip(at[0] * side - size[0] / 2, 0, side - size[0]))
@@ -83,7 +85,8 @@ def photo(digit: np.ndarray, look: Look = Look(), seed: int = 0) -> np.ndarray:
     sheet = np.zeros((h + 2 * my, w + 2 * mx), dtype=np.float32)
     top, left = rows.min() - my, cols.min() - mx  # sheet[0, 0] in ink's coordinates
     src = ink[max(top, 0): top + sheet.shape[0], max(left, 0): left + sheet.shape[1]]
-    sheet[max(-top, 0): max(-top, 0) + src.shape[0], max(-left, 0): max(-left, 0) + src.shape[1]] = src
+    y0, x0 = max(-top, 0), max(-left, 0)
+    sheet[y0: y0 + src.shape[0], x0: x0 + src.shape[1]] = src
     return _on_paper(sheet, look, rng)
 
 

@@ -18,22 +18,24 @@ def draw_digit(digit: str = "7", size: tuple[int, int] = (200, 200), width: int 
     """A '7', '8', '1' or '0' drawn with lines and ellipses inside ``box`` (left, top, right,
     bottom, as fractions of the canvas; default: the middle 60 %)."""
     w, h = size
-    l, t, r, b = box or (0.3, 0.2, 0.7, 0.8)
-    l, r, t, b = l * w, r * w, t * h, b * h
+    left, t, r, b = box or (0.3, 0.2, 0.7, 0.8)
+    left, r, t, b = left * w, r * w, t * h, b * h
     im = Image.new(mode, size, paper)
     d = ImageDraw.Draw(im)
     if digit == "7":
-        d.line([(l, t), (r, t), (l + 0.35 * (r - l), b)], fill=ink, width=width, joint="curve")
+        d.line([(left, t), (r, t), (left + 0.35 * (r - left), b)], fill=ink, width=width,
+               joint="curve")
     elif digit == "1":
-        mid = (l + r) / 2
-        d.line([(mid - 0.2 * (r - l), t + 0.15 * (b - t)), (mid, t), (mid, b)], fill=ink,
+        mid = (left + r) / 2
+        d.line([(mid - 0.2 * (r - left), t + 0.15 * (b - t)), (mid, t), (mid, b)], fill=ink,
                width=width, joint="curve")
     elif digit == "8":
         mid = t + 0.45 * (b - t)
-        d.ellipse([l + 0.1 * (r - l), t, r - 0.1 * (r - l), mid], outline=ink, width=width)
-        d.ellipse([l, mid - width / 2, r, b], outline=ink, width=width)
+        d.ellipse([left + 0.1 * (r - left), t, r - 0.1 * (r - left), mid], outline=ink,
+                  width=width)
+        d.ellipse([left, mid - width / 2, r, b], outline=ink, width=width)
     elif digit == "0":
-        d.ellipse([l, t, r, b], outline=ink, width=width)
+        d.ellipse([left, t, r, b], outline=ink, width=width)
     else:
         raise ValueError(digit)
     return im

@@ -128,7 +128,8 @@ def test_a_bad_upload_gives_one_message(page):
     page.get("file_uploader")[0].upload("broken.png", b"\x89PNG not really", "image/png")
     page.run()
     assert not page.exception
-    assert len(page.error) == 1 and "Could not use this image. broken.png" in plain(page.error[0].value)
+    assert len(page.error) == 1
+    assert "Could not use this image. broken.png" in plain(page.error[0].value)
 
 
 def test_without_the_test_images_the_page_says_so(monkeypatch, ckpt_dir, tmp_path):

@@ -36,7 +36,7 @@ def test_the_dense_model_sends_its_decoder_once_by_url(monkeypatch, ckpt_dir, tm
     assert data["mode"] == "hover" and data["dim"] == 2 and data["server"] is None
     assert net["url"].startswith("app/static/decoders/") and "layers" in net["spec"]
     blob = decoder_files.STATIC / net["url"].removeprefix("app/static/")
-    n_floats = sum(l["in"] * l["out"] + l["out"] for l in net["spec"]["layers"])
+    n_floats = sum(x["in"] * x["out"] + x["out"] for x in net["spec"]["layers"])
     assert blob.stat().st_size == 4 * n_floats
     assert len(json.dumps(data)) < 5_000  # the weights never travel with each rerun
 
