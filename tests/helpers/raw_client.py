@@ -97,11 +97,14 @@ class RawSession:
 
     def widget(self, widget_id: str, text: str) -> None:
         """A rerun carrying one widget value of ``text`` (not waited for: the server may close
-        the connection instead)."""
+        the connection instead, even before the value is all sent: see ``closed``)."""
         msg = BackMsg()
         w = msg.rerun_script.widget_states.widgets.add()
         w.id, w.string_value = widget_id, text
-        self.send(msg)
+        try:
+            self.send(msg)
+        except (ConnectionClosed, OSError):
+            pass
 
     def clear_cache(self) -> None:
         msg = BackMsg()
