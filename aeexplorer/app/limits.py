@@ -42,6 +42,7 @@ class Limits:
     grace: float = 120.0  # seconds a session may go unseen before its training is stopped
     max_age: float = 24 * 3600  # a session folder untouched this long is removed
     tmp_age: float = 3600.0  # a leftover ".NAME.XXXX.tmp" this old is removed
+    decoder_age: float = 3600.0  # a page's decoder file no page used this long is removed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -65,7 +66,8 @@ class Limits:
             total_disk=int(read("AEEXPLORER_TOTAL_DISK_MB", d.total_disk, MB)),
             grace=read("AEEXPLORER_SESSION_GRACE_S", d.grace),
             max_age=read("AEEXPLORER_SESSION_MAX_AGE_H", d.max_age, 3600),
-            tmp_age=read("AEEXPLORER_TMP_MAX_AGE_MIN", d.tmp_age, 60))
+            tmp_age=read("AEEXPLORER_TMP_MAX_AGE_MIN", d.tmp_age, 60),
+            decoder_age=read("AEEXPLORER_DECODER_MAX_AGE_MIN", d.decoder_age, 60))
 
 
 def _amount(text: str, default: float) -> float:
