@@ -8,6 +8,7 @@ endpoint with its own XSRF token as cookie and header, as the issue-28 probes di
     ids = s.file_urls(["a.png"])             # file ids the server issued to this session
     s.put("made-up-id", b"x" * 10_000_000)   # the HTTP status of an upload
     s.clear_cache(); s.widget("any-id", "x" * 20_000_000)
+    s.rerun("train", [pressed(widget_ids(msgs)["train_start"])])   # a button pressed
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -56,7 +58,7 @@ class RawSession:
         ws_url = "ws" + url[len("http"):] + "/_stcore/stream"
         ws = connect(ws_url, subprotocols=["streamlit", token], max_size=max_size,
                      additional_headers={"Cookie": f"{XSRF_COOKIE}={token}", **(headers or {})},
-                     open_timeout=60)
+                     open_timeout=60, legacy=True)
         s = cls(url, ws, token)
         if first_run:
             s.rerun()
@@ -157,3 +159,24 @@ class RawSession:
 def texts(msgs: list[ForwardMsg]) -> str:
     """Everything the messages show, as one string to search (spinners, markdown, alerts)."""
     return "\n".join(str(m.delta) for m in msgs if m.WhichOneof("type") == "delta")
+
+
+def widget_ids(msgs: list[ForwardMsg]) -> dict[str, str]:
+    """The ids of the keyed widgets the messages drew, by key (``$$ID-<hash>-<key>``)."""
+    found = {}
+    for m in msgs:
+        if m.WhichOneof("type") != "delta" or not m.delta.HasField("new_element"):
+            continue
+        element = m.delta.new_element
+        kind = element.WhichOneof("type")
+        widget_id = getattr(getattr(element, kind), "id", "") if kind else ""
+        if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
+            found[widget_id.split("-", 2)[2]] = widget_id
+    return found
+
+
+def pressed(widget_id: str) -> WidgetState:
+    """A button's press, as a rerun's widget value."""
+    w = WidgetState()
+    w.id, w.trigger_value = widget_id, True
+    return w
