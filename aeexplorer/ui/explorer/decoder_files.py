@@ -24,7 +24,7 @@ from aeexplorer.ui import resources
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
 DECODERS = APP_ROOT / DECODERS_DIR
 MB = 2**20
-MAX_FILE_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model has 5 M)
+MAX_FILE_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model: ~5 M)
 MAX_DECODER_BYTES = 256 * MB  # the folder in all
 TOUCH_EVERY_S = 60.0  # a file's time is refreshed at most this often while pages use it
 SERVER_DECODES = "hold the pointer still and the server decodes that z."
