@@ -34,6 +34,7 @@ SESSION_BYTES = 32 * MB  # three pages' uploaders at 10 MB each, with room to sp
 TOTAL_BYTES = 512 * MB  # all sessions' uploads together
 ISSUED_KEPT = 32  # file ids remembered per session (the newest): an uploader uses one at a time
 _LOG = logging.getLogger(__name__)
+STREAMLIT_CLEAR_CACHE = AppSession._handle_clear_cache_request  # Streamlit's own, replaced
 _lock = threading.Lock()
 _failed = False  # an upgrade moved a hook: said once in the log
 
@@ -126,16 +127,18 @@ def install() -> None:
     """Puts both hooks in place in this server (a no-op once done, or with no server). An
     upgrade that moved them is logged as an error once, and the pages run on without them."""
     global _failed
-    if _failed or not Runtime.exists():
+    # AppTest's runtime is a stand-in (a mock): no server, nothing to guard
+    if _failed or not Runtime.exists() or type(Runtime.instance()) is not Runtime:
         return
+    runtime = Runtime.instance()
     with _lock:
         if AppSession._handle_clear_cache_request is _refuse_clear_cache and isinstance(
-                getattr(Runtime.instance(), "_uploaded_file_mgr", None), GuardedUploads):
+                getattr(runtime, "_uploaded_file_mgr", None), GuardedUploads):
             return
         try:
             check()
             AppSession._handle_clear_cache_request = _refuse_clear_cache
-            _guard_uploads(Runtime.instance())
+            _guard_uploads(runtime)
         except HookMoved as exc:
             _failed = True
             _LOG.error("aeexplorer could not bound what visitors send this server: %s", exc)

@@ -103,12 +103,15 @@ def test_a_clear_cache_message_leaves_the_shared_caches(monkeypatch):
                         streamlit_hooks._refuse_clear_cache)
     Session().handle_backmsg(msg)
     assert shared_model() == 1 and len(loads) == 1
-    monkeypatch.undo()  # Streamlit's own handler: every visitor's caches emptied
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request",
+                        streamlit_hooks.STREAMLIT_CLEAR_CACHE)  # every visitor's caches emptied
     Session().handle_backmsg(msg)
     assert shared_model() == 2
 
 
-def test_install_is_a_no_op_without_a_server():
-    before = AppSession._handle_clear_cache_request
+def test_install_is_a_no_op_without_a_server(monkeypatch):
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request",
+                        streamlit_hooks.STREAMLIT_CLEAR_CACHE)
     streamlit_hooks.install()
-    assert AppSession._handle_clear_cache_request is before
+    assert AppSession._handle_clear_cache_request is streamlit_hooks.STREAMLIT_CLEAR_CACHE
+    assert not streamlit_hooks._failed
