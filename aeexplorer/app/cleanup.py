@@ -4,9 +4,10 @@ Removed: session folders untouched for ``Limits.max_age``, and the temporary fil
 training leaves (``save_checkpoint`` writes ``.NAME.XXXXXXXX.tmp``, then renames it) once
 older than ``Limits.tmp_age``; and in ``static/decoders/`` (the page's decoders,
 ``aeexplorer.ui.explorer.decoder_files``) the files no page used for ``Limits.decoder_age`` and
-temporary ones older than ``Limits.tmp_age``. Never removed: anything outside ``runs/`` but those temporary
-files in ``checkpoints/``, anything reached through a link, the folder of a running training
-or of a session seen lately, and the temporary files beside a running training's out path."""
+temporary ones older than ``Limits.tmp_age``. Never removed: anything outside ``runs/`` but
+those temporary files in ``checkpoints/`` and those files in ``static/decoders/``, anything
+reached through a link, the folder of a running training or of a session seen lately, and the
+temporary files beside a running training's out path."""
 
 from __future__ import annotations
 
