@@ -5,7 +5,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.ui import upkeep
+from aeexplorer.ui import streamlit_hooks, upkeep
+
+# before anything else: bound what a visitor can make the server hold (uploads, clear_cache)
+streamlit_hooks.install()
 
 # (script, title, icon): each script is a few lines that call into aeexplorer.ui
 PAGES = [

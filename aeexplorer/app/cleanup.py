@@ -2,9 +2,12 @@
 ``runs/sessions/<id>/`` and a reload is a new session, so without this the disk only fills.
 Removed: session folders untouched for ``Limits.max_age``, and the temporary files a killed
 training leaves (``save_checkpoint`` writes ``.NAME.XXXXXXXX.tmp``, then renames it) once
-older than ``Limits.tmp_age``. Never removed: anything outside ``runs/`` but those temporary
-files in ``checkpoints/``, anything reached through a link, the folder of a running training
-or of a session seen lately, and the temporary files beside a running training's out path."""
+older than ``Limits.tmp_age``; and in ``static/decoders/`` (the page's decoders,
+``aeexplorer.ui.explorer.decoder_files``) the files no page used for ``Limits.decoder_age`` and
+temporary ones older than ``Limits.tmp_age``. Never removed: anything outside ``runs/`` but
+those temporary files in ``checkpoints/`` and those files in ``static/decoders/``, anything
+reached through a link, the folder of a running training or of a session seen lately, and the
+temporary files beside a running training's out path."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from pathlib import Path
 from aeexplorer.app.limits import Limits
 
 EVERY_S = 300.0  # a sweep at most this often, the first one at the server's first page load
+DECODERS_DIR = Path("static", "decoders")  # under the app's folder: Streamlit serves it
+DECODER = re.compile(r"[0-9a-f]{24}\.bin|\.decoder\.[A-Za-z0-9_]{8}\.tmp", re.ASCII)
 # save_checkpoint's tempfile.mkstemp(prefix=".{name}.", suffix=".tmp"): 8 random characters
 TMP = re.compile(r"\.(?P<name>.+\.safetensors)\.[A-Za-z0-9_]{8}\.tmp", re.ASCII)
 
@@ -82,6 +87,27 @@ def stale_tmp(root: Path, tmp_age: float, busy: Iterable[Path], now: float) -> l
     return found
 
 
+def stale_decoders(root: Path, limits: Limits, now: float) -> list[Path]:
+    """The page's decoder files in ``static/decoders/`` unused for ``limits.decoder_age`` (a
+    page that uses one refreshes its time), and the temporary ones older than
+    ``limits.tmp_age``; nothing else there, and nothing if the folder is reached by a link."""
+    folder = root / DECODERS_DIR
+    if not _real_dir(folder, root):
+        return []
+    found = []
+    for entry in os.scandir(folder):
+        if not DECODER.fullmatch(entry.name):
+            continue
+        most = limits.tmp_age if entry.name.endswith(".tmp") else limits.decoder_age
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if most and stat.S_ISREG(info.st_mode) and now - info.st_mtime > most:
+            found.append(Path(entry.path))
+    return found
+
+
 def _tmp_folders(root: Path) -> list[Path]:
     folders = [root / "runs", root / "checkpoints"]
     sessions = root / "runs" / "sessions"
@@ -114,7 +140,7 @@ def sweep(root: Path, limits: Limits, busy: Iterable[Path] = (), live: Iterable[
     for folder in old_sessions(root, limits.max_age, keep, now):
         shutil.rmtree(folder, ignore_errors=True)  # rmtree removes links, never follows them
         removed += [folder] if not folder.exists() else []
-    for path in stale_tmp(root, limits.tmp_age, busy, now):
+    for path in [*stale_tmp(root, limits.tmp_age, busy, now), *stale_decoders(root, limits, now)]:
         try:
             path.unlink()
         except OSError:

@@ -22,7 +22,7 @@ from aeexplorer.core.checkpoint import file_signature
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.families import TrainRequest, train_args
 from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env,
-                                   data_size, duration_text, size_text)
+                                   data_size, duration_text, one_too_many, size_text)
 from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply,
                                      error_message, parse_line)
 
@@ -33,10 +33,9 @@ KILL_AFTER_S = 5.0  # after SIGINT, the time a training gets to stop before SIGK
 MEMORY_KILL_AFTER_S = 1.0  # over its memory: it may grow fast, and the server shares it
 EXIT_GRACE_S = 2.5  # at exit: the time all trainings get to stop (then SIGKILL, reaped in 0.5 s)
 WATCH_S = 0.5  # how often the watcher checks the run time, memory and sessions of the jobs
-# The child lowers its own priority: preexec_fn (os.nice between fork and exec) is unsafe in
-# a threaded server such as Streamlit's, where it can deadlock the fork.
-# The child lowers its own priority and takes Cancel's SIGINT as Ctrl-C even when the server
-# was started in the background by a shell (which leaves SIGINT ignored for all it starts).
+# The child lowers its own priority (preexec_fn's os.nice can deadlock the fork in a threaded
+# server such as Streamlit's) and takes Cancel's SIGINT as Ctrl-C even when the server was
+# started in the background by a shell (which leaves SIGINT ignored for all it starts).
 LAUNCH = ("import os, signal, sys\ntry:\n    os.nice(10)\nexcept OSError:\n    pass\n"
           "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
           "from aeexplorer.cli import main\nsys.exit(main())")
@@ -58,9 +57,11 @@ class Job:
     """One training process and the thread that reads its progress."""
 
     def __init__(self, cmd: list[str], out: Path, name: str, family: str = "",
-                 owner: str | None = None, env: dict[str, str] | None = None) -> None:
+                 owner: str | None = None, env: dict[str, str] | None = None,
+                 address: str | None = None) -> None:
         self.out, self.name, self.family = Path(out), name, family
         self.owner = owner  # the session that started it (None: no session, never reaped)
+        self.address = address  # its client's address (``limits.client_address``)
         self._lock = threading.Lock()
         self._s = Progress(name, family, self.out)
         self._cancel, self._ended = False, None
@@ -188,9 +189,10 @@ class Registry:
             return list(self._jobs)
 
     def start(self, cmd: list[str], out: Path, name: str, family: str = "",
-              owner: str | None = None, env: dict[str, str] | None = None) -> Job:
+              owner: str | None = None, env: dict[str, str] | None = None,
+              address: str | None = None) -> Job:
         """Start a job, or raise ``Busy`` when the cap is reached, ``out`` is being written,
-        or the session ``owner`` already runs as many trainings as one may."""
+        or the session ``owner`` or client ``address`` runs as many trainings as it may."""
         with self._lock:
             active = [j for j in self._jobs if j.status == RUNNING]
             if len(active) >= self.cap:
@@ -198,12 +200,11 @@ class Registry:
                            "again when one finishes")
             if any(j.out.resolve() == Path(out).resolve() for j in active):
                 raise Busy(f"a training is already writing {Path(out).name}")
-            mine = sum(j.owner == owner for j in active) if owner is not None else 0
-            if self.limits.per_session and mine >= self.limits.per_session:
-                raise Busy(f"you already run {mine} training{'s' if mine > 1 else ''}, as "
-                           "many at once as this server allows one visitor: wait for it to "
-                           "finish, or cancel it")
-            job = Job(cmd, out, name, family, owner, env)
+            crowded = one_too_many(self.limits, [(j.owner, j.address) for j in active], owner,
+                                   address)
+            if crowded:
+                raise Busy(crowded)
+            job = Job(cmd, out, name, family, owner, env, address)
             self._jobs = [*active, job]
             if owner is not None:
                 self._seen[owner] = time.monotonic()
@@ -214,7 +215,7 @@ class Registry:
         return job
 
     def train(self, req: TrainRequest, out: Path, data_dir: Path,
-              owner: str | None = None) -> Job:
+              owner: str | None = None, address: str | None = None) -> Job:
         """Starts a training of ``req`` once the limits allow it (else ``TooBig`` or ``Busy``).
         With an ``owner``, ``out`` is in that session's folder, whose disk use is checked."""
         if not self.limits.training:
@@ -223,7 +224,7 @@ class Registry:
         if owner is not None:
             check_disk(Path(out).parent, self.limits)
         return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family,
-                          owner, child_env(self.limits))
+                          owner, child_env(self.limits), address)
 
     def beat(self, owner: str) -> None:
         """Records that session ``owner`` is there (it ran a page just now)."""

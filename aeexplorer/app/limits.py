@@ -33,6 +33,8 @@ class Limits:
     training: bool = True  # AEEXPLORER_TRAINING=off hides the Train form
     max_trainings: int = 2  # at once in the server (each holds a core)
     per_session: int = 1  # at once per visitor (browser session)
+    per_address: int = 1  # at once per client address (a script opens many sessions)
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed (0: none)
     max_params: int = 10_000_000  # model parameters (6× the shipped 1.6 M nets)
     max_work: float = 1e13  # parameters × epochs × training images
     max_seconds: float = 30 * 60  # run time of one training
@@ -42,6 +44,7 @@ class Limits:
     grace: float = 120.0  # seconds a session may go unseen before its training is stopped
     max_age: float = 24 * 3600  # a session folder untouched this long is removed
     tmp_age: float = 3600.0  # a leftover ".NAME.XXXX.tmp" this old is removed
+    decoder_age: float = 3600.0  # a page's decoder file no page used this long is removed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -53,10 +56,14 @@ class Limits:
 
         cap = small_number(env.get("AEEXPLORER_MAX_TRAININGS", ""))
         per = small_number(env.get("AEEXPLORER_TRAININGS_PER_SESSION", ""))
+        per_address = small_number(env.get("AEEXPLORER_TRAININGS_PER_ADDRESS", ""))
+        proxies = small_number(env.get("AEEXPLORER_TRUSTED_PROXIES", ""))
         return cls(
             training=env.get("AEEXPLORER_TRAINING", "").strip().lower() not in _OFF,
             max_trainings=d.max_trainings if cap is None else cap,
             per_session=d.per_session if per is None else per,
+            per_address=d.per_address if per_address is None else per_address,
+            trusted_proxies=d.trusted_proxies if proxies is None else min(proxies, 8),
             max_params=int(read("AEEXPLORER_MAX_PARAMS", d.max_params)),
             max_work=read("AEEXPLORER_MAX_WORK", d.max_work),
             max_seconds=read("AEEXPLORER_MAX_TRAIN_MINUTES", d.max_seconds, 60),
@@ -65,7 +72,8 @@ class Limits:
             total_disk=int(read("AEEXPLORER_TOTAL_DISK_MB", d.total_disk, MB)),
             grace=read("AEEXPLORER_SESSION_GRACE_S", d.grace),
             max_age=read("AEEXPLORER_SESSION_MAX_AGE_H", d.max_age, 3600),
-            tmp_age=read("AEEXPLORER_TMP_MAX_AGE_MIN", d.tmp_age, 60))
+            tmp_age=read("AEEXPLORER_TMP_MAX_AGE_MIN", d.tmp_age, 60),
+            decoder_age=read("AEEXPLORER_DECODER_MAX_AGE_MIN", d.decoder_age, 60))
 
 
 def _amount(text: str, default: float) -> float:
@@ -75,6 +83,37 @@ def _amount(text: str, default: float) -> float:
         return default
     value = float(text)
     return value if math.isfinite(value) else default
+
+
+def client_address(peer: str | None, forwarded: str | None, trusted_proxies: int) -> str:
+    """Whom a session's trainings count against: its client's address. ``peer`` is the address
+    the server saw (Streamlit's ``st.context.ip_address``: None on this machine), ``forwarded``
+    the X-Forwarded-For header. Only with ``trusted_proxies`` proxies in front is that header
+    read (the entry the nearest of them wrote about its client: the others are the client's
+    own words). Otherwise a peer taken from that header (the web server does so for a peer on
+    this machine) is not believed: every such session counts as one address, "forwarded"."""
+    entries = [e.strip() for e in (forwarded or "").split(",")[-64:] if e.strip()]
+    if trusted_proxies and len(entries) >= trusted_proxies:
+        return entries[-trusted_proxies][:64]
+    if peer is not None and peer in entries:
+        return "forwarded"
+    return (peer or "local")[:64]
+
+
+def one_too_many(limits: Limits, running: list[tuple[str | None, str | None]],
+                 owner: str | None, address: str | None) -> str | None:
+    """Why a training of session ``owner`` from client ``address`` must wait, ``running`` the
+    (session, address) of the trainings running now; None when it may start."""
+    mine = sum(o == owner for o, _ in running) if owner is not None else 0
+    if limits.per_session and mine >= limits.per_session:
+        return (f"you already run {mine} training{'s' if mine > 1 else ''}, as many at once "
+                "as this server allows one visitor: wait for it to finish, or cancel it")
+    ours = sum(a == address for _, a in running) if address is not None else 0
+    if limits.per_address and ours >= limits.per_address:
+        return (f"{ours} training{'s' if ours > 1 else ''} from your network address already "
+                "run, as many at once as this server allows one address: try again when one "
+                "finishes")
+    return None
 
 
 @dataclass(frozen=True)

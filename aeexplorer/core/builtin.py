@@ -70,20 +70,50 @@ def _read_cifar(where: Path, train: bool, known: tuple[str, ...]) -> tuple:
     import numpy as np
     import torch
 
-    names = [f"data_batch_{i}.bin" for i in range(1, 6)] if train else ["test_batch.bin"]
-    records = np.concatenate([_records(where / name) for name in names])
-    images = torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
-    return images, torch.from_numpy(records[:, 0].astype(np.int64)), _cifar_names(where, known)
+    paths = [where / name for name in _cifar_files(train)]
+    counts = [_count(path) for path in paths]  # every file's size checked before any is read
+    images = np.empty((sum(counts), 3, 32, 32), np.uint8)
+    labels = np.empty(sum(counts), np.int64)
+    at = 0
+    for path, n in zip(paths, counts):  # one file's records at a time: the images held once
+        records = _records(path)
+        images[at:at + n] = records[:, 1:].reshape(-1, 3, 32, 32)
+        labels[at:at + n] = records[:, 0]
+        at += n
+    return torch.from_numpy(images), torch.from_numpy(labels), _cifar_names(where, known)
+
+
+def _cifar_files(train: bool) -> list[str]:
+    return [f"data_batch_{i}.bin" for i in range(1, 6)] if train else ["test_batch.bin"]
+
+
+def cifar_train_images(where: Path, default: int) -> int:
+    """The training images CIFAR-10's batches in ``where`` hold, from their sizes (a batch may
+    hold up to _MAX_RECORDS, not only the originals' 10,000); ``default`` when one is missing
+    or not a batch (reading it then says why)."""
+    try:
+        return sum(_count(where / name) for name in _cifar_files(True))
+    except (OSError, ValueError):
+        return default
+
+
+def _count(path: Path) -> int:
+    """The records of a binary batch, from its size: whole records, at most _MAX_RECORDS."""
+    size = path.stat().st_size
+    if not size or size % _RECORD:
+        raise ValueError(f"{path.name} is not a CIFAR-10 batch ({size:,} bytes is not a "
+                         f"whole number of {_RECORD:,}-byte records)")
+    if size > _MAX_RECORDS * _RECORD:
+        raise ValueError(f"{path.name} holds {size // _RECORD:,} records, over the size limit "
+                         f"of a CIFAR-10 batch here ({_MAX_RECORDS:,})")
+    return size // _RECORD
 
 
 def _records(path: Path):
     """A binary batch's (N, 3073) uint8 records, checked: whole records, labels 0..9."""
     import numpy as np
 
-    size = path.stat().st_size
-    if not 0 < size <= _MAX_RECORDS * _RECORD or size % _RECORD:
-        raise ValueError(f"{path.name} is not a CIFAR-10 batch ({size:,} bytes is not a "
-                         f"whole number of {_RECORD:,}-byte records)")
+    _count(path)
     records = np.fromfile(path, dtype=np.uint8).reshape(-1, _RECORD)
     if int(records[:, 0].max()) > 9:
         raise ValueError(f"{path.name} is not a CIFAR-10 batch (a label above 9)")

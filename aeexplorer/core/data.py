@@ -221,6 +221,9 @@ def offered(root: str | os.PathLike) -> list[str]:
 def train_images(name: str, root: str | os.PathLike) -> int:
     """How many training images ``name`` has, without reading any: the known count of a
     built-in set, the files of an image folder's training split (DataNotFound if none)."""
+    if name == "cifar10":  # its batches may hold more than the originals: counted from them
+        return builtin.cifar_train_images(raw_folder(name, Path(root)),
+                                          BUILTINS[name].train_images)
     if not folder.is_folder(check_dataset_name(name)):
         return BUILTINS[name].train_images
     listing = folder.list_folder(folder.folder_path(name, Path(root)))

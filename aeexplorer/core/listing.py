@@ -104,8 +104,11 @@ def _sort_file(entry: os.DirEntry, base: str, real: str, left: list[str]) -> str
     real path is ``real``)."""
     relative = os.path.relpath(entry.path, base).replace(os.sep, "/")
     if entry.is_symlink():
-        target = os.path.realpath(entry.path)
-        inside = os.path.commonpath([target, real]) == real
+        try:
+            target = os.path.realpath(entry.path)
+        except OSError:  # a link it may not even read (/proc/1/cwd): left out
+            target = None
+        inside = target is not None and os.path.commonpath([target, real]) == real
         if inside and os.path.isfile(target):
             return relative
     elif entry.is_file(follow_symlinks=False):

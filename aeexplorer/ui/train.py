@@ -32,6 +32,14 @@ def registry() -> jobs.Registry:
     return jobs.shared()
 
 
+def client_address() -> str:
+    """This session's client address, as the training cap per address counts it."""
+    from aeexplorer.app.limits import client_address as address
+
+    return address(st.context.ip_address, st.context.headers.get("X-Forwarded-For"),
+                   registry().limits.trusted_proxies)
+
+
 def render(root: Path) -> None:
     style.apply(sidebar.talk_toggle())
     st.title("Train a model")
@@ -140,7 +148,8 @@ def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
 
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
-        job = registry().train(request, out, resolve_data_root(), owner=resources.session_id())
+        job = registry().train(request, out, resolve_data_root(), owner=resources.session_id(),
+                               address=client_address())
     except AeError as exc:  # slots taken (Busy), or over a limit (TooBig): the message says
         st.warning(md(exc))
         return st.session_state.get(JOB)

@@ -1,69 +1,126 @@
 """The decoder's weights for the page, as files: written once per model to ``static/decoders/``
 and fetched by the page once (Streamlit's static file serving, ``.streamlit/config.toml``),
-rather than sent in the component's data, which every rerun would send again."""
+rather than sent in the component's data, which every rerun would send again.
+
+Bounded, since a checkpoint may be crafted: a decoder over ``MAX_FILE_BYTES`` is refused from
+its parameter count, before it is exported (the export's working copies would weigh several
+times the file), and its model is decoded by the server instead. The folder holds at most
+``MAX_DECODER_BYTES``: when a new file would not fit, it is not written (the server decodes),
+and no other model's file is removed for it. A file in use has its time refreshed; one unused
+for ``Limits.decoder_age`` is removed by the cleanup (``aeexplorer.app.cleanup``)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import streamlit as st
 
+from aeexplorer.app.cleanup import DECODERS_DIR
 from aeexplorer.ui import resources
 
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
 # AEEXPLORER_STATIC: another folder, for a process that serves none (the tests' AppTest runs)
-STATIC = Path(os.environ.get("AEEXPLORER_STATIC") or APP_ROOT / "static")
-DECODERS = STATIC / "decoders"
-MAX_DECODER_BYTES = 256 * 2**20  # kept in DECODERS in all, the oldest removed first
+STATIC = Path(os.environ["AEEXPLORER_STATIC"]) if os.environ.get("AEEXPLORER_STATIC") else None
+DECODERS = STATIC / "decoders" if STATIC else APP_ROOT / DECODERS_DIR
+MB = 2**20
+MAX_FILE_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model: ~5 M)
+MAX_DECODER_BYTES = 256 * MB  # the folder in all
+TOUCH_EVERY_S = 60.0  # a file's time is refreshed at most this often while pages use it
+SERVER_DECODES = "hold the pointer still and the server decodes that z."
 NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
-                   "hold the pointer still and the server decodes that z.")
-NOT_STORED = ("This server could not store the decoder for the page: hold the pointer still "
-              "and the server decodes that z.")
+                   + SERVER_DECODES)
+NOT_STORED = "This server could not store the decoder for the page: " + SERVER_DECODES
+FULL = ("This server's space for the page's decoders is full for now: " + SERVER_DECODES)
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+
+def too_big(size: int) -> str:
+    return (f"This model's decoder ({size / MB:.0f} MB) is larger than this server sends to a "
+            f"page ({MAX_FILE_BYTES // MB} MB): " + SERVER_DECODES)
+
+
+def decoder_bytes(model) -> int:
+    """The most bytes the page's file of ``model``'s decoder can take (float32 weights; a batch
+    norm folded into its linear layer adds none), from its parameter count alone."""
+    part = getattr(model, "decoder", None)
+    params = (part if part is not None else model).parameters()  # PCA: all of it decodes
+    return 4 * sum(p.numel() for p in params)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _exported(path: str, mtime: float):
-    """The model's decoder as dense layers (``aeexplorer.app.export``), or None for a conv one."""
+    """The model's decoder as dense layers (``aeexplorer.app.export``), or why not (a str): a
+    conv decoder, or one over ``MAX_FILE_BYTES``. As many kept as models (``checkpoint``)."""
     from aeexplorer.app.export import export_decoder
 
-    return export_decoder(resources.checkpoint(path, mtime).model)
+    model = resources.checkpoint(path, mtime).model
+    cfg = model.config
+    if cfg.kind != "pca" and cfg.arch != "dense":
+        return NO_PAGE_DECODER
+    size = decoder_bytes(model)
+    if size > MAX_FILE_BYTES:
+        return too_big(size)
+    exported = export_decoder(model)
+    return NO_PAGE_DECODER if exported is None else exported
 
 
 def page_decoder(path: str, mtime: float) -> dict:
     """{"url", "spec", "bytes"} of this model's decoder for the page, its file written to
-    DECODERS when missing (checked on every call: an older one may have been removed); or
-    {"why": ...} when the page cannot run it."""
+    DECODERS when missing (checked on every call: the cleanup may have removed it); or
+    {"why": ...} when the page cannot run it (then the server decodes)."""
     exported = _exported(path, mtime)
-    if exported is None:
-        return {"why": NO_PAGE_DECODER}
+    if isinstance(exported, str):
+        return {"why": exported}
     name = f"{exported.digest}.bin"
     try:
-        if not (DECODERS / name).is_file():
-            _write(DECODERS / name, exported.blob)
+        if not _in_use(DECODERS / name) and not _write(DECODERS / name, exported.blob):
+            return {"why": FULL}
     except OSError:  # a read-only app folder, a full disk: the server decodes instead
         return {"why": NOT_STORED}
     return {"url": f"app/static/decoders/{name}", "spec": exported.spec,
             "bytes": len(exported.blob)}
 
 
-def _write(target: Path, blob: bytes) -> None:
-    """Atomically (a reader never sees half a file), then drop the oldest files beyond
-    MAX_DECODER_BYTES in all (a page that still wants one has it written again)."""
+def _in_use(target: Path) -> bool:
+    """Whether ``target`` is there; its time refreshed now and then, so that the cleanup
+    keeps the files that pages use."""
+    try:
+        age = time.time() - target.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > TOUCH_EVERY_S:
+        os.utime(target)
+    return True
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files in ``folder`` (temporary ones being written included)."""
+    total = 0
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+        except OSError:  # removed meanwhile
+            continue
+    return total
+
+
+def _write(target: Path, blob: bytes) -> bool:
+    """Writes ``blob`` to ``target`` atomically (a reader never sees half a file), unless the
+    folder would go over MAX_DECODER_BYTES (False). Its temporary file is removed on any
+    failure."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if folder_bytes(target.parent) + len(blob) > MAX_DECODER_BYTES:
+        return False
     fd, tmp = tempfile.mkstemp(prefix=".decoder.", suffix=".tmp", dir=target.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(blob)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    files = []
-    for file in target.parent.glob("*.bin"):
-        with contextlib.suppress(OSError):  # another session may be pruning too
-            st_ = file.stat()
-            files.append((st_.st_mtime, st_.st_size, file))
-    kept = 0
-    for _, size, file in sorted(files, reverse=True):
-        kept += size
-        if kept > MAX_DECODER_BYTES and file != target:
-            file.unlink(missing_ok=True)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
