@@ -121,7 +121,7 @@ class Panel {
     this.showZ("Selected point", s.z, what);
     if (!this.net && this.selectedImage) {
       this.showImage(this.selectedImage);
-      this.note.textContent = "Decoded when this file was made. " + DATA.why;
+      this.note.textContent = DATA.why;
     }
   }
 

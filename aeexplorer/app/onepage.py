@@ -35,7 +35,8 @@ WALK_STEPS = N_FRAMES[1]  # codes per leg the player moves through (it blends be
 HERE = Path(__file__).parent
 DECODER_JS = HERE.parent / "ui" / "explorer" / "decoder.js"  # the app's own, inlined as is
 NO_PAGE_DECODER = ("This model's decoder does not run in this file: the map and the walk are "
-                   "here, and the images decoded when the file was made.")
+                   "here, with the selected point and the walk's frames decoded when the file "
+                   "was made.")
 # in JSON inside <script>: nothing that could close the element or end a JS string early
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
             "\u2029": "\\u2029"}
