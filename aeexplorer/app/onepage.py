@@ -41,6 +41,7 @@ NO_PAGE_DECODER = ("This model's decoder does not run in this file: the map and 
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
             "\u2029": "\\u2029"}
 _SLOT = re.compile(r"/\*@(\w+)@\*/")
+_LINE_ENDS = {0x2028: "&#x2028;", 0x2029: "&#x2029;"}
 
 
 class TooBig(ValueError):
@@ -71,7 +72,8 @@ def build(ckpt: Checkpoint, name: str, scene: Scene) -> bytes:
     data = page_data(ckpt, name, scene)
     template = (HERE / "onepage.html").read_text("utf-8")
     parts = {
-        "title": html.escape(f"{name} · latent map"),
+        # as character references: the line separators too, so the file holds none raw
+        "title": html.escape(f"{name} · latent map").translate(_LINE_ENDS),
         "plotly": inline_script(plotly_js()),
         "data": script_json(data),
         "script": inline_script(DECODER_JS.read_text("utf-8") + "\n"
