@@ -204,3 +204,26 @@ def test_the_recorder_sees_a_request_and_the_files_policy_refuses_one(browser, e
         assert page.left == []
     finally:
         page.context.close()
+
+
+def test_the_explorers_button_downloads_the_view_that_opens_offline(browser, app_url, page,
+                                                                     tmp_path):
+    from tests.browser.helpers import open_app
+
+    open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1,0&b=1,1&z=0.5,0.5&hl=3")
+    button = page.get_by_role("button", name="Download this view as one page")
+    button.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "onepage-button.png"))
+    with page.expect_download(timeout=120_000) as download:
+        button.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "mnist-vae-view.html" and saved.stat().st_size <= 12 * 2**20
+    offline = open_offline(browser, saved)
+    try:
+        assert offline.evaluate("() => aeOnePage.player.walk.stops") == 2
+        assert "0.500, 0.500" in offline.inner_text("#z")
+        assert leaving(offline) == []
+    finally:
+        offline.context.close()
