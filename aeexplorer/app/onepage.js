@@ -62,10 +62,6 @@ class MapBridge {
   moveSelected(x, y) {
     if (this.selectedTrace >= 0) Plotly.restyle(this.gd, { x: [[x]], y: [[y]] }, [this.selectedTrace]);
   }
-
-  resize() {
-    Plotly.Plots.resize(this.gd);
-  }
 }
 
 /** The image beside the map: the z under the pointer, a walk's frame, or the selected point. */
@@ -101,8 +97,7 @@ class Panel {
 
   /** A decoded image (a data URI) in place of the canvas; null: neither is shown. */
   showImage(uri) {
-    this.canvas.hidden = true;
-    this.still.hidden = !uri;
+    [this.canvas.hidden, this.still.hidden] = [true, !uri];
     if (uri) this.still.src = uri;
   }
 
@@ -110,8 +105,7 @@ class Panel {
     const s = this.selected;
     if (!s) {
       this.title.textContent = "Selected point";
-      this.canvas.hidden = true;
-      this.still.hidden = true;
+      this.showImage(null);
       this.zText.textContent = "";
       this.note.textContent = "Move the pointer over the map, or click a point.";
       return;
@@ -137,8 +131,7 @@ class Panel {
       img.data[4 * k + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
-    this.canvas.hidden = false;
-    this.still.hidden = true;
+    [this.canvas.hidden, this.still.hidden] = [false, true];
   }
 }
 
@@ -199,10 +192,7 @@ class Player {
     requestAnimationFrame((t) => this.tick(t));
   }
 
-  pause() {
-    this.running = false;
-    this.button.textContent = "Play the walk";
-  }
+  pause() { this.running = false; this.button.textContent = "Play the walk"; }
 
   draw() {
     const z = this.at(this.p);
@@ -253,7 +243,7 @@ class TalkMode {
     Plotly.relayout(this.bridge.gd, {
       "font.size": on ? 20 : 13, legend: { ...legend, font: { size: on ? 20 : 13 } },
       margin: on ? { l: 10, r: 10, t: 10, b: 10 } : DATA.figure.layout.margin,
-    }).then(() => { this.bridge.resize(); this.player.place(); });
+    }).then(() => { Plotly.Plots.resize(this.bridge.gd); this.player.place(); });
   }
 }
 
@@ -279,8 +269,9 @@ function listen(bridge, panel, player) {
     panel.selected = { z: fullZ(x, y), index: hit ? hit.index : null, class: null };
     panel.selectedImage = null;
     bridge.moveSelected(x, y);
-    if (!player.running) panel.showZ("Selected point", panel.selected.z,
-      hit ? "test image #" + hit.index : "a point of empty space");
+    const what = !hit ? "a point of empty space" : DATA.dim <= 2 ? "test image #" + hit.index
+      : "the map position of test image #" + hit.index + ", the other dimensions 0";
+    if (!player.running) panel.showZ("Selected point", panel.selected.z, what);
   });
   gd.on("plotly_relayout", () => player.place());
   window.addEventListener("resize", () => player.place());
