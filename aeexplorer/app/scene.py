@@ -5,7 +5,8 @@ Parameters: ``ckpt`` (file name), ``z`` (x,y), ``i`` (atlas index of the selecte
 ``a`` / ``b`` (path ends, x,y), ``wp`` (waypoints after b, x,y;x,y), ``n`` (frames per leg),
 ``m`` (linear/slerp), ``seed``, ``t`` (temperature), ``k`` (number of samples), ``talk`` (1),
 ``mf`` (1: manifold drawn), ``ps`` (1: prior samples marked on the map), ``c`` (``stop``: a click
-on the map adds a path stop), ``tab`` (the open tool tab: ``samples``, ``upload``, ``similar``).
+on the map adds a path stop), ``tab`` (the open tool tab: ``samples``, ``upload``, ``similar``),
+``hl`` (the label of the class highlighted on the map).
 Anything malformed is ignored, never an error.
 """
 
@@ -20,6 +21,7 @@ Point = tuple[float, float]
 N_FRAMES = (2, 40)
 N_SAMPLES = (1, 100)
 TEMPERATURE = (0.1, 3.0)
+MAX_LABEL = 9999  # the largest class label a link may highlight
 MAX_STOPS = 12
 CLICKS = ("decode", "stop")  # what a click on the map does
 TABS = ("path", "samples", "upload", "similar")  # the tool tabs under the map, in order
@@ -41,6 +43,7 @@ class Scene:
     show_samples: bool = False
     click: str = CLICKS[0]
     tab: str = TABS[0]
+    highlight: int | None = None  # a class label; the page checks it against the model's
 
     def to_query(self) -> dict[str, str]:
         q: dict[str, str] = {}
@@ -66,6 +69,8 @@ class Scene:
             q["c"] = self.click
         if self.tab != TABS[0]:
             q["tab"] = self.tab
+        if self.highlight is not None:
+            q["hl"] = str(self.highlight)
         return q
 
     @classmethod
@@ -88,6 +93,7 @@ class Scene:
         s.show_samples = q.get("ps") in ("1", "true", "yes")
         s.click = q.get("c") if q.get("c") in CLICKS else s.click
         s.tab = q.get("tab") if q.get("tab") in TABS else s.tab
+        s.highlight = _int(q.get("hl"), None, 0, MAX_LABEL)
         return s
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m aeexplorer train | evaluate | encode | data``.
+"""Command line: ``python -m aeexplorer train | evaluate | encode | data | export-html``.
 
 Every error meant for a person (missing data, a bad image, a wrong checkpoint, a diverged
 training) is printed as one ``error:`` line on stderr with a non-zero exit, never a traceback.
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aeexplorer.cli import export_html
 from aeexplorer.core.data import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.options import OPTIONS, Option
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                         ", what the shipped models were trained on; the others are listed)")
     d.add_argument("--check", action="store_true", help="only report what is there; download "
                                                         "nothing")
+    export_html.add_parser(sub)  # a command of its own module: it sets its ``run``
     return parser
 
 
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     from aeexplorer.core.distributed import speaks  # under torchrun, one process speaks
 
     try:
-        return getattr(commands, args.command)(args)
+        return (getattr(args, "run", None) or getattr(commands, args.command))(args)
     except AeError as exc:
         if speaks():
             print(f"error: {exc}", file=sys.stderr)

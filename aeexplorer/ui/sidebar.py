@@ -155,6 +155,8 @@ def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:
     if not names:  # an unlabelled data set: no class to highlight
         return (None if index is None else int(index)), None
     state.default(FIND_CLASS, None)
+    if st.session_state[FIND_CLASS] not in (None, *range(len(names))):  # a link's, too big
+        st.session_state[FIND_CLASS] = None
     label = pick.selectbox("Highlight a class", [None, *range(len(names))], key=FIND_CLASS,
                            format_func=lambda i: "none" if i is None else names[i])
     return (None if index is None else int(index)), label

@@ -25,7 +25,8 @@ CLICKS = {"decode": DECODE, "stop": ADD_STOP}  # the scene's value -> the contro
 TAB_LABELS = dict(zip(TABS, ("Interpolation path", "Samples from the prior", "Your own image",
                              "Similar images")))
 _SAME = {FRAMES: "frames", METHOD: "method", SEED: "seed", TEMP: "temperature",
-         N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold", SHOW_SAMPLES: "show_samples"}
+         N_SAMPLES: "samples", TALK: "talk", MANIFOLD: "manifold", SHOW_SAMPLES: "show_samples",
+         "find_class": "highlight"}
 _LABELLED = {CLICK_MODE: ("click", CLICKS), TAB: ("tab", TAB_LABELS)}
 # the Explorer's widgets that are not in the URL but must outlive a visit to another page
 # (the manifold's ranges are one per checkpoint: ``mfx:<name>``, ``mfy:<name>``)

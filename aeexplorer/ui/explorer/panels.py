@@ -13,7 +13,7 @@ from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
-from aeexplorer.ui.explorer import live
+from aeexplorer.ui.explorer import live, onepage
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import (
@@ -85,7 +85,8 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
     method = st.session_state.get(state.METHOD, "linear")
     # in talk mode the player stands beside the map (see ``fragment.map_view``)
     _path_result(stops, walk, talk, (lambda: None) if talk else
-                 lambda: live.player(*file, ckpt, walk, stops, method, talk), bool(names))
+                 lambda: live.player(*file, ckpt, walk, stops, method, talk), bool(names),
+                 lambda where: onepage.button(where, ckpt, file))
 
 
 def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
@@ -100,7 +101,10 @@ def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
 
 
 def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
-                 by_class: bool = True) -> None:
+                 by_class: bool = True, one_page: Callable[[object], None] = lambda _: None
+                 ) -> None:
+    """The walk's strip and downloads (``one_page`` puts the one-page file's button in the
+    container it is given), or what to do for a walk."""
     if stops:
         st.markdown(" → ".join(f"**{stop_name(i)}** {fmt_z(p)}" for i, p in enumerate(stops)))
     if walk is None:
@@ -110,6 +114,7 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
             "two others. Or pick " + ("a random pair or " if by_class else "")
             + "two test images above.")
         st.info(hint)
+        one_page(st.columns(3)[0])
         return
     play()
     frames = walk[1]
@@ -120,7 +125,7 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
         st.image(imaging.to_png(strip, enlarge(side, scale(talk, big=False))),
                  width="stretch" if len(frames) >= cols else "content",
                  caption=f"{len(frames)} decoded frames, {len(stops) - 1} leg(s)")
-    d1, d2, _ = st.columns(3)
+    d1, d2, d3 = st.columns(3)
     # deferred: the files are made only when a button is pressed, not on every click
     d1.download_button("Strip as PNG", lambda: imaging.to_png(strip, enlarge(side, 4)),
                        "path-strip.png", "image/png", on_click="ignore", width="stretch",
@@ -128,6 +133,7 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
     d2.download_button("Walk as GIF", lambda: imaging.to_gif(frames, scale=enlarge(side, 6)),
                        "path-walk.gif", "image/gif", on_click="ignore", width="stretch",
                        icon=":material/download:")
+    one_page(d3)
 
 
 # --- prior samples ------------------------------------------------------------------------
