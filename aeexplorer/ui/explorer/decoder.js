@@ -36,7 +36,8 @@ function checked(l) {
 
 /** Layers from the float32 blob, each weight then its bias, after checking that the spec
  *  chains (each layer reads what the one before it writes, the last writes the image) and
- *  that the blob holds exactly its weights. Buffers are allocated here, once. */
+ *  that the blob holds exactly its weights. Buffers are allocated here, once; a dense
+ *  layer's weights are kept transposed (see ``dense``). */
 export function parseNet(spec, buffer) {
   if (!spec || typeof spec !== "object") throw new Error("the decoder's layers are malformed");
   const flat = new Float32Array(buffer);
@@ -53,7 +54,9 @@ export function parseNet(spec, buffer) {
       throw new Error("the decoder's weights do not match its layers");
     }
     const split = at + c.floats - (c.dense ? c.m : c.outC);
-    const layer = { ...c, act: l.act, w: flat.subarray(at, split), b: flat.subarray(split, at + c.floats),
+    const w = flat.subarray(at, split);
+    const layer = { ...c, act: l.act, w: c.dense ? transposed(w, c.n, c.m) : w,
+                    b: flat.subarray(split, at + c.floats),
                     acc: c.dense ? null : new Float64Array(c.outC) };
     at += c.floats;
     width = c.m;
@@ -87,14 +90,28 @@ function activate(s, act) {
   return act === "relu" ? (s > 0 ? s : 0) : act === "sigmoid" ? 1 / (1 + Math.exp(-s)) : s;
 }
 
-/** y = act(W x + b), W row-major (m x n). */
+/** y = act(W x + b), with W stored transposed (n x m, see parseNet): each input adds its
+ *  column, so the inputs a ReLU zeroed (about half) cost nothing. Measured in Node on the
+ *  conv VAE's 256 -> 3136 layer: about twice as fast as a dot product per output. */
 function dense({ n, m, act, w, b }, x, y) {
-  for (let j = 0; j < m; j++) {
-    let s = b[j];
-    const row = j * n;
-    for (let i = 0; i < n; i++) s += w[row + i] * x[i];
-    y[j] = activate(s, act);
+  for (let j = 0; j < m; j++) y[j] = b[j];
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v === 0) continue;
+    const col = i * m;
+    for (let j = 0; j < m; j++) y[j] += v * w[col + j];
   }
+  if (act !== "none") for (let j = 0; j < m; j++) y[j] = activate(y[j], act);
+}
+
+/** The (m x n) row-major weights of a dense layer as (n x m), copied once. */
+function transposed(w, n, m) {
+  const t = new Float32Array(n * m);
+  for (let j = 0; j < m; j++) {
+    const row = j * n;
+    for (let i = 0; i < n; i++) t[i * m + j] = w[row + i];
+  }
+  return t;
 }
 
 /** A transposed convolution, channels-last in and out, gathered per output pixel: the taps
