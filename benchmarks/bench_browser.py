@@ -123,6 +123,7 @@ def run_browser(env: dict[str, str], query: str, clicks: int = 30, cold_runs: in
             out.update(_clicks(page, clicks))
             out.update(bench_live.hover_series(page, frames, moves))
             out.update(bench_live.page_decode(page))
+            out.update(bench_live.conv_hover(lambda: new_page(browser), url, moves))
             out.update(_warm_load(browser, url, query))
             out.update(_playback(browser, url, query))
         finally:

@@ -10,7 +10,9 @@ pointer itself (aeexplorer/ui/explorer/live.js), so these figures are the page's
 - one decode in the page: ``decode`` of a fresh import of decoder.js (a Blob URL ``import()`` of
   the file's text), on the net the page loaded, 1,000 z in a row;
 - the decoder's weights payload (the ``.bin`` the page fetched), page load -> first live
-  decode, and the walk player's frame rate.
+  decode, and the walk player's frame rate;
+- the same pointer moves over the shipped conv VAE (``conv_hover``: its decoder's transposed
+  convolutions run in the page too), and its ``decode`` per z.
 
 Everything runs against an open explorer page (``bench_browser.run_browser`` drives it)."""
 
@@ -70,7 +72,7 @@ PAGE_DECODE = """async ([source, calls]) => {
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) mod.decode(net, zs[i], out);
   const ms = performance.now() - t0;
-  const weights = net.layers.reduce((s, l) => s + 4 * (l.n * l.m + l.m), 0);
+  const weights = net.layers.reduce((s, l) => s + 4 * (l.w.length + l.b.length), 0);
   const fetched = performance.getEntriesByType('resource')
     .filter((e) => e.name.includes('/static/decoders/'));
   return { ms, layers: net.layers.map((l) => [l.n, l.m]), weights,
@@ -209,3 +211,46 @@ def playback(page: Any, seconds: float = 3.0) -> dict:
     page.get_by_role("button", name="Pause").click()
     return {"playback_fps": play["fps"], "playback_frames": play["frames"],
             "playback_s": seconds}
+
+
+CONV_NAME = "mnist-conv-vae.safetensors"  # shipped: checkpoints/
+
+
+def conv_hover(new_page: Any, url: str, moves: int) -> dict:
+    """The hover figures on the shipped conv VAE, measured as ``hover_series`` measures them,
+    in a page of its own (``new_page()``) on the running server; and its decode per z."""
+    if not (ROOT / "checkpoints" / CONV_NAME).is_file():
+        return {}
+    page = new_page()
+    try:
+        frames = SentFrames(page)
+        page.goto(f"{url}/?ckpt={CONV_NAME}")
+        page.wait_for_function(PLOT_READY, timeout=120_000)
+        hover = hover_series(page, frames, moves)
+        decode = page_decode(page)
+    finally:
+        page.context.close()
+    out = {f"hover_conv_{key.removeprefix('hover_')}": value for key, value in hover.items()}
+    return {**out, "page_decode_conv_ms": decode["page_decode_ms"],
+            "decoder_conv_payload_bytes": decode["decoder_payload_bytes"]}
+
+
+if __name__ == "__main__":  # python benchmarks/bench_live.py [MOVES]: the conv figures alone
+    import json
+
+    import bench_browser
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.server import start, stop, wait_healthy
+
+    proc, url = start()
+    try:
+        wait_healthy(url, proc)
+        with sync_playwright() as pw:
+            browser = bench_browser._launch(pw)
+            result = conv_hover(lambda: bench_browser.new_page(browser), url,
+                                int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+            browser.close()
+    finally:
+        stop(proc)
+    print(json.dumps(result))

@@ -122,6 +122,7 @@ def live_rows(r: dict, targets: dict) -> list[str]:
                  f"{_opt(r.get('decoder_transfer_bytes'), ',')} bytes transferred, "
                  f"{_opt(r.get('decoder_fetch_ms'), '.0f')} ms)",
                  f"{r['decoder_payload_bytes']:,} bytes")]
+    lines += conv_rows(r, targets)
     if "first_live_decode_s" in r:
         lines.append(_row("second page, warm server → first move decoded in the page",
                           "—" if r["first_live_decode_s"] is None
@@ -131,6 +132,21 @@ def live_rows(r: dict, targets: dict) -> list[str]:
                           f"{r['playback_frames']} frames)", f"{r['playback_fps']:.0f} fps", "",
                           verdict(r, "playback_fps", targets)))
     return lines
+
+
+def conv_rows(r: dict, targets: dict) -> list[str]:
+    """The same, on the shipped conv VAE (bench_live.conv_hover)."""
+    if "hover_conv_p50_ms" not in r:
+        return []
+    return [
+        _row(f"conv VAE: pointer move → decoded image painted, timed in the page "
+             f"({r['hover_conv_samples']} of {r['hover_conv_moves']} moves)",
+             f"{r['hover_conv_p50_ms']:.1f} ms", f"{r['hover_conv_p95_ms']:.1f} ms",
+             f"p50 {verdict(r, 'hover_conv_p50_ms', targets)}"),
+        _row("conv VAE: websocket messages to the server during its moves",
+             f"{r['hover_conv_server_messages']}", "",
+             verdict(r, "hover_conv_server_messages", targets)),
+        _row("conv VAE: decode one z in the page (1,000 z)", f"{r['page_decode_conv_ms']:.3f} ms")]
 
 
 def table(result: dict, targets: dict) -> str:

@@ -138,7 +138,16 @@ def test_the_walk_is_the_apps_walk(hostile_ckpt):
     assert data["walk"]["steps"] == onepage.WALK_STEPS and data["walk"]["stops"] == 3
 
 
-def test_a_decoder_the_page_cannot_run_ships_its_images(tmp_path):
+def test_a_conv_decoder_runs_in_the_file(tmp_path):
+    ckpt = load_checkpoint(make_checkpoint(tmp_path / "conv.safetensors", arch="conv"))
+    data = page_json(onepage.build(ckpt, "conv.safetensors", Scene(z=(0.0, 0.0))))
+    assert data["why"] == ""
+    assert [layer["type"] for layer in data["net"]["spec"]["layers"]][-1] == "convT"
+
+
+def test_a_decoder_the_page_cannot_run_ships_its_images(tmp_path, monkeypatch):
+    # a decoder with a layer the page has no form for: export_decoder says None
+    monkeypatch.setattr(onepage, "export_decoder", lambda model: None)
     ckpt = load_checkpoint(make_checkpoint(tmp_path / "conv.safetensors", arch="conv"))
     page = onepage.build(ckpt, "conv.safetensors", Scene(z=(0.0, 0.0), stops=[(0, 0), (1, 1)],
                                                          frames=5))

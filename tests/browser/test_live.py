@@ -1,7 +1,7 @@
 """The latent space under the mouse, in Chromium: the page's decoder against torch for every
 shipped checkpoint, a hover that changes the image with no message to the server, the panel
 back to the selected point when the pointer leaves, the walk played with a moving marker, and
-a conv model decoded on the server when the pointer rests."""
+a conv model decoded in the page as a dense one is."""
 
 from __future__ import annotations
 
@@ -153,15 +153,22 @@ def conv_url(tmp_path_factory, checkpoint_env, browser):
         yield url
 
 
-def test_a_conv_model_says_so_and_decodes_on_the_server_when_the_pointer_rests(page, conv_url):
+def test_a_conv_model_decodes_in_the_page_with_no_server_message(page, conv_url):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
     open_app(page, conv_url, "?ckpt=conv-vae.safetensors")
     page.wait_for_function(LIVE_MOUNTED)  # a fresh server mounts it once the model is loaded
-    _move_across(page, 0.0, [-0.5, 0.0, 0.4])
+    page.wait_for_function("() => window.__aeNets && window.__aeNets.size > 0")
+    page.wait_for_function("() => Promise.all([...window.__aeNets.values()]).then(() => 1)")
+    wait_idle(page)
+    before = len(sent)
+    images = _move_across(page, 0.0, np.linspace(-1.5, 1.5, 8))
+    page.wait_for_timeout(600)  # the pointer at rest, longer than live.py's REST_MS
+    assert len(sent) == before  # nothing reached the server, not even at rest
+    assert len(set(images)) >= 6
     text = page.evaluate(LIVE_TEXT)
-    assert "convolutions" in text and "server decodes" in text
-    page.wait_for_function(  # at rest: the server's image, for the z under the pointer
-        f"() => ({LIVE_TEXT})()?.includes('decoded on the server')", timeout=30_000)
-    assert "z = (0.400, 0.000)" in page.evaluate(LIVE_TEXT)
+    assert "Under the pointer" in text and "z = (1.500, 0.000)" in text
+    assert "convolutions" not in text and "server" not in text
 
 
 def test_a_finger_dragged_over_the_map_decodes_under_it(browser, app_url):

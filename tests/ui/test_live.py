@@ -1,6 +1,8 @@
 """The live map's Python side under AppTest: the explorer mounts the hover panel and the walk
 player with the data the page needs: where the decoder's weights are (written once, the size
-its layers say), the walk's full codes; for a conv model no page decoder, and why."""
+its layers say) for a dense and a conv model alike, the walk's full codes; and where the page
+cannot have the decoder (the server could not store its file), none, why, and the server's
+frames."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from aeexplorer.app.export import layer_floats
 from aeexplorer.ui.explorer import decoder_files, live
 from tests.helpers.apptest import open_app
 from tests.helpers.checkpoints import make_checkpoint
@@ -29,15 +32,19 @@ def mounted(at, name: str) -> dict:
     return json.loads(found[0].json)
 
 
-def test_the_dense_model_sends_its_decoder_once_by_url(monkeypatch, ckpt_dir, tmp_path):
-    at = open_app(monkeypatch, ckpt_dir, tmp_path, query={"ckpt": "live-dense-vae.safetensors"})
+@pytest.mark.parametrize(("name", "types"), [
+    ("live-dense-vae.safetensors", ["dense"] * 3),
+    ("live-conv-vae.safetensors", ["dense", "dense", "dense", "convT", "convT"])])
+def test_the_model_sends_its_decoder_once_by_url(monkeypatch, ckpt_dir, tmp_path, name, types):
+    at = open_app(monkeypatch, ckpt_dir, tmp_path, query={"ckpt": name})
     data = mounted(at, "aeexplorer.live_hover")
     net = data["net"]
     assert data["mode"] == "hover" and data["dim"] == 2 and data["server"] is None
-    assert net["url"].startswith("app/static/decoders/") and "layers" in net["spec"]
-    blob = decoder_files.STATIC / net["url"].removeprefix("app/static/")
-    n_floats = sum(x["in"] * x["out"] + x["out"] for x in net["spec"]["layers"])
-    assert blob.stat().st_size == 4 * n_floats
+    assert data["why"] == ""
+    assert net["url"].startswith("app/static/decoders/")
+    assert [layer["type"] for layer in net["spec"]["layers"]] == types
+    blob = decoder_files.DECODERS.parent / net["url"].removeprefix("app/static/")
+    assert blob.stat().st_size == 4 * sum(map(layer_floats, net["spec"]["layers"]))
     assert len(json.dumps(data)) < 5_000  # the weights never travel with each rerun
 
 
@@ -49,11 +56,23 @@ def test_the_player_gets_the_walk(monkeypatch, ckpt_dir, tmp_path):
     assert data["net"] is not None and data["frames"] == []  # decoded in the page
 
 
-def test_a_conv_model_has_no_page_decoder_and_says_why(monkeypatch, ckpt_dir, tmp_path):
+def test_a_conv_model_plays_its_walk_in_the_page(monkeypatch, ckpt_dir, tmp_path):
+    at = open_app(monkeypatch, ckpt_dir, tmp_path, query={
+        "ckpt": "live-conv-vae.safetensors", "a": "-1,0", "b": "1,1", "n": "4"})
+    play = mounted(at, "aeexplorer.live_play")
+    assert play["net"] is not None and play["frames"] == []
+
+
+def test_a_decoder_the_server_cannot_store_is_not_in_the_page_and_says_why(
+        monkeypatch, ckpt_dir, tmp_path):
+    """Its folder cannot be made (a file stands in its way): the panel says so, and the
+    player gets the server's frames."""
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    monkeypatch.setattr(decoder_files, "DECODERS", tmp_path / "blocked" / "decoders")
     at = open_app(monkeypatch, ckpt_dir, tmp_path, query={
         "ckpt": "live-conv-vae.safetensors", "a": "-1,0", "b": "1,1", "n": "4"})
     hover = mounted(at, "aeexplorer.live_hover")
-    assert hover["net"] is None and "convolutions" in hover["why"]
+    assert hover["net"] is None and hover["why"] == decoder_files.NOT_STORED
     play = mounted(at, "aeexplorer.live_play")
     assert play["net"] is None and len(play["frames"]) == 4  # the server's frames instead
     assert all(f.startswith("data:image/png;base64,") for f in play["frames"])

@@ -30,7 +30,7 @@ MAX_FILE_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest m
 MAX_DECODER_BYTES = 256 * MB  # the folder in all
 TOUCH_EVERY_S = 60.0  # a file's time is refreshed at most this often while pages use it
 SERVER_DECODES = "hold the pointer still and the server decodes that z."
-NO_PAGE_DECODER = ("This model's decoder has convolutions, which the page does not run: "
+NO_PAGE_DECODER = ("This model's decoder has a layer the page does not run: "
                    + SERVER_DECODES)
 NOT_STORED = "This server could not store the decoder for the page: " + SERVER_DECODES
 FULL = ("This server's space for the page's decoders is full for now: " + SERVER_DECODES)
@@ -51,14 +51,12 @@ def decoder_bytes(model) -> int:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _exported(path: str, mtime: float):
-    """The model's decoder as dense layers (``aeexplorer.app.export``), or why not (a str): a
-    conv decoder, or one over ``MAX_FILE_BYTES``. As many kept as models (``checkpoint``)."""
+    """The model's decoder as folded layers (``aeexplorer.app.export``), or why not (a str): a
+    module the page has no form for, or a decoder over ``MAX_FILE_BYTES``. As many kept as
+    models (``checkpoint``)."""
     from aeexplorer.app.export import export_decoder
 
     model = resources.checkpoint(path, mtime).model
-    cfg = model.config
-    if cfg.kind != "pca" and cfg.arch != "dense":
-        return NO_PAGE_DECODER
     size = decoder_bytes(model)
     if size > MAX_FILE_BYTES:
         return too_big(size)
