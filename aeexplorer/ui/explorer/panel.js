@@ -71,6 +71,7 @@ class Panel {
   restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
   covering = null;  // whether the panel lies over the server's block (null: not placed yet)
+  reserved = null;  // the server's block whose height was made room for the panel's
   trigger = null;  // sends a value to the server (the component's setTriggerValue)
   listeners;
 
@@ -102,8 +103,10 @@ class Panel {
   /** New data from the server (a rerun): sizes, and the selection it now holds. */
   update(data) {
     this.data = data;
-    this.canvas.width = this.canvas.height = this.original.width = this.original.height = data.side;
-    for (const c of [this.canvas, this.original]) c.style.width = c.style.height = cssSize(data.px);
+    for (const c of [this.canvas, this.original]) {
+      if (c.width !== data.side) c.width = c.height = data.side;  // (which clears it)
+      c.style.width = c.style.height = cssSize(data.px);
+    }
     this.pixels ||= new Float32Array(data.channels * data.side * data.side);
     const mine = this.selection, theirs = data.selected && { ...data.selected, page: false };
     const older = mine && mine.page && selKey(theirs) === mine.before && selKey(theirs) !== selKey(mine);
@@ -254,7 +257,7 @@ class Panel {
   }
 
   /** The server's "Selected point" block, hidden (keeping its place) while the panel lies over
-   *  it; both take the larger one's height, so that nothing below moves. */
+   *  it; it keeps room for the panel's tallest state, so that nothing below moves. */
   cover(on) {
     const host = this.root && this.root.getRootNode().host;
     const side = host && host.closest(".st-key-side, .st-key-talkside");
@@ -262,10 +265,11 @@ class Panel {
     this.covering = on;
     if (!block) { if (this.root) this.root.hidden = !on; return; }
     this.root.hidden = false;
+    if (this.reserved !== block) {  // the first time, or the server drew a new block
+      block.style.minHeight = this.tallest() + "px";
+      this.reserved = block;
+    }
     this.root.style.visibility = on ? "visible" : "hidden";
-    this.root.style.height = "auto";
-    const need = this.root.scrollHeight;
-    if (parseFloat(block.style.minHeight || "0") < need) block.style.minHeight = need + "px";
     block.style.visibility = on ? "hidden" : "";
     const b = block.getBoundingClientRect(), r = this.root.getBoundingClientRect();
     const top = parseFloat(this.root.style.top || "0"), left = parseFloat(this.root.style.left || "0");
@@ -273,6 +277,19 @@ class Panel {
     this.root.style.left = left + b.left - r.left + "px";
     this.root.style.width = b.width + "px";
     this.root.style.height = b.height + "px";
+  }
+
+  /** The panel's height in its tallest state: a heading, the images, a caption and z. */
+  tallest() {
+    const texts = [this.title, this.caption, this.zText], kept = texts.map((t) => t.textContent);
+    texts.forEach((t, i) => { t.textContent = ["Selected point", "test image", "z = (0, 0)"][i]; });
+    const hidden = this.original.hidden;
+    this.original.hidden = false;
+    this.root.style.height = "auto";
+    const need = this.root.scrollHeight;
+    texts.forEach((t, i) => { t.textContent = kept[i]; });
+    this.original.hidden = hidden;
+    return need;
   }
 
   /** What the panel shows now, for tests (see ``G.probe``). */
