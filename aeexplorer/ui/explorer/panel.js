@@ -55,7 +55,7 @@ function clickedPoint(points) {
 }
 
 class Panel {
-  root; title; canvas; original; caption; zText; note;  // the panel's own elements
+  root; title; canvas; original; zText; note;  // the panel's own elements
   data = null;  // the server's latest data for it
   parent = null; build = ""; key = "";  // its mount, model and layout (see ``mounted``)
   net = null;  // the page's decoder, once loaded
@@ -79,7 +79,7 @@ class Panel {
     this.root = parent.querySelector(".ae-live");
     const q = (s) => this.root.querySelector(s);
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
-    [this.caption, this.zText, this.note] = [q(".ae-caption"), q(".ae-z"), q(".ae-note")];
+    [this.zText, this.note] = [q(".ae-z"), q(".ae-note")];
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev) });
     const doc = document, leave = () => this.onLeave();
     this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
@@ -211,9 +211,9 @@ class Panel {
 
   showSelected(s) {
     const pixels = this.net && s.z ? decode(this.net, s.z, this.pixels) : null;
-    const what = s.index === null ? "a point of empty space, decoded" : `test image #${s.index}`;
+    const what = "a point of empty space, decoded.";
     this.show("selected", "Selected point", s.z, pixels, pixels ? "page" : null,
-      pixels ? "" : "decoding on the server…", s.index === null ? "" : what);
+      pixels ? "" : "decoding on the server…");
     const cell = this.data.sprite, img = this.sprite;
     const inSheet = s.index !== null && cell && s.index < cell.n && img && img.complete && img.naturalWidth > 0;
     this.original.hidden = !inSheet;
@@ -223,15 +223,15 @@ class Panel {
       ctx.clearRect(0, 0, side, side);
       ctx.drawImage(img, col * side, row * side, side, side, 0, 0, side, side);
     }
-    if (s.index === null) this.zText.textContent = s.z ? `z = ${fmtZ(s.z)} — ${what}` : "";
+    const z = s.z ? `z = ${fmtZ(s.z)}` : "";  // worded as the server's block words it
+    this.zText.textContent = s.index === null ? `${z} — ${what}` : `Test image #${s.index} · ${z}`;
   }
 
-  show(state, title, z, pixels, decoder, note, heading = "") {
+  show(state, title, z, pixels, decoder, note) {
     if (pixels) paint(this.canvas, pixels, this.data.side);
     this.original.hidden = true;
     this.canvas.style.visibility = pixels || decoder === "server" ? "visible" : "hidden";
     this.title.textContent = title;
-    this.caption.textContent = heading;
     this.zText.textContent = z ? "z = " + fmtZ(z) : "";
     this.note.textContent = note || "";
     this.shown = { state, title, z, pixels, decoder };
@@ -266,6 +266,7 @@ class Panel {
     if (!block) { if (this.root) this.root.hidden = !on; return; }
     this.root.hidden = false;
     if (this.reserved !== block) {  // the first time, or the server drew a new block
+      this.align(block);
       block.style.minHeight = this.tallest() + "px";
       this.reserved = block;
     }
@@ -279,10 +280,17 @@ class Panel {
     this.root.style.height = b.height + "px";
   }
 
-  /** The panel's height in its tallest state: a heading, the images, a caption and z. */
+  /** The heading as the server's: its size, and the images starting at the same height. */
+  align(block) {
+    const h3 = block.querySelector("h3"), next = block.children[1];
+    if (h3) this.title.style.fontSize = getComputedStyle(h3).fontSize;
+    if (next) this.title.style.height = next.getBoundingClientRect().top - block.getBoundingClientRect().top + "px";
+  }
+
+  /** The panel's height in its tallest state: a heading, the images and a line of text. */
   tallest() {
-    const texts = [this.title, this.caption, this.zText], kept = texts.map((t) => t.textContent);
-    texts.forEach((t, i) => { t.textContent = ["Selected point", "test image", "z = (0, 0)"][i]; });
+    const texts = [this.title, this.zText], kept = texts.map((t) => t.textContent);
+    texts.forEach((t, i) => { t.textContent = ["Selected point", "Test image #0 · z = (0, 0)"][i]; });
     const hidden = this.original.hidden;
     this.original.hidden = false;
     this.root.style.height = "auto";
