@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser.helpers import TO_PIXELS, lonely_point, open_app, wait_idle
+from tests.browser.helpers import PLOT_READY, TO_PIXELS, lonely_point, open_app, wait_idle
 from tests.browser.server import ARTIFACTS
 from tests.helpers import REPO
 
@@ -49,6 +49,15 @@ SCROLL = """(dy) => { let el = document.querySelector('.js-plotly-plot');
   el = el || document.scrollingElement;
   el.scrollTop = dy === null ? 0 : el.scrollTop + dy; return el.scrollTop; }"""
 RANGE = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range"
+
+
+def new_page(browser, width: int = 1400, height: int = 1000):
+    """A fresh context and page, with the page's uncaught errors collected in ``page.errors``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return context, page
 
 
 def probe(page) -> dict:
@@ -94,8 +103,7 @@ def pick_model(page, name: str) -> None:
 
 
 def test_hover_follows_a_model_switch_and_a_click_after_it(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = new_page(browser)
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
         page.wait_for_function(DECODER_READY)
@@ -117,6 +125,7 @@ def test_hover_follows_a_model_switch_and_a_click_after_it(browser, app_url):
         page.wait_for_function("() => window.__aeLive.probe().state === 'selected'")
         assert probe(page)["title"] == "Selected point"
         hover_at(page, 0.1, 0.1)  # and the pointer takes over again after the click
+        assert not page.errors
     finally:
         context.close()
 
@@ -137,8 +146,7 @@ def assert_marker_on_walk(page) -> None:
 
 def test_the_walks_marker_stays_on_the_walk_through_scroll_pause_zoom_and_resize(browser,
                                                                                   app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = new_page(browser)
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1.5,0&b=1.5,1")
         page.wait_for_function(DECODER_READY)
@@ -170,6 +178,7 @@ def test_the_walks_marker_stays_on_the_walk_through_scroll_pause_zoom_and_resize
         page.mouse.move(2, 2)
         page.wait_for_function("() => window.__aeLive.probe().state !== 'hover'")
         assert not probe(page)["title"].startswith("Walk paused")
+        assert not page.errors
     finally:
         context.close()
 
@@ -195,8 +204,7 @@ def _png_grey(src: str) -> np.ndarray:
 
 
 def test_a_click_is_painted_in_the_page_at_once_and_the_server_follows(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = new_page(browser)
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors&z=0.5,0.5")
         page.wait_for_function(DECODER_READY)
@@ -241,13 +249,13 @@ def test_a_click_is_painted_in_the_page_at_once_and_the_server_follows(browser, 
         assert np.allclose(shown["z"], spot, atol=0.05)
         wait_idle(page)
         assert "a point of empty space" in page.locator(".st-key-decoded").inner_text()
+        assert not page.errors
     finally:
         context.close()
 
 
 def test_talk_mode_first_hover_and_a_panel_that_does_not_move(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
+    context, page = new_page(browser, 1280, 720)
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors&talk=1&z=0.5,0.5&a=-1,0&b=1,0")
         page.wait_for_selector(".ae-play button", state="attached")
@@ -281,5 +289,37 @@ def test_talk_mode_first_hover_and_a_panel_that_does_not_move(browser, app_url):
             if state not in ("selected", "served"):  # the panel lies just over the server's block
                 for k in ("x", "y", "width", "height"):
                     assert abs(box["panel"][k] - box["block"][k]) <= 1, (state, box)
+        assert not page.errors
+    finally:
+        context.close()
+
+
+def test_another_page_removes_the_panel_and_player_and_back_they_work(browser, app_url):
+    context, page = new_page(browser)
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1.5,0&b=1.5,1")
+        page.wait_for_function(DECODER_READY)
+        page.get_by_role("button", name="Play the walk").click()
+        time.sleep(0.5)
+        page.get_by_role("button", name="Pause").click()
+        assert probe(page)["marker"]["visible"]
+        page.get_by_role("link", name="Compare").click()
+        page.get_by_role("heading", name="Compare models").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.wait_for_function("() => window.__aeComponents.size === 0")  # disposed
+        assert page.locator(".ae-walk-marker").count() == 0
+        assert probe(page)["marker"] is None and probe(page)["state"] == "none"
+        page.get_by_role("link", name="Explorer").click()
+        page.wait_for_function("() => window.__aeComponents.size === 2", timeout=60_000)
+        wait_idle(page)
+        page.wait_for_function(PLOT_READY)
+        assert_shows_decode(hover_at(page, 0.4, -0.6), "mnist-vae.safetensors")
+        page.mouse.move(150, 600)
+        page.get_by_role("button", name="Play the walk").click()
+        time.sleep(0.3)
+        page.get_by_role("button", name="Pause").click()
+        assert_marker_on_walk(page)
+        assert page.locator(".ae-walk-marker").count() == 1
+        assert not page.errors
     finally:
         context.close()

@@ -3,7 +3,8 @@
 // once (the server follows), and the interpolation walk played with a marker on the map.
 // Mounted by aeexplorer/ui/explorer/live.py as two Streamlit components.v2 components (in the
 // page, no iframe): "hover" (the Panel beside the map) and "play" (the Player's controls).
-// live.py joins decoder.js, mapbridge.js, panel.js, player.js and this file into one module.
+// live.py joins decoder.js, mapbridge.js, paint.js, panel.js, player.js and this file into one
+// module.
 //
 // Each mounted component keeps its state in one object (a Panel or a Player) in ``registry``,
 // which outlives Streamlit's reruns: a rerun hands it new data (``update``); a new model, page

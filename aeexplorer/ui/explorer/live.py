@@ -56,7 +56,7 @@ _HOVER_HTML = ('<div class="ae-live" hidden><div class="ae-title"></div><div cla
                '<canvas class="ae-decoded"></canvas><canvas class="ae-original" hidden></canvas>'
                '</div><div class="ae-z"></div>'
                '<div class="ae-note"></div></div>')
-_SOURCES = ("decoder.js", "mapbridge.js", "panel.js", "player.js", "live.js")  # in this order
+_SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "panel.js", "player.js", "live.js")  # in this order
 _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>'
               '<label>Speed <input type="range" min="0.1" max="3" step="0.05" value="0.6">'
               '<span class="ae-speed"></span></label><label><input type="checkbox" checked> '

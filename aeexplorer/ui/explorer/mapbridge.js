@@ -2,7 +2,7 @@
 // ``_length``, ``p2l``/``l2p``): the latent map's plot element, found again whenever Streamlit
 // replaced it, its data <-> client pixel conversions, and its events. And the walk's marker,
 // which lives inside the map's element, placed from the walk point's data coordinates.
-// Joined after decoder.js and before panel.js, player.js and live.js (see live.py).
+// Joined after decoder.js and before paint.js, panel.js, player.js and live.js (see live.py).
 
 // The hooks of tests and benchmarks (apart from the classes): per pointer move and per click,
 // the ms from the event to the animation frame after its image was painted; the walk player's
@@ -37,7 +37,9 @@ class MapBridge {
   }
 
   unbind() {
-    for (const [gd, name, fn] of this.bound) gd.removeListener(name, fn);
+    for (const [gd, name, fn] of this.bound) {  // a purged map has lost them with its methods
+      if (typeof gd.removeListener === "function") gd.removeListener(name, fn);
+    }
     this.bound = [];
     this.gd = this.drag = null;
   }
@@ -81,6 +83,23 @@ class MapBridge {
   dispose() {
     this.unbind();
   }
+}
+
+/** The selection a Plotly click makes, as ``common.dot_first`` and ``figures.read_click``
+ *  read it: a test point (a dot, its index in customdata) wins over the click grid beneath it,
+ *  the dot nearest where the click landed; else the clicked spot. */
+function clickedPoint(points) {
+  const pts = (points || []).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  if (!pts.length) return null;
+  const isDot = (p) => Number.isInteger(p.customdata) && p.customdata >= 0;
+  const dots = pts.filter(isDot);
+  const mean = (ps) => [0, 1].map((k) => ps.reduce((s, p) => s + (k ? p.y : p.x), 0) / ps.length);
+  if (pts.length === 1) return { xy: [pts[0].x, pts[0].y], index: dots.length ? pts[0].customdata : null };
+  if (!dots.length) return { xy: mean(pts), index: null };
+  const landed = pts.filter((p) => !isDot(p));
+  const [x, y] = mean(landed.length ? landed : dots);
+  const dot = dots.reduce((a, b) => (Math.hypot(b.x - x, b.y - y) < Math.hypot(a.x - x, a.y - y) ? b : a));
+  return { xy: [dot.x, dot.y], index: dot.customdata };
 }
 
 /** The walk's marker: an element inside the map's element, at a data point. Being inside the

@@ -10,49 +10,8 @@ const FAILED = "The page could not load this model's decoder: hold the pointer s
   "server decodes that z.";
 const MOVE_PX = 4;  // after a click, a move this far hands the panel back to the pointer
 const STALE_MS = 5000;  // a server answer this late is taken whatever it says
-
-/** A canvas's shown size: pixels, or a CSS length (talk mode sizes it to the window). */
-function cssSize(px) {
-  return typeof px === "number" ? px + "px" : String(px);
-}
-
-/** Decoded planes (see ``decode``) on a side x side canvas: one plane is grey, three are
- *  red, green and blue. */
-function paint(canvas, pixels, side) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(side, side);
-  const n = side * side, colour = pixels.length >= 3 * n;
-  for (let k = 0; k < n; k++) {
-    const r = Math.round(pixels[k] * 255);
-    img.data[4 * k] = r;
-    img.data[4 * k + 1] = colour ? Math.round(pixels[n + k] * 255) : r;
-    img.data[4 * k + 2] = colour ? Math.round(pixels[2 * n + k] * 255) : r;
-    img.data[4 * k + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-// as ``common.fmt_z``: a value that rounds to zero is shown as 0.000, never -0.000
-const fix3 = (v) => { const s = v.toFixed(3); return s === "-0.000" ? "0.000" : s; };
-const fmtZ = (z) => "(" + z.slice(0, 4).map(fix3).join(", ") + (z.length > 4 ? ", …" : "") + ")";
+// a selection's identity, to tell the server's answer to a click from an older one
 const selKey = (s) => (s ? `${s.xy[0].toFixed(4)},${s.xy[1].toFixed(4)},${s.index}` : "none");
-
-/** The selection a Plotly click makes, as ``common.dot_first`` and ``figures.read_click``
- *  read it: a test point (a dot, its index in customdata) wins over the click grid beneath it,
- *  the dot nearest where the click landed; else the clicked spot. */
-function clickedPoint(points) {
-  const pts = (points || []).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  if (!pts.length) return null;
-  const isDot = (p) => Number.isInteger(p.customdata) && p.customdata >= 0;
-  const dots = pts.filter(isDot);
-  const mean = (ps) => [0, 1].map((k) => ps.reduce((s, p) => s + (k ? p.y : p.x), 0) / ps.length);
-  if (pts.length === 1) return { xy: [pts[0].x, pts[0].y], index: dots.length ? pts[0].customdata : null };
-  if (!dots.length) return { xy: mean(pts), index: null };
-  const landed = pts.filter((p) => !isDot(p));
-  const [x, y] = mean(landed.length ? landed : dots);
-  const dot = dots.reduce((a, b) => (Math.hypot(b.x - x, b.y - y) < Math.hypot(a.x - x, a.y - y) ? b : a));
-  return { xy: [dot.x, dot.y], index: dot.customdata };
-}
 
 class Panel {
   root; title; canvas; original; zText; note;  // the panel's own elements
@@ -65,7 +24,9 @@ class Panel {
   bridge;
   pointer = null;  // the z under the pointer, while it is over the plot area
   clickAt = null;  // where the last click was (client px): hover waits for a move away
-  selection = null;  // {xy, index, z, page, before, at}: page = painted here, not yet confirmed
+  // {xy, index, z}, and for a click painted here and not yet confirmed by the server: page,
+  // prev (the selection before it), before (prev's key) and at (when)
+  selection = null;
   frame = null;  // the player's frame: {z, pixels, k, n, playing, dismissed}
   restTimer = 0;
   restingAt = null;
@@ -80,7 +41,9 @@ class Panel {
     const q = (s) => this.root.querySelector(s);
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
     [this.zText, this.note] = [q(".ae-z"), q(".ae-note")];
-    this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev) });
+    const unclick = () => this.unclick();  // a double-click clears the selection instead
+    this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev), plotly_doubleclick: unclick,
+                                  plotly_deselect: unclick });
     const doc = document, leave = () => this.onLeave();
     this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
       [doc, "pointerup", (e) => { if (e.pointerType === "touch") leave(); }],  // a finger lifted
@@ -160,7 +123,8 @@ class Panel {
     const d = this.data, dim = Math.max(d.dim, 1);
     const z = dim <= 2 || pick.index === null
       ? pick.xy.concat(new Array(Math.max(0, dim - 2)).fill(0)).slice(0, dim) : null;  // a deeper code is the server's
-    this.selection = { ...pick, z, page: true, before: selKey(this.selection), at: performance.now() };
+    const prev = this.selection && this.selection.page ? this.selection.prev : this.selection;
+    this.selection = { ...pick, z, page: true, prev, before: selKey(prev), at: performance.now() };
     const e = ev.event;
     this.clickAt = e ? [e.clientX, e.clientY] : null;
     this.pointer = null;
@@ -173,6 +137,13 @@ class Panel {
         if (G.clickTimes.length > 2000) G.clickTimes.splice(0, 1000);
       });
     }
+  }
+
+  /** The selection before a click that the server will not take (a double-click). */
+  unclick() {
+    if (!this.root || !this.selection || !this.selection.page) return;
+    this.selection = this.selection.prev;
+    this.render();
   }
 
   /** The player's frame (null: no walk), shown while it plays and after a pause. */
@@ -313,11 +284,4 @@ function headingOf(root) {
   const host = root && root.getRootNode().host;
   const h = host && host.closest(".st-key-side, .st-key-talkside")?.querySelector(".st-key-decoded h3");
   return h ? h.textContent.trim() : "";
-}
-
-/** The test images' sprite sheet at ``url``, fetched once per page. */
-function spriteImage(url) {
-  const sheets = (window.__aeSprites ||= new Map());
-  if (!sheets.has(url)) sheets.set(url, Object.assign(new Image(), { src: url }));
-  return sheets.get(url);
 }
