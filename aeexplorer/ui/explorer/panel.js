@@ -27,7 +27,7 @@ class Panel {
   // {xy, index, z}, and for a click painted here and not yet confirmed by the server: page,
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
-  frame = null;  // the player's frame: {z, pixels, k, n, playing, dismissed}
+  frame = null;  // the player's frame: {z, pixels | image, decoder, k, n, playing, dismissed}
   restTimer = 0;
   restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
@@ -167,7 +167,8 @@ class Panel {
     const state = this.state(), f = this.frame;
     if (state === "play") {
       const title = `${f.playing ? "Playing the walk" : "Walk paused"} (frame ${f.k} of ${f.n})`;
-      this.show(state, title, f.z, f.pixels, f.pixels ? "page" : null, f.pixels ? "" : "decoded on the server");
+      this.show(state, title, f.z, f.pixels, f.decoder, f.decoder === "server" ? "decoded on the server" : "");
+      if (!f.pixels && f.image) this.canvas.getContext("2d").drawImage(f.image, 0, 0, this.data.side, this.data.side);
     } else if (state === "hover") {
       const z = this.pointer;
       if (this.net) this.show(state, "Under the pointer", z, decode(this.net, z, this.pixels), "page", "");

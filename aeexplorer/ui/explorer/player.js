@@ -134,18 +134,19 @@ class Player {
   draw() {
     const d = this.data, end = d.stops.length - 1;
     const z = walkAt(d.stops, this.p, d.method);
-    let pixels = null;
+    let pixels = null, image = null;
     if (this.net) {
       pixels = decode(this.net, z, this.pixels);
       paint(this.canvas, pixels, d.side);
-    } else if (d.frames && d.frames.length) {
+    } else if (d.frames && d.frames.length) {  // the server's frame nearest the walk's point
       const i = Math.round((this.p / end) * (d.frames.length - 1));
       const img = this.imgs[i] || (this.imgs[i] = Object.assign(new Image(), { src: d.frames[i] }));
       if (img.complete) this.canvas.getContext("2d").drawImage(img, 0, 0, d.side, d.side);
+      image = img.complete ? img : null;
     }
     const n = Math.max(d.n_frames, 1), k = Math.round((this.p / end) * (n - 1)) + 1;
-    const panel = registry.get("live");
-    if (panel) panel.setFrame({ z, pixels, k, n, playing: this.running, dismissed: false });
+    const decoder = pixels ? "page" : image ? "server" : null, panel = registry.get("live");
+    if (panel) panel.setFrame({ z, pixels, image, decoder, k, n, playing: this.running, dismissed: false });
     this.marker.place(this.bridge, [z[0], z.length > 1 ? z[1] : 0]);
   }
 
