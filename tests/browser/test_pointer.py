@@ -12,7 +12,13 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser.helpers import PLOT_READY, TO_PIXELS, lonely_point, open_app, wait_idle
+from tests.browser.helpers import (
+    PLOT_READY,
+    TO_PIXELS,
+    lonely_point,
+    open_app,
+    wait_idle,
+)
 from tests.browser.server import ARTIFACTS
 from tests.helpers import REPO
 
@@ -117,7 +123,7 @@ def test_hover_follows_a_model_switch_and_a_click_after_it(browser, app_url):
                 assert_shows_decode(shown, name)
             page.mouse.move(2, 2)
             page.wait_for_function("() => window.__aeLive.probe().state !== 'hover'")
-        x, y, index = lonely_point(page, "Trouser")
+        x, y, _ = lonely_point(page, "Trouser")
         px, py = page.evaluate(TO_PIXELS, [x, y])
         page.mouse.move(px, py)
         time.sleep(0.15)

@@ -31,7 +31,7 @@ def _sheet(dataset: str, root: str, shape: tuple[int, int]) -> dict | None:
     images = resources.test_images(dataset, root, shape)
     if isinstance(images, str) or len(images) == 0:
         return None
-    side, channels = shape
+    side = shape[0]
     n = min(len(images), MAX_SPRITE_PIXELS // (side * side))
     cols = math.ceil(math.sqrt(n))
     blob = imaging.to_png(imaging.tile(images[:n], cols=cols, pad=0, fill=0.0))
