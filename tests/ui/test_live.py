@@ -124,7 +124,7 @@ def test_the_sprite_sheet_holds_the_test_images_in_a_bounded_png(monkeypatch, ck
     assert sheet["url"].startswith("app/static/sprites/") and sheet["side"] == 28
     images = resources.test_images("mnist", str(data_root), (28, 1))
     assert sheet["n"] == min(len(images), sprites.MAX_SPRITE_PIXELS // 28**2)
-    file = sprites.APP_ROOT / "static" / sheet["url"].removeprefix("app/static/")
+    file = sprites.SPRITES.parent / sheet["url"].removeprefix("app/static/")
     png = Image.open(file)
     assert png.width == sheet["cols"] * 28 and png.height * png.width <= 1.01 * (
         sprites.MAX_SPRITE_PIXELS + sheet["cols"] * 28**2)
