@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from tests.browser.helpers import open_app
 from tests.browser.sequence_actions import ACTIONS, Step, settle, steps_for
-from tests.browser.sequence_checks import READ, World, check
+from tests.browser.sequence_checks import World, check
+from tests.browser.sequence_read import READ
 
 START_MODEL = "mnist-vae.safetensors"
 START = f"?ckpt={START_MODEL}&a=-1.2,-0.4&b=1,0.8"  # with a walk to play
