@@ -1,0 +1,127 @@
+// The one place that reads Plotly's private fields (``_fullLayout``, the axes' ``_offset``,
+// ``_length``, ``p2l``/``l2p``): the latent map's plot element, found again whenever Streamlit
+// replaced it, its data <-> client pixel conversions, and its events. And the walk's marker,
+// which lives inside the map's element, placed from the walk point's data coordinates.
+// Joined after decoder.js and before panel.js, player.js and live.js (see live.py).
+
+// The hooks of tests and benchmarks (apart from the classes): per pointer move and per click,
+// the ms from the event to the animation frame after its image was painted; the walk player's
+// frame count and rate; ``probe()`` (live.js).
+const G = (window.__aeLive ||= { hoverTimes: [], play: { frames: 0, fps: 0 } });
+G.clickTimes ||= [];
+
+/** The latent map for one component: re-found when its element left the document, with the
+ *  Plotly events ``handlers`` names bound to whichever element is the map now. */
+class MapBridge {
+  gd = null;  // the map's plot element (Plotly's "graph div"), while it is in the document
+  drag = null;  // its plot area's drag rectangle: what Plotly has drawn, to check the axes by
+  handlers;  // {plotly event name: function}, bound to each new map element
+  bound = [];  // [element, event, function] bound now
+
+  constructor(handlers = {}) {
+    this.handlers = handlers;
+  }
+
+  /** The map's element now, or null (none on this page, or not drawn yet). */
+  map() {
+    if (this.gd && this.gd.isConnected) return this.gd;
+    this.unbind();
+    const gd = document.querySelector(".st-key-map .js-plotly-plot");
+    if (!gd || typeof gd.on !== "function" || !this.axes(gd)) return null;
+    this.gd = gd;
+    for (const [name, fn] of Object.entries(this.handlers)) {
+      gd.on(name, fn);
+      this.bound.push([gd, name, fn]);
+    }
+    return gd;
+  }
+
+  unbind() {
+    for (const [gd, name, fn] of this.bound) gd.removeListener(name, fn);
+    this.bound = [];
+    this.gd = this.drag = null;
+  }
+
+  axes(gd) {
+    const L = gd && gd._fullLayout;
+    return L && L.xaxis && L.yaxis && L.xaxis._length > 0 && L.yaxis._length > 0 ? L : null;
+  }
+
+  /** The plot area in client pixels, or null while the axes in memory are not the ones drawn
+   *  (a relayout under way: a z read then would not be the pointer's). */
+  area() {
+    const gd = this.map(), L = this.axes(gd);
+    if (!L) return null;
+    if (!this.drag || !this.drag.isConnected) this.drag = gd.querySelector(".nsewdrag");
+    const r = gd.getBoundingClientRect(), xa = L.xaxis, ya = L.yaxis;
+    const area = { left: r.left + xa._offset, top: r.top + ya._offset, xa, ya, gd };
+    if (this.drag) {
+      const d = this.drag.getBoundingClientRect();
+      if (Math.abs(d.width - xa._length) > 1 || Math.abs(d.height - ya._length) > 1) return null;
+    }
+    return area;
+  }
+
+  /** Data coordinates under a client point, null outside the plot area. */
+  toData(clientX, clientY) {
+    const a = this.area();
+    if (!a) return null;
+    const px = clientX - a.left, py = clientY - a.top;
+    if (px < 0 || py < 0 || px > a.xa._length || py > a.ya._length) return null;
+    return [a.xa.p2l(px), a.ya.p2l(py)];
+  }
+
+  /** Client pixels of a data point, null when there is no map. */
+  toClient(x, y) {
+    const a = this.area();
+    return a ? [a.left + a.xa.l2p(x), a.top + a.ya.l2p(y)] : null;
+  }
+
+  dispose() {
+    this.unbind();
+  }
+}
+
+/** The walk's marker: an element inside the map's element, at a data point. Being inside the
+ *  map, it scrolls with it and goes with it; zoom, pan and resize move it by ``sync``. */
+class Marker {
+  el;
+  at = null;  // [x, y] in data coordinates, or null: not shown
+
+  constructor() {
+    this.el = document.createElement("div");
+    this.el.className = "ae-walk-marker";
+    this.el.style.cssText = "position:absolute;z-index:1000;pointer-events:none;width:18px;" +
+      "height:18px;margin:-12px 0 0 -12px;border-radius:50%;background:#e4572e;" +
+      "border:3px solid #fff;box-shadow:0 0 0 2px #111;left:0;top:0";
+  }
+
+  place(bridge, xy) {
+    this.at = xy;
+    this.sync(bridge);
+  }
+
+  hide() {
+    this.at = null;
+    this.el.remove();
+  }
+
+  /** Where the map draws ``at`` now (the map's element may be new, its axes zoomed). */
+  sync(bridge) {
+    const gd = this.at && bridge.map(), c = gd && bridge.toClient(this.at[0], this.at[1]);
+    if (!c) { this.el.remove(); return; }
+    if (getComputedStyle(gd).position === "static") gd.style.position = "relative";
+    if (this.el.parentNode !== gd) gd.appendChild(this.el);
+    const r = gd.getBoundingClientRect();
+    // the element's own box: the margin (half of 18 px and the 3 px border) centres it
+    this.el.style.transform = `translate(${c[0] - r.left - gd.clientLeft}px, ` +
+      `${c[1] - r.top - gd.clientTop}px)`;
+  }
+
+  /** The marker's centre in client pixels and whether it is shown (for the probe). */
+  probe() {
+    if (!this.at || !this.el.isConnected) return null;
+    const r = this.el.getBoundingClientRect();
+    return { client: [r.left + r.width / 2, r.top + r.height / 2], visible: r.width > 0 };
+  }
+}

@@ -1,0 +1,297 @@
+// The panel beside the map: what the page shows of the latent space, in exactly one of four
+// states, each only while it is true: "Under the pointer" (the z under the pointer, decoded in
+// the page), "Playing the walk (frame k of n)" / "Walk paused (frame k of n)" (the player's
+// frame), "Selected point" (a click, painted by the page at once, then the server's own block
+// once its answer for that click arrives) and nothing (the server's block says what to do).
+// The panel lies over the server's "Selected point" block, which keeps its place (hidden while
+// the panel shows), so switching states moves nothing on the page.
+
+const FAILED = "The page could not load this model's decoder: hold the pointer still and the " +
+  "server decodes that z.";
+const MOVE_PX = 4;  // after a click, a move this far hands the panel back to the pointer
+const STALE_MS = 5000;  // a server answer this late is taken whatever it says
+
+/** A canvas's shown size: pixels, or a CSS length (talk mode sizes it to the window). */
+function cssSize(px) {
+  return typeof px === "number" ? px + "px" : String(px);
+}
+
+/** Decoded planes (see ``decode``) on a side x side canvas: one plane is grey, three are
+ *  red, green and blue. */
+function paint(canvas, pixels, side) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(side, side);
+  const n = side * side, colour = pixels.length >= 3 * n;
+  for (let k = 0; k < n; k++) {
+    const r = Math.round(pixels[k] * 255);
+    img.data[4 * k] = r;
+    img.data[4 * k + 1] = colour ? Math.round(pixels[n + k] * 255) : r;
+    img.data[4 * k + 2] = colour ? Math.round(pixels[2 * n + k] * 255) : r;
+    img.data[4 * k + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+// as ``common.fmt_z``: a value that rounds to zero is shown as 0.000, never -0.000
+const fix3 = (v) => { const s = v.toFixed(3); return s === "-0.000" ? "0.000" : s; };
+const fmtZ = (z) => "(" + z.slice(0, 4).map(fix3).join(", ") + (z.length > 4 ? ", …" : "") + ")";
+const selKey = (s) => (s ? `${s.xy[0].toFixed(4)},${s.xy[1].toFixed(4)},${s.index}` : "none");
+
+/** The selection a Plotly click makes, as ``common.dot_first`` and ``figures.read_click``
+ *  read it: a test point (a dot, its index in customdata) wins over the click grid beneath it,
+ *  the dot nearest where the click landed; else the clicked spot. */
+function clickedPoint(points) {
+  const pts = (points || []).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  if (!pts.length) return null;
+  const isDot = (p) => Number.isInteger(p.customdata) && p.customdata >= 0;
+  const dots = pts.filter(isDot);
+  const mean = (ps) => [0, 1].map((k) => ps.reduce((s, p) => s + (k ? p.y : p.x), 0) / ps.length);
+  if (pts.length === 1) return { xy: [pts[0].x, pts[0].y], index: dots.length ? pts[0].customdata : null };
+  if (!dots.length) return { xy: mean(pts), index: null };
+  const landed = pts.filter((p) => !isDot(p));
+  const [x, y] = mean(landed.length ? landed : dots);
+  const dot = dots.reduce((a, b) => (Math.hypot(b.x - x, b.y - y) < Math.hypot(a.x - x, a.y - y) ? b : a));
+  return { xy: [dot.x, dot.y], index: dot.customdata };
+}
+
+class Panel {
+  root; title; canvas; original; caption; zText; note;  // the panel's own elements
+  data = null;  // the server's latest data for it
+  parent = null; build = ""; key = "";  // its mount, model and layout (see ``mounted``)
+  net = null;  // the page's decoder, once loaded
+  failed = false;  // its weights could not be loaded
+  sprite = null;  // the test images' sprite sheet (an Image), once asked for
+  pixels = null;  // what the canvas shows, as decoded
+  bridge;
+  pointer = null;  // the z under the pointer, while it is over the plot area
+  clickAt = null;  // where the last click was (client px): hover waits for a move away
+  selection = null;  // {xy, index, z, page, before, at}: page = painted here, not yet confirmed
+  frame = null;  // the player's frame: {z, pixels, k, n, playing, dismissed}
+  restTimer = 0;
+  restingAt = null;
+  shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
+  covering = null;  // whether the panel lies over the server's block (null: not placed yet)
+  trigger = null;  // sends a value to the server (the component's setTriggerValue)
+  listeners;
+
+  constructor(parent, data) {
+    this.root = parent.querySelector(".ae-live");
+    const q = (s) => this.root.querySelector(s);
+    [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
+    [this.caption, this.zText, this.note] = [q(".ae-caption"), q(".ae-z"), q(".ae-note")];
+    this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev) });
+    this.listeners = [["pointermove", (e) => this.onMove(e)], ["pointerout", (e) => {
+      if (!e.relatedTarget) this.onLeave();  // out of the window
+    }], ["pointerup", (e) => { if (e.pointerType === "touch") this.onLeave(); }],
+    ["pointercancel", () => this.onLeave()]];
+    for (const [name, fn] of this.listeners) document.addEventListener(name, fn, { passive: true });
+    if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
+      if (this.root) { this.net = net; this.render(); }
+    }).catch(() => { this.failed = true; });
+    if (data.sprite) this.sprite = spriteImage(data.sprite.url);
+  }
+
+  dispose() {
+    for (const [name, fn] of this.listeners) document.removeEventListener(name, fn);
+    clearTimeout(this.restTimer);
+    this.bridge.dispose();
+    this.cover(false);
+    this.root = null;  // a decoder still on its way finds the panel gone
+  }
+
+  /** New data from the server (a rerun): sizes, and the selection it now holds. */
+  update(data) {
+    this.data = data;
+    this.canvas.width = this.canvas.height = this.original.width = this.original.height = data.side;
+    for (const c of [this.canvas, this.original]) c.style.width = c.style.height = cssSize(data.px);
+    this.pixels ||= new Float32Array(data.channels * data.side * data.side);
+    const mine = this.selection, theirs = data.selected && { ...data.selected, page: false };
+    const older = mine && mine.page && selKey(theirs) === mine.before && selKey(theirs) !== selKey(mine);
+    if (!older || performance.now() - mine.at > STALE_MS) this.selection = theirs;
+    this.covering = null;  // the server's block may be new: place the panel over it again
+    if (data.server && this.pointer && this.restingAt === data.server.key) this.showServer(data.server);
+    else this.render();
+  }
+
+  onMove(e) {
+    if (!alive(this)) return;
+    const xy = this.bridge.toData(e.clientX, e.clientY);
+    if (!xy) { this.onLeave(); return; }
+    if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
+    this.clickAt = null;
+    const d = this.data;
+    this.pointer = xy.concat(new Array(Math.max(0, d.dim - 2)).fill(0)).slice(0, Math.max(d.dim, 1));
+    if (this.frame && !this.frame.playing) this.frame.dismissed = true;  // the pointer takes over
+    if (this.frame && this.frame.playing) return;
+    this.render();
+    if (this.net) {
+      const t0 = e.timeStamp;
+      requestAnimationFrame(() => {
+        G.hoverTimes.push(performance.now() - t0);
+        if (G.hoverTimes.length > 2000) G.hoverTimes.splice(0, 1000);
+      });
+    } else if (!d.net || this.failed) this.askServer(xy);
+  }
+
+  onLeave() {
+    if (!this.pointer) return;
+    this.pointer = null;
+    clearTimeout(this.restTimer);
+    this.render();
+  }
+
+  /** No decoder in the page: the server decodes the z once the pointer rests there. */
+  askServer(xy) {
+    clearTimeout(this.restTimer);
+    this.restTimer = setTimeout(() => {
+      this.restingAt = xy.map((v) => v.toFixed(4)).join(",");
+      if (this.trigger) this.trigger("rest", this.restingAt);
+    }, this.data.rest_ms);
+  }
+
+  /** A click on the map: its selection painted here at once; the server follows. */
+  onClick(ev) {
+    const pick = this.root && clickedPoint(ev.points);
+    if (!pick) return;
+    const d = this.data, dim = Math.max(d.dim, 1);
+    const z = dim <= 2 || pick.index === null
+      ? pick.xy.concat(new Array(Math.max(0, dim - 2)).fill(0)).slice(0, dim) : null;  // a deeper code is the server's
+    this.selection = { ...pick, z, page: true, before: selKey(this.selection), at: performance.now() };
+    const e = ev.event;
+    this.clickAt = e ? [e.clientX, e.clientY] : null;
+    this.pointer = null;
+    if (this.frame) this.frame.dismissed = !this.frame.playing;
+    this.render();
+    if (e) {
+      const t0 = e.timeStamp;
+      requestAnimationFrame(() => {
+        G.clickTimes.push(performance.now() - t0);
+        if (G.clickTimes.length > 2000) G.clickTimes.splice(0, 1000);
+      });
+    }
+  }
+
+  /** The player's frame (null: no walk), shown while it plays and after a pause. */
+  setFrame(frame) {
+    if (frame && this.frame && frame.playing === false && !this.frame.playing) frame.dismissed = this.frame.dismissed;
+    this.frame = frame;
+    if (this.root) this.render();
+  }
+
+  state() {
+    const f = this.frame;
+    if (f && f.playing) return "play";
+    if (this.pointer) return "hover";
+    if (f && !f.dismissed) return "play";
+    return this.selection ? "selected" : "none";
+  }
+
+  /** Show the state that is true now. */
+  render() {
+    if (!this.root || !this.data) return;
+    const state = this.state(), f = this.frame;
+    if (state === "play") {
+      const title = `${f.playing ? "Playing the walk" : "Walk paused"} (frame ${f.k} of ${f.n})`;
+      this.show(state, title, f.z, f.pixels, f.pixels ? "page" : null, f.pixels ? "" : "decoded on the server");
+    } else if (state === "hover") {
+      const z = this.pointer;
+      if (this.net) this.show(state, "Under the pointer", z, decode(this.net, z, this.pixels), "page", "");
+      else this.show(state, "Under the pointer", z, null, null, this.data.net && !this.failed
+        ? "Loading the decoder into the page…" : this.failed ? FAILED : this.data.why);
+    } else if (state === "selected" && this.selection.page) {
+      this.showSelected(this.selection);
+    } else {
+      this.hide(state);
+    }
+  }
+
+  showSelected(s) {
+    const pixels = this.net && s.z ? decode(this.net, s.z, this.pixels) : null;
+    const what = s.index === null ? "a point of empty space, decoded" : `test image #${s.index}`;
+    this.show("selected", "Selected point", s.z, pixels, pixels ? "page" : null,
+      pixels ? "" : "decoding on the server…", s.index === null ? "" : what);
+    const cell = this.data.sprite, img = this.sprite;
+    const inSheet = s.index !== null && cell && s.index < cell.n && img && img.complete && img.naturalWidth > 0;
+    this.original.hidden = !inSheet;
+    if (inSheet) {
+      const side = cell.side, col = s.index % cell.cols, row = Math.floor(s.index / cell.cols);
+      const ctx = this.original.getContext("2d");
+      ctx.clearRect(0, 0, side, side);
+      ctx.drawImage(img, col * side, row * side, side, side, 0, 0, side, side);
+    }
+    if (s.index === null) this.zText.textContent = s.z ? `z = ${fmtZ(s.z)} — ${what}` : "";
+  }
+
+  show(state, title, z, pixels, decoder, note, heading = "") {
+    if (pixels) paint(this.canvas, pixels, this.data.side);
+    this.original.hidden = true;
+    this.canvas.style.visibility = pixels || decoder === "server" ? "visible" : "hidden";
+    this.title.textContent = title;
+    this.caption.textContent = heading;
+    this.zText.textContent = z ? "z = " + fmtZ(z) : "";
+    this.note.textContent = note || "";
+    this.shown = { state, title, z, pixels, decoder };
+    if (this.covering !== true) this.cover(true);
+  }
+
+  hide(state) {
+    const s = state === "selected" ? this.selection : null;
+    const pixels = s && s.z && this.net ? decode(this.net, s.z, this.pixels) : null;
+    this.shown = { state, title: state === "none" ? "" : "Selected point", z: s ? s.z : null,
+                   pixels, decoder: pixels ? "page" : s ? "server" : null };
+    if (this.covering !== false) this.cover(false);
+  }
+
+  showServer(server) {
+    const img = new Image();
+    img.onload = () => {
+      if (!this.root || !this.pointer) return;
+      this.show("hover", "Under the pointer", server.z, null, "server", "decoded on the server");
+      this.canvas.getContext("2d").drawImage(img, 0, 0, this.data.side, this.data.side);
+    };
+    img.src = server.uri;
+  }
+
+  /** The server's "Selected point" block, hidden (keeping its place) while the panel lies over
+   *  it; both take the larger one's height, so that nothing below moves. */
+  cover(on) {
+    const host = this.root && this.root.getRootNode().host;
+    const side = host && host.closest(".st-key-side, .st-key-talkside");
+    const block = side && side.querySelector(".st-key-decoded");
+    this.covering = on;
+    if (!block) { if (this.root) this.root.hidden = !on; return; }
+    this.root.hidden = false;
+    this.root.style.visibility = on ? "visible" : "hidden";
+    this.root.style.height = "auto";
+    const need = this.root.scrollHeight;
+    if (parseFloat(block.style.minHeight || "0") < need) block.style.minHeight = need + "px";
+    block.style.visibility = on ? "hidden" : "";
+    const b = block.getBoundingClientRect(), r = this.root.getBoundingClientRect();
+    const top = parseFloat(this.root.style.top || "0"), left = parseFloat(this.root.style.left || "0");
+    this.root.style.top = top + b.top - r.top + "px";
+    this.root.style.left = left + b.left - r.left + "px";
+    this.root.style.width = b.width + "px";
+    this.root.style.height = b.height + "px";
+  }
+
+  /** What the panel shows now, for tests (see ``G.probe``). */
+  probe() {
+    const s = this.shown, title = s.state === "none" ? headingOf(this.root) : s.title;
+    return { state: s.state, title, z: s.z ? Array.from(s.z) : null,
+             pixels: s.pixels ? Array.from(s.pixels) : null, decoder: s.decoder };
+  }
+}
+
+/** The visible heading of the server's block beside the map (state "none"). */
+function headingOf(root) {
+  const host = root && root.getRootNode().host;
+  const h = host && host.closest(".st-key-side, .st-key-talkside")?.querySelector(".st-key-decoded h3");
+  return h ? h.textContent.trim() : "";
+}
+
+/** The test images' sprite sheet at ``url``, fetched once per page. */
+function spriteImage(url) {
+  const sheets = (window.__aeSprites ||= new Map());
+  if (!sheets.has(url)) sheets.set(url, Object.assign(new Image(), { src: url }));
+  return sheets.get(url);
+}

@@ -1,0 +1,166 @@
+"""The page owns the pointer (issue 24), as a presenter uses it, each bug seen once as a
+sequence of actions: a model switched in the sidebar then hovered, the walk played, scrolled,
+paused, scrolled, zoomed and resized with its marker on the walk, a click painted at once and
+not flickering back when the server answers, and talk mode's first hover and its panel that
+does not move between states. What the page shows is read through ``window.__aeLive.probe()``
+and checked against Plotly's own axes and torch."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.browser.helpers import TO_PIXELS, lonely_point, open_app, wait_idle
+from tests.browser.server import ARTIFACTS
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.browser
+PROBE = "() => window.__aeLive && window.__aeLive.probe ? window.__aeLive.probe() : null"
+DECODER_READY = "() => window.__aeNets && window.__aeNets.size > 0"
+# the panel's heading and the player's button: where a person sees them
+BOXES = """() => { const out = {};
+  for (const host of document.querySelectorAll('*')) { const s = host.shadowRoot; if (!s) continue;
+    const t = s.querySelector('.ae-live'), b = s.querySelector('.ae-play button');
+    if (t) out.panel = t.getBoundingClientRect().toJSON();
+    if (b) out.button = b.getBoundingClientRect().toJSON(); }
+  const d = document.querySelector('.st-key-decoded');
+  if (d) out.block = d.getBoundingClientRect().toJSON();
+  return out; }"""
+ORIGINAL = """() => { for (const host of document.querySelectorAll('*')) {
+  const c = host.shadowRoot && host.shadowRoot.querySelector('.ae-live canvas.ae-original');
+  if (c) { if (c.hidden) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, grey = [];
+    for (let i = 0; i < d.length; i += 4) grey.push(d[i] / 255);
+    return grey; } } return null; }"""
+# probes taken in every animation frame for `ms`: a click's states as the page shows them
+WATCH = """(ms) => new Promise((resolve) => { const seen = [], t0 = performance.now();
+  const step = () => { const p = window.__aeLive.probe();
+    seen.push([p.state, p.title, p.z]);
+    if (performance.now() - t0 < ms) requestAnimationFrame(step); else resolve(seen); };
+  step(); })"""
+
+
+def probe(page) -> dict:
+    return page.evaluate(PROBE)
+
+
+def decode(name: str, z) -> np.ndarray:
+    """Torch's decode of ``z`` by shipped model ``name``: flat planes, as the probe's pixels."""
+    import torch
+
+    from aeexplorer.core.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(REPO / "checkpoints" / name)
+    with torch.no_grad():
+        return ckpt.model.decode(torch.tensor([z], dtype=torch.float32)).numpy().reshape(-1)
+
+
+def hover_at(page, x: float, y: float) -> dict:
+    px, py = page.evaluate(TO_PIXELS, [x, y])
+    page.mouse.move(px, py)
+    page.wait_for_function("(xy) => { const p = window.__aeLive.probe(); return p.state === "
+                           "'hover' && p.decoder === 'page' && p.z && Math.hypot(p.z[0] - xy[0], p.z[1] - xy[1]) < 0.05; }",
+                           arg=[x, y], timeout=10_000)
+    return probe(page)
+
+
+def assert_shows_decode(shown: dict, name: str) -> None:
+    assert shown["model"] == name and shown["decoder"] == "page"
+    got = np.array(shown["pixels"], dtype=np.float32)
+    assert np.abs(got - decode(name, shown["z"])).max() <= 1e-3
+
+
+def pick_model(page, name: str) -> None:
+    if page.locator('[data-testid="stExpandSidebarButton"]').count():
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.keyboard.type(name.removesuffix(".safetensors"))
+    page.keyboard.press("Enter")
+    page.wait_for_function("(n) => location.search.includes('ckpt=' + n)", arg=name)
+    wait_idle(page)
+    page.wait_for_function("(n) => { const p = window.__aeLive.probe(); return p.model === n; }",
+                           arg=name, timeout=60_000)
+
+
+def test_hover_follows_a_model_switch_and_a_click_after_it(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
+        page.wait_for_function(DECODER_READY)
+        assert_shows_decode(hover_at(page, 0.5, 0.5), "mnist-vae.safetensors")
+        page.mouse.move(2, 2)
+        for name in ("mnist-ae.safetensors", "fashion-vae.safetensors"):
+            pick_model(page, name)
+            for x, y in ((-0.2, -1.0), (0.3, 0.4), (1.0, -0.5)):
+                shown = hover_at(page, x, y)
+                assert shown["title"] == "Under the pointer"
+                assert_shows_decode(shown, name)
+            page.mouse.move(2, 2)
+            page.wait_for_function("() => window.__aeLive.probe().state !== 'hover'")
+        x, y, index = lonely_point(page, "Trouser")
+        px, py = page.evaluate(TO_PIXELS, [x, y])
+        page.mouse.move(px, py)
+        time.sleep(0.15)
+        page.mouse.click(px, py)
+        page.wait_for_function("() => window.__aeLive.probe().state === 'selected'")
+        assert probe(page)["title"] == "Selected point"
+        hover_at(page, 0.1, 0.1)  # and the pointer takes over again after the click
+    finally:
+        context.close()
+
+
+def _walk_point(walk: dict) -> list[float]:
+    stops, p = np.array(walk["stops"], dtype=np.float64), walk["p"]
+    leg = int(min(max(np.floor(p), 0), len(stops) - 2))
+    t = min(max(p - leg, 0.0), 1.0)
+    return ((1 - t) * stops[leg] + t * stops[leg + 1])[:2].tolist()
+
+
+def assert_marker_on_walk(page) -> None:
+    shown = probe(page)
+    assert shown["marker"] and shown["marker"]["visible"], shown["marker"]
+    want = page.evaluate(TO_PIXELS, _walk_point(shown["walk"]))
+    assert np.hypot(*np.subtract(shown["marker"]["client"], want)) <= 3, (shown["marker"], want)
+
+
+def test_the_walks_marker_stays_on_the_walk_through_scroll_pause_zoom_and_resize(browser,
+                                                                                  app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1.5,0&b=1.5,1")
+        page.wait_for_function(DECODER_READY)
+        page.get_by_role("button", name="Play the walk").click()
+        page.wait_for_function("() => window.__aeLive.probe().state === 'play'")
+        assert probe(page)["title"].startswith("Playing the walk (frame ")
+        page.mouse.wheel(0, 350)
+        time.sleep(0.4)
+        assert_marker_on_walk(page)
+        page.get_by_role("button", name="Pause").click()
+        time.sleep(0.2)
+        shown = probe(page)
+        assert shown["state"] == "play" and shown["title"].startswith("Walk paused (frame ")
+        assert_shows_decode(shown, "mnist-vae.safetensors")
+        for action in (lambda: page.evaluate("() => window.scrollBy(0, -200)"),
+                       lambda: page.set_viewport_size({"width": 1200, "height": 900}),
+                       lambda: _zoom_in(page)):
+            action()
+            time.sleep(0.6)
+            assert_marker_on_walk(page)
+        assert probe(page)["title"].startswith("Walk paused (frame ")  # until a hover
+        page.screenshot(path=str(ARTIFACTS / "pointer-paused-marker.png"))
+        hover_at(page, 0.0, 0.0)
+        page.mouse.move(2, 2)
+        page.wait_for_function("() => window.__aeLive.probe().state !== 'hover'")
+        assert not probe(page)["title"].startswith("Walk paused")
+    finally:
+        context.close()
+
+
+def _zoom_in(page) -> None:
+    px, py = page.evaluate(TO_PIXELS, [0.0, 0.0])
+    page.mouse.move(px, py)
+    page.mouse.wheel(0, -300)
