@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from tests.browser.helpers import open_app
+from tests.browser.helpers import PLOT_READY
 from tests.browser.sequence_actions import ACTIONS, Step, settle, steps_for
 from tests.browser.sequence_checks import World, check
 from tests.browser.sequence_read import READ
@@ -65,14 +65,16 @@ class Sequence:
                 if m.type == "error" else None)
         self.world = World(START_MODEL, talk, size)
 
-    def open(self) -> list[str]:
+    def open(self, result: Result) -> list[str]:
         self.page.set_viewport_size({"width": self.size[0], "height": self.size[1]})
         self.world = World(START_MODEL, self.talk, self.size)
-        open_app(self.page, self.url, START + ("&talk=1" if self.talk else ""))
+        self.page.goto(f"{self.url}/{START}" + ("&talk=1" if self.talk else ""))
+        self.page.wait_for_function(PLOT_READY, timeout=120_000)
+        # attached, not visible: the panel may lie over the selected point's block
         self.page.wait_for_selector(".ae-live", state="attached", timeout=60_000)
         settle(self.page)
         self.errors.clear()
-        return self.checked(Result())
+        return self.checked(result)
 
     def step(self, step: Step, result: Result) -> list[str]:
         ACTIONS[step[0]](self.page, self.world, *step[1:])
@@ -104,13 +106,13 @@ def run(page, url: str, steps: list[Step], seed: int | None = None,
     fresh page."""
     result, seq = Result(), Sequence(page, url, size, talk)
     done: list[Step] = []
-    problems = seq.open()
+    problems = seq.open(result)
     for step in steps:
         if problems:
             result.failures.append(Failure(seed, size, talk, list(done), problems))
             if len(result.failures) >= max_failures:
                 return result
-            done, problems = [], seq.open()
+            done, problems = [], seq.open(result)
             continue
         done.append(step)
         result.steps += 1

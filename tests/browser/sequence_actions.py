@@ -202,7 +202,7 @@ def back(page, world: World, a: float = 0, b: float = 0) -> None:
     _open_sidebar(page, world)
     _click(page, world, page.locator("[data-testid=stSidebarNav] a").filter(has_text="Explorer"))
     world.page = "explorer"
-    page.wait_for_selector(".st-key-decoded", timeout=60_000)
+    page.wait_for_selector(".st-key-decoded", state="attached", timeout=60_000)
 
 
 def talk(page, world: World, a: float, b: float) -> None:

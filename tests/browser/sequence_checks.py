@@ -207,7 +207,7 @@ def _image(probe: dict, source: str, world: World, axes: Axes, scene: Scene) -> 
     if pixels.shape != torch_px.shape:
         return [f"{state}: {pixels.size} pixels shown, {world.model} decodes {torch_px.size}"]
     err = float(np.abs(pixels - torch_px).max())
-    tol = TOL if source == "probe" and probe.get("pixels") is not None else TOL_8BIT
+    tol = TOL if probe.get("pixels") is not None else TOL_8BIT
     return [] if err <= tol else [
         f"{state}: the image is not {world.model}'s decode of z = {_fmt(want)} "
         f"(max error {err:.4f} per pixel)"]

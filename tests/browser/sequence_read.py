@@ -46,6 +46,15 @@ READ = """([px, py]) => {
   try { out.probe = G && typeof G.probe === 'function' ? G.probe() : null; }
   catch (e) { out.probeError = String(e); }
   if (!out.probe && !out.probeError) { out.source = 'dom'; out.probe = (() => { %s })(); }
+  else if (out.probe && out.probe.state === 'selected' && !out.probe.pixels) {
+    // a code the page leaves to the server (a deeper latent's test point): its image
+    const dec = document.querySelector('.st-key-decoded'), imgs = dec ? dec.querySelectorAll(
+      'img') : [], img = imgs[imgs.length - 1];
+    if (img && img.complete && img.naturalWidth) { const c = document.createElement('canvas');
+      c.width = img.naturalWidth; c.height = img.naturalHeight; const x = c.getContext('2d');
+      x.drawImage(img, 0, 0); out.probe.rgba = Array.from(x.getImageData(0, 0, c.width,
+      c.height).data); out.probe.rgbaSize = [c.width, c.height]; }
+  }
   const gd = document.querySelector('.st-key-map .js-plotly-plot, .st-key-talkmap .js-plotly-plot');
   const L = gd && gd._fullLayout;
   if (L && L.xaxis && L.yaxis) {
