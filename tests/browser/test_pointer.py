@@ -42,6 +42,15 @@ WATCH = """(ms) => new Promise((resolve) => { const seen = [], t0 = performance.
   step(); })"""
 
 
+# scrolls the element the page scrolls in (Streamlit's main area, not the window) by dy px
+SCROLL = """(dy) => { let el = document.querySelector('.js-plotly-plot');
+  while (el && !(el.scrollHeight > el.clientHeight + 1
+                 && /(auto|scroll)/.test(getComputedStyle(el).overflowY))) el = el.parentElement;
+  el = el || document.scrollingElement;
+  el.scrollTop = dy === null ? 0 : el.scrollTop + dy; return el.scrollTop; }"""
+RANGE = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range"
+
+
 def probe(page) -> dict:
     return page.evaluate(PROBE)
 
@@ -133,24 +142,29 @@ def test_the_walks_marker_stays_on_the_walk_through_scroll_pause_zoom_and_resize
     try:
         open_app(page, app_url, "?ckpt=mnist-vae.safetensors&a=-1.5,0&b=1.5,1")
         page.wait_for_function(DECODER_READY)
+        wide = np.subtract(*page.evaluate(RANGE)[::-1])
         page.get_by_role("button", name="Play the walk").click()
         page.wait_for_function("() => window.__aeLive.probe().state === 'play'")
         assert probe(page)["title"].startswith("Playing the walk (frame ")
-        page.mouse.wheel(0, 350)
+        assert page.evaluate(SCROLL, 350) > 0
         time.sleep(0.4)
         assert_marker_on_walk(page)
         page.get_by_role("button", name="Pause").click()
+        page.mouse.move(150, 600)  # over the sidebar: a scroll moves no map under it
         time.sleep(0.2)
         shown = probe(page)
         assert shown["state"] == "play" and shown["title"].startswith("Walk paused (frame ")
         assert_shows_decode(shown, "mnist-vae.safetensors")
-        for action in (lambda: page.evaluate("() => window.scrollBy(0, -200)"),
-                       lambda: page.set_viewport_size({"width": 1200, "height": 900}),
-                       lambda: _zoom_in(page)):
+        for i, action in enumerate((lambda: page.evaluate(SCROLL, -200),
+                                    lambda: page.evaluate(SCROLL, None),
+                                    lambda: page.set_viewport_size({"width": 1200, "height": 900}),
+                                    lambda: _zoom_in(page))):
             action()
             time.sleep(0.6)
             assert_marker_on_walk(page)
-        assert probe(page)["title"].startswith("Walk paused (frame ")  # until a hover
+            if probe(page)["state"] != "hover":  # a zoom box is dragged over the map
+                assert probe(page)["title"].startswith("Walk paused (frame "), i  # until a hover
+        assert page.evaluate(RANGE)[1] - page.evaluate(RANGE)[0] < wide  # it did zoom
         page.screenshot(path=str(ARTIFACTS / "pointer-paused-marker.png"))
         hover_at(page, 0.0, 0.0)
         page.mouse.move(2, 2)
@@ -161,6 +175,10 @@ def test_the_walks_marker_stays_on_the_walk_through_scroll_pause_zoom_and_resize
 
 
 def _zoom_in(page) -> None:
-    px, py = page.evaluate(TO_PIXELS, [0.0, 0.0])
-    page.mouse.move(px, py)
-    page.mouse.wheel(0, -300)
+    """A zoom box dragged over the map (its drag mode is zoom)."""
+    (x0, y0), (x1, y1) = (page.evaluate(TO_PIXELS, xy) for xy in ([-2.2, -1.5], [2.0, 1.8]))
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for f in np.linspace(0.1, 1, 8):
+        page.mouse.move(x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+    page.mouse.up()

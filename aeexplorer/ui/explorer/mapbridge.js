@@ -62,10 +62,11 @@ class MapBridge {
     return area;
   }
 
-  /** Data coordinates under a client point, null outside the plot area. */
+  /** Data coordinates under a client point, null outside the plot area, undefined while the
+   *  map is not there or is being redrawn (nothing can be said of the pointer then). */
   toData(clientX, clientY) {
     const a = this.area();
-    if (!a) return null;
+    if (!a) return undefined;
     const px = clientX - a.left, py = clientY - a.top;
     if (px < 0 || py < 0 || px > a.xa._length || py > a.ya._length) return null;
     return [a.xa.p2l(px), a.ya.p2l(py)];
@@ -91,8 +92,8 @@ class Marker {
   constructor() {
     this.el = document.createElement("div");
     this.el.className = "ae-walk-marker";
-    this.el.style.cssText = "position:absolute;z-index:1000;pointer-events:none;width:18px;" +
-      "height:18px;margin:-12px 0 0 -12px;border-radius:50%;background:#e4572e;" +
+    this.el.style.cssText = "position:absolute;z-index:1000;pointer-events:none;box-sizing:border-box;" +
+      "width:24px;height:24px;margin:-12px 0 0 -12px;border-radius:50%;background:#e4572e;" +
       "border:3px solid #fff;box-shadow:0 0 0 2px #111;left:0;top:0";
   }
 
@@ -113,7 +114,7 @@ class Marker {
     if (getComputedStyle(gd).position === "static") gd.style.position = "relative";
     if (this.el.parentNode !== gd) gd.appendChild(this.el);
     const r = gd.getBoundingClientRect();
-    // the element's own box: the margin (half of 18 px and the 3 px border) centres it
+    // its margin (half its 24 px) centres it on the point
     this.el.style.transform = `translate(${c[0] - r.left - gd.clientLeft}px, ` +
       `${c[1] - r.top - gd.clientTop}px)`;
   }

@@ -80,11 +80,11 @@ class Panel {
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
     [this.caption, this.zText, this.note] = [q(".ae-caption"), q(".ae-z"), q(".ae-note")];
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev) });
-    this.listeners = [["pointermove", (e) => this.onMove(e)], ["pointerout", (e) => {
-      if (!e.relatedTarget) this.onLeave();  // out of the window
-    }], ["pointerup", (e) => { if (e.pointerType === "touch") this.onLeave(); }],
-    ["pointercancel", () => this.onLeave()]];
-    for (const [name, fn] of this.listeners) document.addEventListener(name, fn, { passive: true });
+    const doc = document, leave = () => this.onLeave();
+    this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
+      [doc, "pointerup", (e) => { if (e.pointerType === "touch") leave(); }],  // a finger lifted
+      [doc.documentElement, "pointerleave", leave]];  // out of the window
+    for (const [el, name, fn] of this.listeners) el.addEventListener(name, fn, { passive: true });
     if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
       if (this.root) { this.net = net; this.render(); }
     }).catch(() => { this.failed = true; });
@@ -92,7 +92,7 @@ class Panel {
   }
 
   dispose() {
-    for (const [name, fn] of this.listeners) document.removeEventListener(name, fn);
+    for (const [el, name, fn] of this.listeners) el.removeEventListener(name, fn);
     clearTimeout(this.restTimer);
     this.bridge.dispose();
     this.cover(false);
@@ -116,7 +116,8 @@ class Panel {
   onMove(e) {
     if (!alive(this)) return;
     const xy = this.bridge.toData(e.clientX, e.clientY);
-    if (!xy) { this.onLeave(); return; }
+    if (xy === undefined) return;
+    if (xy === null) { this.onLeave(); return; }
     if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
     this.clickAt = null;
     const d = this.data;

@@ -53,7 +53,8 @@ class Player {
     said();
     this.timer = setInterval(() => this.sync(), SYNC_MS);
     if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
-      if (this.root) { this.net = net; this.draw(); }
+      this.net = net;
+      if (this.root && (this.running || this.p > 0)) this.draw();
     }).catch(() => {
       if (!this.root) return;
       this.stop();
