@@ -109,6 +109,7 @@ def run(page, url: str, steps: list[Step], seed: int | None = None,
     problems = seq.open(result)
     for step in steps:
         if problems:
+            _screenshot(page, seed, len(result.failures))
             result.failures.append(Failure(seed, size, talk, list(done), problems))
             if len(result.failures) >= max_failures:
                 return result
@@ -122,8 +123,17 @@ def run(page, url: str, steps: list[Step], seed: int | None = None,
             problems = [f"the step could not be done: {type(exc).__name__}: "
                         f"{str(exc).splitlines()[0][:200]}"]
     if problems:
+        _screenshot(page, seed, len(result.failures))
         result.failures.append(Failure(seed, size, talk, list(done), problems))
     return result
+
+
+def _screenshot(page, seed: int | None, k: int) -> None:
+    """The page as the failure left it: test-artifacts/sequence-<seed>-<k>.png."""
+    from tests.browser.server import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"sequence-{seed if seed is not None else 'replay'}-{k}.png"))
 
 
 def main(argv: list[str] | None = None) -> int:

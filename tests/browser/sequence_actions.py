@@ -188,6 +188,8 @@ def model(page, world: World, a: float, b: float) -> None:
     stem = name.removesuffix(".safetensors")
     _click(page, world, page.locator("[role=option]").filter(has_text=f"{stem} ·"))
     world.model = name
+    # the server's rerun may start late on a busy machine: wait for it to name the model
+    page.wait_for_function("(n) => location.search.includes('ckpt=' + n)", arg=name)
 
 
 def visit(page, world: World, a: float, b: float) -> None:
@@ -196,6 +198,8 @@ def visit(page, world: World, a: float, b: float) -> None:
     other = ("Compare", "Anomalies", "Denoise")[int(a * 3)]
     _click(page, world, page.locator("[data-testid=stSidebarNav] a").filter(has_text=other))
     world.page = other
+    page.wait_for_function("(p) => location.pathname.toLowerCase().includes(p)",
+                           arg=other.lower())
 
 
 def back(page, world: World, a: float = 0, b: float = 0) -> None:
@@ -209,6 +213,7 @@ def talk(page, world: World, a: float, b: float) -> None:
     _open_sidebar(page, world)
     _click(page, world, page.locator("[data-testid=stSidebar]").get_by_text("Talk mode"))
     world.talk = not world.talk
+    page.wait_for_function("(on) => location.search.includes('talk=1') === on", arg=world.talk)
 
 
 def sidebar(page, world: World, a: float, b: float) -> None:
