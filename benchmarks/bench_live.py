@@ -10,9 +10,16 @@ pointer itself (aeexplorer/ui/explorer/live.js), so these figures are the page's
 - one decode in the page: ``decode`` of a fresh import of decoder.js (a Blob URL ``import()`` of
   the file's text), on the net the page loaded, 1,000 z in a row;
 - the decoder's weights payload (the ``.bin`` the page fetched), page load -> first live
-  decode, and the walk player's frame rate.
+  decode, and the walk player's frame rate;
+- click on the map -> the selected point's image painted by the page, timed in the page as a
+  hover is: ``window.__aeLive.clickTimes`` holds, per click the page painted, the ms from the
+  click's pointer event (Plotly's ``plotly_click`` carries it) to the first animation frame
+  after the draw; read after ``bench_browser``'s timed clicks (each waits for the server's
+  answer before the next).
 
-Everything runs against an open explorer page (``bench_browser.run_browser`` drives it)."""
+Everything runs against an open explorer page (``bench_browser.run_browser`` drives it);
+``python benchmarks/bench_live.py [--clicks N]`` runs the clicks and hovers alone and prints
+their JSON."""
 
 from __future__ import annotations
 
@@ -55,6 +62,8 @@ HOVERS = "() => window.__aeLive ? window.__aeLive.hoverTimes.length : 0"
 # one animation frame later (a hover recorded in the frame after its draw is then in the list)
 HOVERS_NEXT_FRAME = ("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame("
                      "() => r(window.__aeLive ? window.__aeLive.hoverTimes.length : 0))))")
+CLICKS_NEXT_FRAME = ("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame("
+                     "() => r((window.__aeLive && window.__aeLive.clickTimes || []).slice()))))")
 AXES = """() => { const d = document.querySelector('.js-plotly-plot');
   return [d._fullLayout.xaxis.range, d._fullLayout.yaxis.range]; }"""
 PAGE_DECODE = """async ([source, calls]) => {
@@ -209,3 +218,52 @@ def playback(page: Any, seconds: float = 3.0) -> dict:
     page.get_by_role("button", name="Pause").click()
     return {"playback_fps": play["fps"], "playback_frames": play["frames"],
             "playback_s": seconds}
+
+
+def reset_clicks(page: Any) -> None:
+    """Forget the clicks timed so far (the first ones pay for the JIT and the sprite sheet)."""
+    page.evaluate("() => { if (window.__aeLive && window.__aeLive.clickTimes) "
+                  "window.__aeLive.clickTimes.length = 0; }")
+
+
+def click_page(page: Any, clicks: int) -> dict:
+    """p50 / p95 of click -> selected image painted by the page, over the clicks since
+    ``reset_clicks`` (``clicks`` of them were made)."""
+    times = page.evaluate(CLICKS_NEXT_FRAME)
+    if not times:
+        raise RuntimeError("no click painted in the page: does the page decode this model?")
+    p50, p95 = percentiles(times)
+    return {"click_page_p50_ms": p50, "click_page_p95_ms": p95, "click_page_samples": len(times),
+            "click_page_clicks": clicks}
+
+
+def main() -> None:
+    """Clicks (test points and empty space in turn) and hovers on mnist-vae, in a fresh server."""
+    import argparse
+    import json
+    import os
+
+    import bench_browser
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.server import running
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--moves", type=int, default=200)
+    args = parser.parse_args()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / "aeexplorer-bench-live.log"
+    with running({}, log) as url, sync_playwright() as pw:
+        browser = bench_browser._launch(pw)
+        page = bench_browser.new_page(browser)
+        frames = SentFrames(page)
+        page.goto(f"{url}/?ckpt=mnist-vae.safetensors")
+        page.wait_for_function(PLOT_READY, timeout=120_000)
+        out = bench_browser._clicks(page, args.clicks)
+        out.update(hover_series(page, frames, args.moves))
+        browser.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

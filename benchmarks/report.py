@@ -122,6 +122,11 @@ def live_rows(r: dict, targets: dict) -> list[str]:
             _row(f"websocket messages to the server during those "
                  f"{r['hover_moves'] + r['hover_e2e_moves']} moves",
                  f"{r['hover_server_messages']}", "", verdict(r, "hover_server_messages", targets))]
+    if "click_page_p50_ms" in r:
+        lines.append(_row(f"click on the map → selected image painted by the page, timed in the "
+                          f"page ({r['click_page_samples']} of {r['click_page_clicks']} clicks)",
+                          f"{r['click_page_p50_ms']:.1f} ms", f"{r['click_page_p95_ms']:.1f} ms",
+                          verdict(r, "click_page_p50_ms", targets)))
     if "page_decode_ms" in r:
         lines += [
             _row(f"decode one z in the page (decoder.js `decode`, {r['page_decode_calls']:,} z)",

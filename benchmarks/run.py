@@ -24,8 +24,9 @@ TARGETS = {"train_speedup_dense_vae": (">=", 3.0), "train_speedup_conv_vae": (">
            "click_p50_ms_point": ("<=", 150.0), "click_p50_ms_empty": ("<=", 150.0),
            "cold_start_s": ("<=", 6.0),
            "hover_p50_ms": ("<=", 16.0), "hover_p95_ms": ("<=", 33.0),
-           "hover_server_messages": ("==", 0), "playback_fps": (">=", 30.0),
-           "train_seconds_to_elbo_140": ("<=", 60.0), "sequence_failures": ("==", 0)}
+           "hover_server_messages": ("==", 0), "click_page_p50_ms": ("<=", 50.0),
+           "playback_fps": (">=", 30.0), "train_seconds_to_elbo_140": ("<=", 60.0),
+           "sequence_failures": ("==", 0)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -46,16 +46,16 @@ def decode_in_page(browser, exported, z: np.ndarray) -> np.ndarray:
 LIVE_CANVAS = """() => { for (const host of document.querySelectorAll('*')) {
   const c = host.shadowRoot && host.shadowRoot.querySelector('.ae-live canvas');
   if (c) return c.toDataURL(); } return null; }"""
+# the panel's text while it shows (it lies over the selected point's block, hidden otherwise)
 LIVE_TEXT = """() => { for (const host of document.querySelectorAll('*')) {
   const r = host.shadowRoot && host.shadowRoot.querySelector('.ae-live');
-  if (r) return r.hidden ? null : r.innerText; } return null; }"""
+  if (r) return r.hidden || r.style.visibility === 'hidden' ? null : r.innerText; }
+  return null; }"""
 LIVE_MOUNTED = """() => [...document.querySelectorAll('*')].some(
   h => h.shadowRoot && h.shadowRoot.querySelector('.ae-live'))"""
 SELECTED_SHOWN = """() => { const d = document.querySelector('.st-key-decoded');
-  return !!d && d.style.display !== 'none'; }"""
-MARKER = """() => { const m = document.getElementById('ae-walk-marker');
-  return m && m.style.display !== 'none' ? [parseFloat(m.style.left), parseFloat(m.style.top)]
-  : null; }"""
+  return !!d && getComputedStyle(d).visibility !== 'hidden'; }"""
+MARKER = "() => window.__aeLive.probe().marker?.client || null"
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

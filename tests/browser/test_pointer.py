@@ -30,7 +30,7 @@ BOXES = """() => { const out = {};
   return out; }"""
 ORIGINAL = """() => { for (const host of document.querySelectorAll('*')) {
   const c = host.shadowRoot && host.shadowRoot.querySelector('.ae-live canvas.ae-original');
-  if (c) { if (c.hidden) return null;
+  if (c) { if (c.hidden || getComputedStyle(c).visibility === 'hidden') return null;
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, grey = [];
     for (let i = 0; i < d.length; i += 4) grey.push(d[i] / 255);
     return grey; } } return null; }"""
@@ -182,3 +182,104 @@ def _zoom_in(page) -> None:
     for f in np.linspace(0.1, 1, 8):
         page.mouse.move(x0 + f * (x1 - x0), y0 + f * (y1 - y0))
     page.mouse.up()
+
+
+def _png_grey(src: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    data = base64.b64decode(src.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.float32) / 255
+
+
+def test_a_click_is_painted_in_the_page_at_once_and_the_server_follows(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors&z=0.5,0.5")
+        page.wait_for_function(DECODER_READY)
+        page.wait_for_function("() => [...(window.__aeSprites || new Map()).values()]"
+                               ".some(i => i.complete && i.naturalWidth > 0)")
+        before = probe(page)
+        assert before["state"] == "selected" and before["z"] == [0.5, 0.5]
+        x, y, index = lonely_point(page, "1")
+        px, py = page.evaluate(TO_PIXELS, [x, y])
+        page.mouse.move(px, py)
+        time.sleep(0.15)
+        page.mouse.click(px, py)
+        # the mouse-up has been handled: the page shows it, with no server answer yet
+        shown, original = probe(page), page.evaluate(ORIGINAL)
+        assert shown["state"] == "selected" and shown["title"] == "Selected point"
+        assert np.allclose(shown["z"], [x, y], atol=1e-6)
+        assert_shows_decode(shown, "mnist-vae.safetensors")
+        original = np.array(original, dtype=np.float32)
+        assert original.size == 28 * 28 and original.max() > 0.5
+        seen = page.evaluate(WATCH, 3000)  # every frame while the server answers
+        assert {s[0] for s in seen} == {"selected"} and {s[1] for s in seen} == {"Selected point"}
+        assert all(np.allclose(s[2], [x, y], atol=1e-6) for s in seen), seen[:3]
+        wait_idle(page)
+        text = page.locator(".st-key-decoded").inner_text()
+        assert f"Test image #{index}" in text
+        shown = probe(page)
+        assert shown["state"] == "selected" and np.allclose(shown["z"], [x, y], atol=1e-6)
+        served = _png_grey(page.locator(".st-key-decoded img").first.get_attribute("src"))
+        served = served[::served.shape[0] // 28, ::served.shape[1] // 28]  # enlarged 5x
+        assert np.abs(served - original.reshape(28, 28)).max() <= 1 / 255  # the same image
+        page.screenshot(path=str(ARTIFACTS / "pointer-click.png"))
+        # empty space: the decoded point at once, then the server's block
+        page.mouse.move(2, 2)
+        spot = page.evaluate("() => { const L = document.querySelector('.js-plotly-plot')"
+                             "._fullLayout; return [L.xaxis.range[0] * 0.9, L.yaxis.range[1] * 0.9]; }")
+        px, py = page.evaluate(TO_PIXELS, spot)
+        page.mouse.move(px, py)
+        time.sleep(0.15)
+        page.mouse.click(px, py)
+        shown = probe(page)
+        assert shown["state"] == "selected" and page.evaluate(ORIGINAL) is None
+        assert np.allclose(shown["z"], spot, atol=0.05)
+        wait_idle(page)
+        assert "a point of empty space" in page.locator(".st-key-decoded").inner_text()
+    finally:
+        context.close()
+
+
+def test_talk_mode_first_hover_and_a_panel_that_does_not_move(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors&talk=1&z=0.5,0.5&a=-1,0&b=1,0")
+        page.wait_for_selector(".ae-play button", state="attached")
+        page.wait_for_function(DECODER_READY)
+        wait_idle(page)
+        boxes = {"selected": page.evaluate(BOXES)}
+        shown = hover_at(page, -0.2, -1.0)  # the first hover: the pointer's own z
+        assert abs(shown["z"][0] + 0.2) < 0.02 and abs(shown["z"][1] + 1.0) < 0.02
+        assert_shows_decode(shown, "mnist-vae.safetensors")
+        boxes["hover"] = page.evaluate(BOXES)
+        page.mouse.move(1270, 710)
+        page.locator(".ae-play button").click()
+        page.wait_for_function("() => window.__aeLive.probe().state === 'play'")
+        boxes["play"] = page.evaluate(BOXES)
+        page.locator(".ae-play button").click()
+        assert probe(page)["title"].startswith("Walk paused (frame ")
+        boxes["paused"] = page.evaluate(BOXES)
+        page.screenshot(path=str(ARTIFACTS / "pointer-talk-paused.png"))
+        px, py = page.evaluate(TO_PIXELS, [2.5, -2.5])  # a click: painted here at once
+        page.mouse.move(px, py)
+        time.sleep(0.15)
+        page.mouse.click(px, py)
+        assert probe(page)["state"] == "selected"
+        boxes["clicked"] = page.evaluate(BOXES)
+        wait_idle(page)
+        boxes["served"] = page.evaluate(BOXES)
+        first = boxes["selected"]
+        for state, box in boxes.items():  # nothing moves between the states
+            for name in ("block", "button"):
+                assert abs(box[name]["y"] - first[name]["y"]) <= 1, (state, name, box, first)
+            if state not in ("selected", "served"):  # the panel lies just over the server's block
+                for k in ("x", "y", "width", "height"):
+                    assert abs(box["panel"][k] - box["block"][k]) <= 1, (state, box)
+    finally:
+        context.close()

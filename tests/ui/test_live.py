@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from aeexplorer.ui.explorer import decoder_files, live
@@ -68,3 +69,48 @@ def test_a_resting_point_from_the_browser_is_read_like_a_url_point(ckpt_dir):
     assert shown["z"] == [0.5, -1.0] and shown["uri"].startswith("data:image/png;base64,")
     for hostile in ("nan,1", "1e308,0", "1,2,3", "x" * 10_000, None, ["0", "0"]):
         assert live.server_image(ckpt, hostile) is None
+
+
+def test_the_panel_gets_the_selection_as_the_server_shows_it(monkeypatch, ckpt_dir, tmp_path):
+    """Its model and layout (a change rebuilds the page's panel), and the selected point: a
+    test point's own code, or the clicked spot's; the page's click is then confirmed by it."""
+    from tests.helpers.apptest import click
+
+    at = open_app(monkeypatch, ckpt_dir, tmp_path, query={"ckpt": "live-dense-vae.safetensors"})
+    data = mounted(at, "aeexplorer.live_hover")
+    assert data["model"] == "live-dense-vae.safetensors" and data["talk"] is False
+    assert data["selected"] is None and data["sprite"] is None  # no test images in tmp_path
+    click(at, 0.25, -0.5)
+    assert mounted(at, "aeexplorer.live_hover")["selected"] == {
+        "xy": [0.25, -0.5], "index": None, "z": [0.25, -0.5]}
+    click(at, 0.3, 0.1, index=7)
+    from aeexplorer.core.checkpoint import load_checkpoint
+
+    code = load_checkpoint(ckpt_dir / "live-dense-vae.safetensors").atlas.mu[7].tolist()
+    selected = mounted(at, "aeexplorer.live_hover")["selected"]
+    assert selected["index"] == 7 and selected["z"] == pytest.approx(code)
+    click(at, 0.3, 0.1, index=10_000)  # beyond the atlas: read as empty space
+    assert mounted(at, "aeexplorer.live_hover")["selected"]["index"] is None
+
+
+def test_the_sprite_sheet_holds_the_test_images_in_a_bounded_png(monkeypatch, ckpt_dir, tmp_path,
+                                                                 data_root):
+    from PIL import Image
+
+    from aeexplorer.ui import resources
+    from aeexplorer.ui.explorer import sprites
+
+    at = open_app(monkeypatch, ckpt_dir, data_root, query={"ckpt": "live-dense-vae.safetensors"})
+    sheet = mounted(at, "aeexplorer.live_hover")["sprite"]
+    assert sheet["url"].startswith("app/static/sprites/") and sheet["side"] == 28
+    images = resources.test_images("mnist", str(data_root), (28, 1))
+    assert sheet["n"] == min(len(images), sprites.MAX_SPRITE_PIXELS // 28**2)
+    file = sprites.APP_ROOT / "static" / sheet["url"].removeprefix("app/static/")
+    png = Image.open(file)
+    assert png.width == sheet["cols"] * 28 and png.height * png.width <= 1.01 * (
+        sprites.MAX_SPRITE_PIXELS + sheet["cols"] * 28**2)
+    cells = np.asarray(png.convert("L"), dtype=np.float32) / 255
+    for i in (0, 1, sheet["n"] - 1):  # cell i: row i // cols, column i % cols
+        r, c = divmod(i, sheet["cols"])
+        assert np.abs(cells[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] - images[i]).max() <= 1 / 255
+    assert len(json.dumps(mounted(at, "aeexplorer.live_hover"))) < 5_000  # by URL, not inline

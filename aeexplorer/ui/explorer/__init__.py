@@ -4,9 +4,11 @@ explorer fragment. Its parts, used by no other page, are the modules of this fol
 - ``fragment``: the latent map, the selected point and the tool tabs under them;
 - ``panels``: the tabs "Interpolation path", "Samples from the prior" and "Your own image";
 - ``similar``: the tab "Similar images";
-- ``live`` (with ``live.js``): the panel under the pointer and the walk's player, in the page;
+- ``live`` (with ``live.js``, ``panel.js``, ``player.js``, ``mapbridge.js``): the panel beside
+  the map (under the pointer, the walk's frame, a click answered at once) and the walk's player,
+  in the page;
 - ``decoder.js`` and ``decoder_files``: the decoder that runs in the page, and its weights'
-  files."""
+  files; ``sprites``: the test images' sprite sheet the page shows a clicked original from."""
 
 from __future__ import annotations
 

@@ -37,14 +37,13 @@ REST_MS = 250  # the pointer rests this long before a model without a page decod
 _CSS = """
 .ae-live { font-family: inherit; position: absolute; z-index: 5; box-sizing: border-box;
   background: var(--st-background-color, #fff); overflow: hidden; }
-.ae-live .ae-title { font-size: 1.3rem; font-weight: 600; line-height: 1.2;
-  padding: 0.75rem 0 1rem; margin: 0; }
+.ae-live .ae-title { font-size: 1.3rem; font-weight: 600; line-height: 1.2; margin: 0;
+  padding: 0 0 1rem; box-sizing: border-box; overflow: hidden; }
 .ae-live .ae-row { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
 .ae-live .ae-original { order: -1; }
 .ae-live canvas[hidden] { display: none; }
 .ae-live canvas, .ae-play canvas { image-rendering: pixelated; display: block;
   border: 1px solid #ddd; }
-.ae-live .ae-caption { margin-top: 0.5rem; }
 .ae-live .ae-z { font-weight: 600; margin-top: 0.5rem; }
 .ae-live .ae-note, .ae-play .ae-hint { color: #666; font-size: 0.9rem; }
 .ae-play { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
@@ -55,7 +54,7 @@ _CSS = """
 """
 _HOVER_HTML = ('<div class="ae-live" hidden><div class="ae-title"></div><div class="ae-row">'
                '<canvas class="ae-decoded"></canvas><canvas class="ae-original" hidden></canvas>'
-               '</div><div class="ae-caption"></div><div class="ae-z"></div>'
+               '</div><div class="ae-z"></div>'
                '<div class="ae-note"></div></div>')
 _SOURCES = ("decoder.js", "mapbridge.js", "panel.js", "player.js", "live.js")  # in this order
 _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>'

@@ -55,7 +55,7 @@ function clickedPoint(points) {
 }
 
 class Panel {
-  root; title; canvas; original; caption; zText; note;  // the panel's own elements
+  root; title; canvas; original; zText; note;  // the panel's own elements
   data = null;  // the server's latest data for it
   parent = null; build = ""; key = "";  // its mount, model and layout (see ``mounted``)
   net = null;  // the page's decoder, once loaded
@@ -71,6 +71,7 @@ class Panel {
   restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
   covering = null;  // whether the panel lies over the server's block (null: not placed yet)
+  reserved = null;  // the server's block whose height was made room for the panel's
   trigger = null;  // sends a value to the server (the component's setTriggerValue)
   listeners;
 
@@ -78,7 +79,7 @@ class Panel {
     this.root = parent.querySelector(".ae-live");
     const q = (s) => this.root.querySelector(s);
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
-    [this.caption, this.zText, this.note] = [q(".ae-caption"), q(".ae-z"), q(".ae-note")];
+    [this.zText, this.note] = [q(".ae-z"), q(".ae-note")];
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev) });
     const doc = document, leave = () => this.onLeave();
     this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
@@ -102,8 +103,10 @@ class Panel {
   /** New data from the server (a rerun): sizes, and the selection it now holds. */
   update(data) {
     this.data = data;
-    this.canvas.width = this.canvas.height = this.original.width = this.original.height = data.side;
-    for (const c of [this.canvas, this.original]) c.style.width = c.style.height = cssSize(data.px);
+    for (const c of [this.canvas, this.original]) {
+      if (c.width !== data.side) c.width = c.height = data.side;  // (which clears it)
+      c.style.width = c.style.height = cssSize(data.px);
+    }
     this.pixels ||= new Float32Array(data.channels * data.side * data.side);
     const mine = this.selection, theirs = data.selected && { ...data.selected, page: false };
     const older = mine && mine.page && selKey(theirs) === mine.before && selKey(theirs) !== selKey(mine);
@@ -163,7 +166,7 @@ class Panel {
     this.pointer = null;
     if (this.frame) this.frame.dismissed = !this.frame.playing;
     this.render();
-    if (e) {
+    if (e && this.shown.pixels) {  // timed when the page painted it (benchmarks/bench_live.py)
       const t0 = e.timeStamp;
       requestAnimationFrame(() => {
         G.clickTimes.push(performance.now() - t0);
@@ -208,9 +211,9 @@ class Panel {
 
   showSelected(s) {
     const pixels = this.net && s.z ? decode(this.net, s.z, this.pixels) : null;
-    const what = s.index === null ? "a point of empty space, decoded" : `test image #${s.index}`;
+    const what = "a point of empty space, decoded.";
     this.show("selected", "Selected point", s.z, pixels, pixels ? "page" : null,
-      pixels ? "" : "decoding on the server…", s.index === null ? "" : what);
+      pixels ? "" : "decoding on the server…");
     const cell = this.data.sprite, img = this.sprite;
     const inSheet = s.index !== null && cell && s.index < cell.n && img && img.complete && img.naturalWidth > 0;
     this.original.hidden = !inSheet;
@@ -220,15 +223,15 @@ class Panel {
       ctx.clearRect(0, 0, side, side);
       ctx.drawImage(img, col * side, row * side, side, side, 0, 0, side, side);
     }
-    if (s.index === null) this.zText.textContent = s.z ? `z = ${fmtZ(s.z)} — ${what}` : "";
+    const z = s.z ? `z = ${fmtZ(s.z)}` : "";  // worded as the server's block words it
+    this.zText.textContent = s.index === null ? `${z} — ${what}` : `Test image #${s.index} · ${z}`;
   }
 
-  show(state, title, z, pixels, decoder, note, heading = "") {
+  show(state, title, z, pixels, decoder, note) {
     if (pixels) paint(this.canvas, pixels, this.data.side);
     this.original.hidden = true;
     this.canvas.style.visibility = pixels || decoder === "server" ? "visible" : "hidden";
     this.title.textContent = title;
-    this.caption.textContent = heading;
     this.zText.textContent = z ? "z = " + fmtZ(z) : "";
     this.note.textContent = note || "";
     this.shown = { state, title, z, pixels, decoder };
@@ -254,7 +257,7 @@ class Panel {
   }
 
   /** The server's "Selected point" block, hidden (keeping its place) while the panel lies over
-   *  it; both take the larger one's height, so that nothing below moves. */
+   *  it; it keeps room for the panel's tallest state, so that nothing below moves. */
   cover(on) {
     const host = this.root && this.root.getRootNode().host;
     const side = host && host.closest(".st-key-side, .st-key-talkside");
@@ -262,10 +265,12 @@ class Panel {
     this.covering = on;
     if (!block) { if (this.root) this.root.hidden = !on; return; }
     this.root.hidden = false;
+    if (this.reserved !== block) {  // the first time, or the server drew a new block
+      this.align(block);
+      block.style.minHeight = this.tallest() + "px";
+      this.reserved = block;
+    }
     this.root.style.visibility = on ? "visible" : "hidden";
-    this.root.style.height = "auto";
-    const need = this.root.scrollHeight;
-    if (parseFloat(block.style.minHeight || "0") < need) block.style.minHeight = need + "px";
     block.style.visibility = on ? "hidden" : "";
     const b = block.getBoundingClientRect(), r = this.root.getBoundingClientRect();
     const top = parseFloat(this.root.style.top || "0"), left = parseFloat(this.root.style.left || "0");
@@ -273,6 +278,26 @@ class Panel {
     this.root.style.left = left + b.left - r.left + "px";
     this.root.style.width = b.width + "px";
     this.root.style.height = b.height + "px";
+  }
+
+  /** The heading as the server's: its size, and the images starting at the same height. */
+  align(block) {
+    const h3 = block.querySelector("h3"), next = block.children[1];
+    if (h3) this.title.style.fontSize = getComputedStyle(h3).fontSize;
+    if (next) this.title.style.height = next.getBoundingClientRect().top - block.getBoundingClientRect().top + "px";
+  }
+
+  /** The panel's height in its tallest state: a heading, the images and a line of text. */
+  tallest() {
+    const texts = [this.title, this.zText], kept = texts.map((t) => t.textContent);
+    texts.forEach((t, i) => { t.textContent = ["Selected point", "Test image #0 · z = (0, 0)"][i]; });
+    const hidden = this.original.hidden;
+    this.original.hidden = false;
+    this.root.style.height = "auto";
+    const need = this.root.scrollHeight;
+    texts.forEach((t, i) => { t.textContent = kept[i]; });
+    this.original.hidden = hidden;
+    return need;
   }
 
   /** What the panel shows now, for tests (see ``G.probe``). */
