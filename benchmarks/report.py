@@ -90,7 +90,16 @@ def latency_table(result: dict, targets: dict) -> list[str]:
                  f"{len(r['cold_start_runs_s'])})", f"{r['cold_start_s']:.2f} s", "",
                  verdict(r, "cold_start_s", targets)),
             _row("second page, warm server → painted map", f"{r['warm_load_s']:.2f} s")]
-    return lines + live_rows(r, targets)
+    return lines + live_rows(r, targets) + sequence_rows(r, targets)
+
+
+def sequence_rows(r: dict, targets: dict) -> list[str]:
+    """The seeded sequence of presenter actions (bench_sequence.py)."""
+    if "sequence_steps" not in r:
+        return []
+    return [_row(f"presenter sequence in Chromium: failures, each replayable "
+                 f"({r['sequence_steps']} steps, {r['sequence_source']})",
+                 str(r["sequence_failures"]), "", verdict(r, "sequence_failures", targets))]
 
 
 def _opt(value, fmt: str) -> str:
