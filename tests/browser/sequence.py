@@ -133,7 +133,8 @@ def _screenshot(page, seed: int | None, k: int) -> None:
     from tests.browser.server import ARTIFACTS
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"sequence-{seed if seed is not None else 'replay'}-{k}.png"))
+    name = f"sequence-{seed if seed is not None else 'replay'}-{k}.png"
+    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def main(argv: list[str] | None = None) -> int:
