@@ -24,6 +24,8 @@ class Panel {
   bridge;
   pointer = null;  // the z under the pointer, while it is over the plot area
   clickAt = null;  // where the last click was (client px): hover waits for a move away
+  lastMove = null;  // the last pointer move ({clientX, clientY, timeStamp}): the map may move
+                    // under a resting pointer (zoom, pan, scroll, resize), the z with it
   // {xy, index, z}, and for a click painted here and not yet confirmed by the server: page,
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
@@ -42,13 +44,17 @@ class Panel {
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
     [this.zText, this.note] = [q(".ae-z"), q(".ae-note")];
     const unclick = () => this.unclick();  // a double-click clears the selection instead
+    const moved = () => this.onMapMoved();
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev), plotly_doubleclick: unclick,
-                                  plotly_deselect: unclick });
+                                  plotly_deselect: unclick, plotly_relayout: moved });
     const doc = document, leave = () => this.onLeave();
     this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
+      [doc, "scroll", moved, true], [window, "resize", moved],  // (Streamlit scrolls a box: capture)
       [doc, "pointerup", (e) => { if (e.pointerType === "touch") leave(); }],  // a finger lifted
       [doc.documentElement, "pointerleave", leave]];  // out of the window
-    for (const [el, name, fn] of this.listeners) el.addEventListener(name, fn, { passive: true });
+    for (const [el, name, fn, capture] of this.listeners) {
+      el.addEventListener(name, fn, { passive: true, capture: !!capture });
+    }
     if (data.net) loadNet(data.net.url, data.net.spec).then((net) => {
       if (this.root) { this.net = net; this.render(); }
     }).catch(() => { this.failed = true; });
@@ -56,7 +62,9 @@ class Panel {
   }
 
   dispose() {
-    for (const [el, name, fn] of this.listeners) el.removeEventListener(name, fn);
+    for (const [el, name, fn, capture] of this.listeners) {
+      el.removeEventListener(name, fn, { capture: !!capture });
+    }
     clearTimeout(this.restTimer);
     this.bridge.dispose();
     this.cover(false);
@@ -81,6 +89,7 @@ class Panel {
 
   onMove(e) {
     if (!alive(this)) return;
+    this.lastMove = { clientX: e.clientX, clientY: e.clientY };
     const xy = this.bridge.toData(e.clientX, e.clientY);
     if (xy === undefined) return;
     if (xy === null) { this.onLeave(); return; }
@@ -91,13 +100,26 @@ class Panel {
     if (this.frame && !this.frame.playing) this.frame.dismissed = true;  // the pointer takes over
     if (this.frame && this.frame.playing) return;
     this.render();
-    if (this.net) {
+    if (this.net && !e.moved) {  // a pointer move (not the map's), timed for bench_live
       const t0 = e.timeStamp;
       requestAnimationFrame(() => {
         G.hoverTimes.push(performance.now() - t0);
         if (G.hoverTimes.length > 2000) G.hoverTimes.splice(0, 1000);
       });
     } else if (!d.net || this.failed) this.askServer(xy);
+  }
+
+  /** The map moved under a resting pointer (a zoom, a pan, a scroll, a resize): the z under
+   *  it is read again once Plotly has drawn the new axes (the next frames). */
+  onMapMoved() {
+    if (!this.pointer || !this.lastMove) return;
+    const again = (tries) => requestAnimationFrame(() => {
+      if (!alive(this) || !this.pointer || !this.lastMove) return;
+      const m = this.lastMove;
+      if (this.bridge.toData(m.clientX, m.clientY) === undefined && tries > 0) again(tries - 1);
+      else this.onMove({ ...m, moved: true });
+    });
+    again(10);
   }
 
   onLeave() {
