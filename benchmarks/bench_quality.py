@@ -11,9 +11,9 @@ from pathlib import Path
 def time_to_elbo(data_root: Path, threshold: float = 140.0) -> dict:
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.metrics import reconstruction_metrics
-    from aeexplorer.core.training import resolve, train
+    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.latent.metrics import reconstruction_metrics
+    from aeexplorer.core.training.loop import resolve, train
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--out", "unused.safetensors"]))
@@ -46,8 +46,8 @@ def threads_and_data(data_root: Path, n_images: int = 10_240) -> dict:
 
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.data import Split, load_split
-    from aeexplorer.core.training import resolve, train
+    from aeexplorer.core.datasets.registry import Split, load_split
+    from aeexplorer.core.training.loop import resolve, train
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--epochs", "1", "--out", "unused.safetensors"]))
@@ -82,7 +82,7 @@ def _loader(model_cfg, cfg, data, threads: int) -> None:
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import adam, batch_loss
+    from aeexplorer.core.training.loop import adam, batch_loss
 
     torch.set_num_threads(threads)
     torch.manual_seed(cfg.seed)

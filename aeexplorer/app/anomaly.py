@@ -22,7 +22,7 @@ from aeexplorer.app import density
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 Range = tuple[float, float]
 ABOVE_COLOR, BELOW_COLOR, LINE_COLOR = "#d62728", "#8da0cb", "#111111"

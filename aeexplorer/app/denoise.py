@@ -1,5 +1,5 @@
-"""Denoising, side by side: corrupt a clean image (``aeexplorer.core.noise``), pass the noisy image
-through one or more autoencoders (reconstruct it: ``ckpt.ops``) and measure how far each output,
+"""Denoising, side by side: corrupt a clean image (``aeexplorer.core.training.noise``), pass the
+noisy image through one or more autoencoders (reconstruct it: ``ckpt.ops``) and measure how far each output,
 and the noisy image itself, lies from the clean image. A denoising autoencoder was trained to
 undo that corruption; a plain one was not, which the comparison makes visible.
 
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.app.anomaly import mse
-from aeexplorer.core.card import settings, train_config
-from aeexplorer.core.families import example_command
+from aeexplorer.core.checkpoints.card import settings, train_config
+from aeexplorer.core.training.families import example_command
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 KINDS = ("gaussian", "mask")
 
@@ -45,7 +45,7 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int = 0) -> np.n
     import torch
 
     from aeexplorer.app.shapes import is_colour
-    from aeexplorer.core.noise import corrupt
+    from aeexplorer.core.training.noise import corrupt
 
     g = torch.Generator().manual_seed(int(seed))
     x = torch.as_tensor(np.asarray(image, dtype=np.float32))
@@ -77,7 +77,7 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
 
 def train_command(dataset: str, kind: str = "gaussian") -> str:
     """The command that trains a denoising AE for ``dataset`` with noise ``kind``. (Which
-    checkpoints are denoising or plain autoencoders: ``aeexplorer.core.card.kinds``.)"""
+    checkpoints are denoising or plain autoencoders: ``aeexplorer.core.checkpoints.card.kinds``.)"""
     out = f"runs/{dataset}-dae{'' if kind == 'gaussian' else '-' + kind}.safetensors"
     return example_command("denoising", dataset, out, noise=kind)
 

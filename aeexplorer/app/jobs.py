@@ -2,8 +2,8 @@
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
 and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.core.families``, the server's limits (checked before a start,
-and watched while a training runs) in ``aeexplorer.app.limits``."""
+their command lines are in ``aeexplorer.core.training.families``, the server's limits (checked
+before a start, and watched while a training runs) in ``aeexplorer.app.limits``."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from aeexplorer.core.checkpoint import file_signature
+from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env, data_size,
+                                   duration_text, size_text)
+from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply,
+                                     error_message, parse_line)
+from aeexplorer.core.checkpoints.file import file_signature
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import TrainRequest, train_args
-from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env,
-                                   data_size, duration_text, size_text)
-from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply, error_message,
-                       parse_line)
+from aeexplorer.core.training.families import TrainRequest, train_args
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",
            "TooBig", "command", "error_message", "parse_line", "shared"]

@@ -12,12 +12,12 @@ import sys
 import time
 
 from aeexplorer.cli import EXIT_INTERRUPTED
+from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
 
 
 def train(args: argparse.Namespace) -> int:
-    from aeexplorer.core import distributed
+    from aeexplorer.core.training import distributed
 
     model_cfg, cfg = configs(args)
     try:
@@ -29,9 +29,9 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
-    from aeexplorer.core import distributed
-    from aeexplorer.core.checkpoint import file_signature
+    from aeexplorer.core.checkpoints.file import file_signature
     from aeexplorer.core.pipeline import train_and_save
+    from aeexplorer.core.training import distributed
 
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
@@ -70,7 +70,7 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
 
 def say_data(dataset: str, train, test, as_json: bool) -> None:
     """What was loaded: images per split, classes, and the files left out (unreadable)."""
-    from aeexplorer.core.stream import Streamed, skipped
+    from aeexplorer.core.datasets.stream import Streamed, skipped
 
     left_out = skipped(train) + skipped(test)
     streamed = isinstance(train.images, Streamed)
@@ -94,8 +94,9 @@ def data(args: argparse.Namespace) -> int:
     reported missing). Without ``--dataset``, MNIST and Fashion-MNIST are fetched and the
     other built-in sets only reported; the image folders under ``images/`` are listed. Ends
     with how to start the app on that root."""
-    from aeexplorer.core.data import (DATASETS, DEFAULT_DATASETS, GENERATED, fetch, folder_name,
-                                      missing_files, raw_folder, resolve_data_root)
+    from aeexplorer.core.datasets.registry import (DATASETS, DEFAULT_DATASETS, GENERATED, fetch,
+                                                   folder_name, missing_files, raw_folder,
+                                                   resolve_data_root)
 
     root = resolve_data_root(args.data_dir).resolve()
     names = DATASETS if args.dataset in ("all", None) else (args.dataset,)
@@ -134,15 +135,15 @@ def data(args: argparse.Namespace) -> int:
 
 
 def _megabytes(name: str) -> str:
-    from aeexplorer.core.data import BUILTINS
+    from aeexplorer.core.datasets.registry import BUILTINS
 
     return f"about {BUILTINS[name].megabytes} MB"
 
 
 def _list_image_folders(root) -> None:
     """The image folders the Train page offers (``<root>/images/NAME``), with their files."""
-    from aeexplorer.core.data import train_images
-    from aeexplorer.core.folder import image_folders
+    from aeexplorer.core.datasets.folder import image_folders
+    from aeexplorer.core.datasets.registry import train_images
 
     for name in image_folders(root):
         try:
@@ -155,8 +156,8 @@ def _list_image_folders(root) -> None:
 def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
-    from aeexplorer.core.options import configs as make_configs
     from aeexplorer.core.runtime import pick_device
+    from aeexplorer.core.training.options import configs as make_configs
 
     try:
         model_cfg, cfg = make_configs(vars(args))
@@ -232,10 +233,10 @@ class _BarProgress:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from aeexplorer.core.card import family
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.metrics import evaluate as evaluate_model
+    from aeexplorer.core.checkpoints.card import family
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.latent.metrics import evaluate as evaluate_model
 
     ckpt = load_checkpoint(args.checkpoint)
     # the images as the model takes them; big data streams
@@ -272,9 +273,9 @@ def report_lines(report: dict) -> list[str]:
 
 
 def encode(args: argparse.Namespace) -> int:
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import Method, place_bytes
-    from aeexplorer.core.preprocess import read_image_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.preprocess import read_image_bytes
+    from aeexplorer.core.latent.placement import Method, place_bytes
 
     ckpt = load_checkpoint(args.checkpoint)
     method = Method(how=args.placement, vote=args.vote)

@@ -223,7 +223,7 @@ def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
     """The upload prepared as the model's training images were (``core.photo``: a digit the
     MNIST way, any other picture by its centre square, in colour for a colour model), its
     reconstruction and its error."""
-    from aeexplorer.core.photo import prepare_bytes
+    from aeexplorer.core.images.photo import prepare_bytes
 
     ckpt = resources.checkpoint(path, mtime)
     steps = prepare_bytes(data, ckpt.config, ckpt.dataset)

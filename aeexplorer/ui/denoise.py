@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import denoise, shapes
-from aeexplorer.core.card import family, kinds, train_config
+from aeexplorer.core.checkpoints.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
 from aeexplorer.ui.common import new_seed, show
@@ -111,8 +111,8 @@ def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
     """The upload (or drawing) prepared as the model of ``config`` trained on ``dataset``
     takes it (``core.photo``: in colour for a colour model); the MNIST way without a model;
     None without one."""
-    from aeexplorer.core.photo import prepare_bytes
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.images.photo import prepare_bytes
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     colour = config is not None and config.colour
     uploader(upload_label(dataset), UPLOAD_FILE, PAD, colour=colour)

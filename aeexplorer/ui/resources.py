@@ -21,8 +21,8 @@ from aeexplorer.app import density, figures, imaging, views
 from aeexplorer.core.errors import AeError
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.core.checkpoints.file import Checkpoint
+    from aeexplorer.core.latent.spatial import GridIndex
 
 
 SESSION_ID = "session_id"
@@ -40,7 +40,7 @@ class MapPoints:
     def index(self) -> GridIndex:
         """The map positions indexed for nearest-code search (a grid: a click on a million
         codes searches a few cells), built once and shared as the map is."""
-        from aeexplorer.core.spatial import GridIndex
+        from aeexplorer.core.latent.spatial import GridIndex
 
         return GridIndex(self.xy, self.labels)
 
@@ -76,7 +76,7 @@ def mine(path: Path) -> str:
 
 def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
     """The checkpoints in ``checkpoint_folders`` and the ``extra`` folders."""
-    from aeexplorer.core.checkpoint import list_checkpoints
+    from aeexplorer.core.checkpoints.file import list_checkpoints
 
     seen: dict[Path, None] = {}
     for p in list_checkpoints(*checkpoint_folders(root), *extra):
@@ -88,7 +88,7 @@ def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
 def card(path: str, mtime: float) -> dict | str:
     """The model card from the header (no weights; the atlas's values checked too), or the
     reason the file cannot be used, shared by every page and session."""
-    from aeexplorer.core.checkpoint import check_file
+    from aeexplorer.core.checkpoints.file import check_file
 
     try:
         return check_file(path)
@@ -107,7 +107,7 @@ def card_at(path: Path) -> dict | str:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def checkpoint(path: str, mtime: float) -> Checkpoint:
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(path)
     for p in ckpt.model.parameters():
@@ -137,7 +137,7 @@ def import_torch() -> None:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def atlas(path: str, mtime: float) -> MapPoints:
     """Read without the weights or torch: the map is drawn while the model still loads."""
-    from aeexplorer.core.checkpoint import read_atlas
+    from aeexplorer.core.checkpoints.file import read_atlas
 
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)
@@ -151,8 +151,8 @@ def test_split(dataset: str, root: str, shape: tuple[int, int] | None = None
     ``image_shape``; None: the data set's own) takes it: (N, H, W) or (N, H, W, 3) images and
     their (N,) labels, read once per process; or a message saying why they are not
     available."""
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.ops import as_images
+    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.latent.ops import as_images
 
     size, channels = shape if shape is not None else (None, None)
     try:
@@ -176,7 +176,7 @@ def image_shape(config) -> tuple[int, int]:
 
 def data_root() -> str:
     """The data folder in use (AEEXPLORER_DATA or the default), as a cache key."""
-    from aeexplorer.core.data import resolve_data_root
+    from aeexplorer.core.datasets.registry import resolve_data_root
 
     return str(resolve_data_root())
 

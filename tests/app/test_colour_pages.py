@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from aeexplorer.app import anomaly, compare, denoise, shapes
-from aeexplorer.core.checkpoint import load_checkpoint, read_card
-from aeexplorer.core.metric_table import MAX_NOTE, why_missing
-from aeexplorer.core.noise import corrupt
+from aeexplorer.core.checkpoints.file import load_checkpoint, read_card
+from aeexplorer.core.checkpoints.metric_table import MAX_NOTE, why_missing
+from aeexplorer.core.training.noise import corrupt
 from tests.helpers.checkpoints import NO_LABELS_NOTE, make_checkpoint, make_colour_page_checkpoint
 from tests.helpers.colour_pages import colour_split
 

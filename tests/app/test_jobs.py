@@ -1,5 +1,5 @@
-"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.families): the command line
-each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
+"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.training.families): the
+command line each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
 training ends, and at exit) and errors. Most tests run a fake trainer (tests/fake_trainer.py,
 the CLI's own progress reporter, no torch); two run the real CLI on MNIST."""
 
@@ -16,8 +16,8 @@ import pytest
 
 from aeexplorer.app import jobs
 from aeexplorer.cli import build_parser
-from aeexplorer.core import families
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.training import families
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.jobs import FAKE, fake, wait
@@ -263,7 +263,7 @@ SMALL = families.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=2
 
 @pytest.mark.slow
 def test_a_real_training_through_the_cli(tmp_path, data_root):
-    from aeexplorer.core.checkpoint import read_card
+    from aeexplorer.core.checkpoints.file import read_card
 
     out = tmp_path / "real.safetensors"
     job = jobs.Registry(cap=1).train(SMALL, out, data_root)

@@ -15,7 +15,7 @@ import pytest
 from aeexplorer.app import jobs, limits
 from aeexplorer.app.limits import GB, MB, Limits
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import FAMILIES, TrainRequest, train_args
+from aeexplorer.core.training.families import FAMILIES, TrainRequest, train_args
 from tests.helpers.jobs import fake as fake_command
 from tests.helpers.jobs import wait
 

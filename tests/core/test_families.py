@@ -15,14 +15,14 @@ import torch
 
 from aeexplorer import cli
 from aeexplorer.cli.commands import configs
-from aeexplorer.core import families
-from aeexplorer.core.checkpoint import Atlas, load_checkpoint, save_checkpoint
-from aeexplorer.core.data import Split
-from aeexplorer.core.losses import contractive, kl_sparsity, l1_sparsity
+from aeexplorer.core.checkpoints.file import Atlas, load_checkpoint, save_checkpoint
+from aeexplorer.core.datasets.registry import Split
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.noise import corrupt
-from aeexplorer.core.options import OPTIONS
-from aeexplorer.core.training import TrainConfig, batch_loss, check_compatible, train
+from aeexplorer.core.training import families
+from aeexplorer.core.training.loop import TrainConfig, batch_loss, check_compatible, train
+from aeexplorer.core.training.losses import contractive, kl_sparsity, l1_sparsity
+from aeexplorer.core.training.noise import corrupt
+from aeexplorer.core.training.options import OPTIONS
 from tests.helpers.images import synthetic_images
 
 
@@ -159,7 +159,7 @@ def test_noise_corrupts_the_input_but_the_loss_uses_the_clean_image(bars):
     parts = batch_loss(model, x, cfg, beta=1.0, noise_gen=torch.Generator().manual_seed(0))
     assert not torch.equal(seen[0], x)
     assert torch.all((seen[0] == 0) | (seen[0] == x))  # masking: each pixel kept or zeroed
-    from aeexplorer.core.losses import bce_per_image
+    from aeexplorer.core.training.losses import bce_per_image
 
     logits = model.decode_logits(model.encode(seen[0])[0])
     assert parts.recon.item() == pytest.approx(bce_per_image(logits, x).mean().item(), rel=1e-5)

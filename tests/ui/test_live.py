@@ -61,7 +61,7 @@ def test_a_conv_model_has_no_page_decoder_and_says_why(monkeypatch, ckpt_dir, tm
 
 def test_a_resting_point_from_the_browser_is_read_like_a_url_point(ckpt_dir):
     """The rest value is sent by the page: anything but a finite, bounded "x,y" is ignored."""
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(ckpt_dir / "live-conv-vae.safetensors")
     shown = live.server_image(ckpt, "0.5000,-1.0000")

@@ -22,8 +22,8 @@ from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.app.scene import Scene
+    from aeexplorer.core.checkpoints.file import Checkpoint
     from aeexplorer.ui.resources import MapPoints
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"

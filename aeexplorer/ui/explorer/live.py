@@ -22,7 +22,7 @@ from aeexplorer.ui.common import shown_px
 from aeexplorer.ui.explorer.decoder_files import page_decoder
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 KEY, PLAY_KEY = "live", "live_play"
 # talk mode's decoded images beside the map: at most 252 px, less in a small window (as

@@ -16,17 +16,11 @@ from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import (
-    cached_upload,
-    how_prepared,
-    step_images,
-    upload_label,
-    uploader,
-)
+from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, upload_label, uploader
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.placement import Placement
+    from aeexplorer.core.checkpoints.file import Checkpoint
+    from aeexplorer.core.latent.placement import Placement
     from aeexplorer.ui.resources import MapPoints
 
     Walk = tuple[np.ndarray, np.ndarray] | None
@@ -176,7 +170,7 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.core.placement import place_bytes
+    from aeexplorer.core.latent.placement import place_bytes
 
     return place_bytes(ckpt, data)
 

@@ -1,6 +1,6 @@
 """Model cards: what a checkpoint is (its settings, and the families of
-``aeexplorer.core.families`` they make), how to reproduce it, and its test-set metrics, from
-the checkpoint's header alone (no weights are loaded)."""
+``aeexplorer.core.training.families`` they make), how to reproduce it, and its test-set metrics,
+from the checkpoint's header alone (no weights are loaded)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aeexplorer.core.checkpoint import read_card
-from aeexplorer.core.families import families_of, name_of
-from aeexplorer.core.metric_table import METRICS, QUALITY
+from aeexplorer.core.checkpoints.file import read_card
+from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.options import command, shell
-from aeexplorer.core.train_config import TrainConfig
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.families import families_of, name_of
+from aeexplorer.core.training.options import command, shell
 
 
 def settings(config: ModelConfig, train_cfg: Any) -> dict[str, Any]:
@@ -56,13 +56,14 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
 
 
 def family(config: ModelConfig, train_cfg: Any) -> str:
-    """What kind of model a checkpoint holds, in words (``aeexplorer.core.families.name_of``):
-    "VAE", "β-VAE (β=4)", "sparse AE (L1, λ=0.001)", "conv AE", "PCA"."""
+    """What kind of model a checkpoint holds, in words
+    (``aeexplorer.core.training.families.name_of``): "VAE", "β-VAE (β=4)", "sparse AE (L1,
+    λ=0.001)", "conv AE", "PCA"."""
     return name_of(settings(config, train_cfg))
 
 
 def kinds(card: dict) -> list[str]:
-    """The families (``aeexplorer.core.families``) a model card's checkpoint is of."""
+    """The families (``aeexplorer.core.training.families``) a model card's checkpoint is of."""
     return families_of(settings(card["config"], train_config(card)))
 
 
@@ -110,7 +111,7 @@ def model_card_table(paths: list[Path]) -> str:
     return "\n".join(rows) + "\n\n```bash\n" + "\n".join(commands) + "\n```\n"
 
 
-if __name__ == "__main__":  # python -m aeexplorer.core.card checkpoints/*.safetensors
+if __name__ == "__main__":  # python -m aeexplorer.core.checkpoints.card checkpoints/*.safetensors
     import sys
 
     print(model_card_table([Path(p) for p in sys.argv[1:]]))

@@ -14,14 +14,14 @@ from typing import Any
 
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.options import command, shell
-from aeexplorer.core.train_config import TrainConfig
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.options import command, shell
 
 TRAIN_PARAMS = ("epochs", "lr", "batch_size", "seed")
 NET_PARAMS = ("hidden", "batchnorm", *TRAIN_PARAMS)
 _NUMBER = re.compile(r"[0-9]{1,4}")  # ASCII digits only: str.isdigit() takes "²" and "٣"
-# A checkpoint's settings as config fields (``aeexplorer.core.card.settings`` reads them from
-# its header, with every field there and of its type).
+# A checkpoint's settings as config fields (``aeexplorer.core.checkpoints.card.settings`` reads them
+# from its header, with every field there and of its type).
 Settings = Mapping[str, Any]
 
 
@@ -134,7 +134,8 @@ class TrainRequest:
     sparsity_target: float = TrainConfig.sparsity_target
     noise: str = "gaussian"  # the denoising AE's own settings: no noise is the plain AE
     noise_level: float = 0.5
-    recipe: str = ""  # a named recipe (aeexplorer.core.recipes) whose other settings the CLI adds
+    # a named recipe (aeexplorer.core.training.recipes) whose other settings the CLI adds
+    recipe: str = ""
 
 
 def request_settings(req: TrainRequest) -> dict[str, Any]:

@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aeexplorer.core.data import class_names_of
-from aeexplorer.core.errors import CheckpointError
-from aeexplorer.core.header import (  # noqa: F401  (read_* re-exported: the checkpoint API in one place)
+# read_* re-exported: the checkpoint API in one place
+from aeexplorer.core.checkpoints.header import (  # noqa: F401
     FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta, check_atlas, check_file, clip, read_atlas,
     read_card, read_header)
+from aeexplorer.core.datasets.registry import class_names_of
+from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
 
 if TYPE_CHECKING:  # torch is imported where weights are touched: headers and atlases need none
     import torch
 
+    from aeexplorer.core.latent.ops import ModelOps
     from aeexplorer.core.models import Autoencoder
-    from aeexplorer.core.ops import ModelOps
 
 
 
@@ -61,7 +62,7 @@ class Checkpoint:
     @property
     def ops(self) -> ModelOps:
         """The model's operations (encode, decode, reconstruct, walk, ...), numpy in and out."""
-        from aeexplorer.core.ops import ModelOps
+        from aeexplorer.core.latent.ops import ModelOps
 
         return ModelOps(self.model)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.decode import decode_image, scale_to_unit, shrink
-from aeexplorer.core.preprocess import Preprocessed, as_grey, preprocess_array
+from aeexplorer.core.images.preprocess import Preprocessed, as_grey, preprocess_array
+from aeexplorer.core.images.upload import decode_image, scale_to_unit, shrink
 
 # the MNIST-format data sets, made of strokes (or items) centred on black the way MNIST was
 DIGIT_SETS = ("mnist", "fashion", "kmnist", "emnist")
@@ -54,8 +54,8 @@ def fit_digit(steps: Preprocessed, config) -> Preprocessed:
         return steps
     import torch
 
-    from aeexplorer.core.data import fit_images
-    from aeexplorer.core.ops import as_images
+    from aeexplorer.core.datasets.registry import fit_images
+    from aeexplorer.core.latent.ops import as_images
 
     fitted = fit_images(torch.from_numpy(steps.image)[None, None], config.image_size,
                         config.image_channels)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.training import TrainConfig
+    from aeexplorer.core.training.loop import TrainConfig
 
 MARGIN = 1.10  # bf16 must take at most 1/1.1 of fp32's time a step to be chosen
 BUDGET_S = 1.5  # the timing's wall-clock budget (at least two rounds are always run)
@@ -90,7 +90,7 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import adam, batch_loss
+    from aeexplorer.core.training.loop import adam, batch_loss
 
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(0)

@@ -1,5 +1,5 @@
 """The training loop: shuffled index batches (of one tensor in memory, or streamed:
-``aeexplorer.core.stream``), KL warm-up, NaN guard, and the
+``aeexplorer.core.datasets.stream``), KL warm-up, NaN guard, and the
 regularisers that make the other autoencoder families (sparse, denoising, contractive). PCA is
 fitted in closed form instead.
 
@@ -16,24 +16,25 @@ from typing import Callable
 
 import torch
 
-from aeexplorer.core import distributed
-from aeexplorer.core.data import Split
+from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.stream import Streamed, parted_batches
 from aeexplorer.core.errors import AeError, TrainingDiverged
-from aeexplorer.core.losses import LossParts, contractive, kl_sparsity, l1_sparsity, loss_parts
 from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
-from aeexplorer.core.noise import corrupt
 from aeexplorer.core.runtime import pick_device, seed_everything
-from aeexplorer.core.stream import Streamed, parted_batches
+from aeexplorer.core.training import distributed
+from aeexplorer.core.training.losses import (LossParts, contractive, kl_sparsity, l1_sparsity,
+                                             loss_parts)
+from aeexplorer.core.training.noise import corrupt
 # the settings of a training, in a module without torch (the command line reads them)
-from aeexplorer.core.train_config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
+from aeexplorer.core.training.config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
                                           check_compatible)
 
 
 def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
     """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
-    on this machine (``aeexplorer.core.precision``); a precision asked for is kept. Under
+    on this machine (``aeexplorer.core.training.precision``); a precision asked for is kept. Under
     torchrun, rank 0 times a process's share of the batch and every process takes its answer."""
-    from aeexplorer.core.precision import choose
+    from aeexplorer.core.training.precision import choose
 
     choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
     return replace(cfg, precision=choice.precision)
@@ -82,7 +83,7 @@ def train(
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss.
     ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``).
-    Under torchrun (``aeexplorer.core.distributed``) every process trains its share of each
+    Under torchrun (``aeexplorer.core.training.distributed``) every process trains its share of each
     batch, the history is the whole batches' and only rank 0 is told the progress."""
     check_compatible(model_cfg, cfg)
     distributed.check(model_cfg, cfg)

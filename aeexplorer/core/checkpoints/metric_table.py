@@ -1,7 +1,7 @@
 """The metrics a checkpoint carries, in one table: per key its label, what it is per, its help
 and how it is shown. The sidebar, the Train and Compare pages, the model card and the CLI's
-``evaluate`` read it; ``aeexplorer.core.metrics`` computes the numbers (with torch, which this
-module does not import)."""
+``evaluate`` read it; ``aeexplorer.core.latent.metrics`` computes the numbers (with torch, which
+this module does not import)."""
 
 from __future__ import annotations
 

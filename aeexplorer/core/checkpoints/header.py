@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from aeexplorer.core.data import NO_LABEL, class_names_of
+from aeexplorer.core.datasets.registry import NO_LABEL, class_names_of
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
 

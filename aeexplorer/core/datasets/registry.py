@@ -1,8 +1,8 @@
 """The data sets, by name: the registry of the built-in ones (torchvision's MNIST,
-Fashion-MNIST, KMNIST, EMNIST letters, CIFAR-10, read by ``aeexplorer.core.builtin``; and the
-shapes, made on the spot by ``aeexplorer.core.shapes``) and image
-folders (``folder:PATH``, ``aeexplorer.core.folder``), each split a ``Split``: one tensor in
-memory, or streamed when too big for it (``aeexplorer.core.stream``).
+Fashion-MNIST, KMNIST, EMNIST letters, CIFAR-10, read by ``aeexplorer.core.datasets.builtin``; and
+the shapes, made on the spot by ``aeexplorer.core.datasets.shapes``) and image
+folders (``folder:PATH``, ``aeexplorer.core.datasets.folder``), each split a ``Split``: one tensor
+in memory, or streamed when too big for it (``aeexplorer.core.datasets.stream``).
 
 The data root comes from the ``--data-dir`` flag, else ``AEEXPLORER_DATA``, else ``./data``.
 Nothing is downloaded unless asked for (``download=True``, or ``fetch``), and a missing data
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aeexplorer.core import builtin, folder, shapes
-from aeexplorer.core import stream as streaming
+from aeexplorer.core.datasets import builtin, folder, shapes
+from aeexplorer.core.datasets import stream as streaming
 from aeexplorer.core.errors import DataNotFound
 from aeexplorer.core.models.config import MAX_SIDE, MIN_SIDE
 
@@ -150,8 +150,8 @@ def load_split(
 ) -> Split:
     """Load one split, ``image_size`` pixels square with ``channels`` channels (None: the data
     set's own). ``stream``: a split over the memory budget comes back streamed
-    (``aeexplorer.core.stream``); else such a split is refused. Raises ``DataNotFound``, with
-    the folder to fill, in one line."""
+    (``aeexplorer.core.datasets.stream``); else such a split is refused. Raises ``DataNotFound``,
+    with the folder to fill, in one line."""
     if image_size is not None and not MIN_SIDE <= image_size <= MAX_SIDE:
         raise DataNotFound(f"the image size must be {MIN_SIDE} to {MAX_SIDE} pixels")
     if channels not in (None, 1, 3):

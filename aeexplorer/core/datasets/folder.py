@@ -9,7 +9,7 @@
 - Split: a file is a test image when a hash of its path in the folder says so (about 1 in
   ``TEST_ONE_IN``): the same files stay in the same split when files are added.
 - Left out and counted (``Split.skipped``): files that cannot be read as images
-  (``aeexplorer.core.imagefile``), links that lead out of the folder or to a folder, and
+  (``aeexplorer.core.images.folder_image``), links that lead out of the folder or to a folder, and
   anything that is not a regular file. Hidden entries (".name") are not looked at.
 - Shape: ``--image-size`` (default 28) and ``--image-channels`` (default: 3 when any image of
   the split is in colour by its file's mode, else 1).
@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aeexplorer.core.datasets.listing import Listing, list_folder, printable
 from aeexplorer.core.errors import DataNotFound
-from aeexplorer.core.listing import Listing, list_folder, printable
 
 if TYPE_CHECKING:
     import torch
 
-    from aeexplorer.core.data import Split
+    from aeexplorer.core.datasets.registry import Split
 
 PREFIX, IMAGES = "folder:", "images"
 DEFAULT_SIZE = 28
@@ -99,8 +99,8 @@ def load(name: str, train: bool, root: Path, image_size: int | None, channels: i
     images streamed when ``stream`` and they are over the memory budget (``core.stream``)."""
     import torch
 
-    from aeexplorer.core import stream as streaming
-    from aeexplorer.core.data import Split
+    from aeexplorer.core.datasets import stream as streaming
+    from aeexplorer.core.datasets.registry import Split
 
     folder = folder_path(name, root)
     listing = list_folder(folder)
@@ -162,7 +162,7 @@ class FolderSource:
         import numpy as np
         import torch
 
-        from aeexplorer.core.imagefile import read_square
+        from aeexplorer.core.images.folder_image import read_square
 
         out = np.zeros((len(indices), self.channels, self.size, self.size), np.float32)
         ok = np.zeros(len(indices), bool)
@@ -179,7 +179,7 @@ class _Survey:
     paths: tuple[str, ...]
 
     def __call__(self, indices: list[int]) -> list[bool | None]:
-        from aeexplorer.core.imagefile import colour_of
+        from aeexplorer.core.images.folder_image import colour_of
 
         return [colour_of(self.paths[i]) for i in indices]
 

@@ -61,7 +61,7 @@ def _read_idx(name: str, train: bool, root: Path) -> tuple:
     images, labels = ds.data.unsqueeze(1), ds.targets.long().clone()
     if name == "emnist-letters":
         images, labels = images.transpose(-1, -2).contiguous(), labels - 1
-    from aeexplorer.core.data import CLASS_NAMES
+    from aeexplorer.core.datasets.registry import CLASS_NAMES
 
     return images, labels, CLASS_NAMES[name]
 
@@ -103,7 +103,7 @@ def _cifar_names(where: Path, known: tuple[str, ...]) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class TensorSource:
     """A built-in set's uint8 images, made float, resized and recoloured batch by batch
-    (``aeexplorer.core.stream``): for sizes whose float tensor would not fit in memory."""
+    (``aeexplorer.core.datasets.stream``): for sizes whose float tensor would not fit in memory."""
     raw: Any  # uint8 (N, C, S, S)
     size: int
     channels: int
@@ -112,7 +112,7 @@ class TensorSource:
     def read(self, indices: list[int]) -> tuple:
         import torch
 
-        from aeexplorer.core.data import fit_images
+        from aeexplorer.core.datasets.registry import fit_images
 
         index = torch.as_tensor(indices, dtype=torch.long)
         x = fit_images(self.raw[index].float().div_(255.0), self.size, self.channels)
@@ -129,7 +129,7 @@ def download(name: str, root: Path) -> None:
     if name != "cifar10":
         _torchvision(name)(str(root), train=True, download=True)
         return
-    from aeexplorer.core.data import BUILTINS
+    from aeexplorer.core.datasets.registry import BUILTINS
 
     spec = BUILTINS[name]
     if any(not (root / spec.folder / f).is_file() for f in spec.files):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import torch
 
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.train_config import TrainConfig
+    from aeexplorer.core.training.config import TrainConfig
 
 T = TypeVar("T")
 _GOLDEN = 0x9E3779B97F4A7C15  # spreads the ranks' seeds apart (Fibonacci hashing's constant)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aeexplorer.core.neighbours import Neighbours
+from aeexplorer.core.latent.neighbours import Neighbours
 
 PER_CELL = 8  # codes per cell on average over the grid's box
 MAX_SIDE = 1024  # cells along a side at most: the cell table stays within 8 MB

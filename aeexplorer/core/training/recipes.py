@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 class Recipe:
     name: str
     summary: str  # for people, one line
-    # config fields (a parsed command line's names, see ``aeexplorer.core.options``) and values
+    # config fields (a parsed command line's names, see ``aeexplorer.core.training.options``) and
+    # values
     settings: dict = field(default_factory=dict)
 
     def fill(self, args, given: set[str]) -> None:

@@ -1,5 +1,5 @@
 """Test-set metrics, as ``python -m aeexplorer evaluate --json`` prints them (their labels and
-formats: ``aeexplorer.core.metric_table``).
+formats: ``aeexplorer.core.checkpoints.metric_table``).
 
 - recon_bce: Bernoulli NLL summed over pixels, mean over images (nats per image). For a VAE it
   is the ELBO's reconstruction term, estimated with one posterior sample per image (fixed
@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aeexplorer.core.data import Split
-from aeexplorer.core.losses import bce_per_image, kl_per_image
+from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.stream import indexed_batches, skipped
+from aeexplorer.core.latent.neighbours import knn_accuracy
+from aeexplorer.core.latent.ops import BATCH, Codes, ModelOps
 from aeexplorer.core.models import Autoencoder, count_parameters
-from aeexplorer.core.neighbours import knn_accuracy
-from aeexplorer.core.ops import BATCH, Codes, ModelOps
 from aeexplorer.core.runtime import device_of
-from aeexplorer.core.stream import indexed_batches, skipped
+from aeexplorer.core.training.losses import bce_per_image, kl_per_image
 
 
 def reconstruction_metrics(

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.noise import check_noise
+from aeexplorer.core.training.noise import check_noise
 
 PENALTIES = ("none", "l1", "kl", "contractive")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -34,7 +34,7 @@ class TrainConfig:
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
     # float32), faster on some hardware and slower on other. "auto": whichever measured
-    # faster here (see ``aeexplorer.core.precision``)
+    # faster here (see ``aeexplorer.core.training.precision``)
     precision: str = "auto"
 
     def __post_init__(self) -> None:

@@ -13,12 +13,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aeexplorer.core.data import DATASETS, check_dataset_name, own_shape
+from aeexplorer.core.datasets.registry import DATASETS, check_dataset_name, own_shape
 from aeexplorer.core.errors import DataNotFound
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.models.config import ACTIVATIONS, ARCHS, KINDS
-from aeexplorer.core.noise import NOISES
-from aeexplorer.core.train_config import PENALTIES, PRECISIONS, TrainConfig, check_compatible
+from aeexplorer.core.training.config import PENALTIES, PRECISIONS, TrainConfig, check_compatible
+from aeexplorer.core.training.noise import NOISES
 
 _FIELDS = {f.name: f for cls in (ModelConfig, TrainConfig) for f in dataclasses.fields(cls)}
 

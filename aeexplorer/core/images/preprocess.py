@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.decode import (  # the file-reading half; its public names are used from here too
+from aeexplorer.core.errors import ImageError
+from aeexplorer.core.images.clutter import (background_window, digit_mask, light_background,
+                                            stroke_width)
+# the file-reading half; its public names are used from here too
+from aeexplorer.core.images.upload import (
     MAX_DECODE_BYTES,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -24,8 +28,6 @@ from aeexplorer.core.decode import (  # the file-reading half; its public names 
     scale_to_unit,
     shrink,
 )
-from aeexplorer.core.clutter import background_window, digit_mask, light_background, stroke_width
-from aeexplorer.core.errors import ImageError
 
 __all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
            "as_grey", "decode_image", "preprocess_array", "preprocess_bytes", "read_image_bytes"]

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aeexplorer.core.neighbours import Neighbours, nearest
-from aeexplorer.core.photo import Photo, prepare_bytes
-from aeexplorer.core.preprocess import Preprocessed
+from aeexplorer.core.images.photo import Photo, prepare_bytes
+from aeexplorer.core.images.preprocess import Preprocessed
+from aeexplorer.core.latent.neighbours import Neighbours, nearest
 
 if TYPE_CHECKING:
     import torch
 
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 HOWS = ("auto", "encoder", "refined", "searched")
 DEFAULT_HOW = "auto"  # what measured best for the model's family (see ``resolve``)
@@ -110,7 +110,7 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
     import torch
 
     # imported on use (it imports torch): the CLI's --help reads this module's defaults
-    from aeexplorer.core.ops import ModelOps
+    from aeexplorer.core.latent.ops import ModelOps
 
     # all images in one batch, on the model's device, the model in eval mode
     x = torch.cat(list(ModelOps(model).batches(images, max(len(images), 1))))
@@ -130,7 +130,7 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
 
 def fit(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Per image: the decoder's binary cross-entropy, plus the prior's -log density for a VAE."""
-    from aeexplorer.core.losses import bce_per_image
+    from aeexplorer.core.training.losses import bce_per_image
 
     loss = bce_per_image(model.decode_logits(z), x)
     if model.config.variational:

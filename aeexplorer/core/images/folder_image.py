@@ -27,8 +27,8 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.decode import (ALPHA, DEEP, FORMATS, MAX_PIXELS, TURNS, bytes_per_pixel,
-                                    decoder_copies)
+from aeexplorer.core.images.upload import (ALPHA, DEEP, FORMATS, MAX_PIXELS, TURNS, bytes_per_pixel,
+                                           decoder_copies)
 
 MAX_FILE_BYTES = 256 * 2**20  # a file larger than this is left out unopened
 MAX_DECODE_BYTES = 512 * 2**20  # decoded pixels one image may take (a 40 MP RGBA PNG: 160 MB)
