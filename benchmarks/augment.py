@@ -46,7 +46,8 @@ def train_augmented(root: Path, seed: int = 0):
     """The fast recipe trained on augmented MNIST: (model, its test-set figures as text)."""
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.datasets.registry import Split, load_split
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.datasets.split import Split
     from aeexplorer.core.latent.metrics import evaluate
     from aeexplorer.core.training.loop import train
 

@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from aeexplorer.core.datasets.registry import Split, load_split
-from report import percentiles
+from aeexplorer.core.datasets.loading import load_split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.training.loop import TrainConfig, resolve, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import train
 from aeexplorer.core.training.losses import loss_parts
+from aeexplorer.core.training.precision import settle_precision
+from report import percentiles
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoints.file import Checkpoint
@@ -87,7 +90,7 @@ def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
         for name, run in runs.items():
             times[name].append(run(n))
     ips = {name: n / min(t) for name, t in times.items()}
-    default = resolve(TrainConfig(device="cpu", batch_size=BATCH), cfg).precision
+    default = settle_precision(TrainConfig(device="cpu", batch_size=BATCH), cfg).precision
     out = {"arch": arch, "images": n, "repeats": repeats, "default_precision": default,
            "reference_images_per_s": ips["reference"],
            "reference_s_per_epoch": EPOCH_IMAGES / ips["reference"],

@@ -122,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split, resolve_data_root
+    from aeexplorer.core.datasets.loading import load_split, resolve_data_root
 
     root = resolve_data_root()
     sets = {"shared photos": shared_photos(root), "made photos": made_set(root, "photos", args.n, 1),

@@ -15,7 +15,7 @@ import numpy as np
 
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.checkpoints.card import settings, train_config
-from aeexplorer.core.training.families import example_command
+from aeexplorer.core.training.request import example_command
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoints.file import Checkpoint

@@ -24,7 +24,7 @@ from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress,
                                      error_message, parse_line)
 from aeexplorer.core.checkpoints.file import file_signature
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.training.families import TrainRequest, train_args
+from aeexplorer.core.training.request import TrainRequest, train_args
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "RUNNING", "Busy", "Job", "Progress", "Registry",
            "TooBig", "command", "error_message", "parse_line", "shared"]

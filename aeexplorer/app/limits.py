@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.training.families import TrainRequest, request_settings, small_number
+from aeexplorer.core.text_numbers import small_number
+from aeexplorer.core.training.request import TrainRequest, request_settings
 
 MB, GB = 1 << 20, 1 << 30
 PIXELS, LATENT = 784, 2  # the Train page's models: dense, a 2-D code (MNIST's 28×28 in)
@@ -92,7 +93,8 @@ def data_size(dataset: str, data_dir: str | os.PathLike) -> DataSize:
     TooBig for a folder named by its path: a visitor trains on the folders of
     ``<data root>/images`` only, by name."""
     from aeexplorer.core.datasets.folder import PREFIX, is_bare, is_folder
-    from aeexplorer.core.datasets.registry import own_shape, train_images
+    from aeexplorer.core.datasets.loading import train_images
+    from aeexplorer.core.datasets.registry import own_shape
 
     if is_folder(dataset) and not is_bare(dataset[len(PREFIX):]):
         raise TooBig("Only the image folders this server offers can be trained on here.")

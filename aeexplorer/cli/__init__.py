@@ -10,14 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from aeexplorer.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from aeexplorer.core.datasets.registry import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.latent.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
 from aeexplorer.core.training.options import OPTIONS, Option
 from aeexplorer.core.training.recipes import FAST, RECIPES
-
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 
 
 def _int_list(text: str) -> tuple[int, ...]:

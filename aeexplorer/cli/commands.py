@@ -11,7 +11,7 @@ import shlex
 import sys
 import time
 
-from aeexplorer.cli import EXIT_INTERRUPTED
+from aeexplorer.cli.exits import EXIT_INTERRUPTED
 from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
 from aeexplorer.core.errors import AeError
 
@@ -94,9 +94,9 @@ def data(args: argparse.Namespace) -> int:
     reported missing). Without ``--dataset``, MNIST and Fashion-MNIST are fetched and the
     other built-in sets only reported; the image folders under ``images/`` are listed. Ends
     with how to start the app on that root."""
-    from aeexplorer.core.datasets.registry import (DATASETS, DEFAULT_DATASETS, GENERATED, fetch,
-                                                   folder_name, missing_files, raw_folder,
-                                                   resolve_data_root)
+    from aeexplorer.core.datasets.loading import fetch, missing_files, resolve_data_root
+    from aeexplorer.core.datasets.registry import (DATASETS, DEFAULT_DATASETS, GENERATED,
+                                                   folder_name, raw_folder)
 
     root = resolve_data_root(args.data_dir).resolve()
     names = DATASETS if args.dataset in ("all", None) else (args.dataset,)
@@ -143,7 +143,7 @@ def _megabytes(name: str) -> str:
 def _list_image_folders(root) -> None:
     """The image folders the Train page offers (``<root>/images/NAME``), with their files."""
     from aeexplorer.core.datasets.folder import image_folders
-    from aeexplorer.core.datasets.registry import train_images
+    from aeexplorer.core.datasets.loading import train_images
 
     for name in image_folders(root):
         try:
@@ -235,7 +235,7 @@ class _BarProgress:
 def evaluate(args: argparse.Namespace) -> int:
     from aeexplorer.core.checkpoints.card import family
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
     from aeexplorer.core.latent.metrics import evaluate as evaluate_model
 
     ckpt = load_checkpoint(args.checkpoint)

@@ -151,7 +151,7 @@ def test_split(dataset: str, root: str, shape: tuple[int, int] | None = None
     ``image_shape``; None: the data set's own) takes it: (N, H, W) or (N, H, W, 3) images and
     their (N,) labels, read once per process; or a message saying why they are not
     available."""
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
     from aeexplorer.core.latent.ops import as_images
 
     size, channels = shape if shape is not None else (None, None)
@@ -176,7 +176,7 @@ def image_shape(config) -> tuple[int, int]:
 
 def data_root() -> str:
     """The data folder in use (AEEXPLORER_DATA or the default), as a cache key."""
-    from aeexplorer.core.datasets.registry import resolve_data_root
+    from aeexplorer.core.datasets.loading import resolve_data_root
 
     return str(resolve_data_root())
 

@@ -13,8 +13,10 @@ from aeexplorer.app import curves, jobs
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.checkpoints.metric_table import METRICS, present, why_missing
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.training.families import FAMILIES, TrainRequest, check_name, parse_hidden
+from aeexplorer.core.text_numbers import parse_hidden
+from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
+from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
 from aeexplorer.ui.text import md
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
@@ -57,7 +59,8 @@ def render(root: Path) -> None:
 
 def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    from aeexplorer.core.datasets.registry import offered, resolve_data_root, title
+    from aeexplorer.core.datasets.loading import offered, resolve_data_root
+    from aeexplorer.core.datasets.registry import title
 
     # the built-in sets, and the folders of <data root>/images: never a path a visitor names
     dataset = st.radio("Data set", offered(resolve_data_root()), key="train_dataset",
@@ -137,7 +140,7 @@ def _free_name(folder: Path, base: str) -> str:
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     """Starts the job and reruns the page; when the server refuses it (its slots taken, a
     limit), says why and returns the last job."""
-    from aeexplorer.core.datasets.registry import resolve_data_root
+    from aeexplorer.core.datasets.loading import resolve_data_root
 
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:

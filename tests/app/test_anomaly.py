@@ -115,7 +115,7 @@ def test_noise_scores_above_a_drawn_digit_on_a_trained_model(shipped_ae):
 
 
 def test_noise_scores_above_the_median_test_image(shipped_ae, data_root):
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     test = load_split("mnist", False, data_root).images[:, 0].numpy()
     errors = anomaly.score(shipped_ae, test).errors

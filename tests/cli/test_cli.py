@@ -20,7 +20,7 @@ import aeexplorer.core.pipeline as pipeline
 from aeexplorer import cli
 from aeexplorer.core.checkpoints.file import load_checkpoint
 from aeexplorer.core.checkpoints.metric_table import METRICS
-from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.latent.placement import place_bytes
 from tests.helpers import REPO, find_data_root
 from tests.helpers.checkpoints import make_checkpoint
@@ -128,7 +128,7 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
 
 def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch):
     """The same command on an AE, with small synthetic splits in place of MNIST."""
-    import aeexplorer.core.datasets.registry
+    import aeexplorer.core.datasets.loading
 
     images, labels = synthetic_images(300, seed=2)
     calls = []
@@ -139,7 +139,7 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
         part = slice(0, n) if train else slice(200, 300)
         return Split(images=images[part], labels=labels[part])
 
-    monkeypatch.setattr(aeexplorer.core.datasets.registry, "load_split", fake_load_split)
+    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split", fake_load_split)
     rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
     out, err = capfd.readouterr()
     assert rc == 0, err
@@ -159,10 +159,10 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
-    import aeexplorer.core.datasets.registry
+    import aeexplorer.core.datasets.loading
 
     images, labels = synthetic_images(60, seed=3)
-    monkeypatch.setattr(aeexplorer.core.datasets.registry, "load_split",
+    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split",
                         lambda name, train, *a, **k: Split(images=images, labels=labels))
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     out, err = capfd.readouterr()
@@ -174,11 +174,11 @@ def test_evaluate_text_output(files, capfd, monkeypatch):
 
 def test_evaluate_says_why_the_5nn_accuracy_of_unlabelled_data_is_left_out(files, capfd,
                                                                            monkeypatch):
-    import aeexplorer.core.datasets.registry
+    import aeexplorer.core.datasets.loading
 
     images, _ = synthetic_images(60, seed=3)
     unlabelled = Split(images=images, labels=torch.full((60,), -1), class_names=())
-    monkeypatch.setattr(aeexplorer.core.datasets.registry, "load_split", lambda *a, **k: unlabelled)
+    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split", lambda *a, **k: unlabelled)
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     lines = dict(line.strip().split(": ", 1) for line in capfd.readouterr().out.splitlines())
     assert lines["knn5_accuracy"] == "– (left out: the data set has no labels to classify by)"
@@ -354,7 +354,7 @@ def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,
 def test_the_train_flags_and_defaults_are_those_a_person_knows():
     from aeexplorer.cli.commands import configs
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.training.loop import TrainConfig
+    from aeexplorer.core.training.config import TrainConfig
 
     train = cli.build_parser().train
     actions = [a for a in train._actions if a.dest != "help"]  # noqa: SLF001

@@ -110,7 +110,7 @@ def test_encode_with_unlabelled_data_gives_no_label(setup, capfd):
 
 def _reconstruction_mse(ckpt, root: Path) -> float:
     """The test split's mean squared error per pixel value, computed here in colour."""
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     split = load_split(ckpt.dataset, False, root, image_size=16, channels=3)
     images = split.images.permute(0, 2, 3, 1).numpy()  # (N, 16, 16, 3)

@@ -15,9 +15,10 @@ from aeexplorer.core.checkpoints.card import family, kinds, train_command, train
 from aeexplorer.core.checkpoints.file import read_card
 from aeexplorer.core.checkpoints.metric_table import count, duration
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.training.families import FAMILIES, TrainRequest, request_settings
-from aeexplorer.core.training.loop import TrainConfig
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.options import configs as make_configs
+from aeexplorer.core.training.request import TrainRequest, request_settings
 
 
 @pytest.mark.parametrize("model,train,name", [

@@ -9,7 +9,8 @@ import torch
 
 from aeexplorer.core.checkpoints.file import (Atlas, load_checkpoint, read_atlas, read_card,
                                               save_checkpoint)
-from aeexplorer.core.datasets.registry import NO_LABEL, Split, fit_images
+from aeexplorer.core.datasets.split import NO_LABEL, Split
+from aeexplorer.core.images.fit import fit_images
 from aeexplorer.core.latent.metrics import evaluate
 from aeexplorer.core.latent.ops import ModelOps, as_batch
 from aeexplorer.core.models import ModelConfig, build_model

@@ -124,7 +124,7 @@ def test_loss_parts_of_an_autoencoder_have_no_kl():
 
 
 def _split(n=90, seed=0):
-    from aeexplorer.core.datasets.registry import Split
+    from aeexplorer.core.datasets.split import Split
     from tests.helpers.images import synthetic_images
 
     images, labels = synthetic_images(n, seed=seed)

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from aeexplorer.core.datasets import shapes
-from aeexplorer.core.datasets.registry import DATASETS, load_split, missing_files
+from aeexplorer.core.datasets.loading import load_split, missing_files
+from aeexplorer.core.datasets.registry import DATASETS
 
 
 def test_the_same_seed_gives_the_same_images_and_another_seed_others():

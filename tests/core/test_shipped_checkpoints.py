@@ -57,7 +57,8 @@ def test_stored_metrics_and_atlas_are_those_of_the_weights(path, request):
     import torch
 
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import GENERATED, load_split
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.datasets.registry import GENERATED
     from aeexplorer.core.latent.metrics import reconstruction_metrics
 
     ckpt = load_checkpoint(path)

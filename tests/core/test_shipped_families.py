@@ -30,7 +30,7 @@ def _load(name: str):
 
 @pytest.fixture(scope="module")
 def test_images(data_root) -> torch.Tensor:
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     return load_split("mnist", False, data_root).images[:500]
 

@@ -11,12 +11,14 @@ import torch
 from PIL import Image
 
 from aeexplorer.core.datasets import stream
-from aeexplorer.core.datasets.registry import fit_images, load_split
+from aeexplorer.core.datasets.loading import load_split
 from aeexplorer.core.errors import AeError, DataNotFound
+from aeexplorer.core.images.fit import fit_images
 from aeexplorer.core.latent.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.pipeline import fit_to
-from aeexplorer.core.training.loop import TrainConfig, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import train
 from tests.helpers.datasets import mnist_like
 
 

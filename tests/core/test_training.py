@@ -9,12 +9,13 @@ import pytest
 import torch
 
 import aeexplorer.core.pipeline as pipeline
-import aeexplorer.core.training.loop as training
+import aeexplorer.core.training.step as step
 from aeexplorer.core.checkpoints.file import load_checkpoint
-from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.errors import TrainingDiverged
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.training.loop import TrainConfig, beta_at, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import beta_at, train
 from aeexplorer.core.training.losses import LossParts
 from tests.helpers.images import synthetic_images
 
@@ -93,7 +94,7 @@ def test_huge_learning_rate_diverges(bars):
 
 def test_nan_loss_raises_training_diverged(bars, monkeypatch):
     calls = []
-    real = training.loss_parts
+    real = step.loss_parts
 
     def nan_on_third(out, x, beta=1.0):
         calls.append(1)
@@ -103,20 +104,20 @@ def test_nan_loss_raises_training_diverged(bars, monkeypatch):
             return LossParts(total=nan, recon=parts.recon, kl=parts.kl)
         return parts
 
-    monkeypatch.setattr(training, "loss_parts", nan_on_third)
+    monkeypatch.setattr(step, "loss_parts", nan_on_third)
     with pytest.raises(TrainingDiverged) as info:
         train(tiny("vae"), cfg(epochs=2), bars)
     assert "nan" in str(info.value) and "epoch 1, batch 3" in str(info.value)
 
 
 def test_infinite_loss_raises_training_diverged(bars, monkeypatch):
-    real = training.loss_parts
+    real = step.loss_parts
 
     def inf(out, x, beta=1.0):
         parts = real(out, x, beta)
         return LossParts(total=parts.total + float("inf"), recon=parts.recon, kl=parts.kl)
 
-    monkeypatch.setattr(training, "loss_parts", inf)
+    monkeypatch.setattr(step, "loss_parts", inf)
     with pytest.raises(TrainingDiverged, match="inf"):
         train(tiny("ae"), cfg(epochs=1), bars)
 
@@ -173,13 +174,13 @@ def test_beta_warmup_schedule():
 
 def test_training_uses_the_warmup_schedule(bars, monkeypatch):
     betas = []
-    real = training.loss_parts
+    real = step.loss_parts
 
     def spy(out, x, beta=1.0):
         betas.append(beta)
         return real(out, x, beta)
 
-    monkeypatch.setattr(training, "loss_parts", spy)
+    monkeypatch.setattr(step, "loss_parts", spy)
     c = cfg(epochs=3, batch_size=64, beta=0.5, kl_warmup_epochs=2)
     _, history = train(tiny("vae"), c, bars)
     n = 4  # batches per epoch
@@ -292,13 +293,13 @@ def timings(monkeypatch, tmp_path):
                                                     (5.0, 10.0, "fp32")])
 def test_auto_takes_bf16_only_when_it_measured_faster_by_the_margin(timings, fp32_ms, bf16_ms,
                                                                      wanted):
-    from aeexplorer.core.training.loop import resolve
+    from aeexplorer.core.training.precision import settle_precision
     from aeexplorer.core.training.precision import choose
 
     timings[:] = [fp32_ms, bf16_ms]
     choice = choose(tiny("vae"), cfg(precision="auto"))
     assert choice.precision == wanted
-    assert resolve(cfg(precision="auto"), tiny("vae")).precision == wanted
+    assert settle_precision(cfg(precision="auto"), tiny("vae")).precision == wanted
     assert (choice.fp32_ms, choice.bf16_ms) == (fp32_ms, bf16_ms)
     assert ("faster" if wanted == "bf16" else "bf16 measured") in choice.reason
 
@@ -360,7 +361,7 @@ def test_an_unknown_precision_is_refused():
 
 def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training.loop import batch_loss
+    from aeexplorer.core.training.step import batch_loss
 
     model = build_model(tiny("vae")).train()
     dtypes = []

@@ -29,7 +29,7 @@ def ckpt_dir(tmp_path_factory):
 def expected(ckpt_dir, data_root):
     """Errors computed here, directly, for the tiny model on the real MNIST test set."""
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     split = load_split("mnist", False, data_root)
     ckpt = load_checkpoint(ckpt_dir / f"{NAME}.safetensors")

@@ -180,7 +180,7 @@ def test_a_new_dataset_clears_the_selection(app):
 def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
     from aeexplorer.app.anomaly import mse as image_mse
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     click(app_with_data, "a", 0.2, 0.3, index=5)
     original = load_split("mnist", False).images[5, 0].numpy()

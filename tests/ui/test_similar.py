@@ -98,7 +98,7 @@ def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt
 
 def test_a_test_image_neighbours_in_both_spaces(monkeypatch, ckpt_dir, data_root):
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     at = _app(monkeypatch, ckpt_dir, data_root, FULL)
     click(at, 0.0, 0.0, index=7)
@@ -135,7 +135,7 @@ def test_k_from_the_slider(monkeypatch, ckpt_dir, data_root):
 
 def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, data_root):
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.datasets.registry import load_split
+    from aeexplorer.core.datasets.loading import load_split
     from aeexplorer.core.latent.neighbours import majority
 
     at = _app(monkeypatch, ckpt_dir, data_root, SMALL)

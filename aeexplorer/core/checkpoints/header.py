@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from aeexplorer.core.datasets.registry import NO_LABEL, class_names_of
+from aeexplorer.core.datasets.registry import class_names_of
+from aeexplorer.core.datasets.split import NO_LABEL
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
 

@@ -1,4 +1,4 @@
-"""Reading the built-in data sets (``data.BUILTINS``) from torchvision's layouts under the data
+"""Reading the built-in data sets (``registry.BUILTINS``) from torchvision's layouts under the data
 root, and fetching them through torchvision.
 
 - MNIST, Fashion-MNIST, KMNIST and EMNIST letters: the idx files, read by torchvision.
@@ -31,16 +31,16 @@ _MAX_RECORDS = 60_000  # in one file (the originals hold 10,000): a bigger file 
 
 def read(name: str, spec: Any, train: bool, root: Path,
          download: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
-    """One split of the built-in ``name`` (``spec``: its ``data.Builtin``): uint8 images
+    """One split of the built-in ``name`` (``spec``: its ``registry.Builtin``): uint8 images
     (N, C, S, S), int64 labels, the class names. DataNotFound, in one line, naming the
     folder to fill."""
     where = Path(root) / spec.folder
     try:
         if download:
-            download(name, Path(root))
+            download(name, spec, Path(root))
         if name == "cifar10":
             return _read_cifar(where, train, spec.classes)
-        return _read_idx(name, train, root)
+        return _read_idx(name, train, root, spec.classes)
     except Exception as exc:  # torchvision raises RuntimeError / URLError / OSError here
         missing = [f for f in spec.files if not (where / f).is_file()]
         if not missing:
@@ -56,14 +56,12 @@ def read(name: str, spec: Any, train: bool, root: Path,
         ) from None
 
 
-def _read_idx(name: str, train: bool, root: Path) -> tuple:
+def _read_idx(name: str, train: bool, root: Path, classes: tuple[str, ...]) -> tuple:
     ds = _torchvision(name)(str(root), train=train, download=False)
     images, labels = ds.data.unsqueeze(1), ds.targets.long().clone()
     if name == "emnist-letters":
         images, labels = images.transpose(-1, -2).contiguous(), labels - 1
-    from aeexplorer.core.datasets.registry import CLASS_NAMES
-
-    return images, labels, CLASS_NAMES[name]
+    return images, labels, classes
 
 
 def _read_cifar(where: Path, train: bool, known: tuple[str, ...]) -> tuple:
@@ -112,15 +110,15 @@ class TensorSource:
     def read(self, indices: list[int]) -> tuple:
         import torch
 
-        from aeexplorer.core.datasets.registry import fit_images
+        from aeexplorer.core.images.fit import fit_images
 
         index = torch.as_tensor(indices, dtype=torch.long)
         x = fit_images(self.raw[index].float().div_(255.0), self.size, self.channels)
         return x, torch.ones(len(index), dtype=torch.bool)
 
 
-def download(name: str, root: Path) -> None:
-    """Fetch ``name`` into ``root`` through torchvision (nothing when the files are there; for
+def download(name: str, spec: Any, root: Path) -> None:
+    """Fetch ``name`` (``spec``: its ``registry.Builtin``) into ``root`` through torchvision (nothing when the files are there; for
     the idx sets it reads the training split once as it goes, a check). CIFAR-10's binary
     version, which no torchvision class fetches, is downloaded from the data set's own page by
     torchvision's download helper and unpacked here. Raises what torchvision or tarfile
@@ -129,9 +127,6 @@ def download(name: str, root: Path) -> None:
     if name != "cifar10":
         _torchvision(name)(str(root), train=True, download=True)
         return
-    from aeexplorer.core.datasets.registry import BUILTINS
-
-    spec = BUILTINS[name]
     if any(not (root / spec.folder / f).is_file() for f in spec.files):
         import tarfile
 

@@ -30,7 +30,7 @@ from aeexplorer.core.errors import DataNotFound
 if TYPE_CHECKING:
     import torch
 
-    from aeexplorer.core.datasets.registry import Split
+    from aeexplorer.core.datasets.split import Split
 
 PREFIX, IMAGES = "folder:", "images"
 DEFAULT_SIZE = 28
@@ -100,7 +100,7 @@ def load(name: str, train: bool, root: Path, image_size: int | None, channels: i
     import torch
 
     from aeexplorer.core.datasets import stream as streaming
-    from aeexplorer.core.datasets.registry import Split
+    from aeexplorer.core.datasets.split import Split
 
     folder = folder_path(name, root)
     listing = list_folder(folder)

@@ -36,7 +36,7 @@ def list_folder(folder: Path) -> Listing:
     """The files of ``folder`` and their classes (see the module's doc); DataNotFound when it
     is not a readable folder, holds more than MAX_FILES entries or more than MAX_CLASSES
     classes."""
-    from aeexplorer.core.datasets.registry import NO_LABEL
+    from aeexplorer.core.datasets.split import NO_LABEL
 
     real, base = os.path.realpath(folder), os.fspath(folder)
     top = _entries(folder)

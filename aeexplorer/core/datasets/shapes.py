@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from aeexplorer.core.datasets.registry import Split
+    from aeexplorer.core.datasets.split import Split
 
 CLASS_NAMES = ("circle", "square", "triangle", "cross")
 IMAGE_SIZE = 32  # pixels square, the default; any size renders from the same draws
@@ -135,7 +135,7 @@ class Source:
         import numpy as np
         import torch
 
-        from aeexplorer.core.datasets.registry import fit_images
+        from aeexplorer.core.images.fit import fit_images
 
         index = np.asarray(list(indices), dtype=np.int64)
         images = torch.from_numpy(render_in_steps(self.draws, index, self.size))
@@ -144,14 +144,14 @@ class Source:
 
 def load(train: bool, image_size: int | None = None, channels: int | None = None,
          stream: bool = False) -> Split:
-    """One split as ``aeexplorer.core.datasets.registry.load_split`` gives it: ``image_size`` pixels
+    """One split as ``aeexplorer.core.datasets.loading.load_split`` gives it: ``image_size`` pixels
     (rendered at that size, not resized) and ``channels`` 3 (colour, the default) or 1 (the
     luma of the same images). A split over the memory budget is rendered batch by batch when
     the caller can take it streamed (``stream``), else refused in one line."""
     import torch
 
     from aeexplorer.core.datasets import stream as streaming
-    from aeexplorer.core.datasets.registry import Split
+    from aeexplorer.core.datasets.split import Split
     from aeexplorer.core.errors import DataNotFound
 
     d = draw(SIZES[train], SEEDS[train])

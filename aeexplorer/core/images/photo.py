@@ -54,7 +54,7 @@ def fit_digit(steps: Preprocessed, config) -> Preprocessed:
         return steps
     import torch
 
-    from aeexplorer.core.datasets.registry import fit_images
+    from aeexplorer.core.images.fit import fit_images
     from aeexplorer.core.latent.ops import as_images
 
     fitted = fit_images(torch.from_numpy(steps.image)[None, None], config.image_size,

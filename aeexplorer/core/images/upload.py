@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.training.families import small_number
+from aeexplorer.core.text_numbers import small_number
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # uploads above this are refused before decoding
 MAX_PIXELS = 40_000_000  # declared width x height above this is refused (decompression bombs)

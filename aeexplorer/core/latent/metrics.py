@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.datasets.stream import indexed_batches, skipped
 from aeexplorer.core.latent.neighbours import knn_accuracy
 from aeexplorer.core.latent.ops import BATCH, Codes, ModelOps

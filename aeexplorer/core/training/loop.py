@@ -4,40 +4,29 @@ regularisers that make the other autoencoder families (sparse, denoising, contra
 fitted in closed form instead.
 
 The loop never touches files: ``train`` returns the trained model and its history, and the
-caller decides what to save (see ``checkpoint.save_checkpoint``, which writes atomically).
+caller decides what to save (see ``checkpoints.file.save_checkpoint``, which writes
+atomically). The objective of one batch and the optimiser are ``step``'s.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import torch
 
-from aeexplorer.core.datasets.registry import Split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.datasets.stream import Streamed, parted_batches
 from aeexplorer.core.errors import AeError, TrainingDiverged
-from aeexplorer.core.models import Autoencoder, ModelConfig, ModelOutput, build_model
+from aeexplorer.core.models import Autoencoder, ModelConfig, build_model
 from aeexplorer.core.runtime import pick_device, seed_everything
 from aeexplorer.core.training import distributed
-from aeexplorer.core.training.losses import (LossParts, contractive, kl_sparsity, l1_sparsity,
-                                             loss_parts)
-from aeexplorer.core.training.noise import corrupt
-# the settings of a training, in a module without torch (the command line reads them)
-from aeexplorer.core.training.config import (PENALTIES, PRECISIONS, TrainConfig,  # noqa: F401
-                                          check_compatible)
-
-
-def resolve(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
-    """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
-    on this machine (``aeexplorer.core.training.precision``); a precision asked for is kept. Under
-    torchrun, rank 0 times a process's share of the batch and every process takes its answer."""
-    from aeexplorer.core.training.precision import choose
-
-    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
-    return replace(cfg, precision=choice.precision)
+from aeexplorer.core.training.config import TrainConfig, check_compatible
+from aeexplorer.core.training.losses import LossParts, loss_parts
+from aeexplorer.core.training.precision import settle_precision
+from aeexplorer.core.training.step import adam, batch_loss
 
 
 @dataclass
@@ -87,7 +76,7 @@ def train(
     batch, the history is the whole batches' and only rank 0 is told the progress."""
     check_compatible(model_cfg, cfg)
     distributed.check(model_cfg, cfg)
-    cfg = resolve(cfg, model_cfg)
+    cfg = settle_precision(cfg, model_cfg)
     generator = seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     model = build_model(model_cfg).to(device)
@@ -118,16 +107,6 @@ def train(
     return model.eval(), history
 
 
-def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
-    """Adam with its fused kernel: one pass over all parameters instead of a dozen tensor ops
-    each, a sixth of a small model's step (README, Performance). Same update rule."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    try:
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
-    except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
 def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Autoencoder, History]:
     """Closed-form models (PCA): one pass, recorded as one epoch."""
     if isinstance(images, Streamed):  # its fit takes the whole data at once
@@ -143,33 +122,6 @@ def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Auto
         progress(0, 0, 1, values)
     record = EpochRecord(epoch=1, **values, beta=0.0, lr=0.0, seconds=seconds)
     return model.eval(), History(epochs=[record], seconds=seconds, finished=True)
-
-
-def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: float,
-               noise_gen: torch.Generator | None = None) -> LossParts:
-    """The training objective on clean images ``x``: the model sees them corrupted (denoising)
-    and is scored against the clean ones, plus the weighted penalty. ``cfg`` is resolved
-    (see ``resolve``): only "bf16" turns autocast on."""
-    channels = 1 if x.dim() == 4 else None  # a (B, C, H, W) batch: a mask drops whole pixels
-    seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen, channels) if cfg.noise != "none" else x
-    if cfg.penalty == "contractive":
-        seen = seen.detach().requires_grad_(True)
-    with torch.autocast(seen.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
-        out = model(seen)
-    if cfg.precision == "bf16":  # losses in float32: sums over 784 pixels need its precision
-        out = ModelOutput(*(None if t is None else t.float() for t in
-                            (out.logits, out.z, out.mu, out.logvar, out.hidden)))
-    parts = loss_parts(out, x, beta)
-    if cfg.penalty == "none":
-        return parts
-    if cfg.penalty == "l1":
-        penalty = l1_sparsity(out.hidden)
-    elif cfg.penalty == "kl":
-        penalty = kl_sparsity(out.hidden, cfg.sparsity_target)
-    else:
-        penalty = contractive(out.mu, seen)
-    return LossParts(total=parts.total + cfg.penalty_weight * penalty, recon=parts.recon,
-                     kl=parts.kl, penalty=penalty)
 
 
 def _batch_values(parts: LossParts, weight: float) -> list[float]:

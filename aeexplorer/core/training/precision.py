@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aeexplorer.core.training import distributed
+
 if TYPE_CHECKING:
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.training.loop import TrainConfig
+    from aeexplorer.core.training.config import TrainConfig
 
 MARGIN = 1.10  # bf16 must take at most 1/1.1 of fp32's time a step to be chosen
 BUDGET_S = 1.5  # the timing's wall-clock budget (at least two rounds are always run)
@@ -42,8 +44,18 @@ class Choice:
         return asdict(self)
 
 
+def settle_precision(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
+    """``cfg`` with its precision settled: "auto" becomes what measured fastest for this model
+    on this machine (``choose``); a precision asked for is kept. Under torchrun, rank 0 times a
+    process's share of the batch and every process takes its answer."""
+    choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))
+    return replace(cfg, precision=choice.precision)
+
+
 def choose(model_cfg: ModelConfig, cfg: TrainConfig) -> Choice:
     """The precision ``auto`` means for this model and training config on this machine."""
+    # torch here and below, not at the top: ``Choice`` is read without it (a stand-in trainer
+    # in the tests speaks the CLI's progress protocol and starts in a fraction of a second)
     import torch
 
     from aeexplorer.core.runtime import pick_device
@@ -90,7 +102,7 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training.loop import adam, batch_loss
+    from aeexplorer.core.training.step import adam, batch_loss
 
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(0)

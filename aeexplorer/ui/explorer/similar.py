@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import views
-from aeexplorer.core.datasets.registry import NO_LABEL
+from aeexplorer.core.datasets.split import NO_LABEL
 from aeexplorer.core.latent.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.common import fmt_z, show
