@@ -61,7 +61,8 @@ def timed_ms(fn, repeats: int) -> list[float]:
 def checkpoint_times(path: Path, repeats: int = 5) -> dict:
     """What the pages do with a listed file: its header and atlas checked (the picker's card),
     the atlas read for the map, the model loaded (best of ``repeats``, ms)."""
-    from aeexplorer.core.checkpoints.file import check_file, load_checkpoint, read_atlas
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.checkpoints.header import check_file, read_atlas
 
     return {"bigmap_check_ms": min(timed_ms(lambda: check_file(path), repeats)),
             "bigmap_read_atlas_ms": min(timed_ms(lambda: read_atlas(path), repeats)),
@@ -76,7 +77,7 @@ def figure_times(path: Path, repeats: int = 3) -> dict:
     import plotly.io as pio
 
     from aeexplorer.app import figures, views
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
     from aeexplorer.core.datasets.registry import CLASS_NAMES
 
     mu, labels = read_atlas(path)
@@ -107,7 +108,7 @@ def lookup_times(path: Path, queries: int = 200, seed: int = 1) -> dict:
     model the same index); beside the flat search over every code (``neighbours.nearest``,
     an index built per query, as before the grid)."""
     from aeexplorer.app import views
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
     from aeexplorer.core.latent.neighbours import nearest
     from aeexplorer.core.latent.spatial import GridIndex
 

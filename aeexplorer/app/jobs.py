@@ -1,9 +1,9 @@
 """Trainings started from the app: each a ``python -m aeexplorer train --progress-json`` process
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
-and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.core.training.families``, the server's limits (checked
-before a start, and watched while a training runs) in ``aeexplorer.app.limits``."""
+and the CLI's atomic writes keep any existing file at the out path intact. A form's command
+line is ``aeexplorer.core.training.request``'s, the server's limits (checked before a start,
+and watched while a training runs) in ``aeexplorer.app.limits``."""
 
 from __future__ import annotations
 

@@ -10,10 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from aeexplorer.cli import commands
 from aeexplorer.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from aeexplorer.core.datasets.registry import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.latent.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
+from aeexplorer.core.training.distributed import speaks
 from aeexplorer.core.training.options import OPTIONS, Option
 from aeexplorer.core.training.recipes import FAST, RECIPES
 
@@ -119,9 +121,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from aeexplorer.cli import commands  # torch is imported here, after --help and argument errors
 
-    from aeexplorer.core.training.distributed import speaks  # under torchrun, one process speaks
 
     try:
         return getattr(commands, args.command)(args)

@@ -18,7 +18,8 @@ from aeexplorer.app.anomaly import mse
 from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:

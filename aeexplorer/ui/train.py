@@ -12,6 +12,8 @@ import streamlit as st
 from aeexplorer.app import curves, jobs
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.checkpoints.metric_table import METRICS, present, why_missing
+from aeexplorer.core.datasets.loading import offered, resolve_data_root
+from aeexplorer.core.datasets.registry import title
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.text_numbers import parse_hidden
 from aeexplorer.core.training.families import FAMILIES
@@ -59,9 +61,6 @@ def render(root: Path) -> None:
 
 def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    from aeexplorer.core.datasets.loading import offered, resolve_data_root
-    from aeexplorer.core.datasets.registry import title
-
     # the built-in sets, and the folders of <data root>/images: never a path a visitor names
     dataset = st.radio("Data set", offered(resolve_data_root()), key="train_dataset",
                        horizontal=True, format_func=title, **KEEP)
@@ -140,8 +139,6 @@ def _free_name(folder: Path, base: str) -> str:
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     """Starts the job and reruns the page; when the server refuses it (its slots taken, a
     limit), says why and returns the last job."""
-    from aeexplorer.core.datasets.loading import resolve_data_root
-
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
         job = registry().train(request, out, resolve_data_root(), owner=resources.session_id())

@@ -15,7 +15,7 @@ import streamlit as st
 from aeexplorer.app import imaging
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import Photo, digit_like
-from aeexplorer.core.images.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
+from aeexplorer.core.images.upload import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.core.images.upload import largest_megapixels
 from aeexplorer.ui import draw
 

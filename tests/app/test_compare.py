@@ -10,7 +10,7 @@ import pytest
 
 from aeexplorer.app.compare import FORMATS, MISSING, SHOWN, row, same_dataset, table
 from aeexplorer.core.checkpoints.card import number
-from aeexplorer.core.checkpoints.file import read_card
+from aeexplorer.core.checkpoints.header import read_card
 from aeexplorer.core.models import ModelConfig
 from tests.helpers.checkpoints import make_checkpoint
 

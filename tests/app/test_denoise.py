@@ -10,7 +10,8 @@ import torch
 
 from aeexplorer.app import denoise
 from aeexplorer.core.checkpoints.card import kinds, train_config
-from aeexplorer.core.checkpoints.file import load_checkpoint, read_card
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.header import read_card
 from tests.helpers.checkpoints import make_checkpoint
 
 

@@ -1,7 +1,8 @@
-"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.training.families): the
-command line each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
-training ends, and at exit) and errors. Most tests run a fake trainer (tests/fake_trainer.py,
-the CLI's own progress reporter, no torch); two run the real CLI on MNIST."""
+"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.training.request): the
+command line each form builds, the progress protocol, the cap on concurrent trainings, cancel
+(also as the training ends, and at exit) and errors. Most tests run a fake trainer
+(tests/helpers/fake_trainer.py, the CLI's own progress reporter, no torch); two run the real CLI
+on MNIST."""
 
 from __future__ import annotations
 
@@ -264,7 +265,7 @@ SMALL = request.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=25
 
 @pytest.mark.slow
 def test_a_real_training_through_the_cli(tmp_path, data_root):
-    from aeexplorer.core.checkpoints.file import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     out = tmp_path / "real.safetensors"
     job = jobs.Registry(cap=1).train(SMALL, out, data_root)

@@ -17,7 +17,7 @@ def ckpt(tmp_path_factory):
 
 
 def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ckpt):
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     mu, labels = read_atlas(ckpt.path)
     np.testing.assert_array_equal(mu, ckpt.atlas.mu.numpy())
@@ -51,7 +51,7 @@ def test_bounds_show_every_point_of_a_normal_map(seed):
 
 
 def test_every_shipped_map_shows_all_its_points():
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
     from tests.helpers import REPO
 
     shipped = sorted((REPO / "checkpoints").glob("*.safetensors"))

@@ -128,7 +128,7 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
 
 def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch):
     """The same command on an AE, with small synthetic splits in place of MNIST."""
-    import aeexplorer.core.datasets.loading
+    from aeexplorer.cli import commands
 
     images, labels = synthetic_images(300, seed=2)
     calls = []
@@ -139,7 +139,7 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
         part = slice(0, n) if train else slice(200, 300)
         return Split(images=images[part], labels=labels[part])
 
-    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split", fake_load_split)
+    monkeypatch.setattr(commands, "load_split", fake_load_split)
     rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
     out, err = capfd.readouterr()
     assert rc == 0, err
@@ -159,10 +159,10 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
-    import aeexplorer.core.datasets.loading
+    from aeexplorer.cli import commands
 
     images, labels = synthetic_images(60, seed=3)
-    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split",
+    monkeypatch.setattr(commands, "load_split",
                         lambda name, train, *a, **k: Split(images=images, labels=labels))
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     out, err = capfd.readouterr()
@@ -174,11 +174,11 @@ def test_evaluate_text_output(files, capfd, monkeypatch):
 
 def test_evaluate_says_why_the_5nn_accuracy_of_unlabelled_data_is_left_out(files, capfd,
                                                                            monkeypatch):
-    import aeexplorer.core.datasets.loading
+    from aeexplorer.cli import commands
 
     images, _ = synthetic_images(60, seed=3)
     unlabelled = Split(images=images, labels=torch.full((60,), -1), class_names=())
-    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split", lambda *a, **k: unlabelled)
+    monkeypatch.setattr(commands, "load_split", lambda *a, **k: unlabelled)
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     lines = dict(line.strip().split(": ", 1) for line in capfd.readouterr().out.splitlines())
     assert lines["knn5_accuracy"] == "– (left out: the data set has no labels to classify by)"

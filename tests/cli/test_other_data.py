@@ -14,7 +14,7 @@ import torchvision
 
 from aeexplorer import cli
 from aeexplorer.core.checkpoints.card import train_command
-from aeexplorer.core.checkpoints.file import read_card
+from aeexplorer.core.checkpoints.header import read_card
 from tests.helpers import REPO
 from tests.helpers.datasets import class_folder
 

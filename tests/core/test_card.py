@@ -12,7 +12,7 @@ import pytest
 from aeexplorer import cli
 from aeexplorer.cli.commands import configs
 from aeexplorer.core.checkpoints.card import family, kinds, train_command, train_config
-from aeexplorer.core.checkpoints.file import read_card
+from aeexplorer.core.checkpoints.header import read_card
 from aeexplorer.core.checkpoints.metric_table import count, duration
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training.config import TrainConfig
@@ -132,7 +132,7 @@ def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
 
     from safetensors.numpy import load_file, save_file
 
-    from aeexplorer.core.checkpoints.file import read_header
+    from aeexplorer.core.checkpoints.header import read_header
 
     meta = read_header(path)["meta"]
     save_file(load_file(str(path)), str(path), metadata={**meta, "train": json.dumps(train)})

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aeexplorer import cli
-from aeexplorer.core.checkpoints.file import check_file, load_checkpoint, read_atlas, read_card
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.header import check_file, read_atlas, read_card
 from aeexplorer.core.errors import CheckpointError
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import read_raw, rewrite, with_meta, write_raw

@@ -21,7 +21,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 def test_an_autoencoder_and_a_vae_ship_for_both_data_sets():
-    from aeexplorer.core.checkpoints.file import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     found = set()
     for path in FILES:

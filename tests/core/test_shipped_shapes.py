@@ -23,7 +23,7 @@ def ckpt():
 
 
 def test_a_colour_vae_of_the_shapes_ships():
-    from aeexplorer.core.checkpoints.file import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     card = read_card(PATH)
     config = card["config"]

@@ -1,6 +1,7 @@
 """The map's grid index (aeexplorer.core.latent.spatial) against brute force and
-``neighbours.Index``: the same rows, distances and labels, ties to the lower index, for queries on codes, in empty
-space, beyond the codes and far away; piles of identical codes, far outliers, tiny atlases."""
+``neighbours.Index``: the same rows, distances and labels, ties to the lower index, for queries
+on codes, in empty space, beyond the codes and far away; piles of identical codes, far
+outliers, tiny atlases."""
 
 from __future__ import annotations
 

@@ -342,7 +342,7 @@ def test_the_real_timing_is_short_and_leaves_the_random_state_alone():
 def test_a_checkpoint_records_the_precision_and_both_timings(tmp_path, timings,
                                                             synthetic_splits):
     from aeexplorer.core.checkpoints.card import train_config
-    from aeexplorer.core.checkpoints.file import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     timings[:] = [8.0, 4.0]
     path, _ = pipeline.train_and_save(tiny("ae"), cfg(epochs=1, precision="auto"),

@@ -22,7 +22,8 @@ import pytest
 
 from aeexplorer import cli
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.images.preprocess import MAX_DECODE_BYTES, preprocess_array, preprocess_bytes
+from aeexplorer.core.images.preprocess import preprocess_array, preprocess_bytes
+from aeexplorer.core.images.upload import MAX_DECODE_BYTES
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import correlation, draw_digit, to_bytes

@@ -89,7 +89,7 @@ def marker(at: AppTest, n: int) -> list[float] | None:
 
 
 def atlas_xy(root: Path, name: str, index: int) -> list[float]:
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     return read_atlas(root / "ckpts" / f"{name}.safetensors")[0][index].tolist()
 
@@ -195,7 +195,7 @@ def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root)
 def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):
     """A latent-3 model: the map shows (z1, z2), so the image selected is the one nearest to
     the click there, not the one nearest to the click padded with z3 = 0."""
-    from aeexplorer.core.checkpoints.file import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     deep = tmp_path / "app"
     deep.mkdir()

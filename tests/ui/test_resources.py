@@ -44,12 +44,11 @@ def test_the_checkpoint_a_link_names_wins():
 
 def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
                                                                         monkeypatch):
-    import aeexplorer.core.datasets.loading
     from aeexplorer.ui import resources
     from aeexplorer.ui.explorer.similar import pixel_index
 
-    real, calls = aeexplorer.core.datasets.loading.load_split, []
-    monkeypatch.setattr(aeexplorer.core.datasets.loading, "load_split",
+    real, calls = resources.load_split, []
+    monkeypatch.setattr(resources, "load_split",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     resources.test_split.clear()
     pixel_index.clear()

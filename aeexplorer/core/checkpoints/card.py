@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aeexplorer.core.checkpoints.file import read_card
+from aeexplorer.core.checkpoints.header import read_card
 from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training.config import TrainConfig

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# read_* re-exported: the checkpoint API in one place
-from aeexplorer.core.checkpoints.header import (  # noqa: F401
-    FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta, check_atlas, check_file, clip, read_atlas,
-    read_card, read_header)
+from aeexplorer.core.checkpoints.header import (FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta,
+                                                check_atlas, clip, read_header)
 from aeexplorer.core.datasets.registry import class_names_of
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
@@ -62,7 +60,7 @@ class Checkpoint:
     @property
     def ops(self) -> ModelOps:
         """The model's operations (encode, decode, reconstruct, walk, ...), numpy in and out."""
-        from aeexplorer.core.latent.ops import ModelOps
+        from aeexplorer.core.latent.ops import ModelOps  # torch: see ``_expected_tensors``
 
         return ModelOps(self.model)
 
@@ -114,6 +112,7 @@ _DTYPES = {"float32": "F32", "int64": "I64", "float16": "F16", "bfloat16": "BF16
 
 
 def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str, list[int]]]:
+    # torch and the networks here, not at the top: reading a header or an atlas needs neither
     import torch
 
     from aeexplorer.core.models import build_model
@@ -152,7 +151,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from aeexplorer.core.models import build_model
+    from aeexplorer.core.models import build_model  # torch: see ``_expected_tensors``
 
     path = Path(path)
     header = read_header(path)

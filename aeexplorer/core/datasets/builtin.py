@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aeexplorer.core.errors import DataNotFound
+from aeexplorer.core.images.fit import fit_images
 
 if TYPE_CHECKING:
     import torch
@@ -110,7 +111,6 @@ class TensorSource:
     def read(self, indices: list[int]) -> tuple:
         import torch
 
-        from aeexplorer.core.images.fit import fit_images
 
         index = torch.as_tensor(indices, dtype=torch.long)
         x = fit_images(self.raw[index].float().div_(255.0), self.size, self.channels)
@@ -118,8 +118,9 @@ class TensorSource:
 
 
 def download(name: str, spec: Any, root: Path) -> None:
-    """Fetch ``name`` (``spec``: its ``registry.Builtin``) into ``root`` through torchvision (nothing when the files are there; for
-    the idx sets it reads the training split once as it goes, a check). CIFAR-10's binary
+    """Fetch ``name`` (``spec``: its ``registry.Builtin``) into ``root`` through torchvision
+    (nothing when the files are there; for the idx sets it reads the training split once as it
+    goes, a check). CIFAR-10's binary
     version, which no torchvision class fetches, is downloaded from the data set's own page by
     torchvision's download helper and unpacked here. Raises what torchvision or tarfile
     raise."""

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aeexplorer.core.datasets import stream as streaming
 from aeexplorer.core.datasets.listing import Listing, list_folder, printable
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.errors import DataNotFound
 
 if TYPE_CHECKING:
     import torch
-
-    from aeexplorer.core.datasets.split import Split
 
 PREFIX, IMAGES = "folder:", "images"
 DEFAULT_SIZE = 28
@@ -99,8 +99,6 @@ def load(name: str, train: bool, root: Path, image_size: int | None, channels: i
     images streamed when ``stream`` and they are over the memory budget (``core.stream``)."""
     import torch
 
-    from aeexplorer.core.datasets import stream as streaming
-    from aeexplorer.core.datasets.split import Split
 
     folder = folder_path(name, root)
     listing = list_folder(folder)
@@ -159,6 +157,8 @@ class FolderSource:
     parallel: bool = True
 
     def read(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        # numpy, torch and Pillow when files are read: the registry imports this module to
+        # name and find folders, for pages and ``--help`` that read no image
         import numpy as np
         import torch
 
@@ -179,7 +179,7 @@ class _Survey:
     paths: tuple[str, ...]
 
     def __call__(self, indices: list[int]) -> list[bool | None]:
-        from aeexplorer.core.images.folder_image import colour_of
+        from aeexplorer.core.images.folder_image import colour_of  # Pillow: see ``read``
 
         return [colour_of(self.paths[i]) for i in indices]
 

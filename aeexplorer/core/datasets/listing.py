@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aeexplorer.core.datasets.split import NO_LABEL
 from aeexplorer.core.errors import DataNotFound
 
 MAX_FILES = 1_000_000  # entries a folder may hold (its list is kept in memory)
@@ -36,8 +37,6 @@ def list_folder(folder: Path) -> Listing:
     """The files of ``folder`` and their classes (see the module's doc); DataNotFound when it
     is not a readable folder, holds more than MAX_FILES entries or more than MAX_CLASSES
     classes."""
-    from aeexplorer.core.datasets.split import NO_LABEL
-
     real, base = os.path.realpath(folder), os.fspath(folder)
     top = _entries(folder)
     classes = sorted(e.name for e in top if e.is_dir(follow_symlinks=False))

@@ -18,10 +18,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from aeexplorer.core.datasets import stream as streaming
+from aeexplorer.core.datasets.split import Split
+from aeexplorer.core.errors import DataNotFound
+from aeexplorer.core.images.fit import fit_images
+
 if TYPE_CHECKING:
     import numpy as np
-
-    from aeexplorer.core.datasets.split import Split
 
 CLASS_NAMES = ("circle", "square", "triangle", "cross")
 IMAGE_SIZE = 32  # pixels square, the default; any size renders from the same draws
@@ -135,7 +138,6 @@ class Source:
         import numpy as np
         import torch
 
-        from aeexplorer.core.images.fit import fit_images
 
         index = np.asarray(list(indices), dtype=np.int64)
         images = torch.from_numpy(render_in_steps(self.draws, index, self.size))
@@ -150,9 +152,6 @@ def load(train: bool, image_size: int | None = None, channels: int | None = None
     the caller can take it streamed (``stream``), else refused in one line."""
     import torch
 
-    from aeexplorer.core.datasets import stream as streaming
-    from aeexplorer.core.datasets.split import Split
-    from aeexplorer.core.errors import DataNotFound
 
     d = draw(SIZES[train], SEEDS[train])
     shape = (SIZES[train], channels or 3, image_size or IMAGE_SIZE, image_size or IMAGE_SIZE)

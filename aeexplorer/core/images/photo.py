@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from aeexplorer.core.images.fit import fit_images
 from aeexplorer.core.images.preprocess import Preprocessed, as_grey, preprocess_array
 from aeexplorer.core.images.upload import decode_image, scale_to_unit, shrink
 
@@ -52,10 +53,9 @@ def fit_digit(steps: Preprocessed, config) -> Preprocessed:
     fitted (``data.fit_images``); a 28x28 grey model's is left as it is."""
     if config.image_size == 28 and config.image_channels == 1:
         return steps
-    import torch
+    import torch  # here, not at the top: a page prepares most images without torch
 
-    from aeexplorer.core.images.fit import fit_images
-    from aeexplorer.core.latent.ops import as_images
+    from aeexplorer.core.images.layout import as_images
 
     fitted = fit_images(torch.from_numpy(steps.image)[None, None], config.image_size,
                         config.image_channels)

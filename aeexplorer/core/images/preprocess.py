@@ -17,13 +17,7 @@ from PIL import Image
 from aeexplorer.core.errors import ImageError
 from aeexplorer.core.images.clutter import (background_window, digit_mask, light_background,
                                             stroke_width)
-# the file-reading half; its public names are used from here too
-from aeexplorer.core.images.upload import (MAX_DECODE_BYTES, MAX_PIXELS, MAX_UPLOAD_BYTES,
-                                           WORK_SIDE, decode_image, read_image_bytes, scale_to_unit,
-                                           shrink)
-
-__all__ = ["MAX_DECODE_BYTES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "WORK_SIDE", "Preprocessed",
-           "as_grey", "decode_image", "preprocess_array", "preprocess_bytes", "read_image_bytes"]
+from aeexplorer.core.images.upload import decode_image, scale_to_unit, shrink
 
 BOX, FIELD = 20, 28  # MNIST's digit box and field
 MIN_CONTRAST = 0.08  # ink fainter than this above the background counts as no ink

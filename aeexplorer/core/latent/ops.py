@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from aeexplorer.core.images.layout import as_batch, as_images
 from aeexplorer.core.models import Autoencoder
 from aeexplorer.core.runtime import device_of
 
@@ -143,29 +144,6 @@ class ModelOps:
     def _images(self, parts: list[np.ndarray]) -> np.ndarray:
         shape = self.model.config.image_shape
         return np.concatenate(parts) if parts else np.zeros((0, *shape), np.float32)
-
-
-def as_batch(images: np.ndarray | torch.Tensor, config) -> torch.Tensor:
-    """Images in any of the accepted layouts -> a float32 (N, C, S, S) tensor (on the CPU
-    unless it came as a tensor elsewhere). Accepted: the numpy edge's (N, S, S) grey or
-    (N, S, S, 3) colour, torch's (N, C, S, S), and one image without the N."""
-    c, side = config.image_channels, config.image_size
-    x = torch.as_tensor(images, dtype=torch.float32)
-    if c == 3 and x.shape[-3:] == (side, side, 3):  # channels last: the numpy edge
-        return x.reshape(-1, side, side, 3).permute(0, 3, 1, 2).contiguous()
-    if x.numel() % config.pixels:
-        raise ValueError(f"images of shape {tuple(x.shape)} do not fit a model of "
-                         f"{c}x{side}x{side} images")
-    return x.reshape(-1, c, side, side)
-
-
-def as_images(batch: torch.Tensor) -> np.ndarray:
-    """A (N, C, S, S) tensor -> numpy images at the edge: (N, S, S) grey, (N, S, S, 3)
-    colour, float32 on the CPU."""
-    batch = batch.detach().float().cpu()
-    if batch.shape[1] == 1:
-        return batch[:, 0].numpy()
-    return batch.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def _interpolate(a: torch.Tensor, b: torch.Tensor, n: int, method: str) -> torch.Tensor:

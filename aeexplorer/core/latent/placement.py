@@ -12,7 +12,7 @@ prior's log-density is added (the most probable code given the image), which kee
 the region the map was trained on.
 
 ``how`` names what is done: ``auto`` (the best of these for the model's family, see
-``resolve``), ``encoder`` (the encoder's code, as for the test set itself),
+``how_for``), ``encoder`` (the encoder's code, as for the test set itself),
 ``refined`` (a few gradient steps from the encoder's code), ``searched`` (the grid search, then
 the steps). The label is a vote of the k nearest test codes; ``weighted`` weighs each by the
 inverse of its distance (``neighbours.weighted_votes``).
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from aeexplorer.core.checkpoints.file import Checkpoint
 
 HOWS = ("auto", "encoder", "refined", "searched")
-DEFAULT_HOW = "auto"  # what measured best for the model's family (see ``resolve``)
+DEFAULT_HOW = "auto"  # what measured best for the model's family (see ``how_for``)
 DEFAULT_VOTE = "majority"
 VOTES = ("majority", "weighted")
 GRID = 48  # points a side of the search grid (2 304 decodes)
@@ -57,7 +57,7 @@ class Method:
             raise ValueError(f"unknown vote {self.vote!r}: use one of {', '.join(VOTES)}")
 
 
-def resolve(how: str, variational: bool) -> str:
+def how_for(how: str, variational: bool) -> str:
     """``auto`` -> what measured best for the family (README, "Placing your own digit"): for a
     VAE the search ties with the encoder, whose code is also where the test set's own images
     sit on the map, so the encoder; for an autoencoder the search places photos and drawings
@@ -117,7 +117,7 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
     device = x.device
     with torch.no_grad():
         z, _ = model.encode(x)
-    how = resolve(method.how, model.config.variational)
+    how = how_for(method.how, model.config.variational)
     if how == "encoder":
         return z.cpu()
     if how == "searched" and z.shape[1] == SEARCH_DIMS:
@@ -130,7 +130,7 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor, method: Method = Met
 
 def fit(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Per image: the decoder's binary cross-entropy, plus the prior's -log density for a VAE."""
-    from aeexplorer.core.training.losses import bce_per_image
+    from aeexplorer.core.training.losses import bce_per_image  # torch: when a code is searched
 
     loss = bce_per_image(model.decode_logits(z), x)
     if model.config.variational:

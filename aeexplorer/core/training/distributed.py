@@ -130,6 +130,8 @@ def per_process(cfg: TrainConfig) -> TrainConfig:
 def _check_gpus(device: str) -> None:
     """One GPU a process: refused, by every process of the machine alike, where there are
     fewer GPUs than processes."""
+    # torch here and in the functions below, not at the top: the CLI imports this module for
+    # every command, most of which never train
     import torch
 
     from aeexplorer.core.runtime import pick_device

@@ -99,7 +99,7 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
     """Median ms of one training step (forward, loss, backward, Adam) in fp32 and in bf16,
     interleaved so that a change in the machine's load hits both, on a copy of a fresh model:
     the real training's random state is left untouched."""
-    import torch
+    import torch  # and the networks: see ``choose``
 
     from aeexplorer.core.models import build_model
     from aeexplorer.core.training.step import adam, batch_loss

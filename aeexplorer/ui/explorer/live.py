@@ -18,8 +18,8 @@ import streamlit as st
 
 from aeexplorer.app import imaging, views
 from aeexplorer.app.scene import parse_point
-from aeexplorer.ui.common import shown_px
 from aeexplorer.ui.explorer.decoder_files import page_decoder
+from aeexplorer.ui.image_view import shown_px
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoints.file import Checkpoint

@@ -12,9 +12,11 @@ from aeexplorer.app import imaging, views
 from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live
 from aeexplorer.ui.explorer import stops as path_stops
+from aeexplorer.ui.image_view import enlarge, scale, show
+from aeexplorer.ui.latent_map import fmt_z
+from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, upload_label, uploader
 

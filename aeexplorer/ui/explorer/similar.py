@@ -16,8 +16,9 @@ from aeexplorer.app import views
 from aeexplorer.core.datasets.split import NO_LABEL
 from aeexplorer.core.latent.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.explorer import panels
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.latent_map import fmt_z
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
