@@ -221,7 +221,7 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
-    """The upload prepared as the model's training images were (``core.photo``: a digit the
+    """The upload prepared as the model's training images were (``core.images.photo``: a digit the
     MNIST way, any other picture by its centre square, in colour for a colour model), its
     reconstruction and its error."""
     ckpt = resources.checkpoint(path, mtime)

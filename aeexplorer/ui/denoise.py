@@ -112,7 +112,7 @@ def _test_image(dataset: str, shape: tuple[int, int] | None) -> np.ndarray | Non
 
 def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
     """The upload (or drawing) prepared as the model of ``config`` trained on ``dataset``
-    takes it (``core.photo``: in colour for a colour model); the MNIST way without a model;
+    takes it (``core.images.photo``: in colour for a colour model); the MNIST way without a model;
     None without one."""
     colour = config is not None and config.colour
     uploader(upload_label(dataset), UPLOAD_FILE, PAD, colour=colour)

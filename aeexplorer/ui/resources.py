@@ -34,7 +34,8 @@ SESSION_ID = "session_id"
 @dataclass(frozen=True)
 class MapPoints:
     """The map of a checkpoint as the pages draw it: its atlas (the test codes, a torch
-    ``checkpoint.Atlas``) read as numpy, the first two dimensions, and the view that holds it."""
+    ``checkpoints.file.Atlas``) read as numpy, the first two dimensions, and the view that
+    holds it."""
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]

@@ -56,11 +56,11 @@ def test_every_family_s_command_line_parses_into_the_settings_it_fixes(name):
 
 def test_the_registry_names_real_fields_and_curves():
     options = {o.field for o in OPTIONS}
-    request = {f.name for f in fields(request.TrainRequest)}
+    form = {f.name for f in fields(request.TrainRequest)}
     for name, fam in families.FAMILIES.items():
         assert fam.label and fam.about and fam.word, name
         assert fam.settings["kind"] in ("ae", "vae", "pca") and set(fam.settings) <= options
-        assert set(fam.params) <= request & options, name
+        assert set(fam.params) <= form & options, name
         assert fam.curve in (None, "kl", "penalty")
     assert set(families.QUALIFIERS) <= set(families.FAMILIES)
 

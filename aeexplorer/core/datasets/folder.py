@@ -96,7 +96,7 @@ def stored_name(name: str, root: Path) -> str:
 def load(name: str, train: bool, root: Path, image_size: int | None, channels: int | None,
          stream: bool = False) -> Split:
     """One split of the folder ``name`` names (see the module's doc) as a ``Split``; its
-    images streamed when ``stream`` and they are over the memory budget (``core.stream``)."""
+    images streamed when ``stream`` and they are over the memory budget (``datasets.stream``)."""
     import torch
 
 

@@ -1,9 +1,9 @@
 """One image file of an image folder -> a (C, S, S) float32 array in [0, 1], or None when the
 file cannot be read as an image (it is then left out and counted, never an error).
 
-- Formats: those whose decoders' memory was measured for uploads (``decode.FORMATS``: PNG,
+- Formats: those whose decoders' memory was measured for uploads (``upload.FORMATS``: PNG,
   JPEG, BMP, GIF, WebP, TIFF); anything else is not an image here.
-- Decompression bombs: an image declaring more than ``decode.MAX_PIXELS`` pixels, or whose
+- Decompression bombs: an image declaring more than ``upload.MAX_PIXELS`` pixels, or whose
   decoding would hold more than ``MAX_DECODE_BYTES``, is refused from its header, before
   decoding; a file over ``MAX_FILE_BYTES`` is not opened. Only regular files are read (a FIFO
   would block the reader forever).
@@ -11,7 +11,7 @@ file cannot be read as an image (it is then left out and counted, never an error
   letterboxing: the object fills the frame as in MNIST and CIFAR, and the model spends no
   pixels on bars it would have to learn. A JPEG is decoded at the smallest DCT scale that
   keeps the size (``draft``): a 24-megapixel photo decodes at 1/8.
-- Colour: to grey by ITU-R 601 luma (as ``data.fit_images``), grey to colour by repetition.
+- Colour: to grey by ITU-R 601 luma (as ``fit.fit_images``), grey to colour by repetition.
   Transparency is laid over black: the empty background is 0, as in MNIST. 16- and 32-bit
   grey are read on 0..65535, float images on 0..1. The EXIF orientation is applied.
 """

@@ -3,7 +3,7 @@
 A model of MNIST-format data (white strokes or items on black, 28x28, centred by mass: MNIST,
 Fashion-MNIST, KMNIST, EMNIST) gets the digit preparation of ``preprocess`` (ink found, boxed,
 centred), then fitted to the model's size and channels as its training data was
-(``data.fit_images``). Any other model (colour images, an image folder: photos, shapes)
+(``fit.fit_images``). Any other model (colour images, an image folder: photos, shapes)
 was trained on whole pictures: its input is the picture's centred square, resized to the
 model's side, in colour, or in luma (ITU-R BT.601) for a grey model. ``prepare_bytes``
 picks the one for a model.
@@ -50,7 +50,7 @@ def prepare_bytes(data: bytes, config, dataset: str) -> Preprocessed | Photo:
 
 def fit_digit(steps: Preprocessed, config) -> Preprocessed:
     """The 28x28 digit input at the model's size and channels, as its training data was
-    fitted (``data.fit_images``); a 28x28 grey model's is left as it is."""
+    fitted (``fit.fit_images``); a 28x28 grey model's is left as it is."""
     if config.image_size == 28 and config.image_channels == 1:
         return steps
     import torch  # here, not at the top: a page prepares most images without torch
@@ -82,7 +82,7 @@ def as_rgb(arr: np.ndarray) -> np.ndarray:
 
 def prepare_photo(arr: np.ndarray, side: int, channels: int) -> Photo:
     """A decoded picture (see ``as_rgb`` for what is accepted) -> its centred square resized
-    to ``side`` (area-averaged down, bilinear up, as ``data.fit_images``), in colour
+    to ``side`` (area-averaged down, bilinear up, as ``fit.fit_images``), in colour
     (``channels`` 3) or luma (1)."""
     picture = as_rgb(arr) if channels == 3 else as_grey(arr)  # as_grey: BT.601 luma
     h, w = picture.shape[:2]

@@ -1,6 +1,6 @@
 """What one model does, in the shape pythae gives its models: encode and decode in batches,
 reconstruct, walk through stops, sample the prior, decode a grid. ``ModelOps(model)``, or
-``checkpoint.ops``; numpy in and out, so tensors stay inside the core.
+``Checkpoint.ops``; numpy in and out, so tensors stay inside the core.
 
 "Reconstruction" means one thing: encode the image, then decode its code (the posterior mean
 for a VAE). Decoding a test image's code stored in the atlas gives the same image without the
