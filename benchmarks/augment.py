@@ -49,9 +49,10 @@ def train_augmented(root: Path, seed: int = 0):
     """The fast recipe trained on augmented MNIST: (model, its test-set figures as text)."""
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.data import Split, load_split
-    from aeexplorer.core.metrics import evaluate
-    from aeexplorer.core.training import train
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.datasets.split import Split
+    from aeexplorer.core.latent.metrics import evaluate
+    from aeexplorer.core.training.loop import train
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--out", "unused.safetensors"]))

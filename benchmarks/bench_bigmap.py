@@ -32,7 +32,7 @@ def synthetic(folder: Path, n: int, name: str = BIG, seed: int = 0) -> Path:
     over a factor of about 10, saved through the core API as any checkpoint is."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     rng = np.random.default_rng(seed)
@@ -61,7 +61,8 @@ def timed_ms(fn, repeats: int) -> list[float]:
 def checkpoint_times(path: Path, repeats: int = 5) -> dict:
     """What the pages do with a listed file: its header and atlas checked (the picker's card),
     the atlas read for the map, the model loaded (best of ``repeats``, ms)."""
-    from aeexplorer.core.checkpoint import check_file, load_checkpoint, read_atlas
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.checkpoints.header import check_file, read_atlas
 
     return {"bigmap_check_ms": min(timed_ms(lambda: check_file(path), repeats)),
             "bigmap_read_atlas_ms": min(timed_ms(lambda: read_atlas(path), repeats)),
@@ -76,8 +77,8 @@ def figure_times(path: Path, repeats: int = 3) -> dict:
     import plotly.io as pio
 
     from aeexplorer.app import figures, views
-    from aeexplorer.core.checkpoint import read_atlas
-    from aeexplorer.core.data import CLASS_NAMES
+    from aeexplorer.core.checkpoints.header import read_atlas
+    from aeexplorer.core.datasets.registry import CLASS_NAMES
 
     mu, labels = read_atlas(path)
     xy, names = views.map_xy(mu), CLASS_NAMES["mnist"]
@@ -107,9 +108,9 @@ def lookup_times(path: Path, queries: int = 200, seed: int = 1) -> dict:
     model the same index); beside the flat search over every code (``neighbours.nearest``,
     an index built per query, as before the grid)."""
     from aeexplorer.app import views
-    from aeexplorer.core.checkpoint import read_atlas
-    from aeexplorer.core.neighbours import nearest
-    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.core.checkpoints.header import read_atlas
+    from aeexplorer.core.latent.neighbours import nearest
+    from aeexplorer.core.latent.spatial import GridIndex
 
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)

@@ -22,14 +22,17 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from aeexplorer.core.data import Split, load_split
-from report import percentiles
-from aeexplorer.core.losses import loss_parts
+from aeexplorer.core.datasets.loading import load_split
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.training import TrainConfig, resolve, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import train
+from aeexplorer.core.training.losses import loss_parts
+from aeexplorer.core.training.precision import settle_precision
+from report import percentiles
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 BATCH = 128
 EPOCH_IMAGES = 60_000  # one MNIST training epoch
@@ -38,7 +41,8 @@ WARMUP_BATCHES = 4
 
 def ours_seconds(model_cfg: ModelConfig, data: Split, n_images: int,
                  precision: str = "auto") -> float:
-    """Seconds of one epoch of ``aeexplorer.core.training.train`` over the first ``n_images``."""
+    """Seconds of one epoch of ``aeexplorer.core.training.loop.train`` over the first
+    ``n_images``."""
     subset = Split(data.images[:n_images], data.labels[:n_images])
     cfg = TrainConfig(epochs=1, batch_size=BATCH, device="cpu", seed=0, precision=precision)
     _, history = train(model_cfg, cfg, subset)
@@ -86,7 +90,7 @@ def compare_training(arch: str, data: Split, data_root: Path, n_images: int,
         for name, run in runs.items():
             times[name].append(run(n))
     ips = {name: n / min(t) for name, t in times.items()}
-    default = resolve(TrainConfig(device="cpu", batch_size=BATCH), cfg).precision
+    default = settle_precision(TrainConfig(device="cpu", batch_size=BATCH), cfg).precision
     out = {"arch": arch, "images": n, "repeats": repeats, "default_precision": default,
            "reference_images_per_s": ips["reference"],
            "reference_s_per_epoch": EPOCH_IMAGES / ips["reference"],
@@ -142,7 +146,7 @@ def encode_images_per_s(ckpt: Checkpoint, data_root: Path, repeats: int = 3) -> 
 def run_model(data_root: Path, ckpt_path: Path, n_dense: int, n_conv: int,
               repeats: int) -> dict:
     """All model-side figures as one flat dict."""
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     data = load_split("mnist", True, data_root)
     out: dict = {}

@@ -1,5 +1,5 @@
 """Placement study: how often the k nearest test codes of one's own image vote its true label,
-for each way of placing it (``aeexplorer.core.placement``), against the same vote in pixel
+for each way of placing it (``aeexplorer.core.latent.placement``), against the same vote in pixel
 space over the same prepared 28x28 input (the ceiling: what the pixels themselves allow).
 
 Three sets: the shared real phone photos (``photos/squared-paper``), photos made from MNIST
@@ -32,7 +32,7 @@ OPTIONS = [("encoder", "majority"), ("encoder", "weighted"), ("refined", "majori
 
 
 def shared_photos(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     files = sorted((root / "photos" / "squared-paper").glob("*.jpg"))
     images = [preprocess_bytes(f.read_bytes()).image for f in files]
@@ -46,7 +46,7 @@ def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
     from tests.helpers.images import mnist_test_images
 
     from aeexplorer.core.errors import ImageError
-    from aeexplorer.core.preprocess import preprocess_array, preprocess_bytes
+    from aeexplorer.core.images.preprocess import preprocess_array, preprocess_bytes
 
     digits = mnist_test_images(root, 10_000)
     labels = np.fromfile(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", dtype=np.uint8,
@@ -75,7 +75,7 @@ def made_set(root: Path, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
 def knn(reference: torch.Tensor, queries: torch.Tensor,
         exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The K nearest reference rows of each query, its own source row left out."""
-    from aeexplorer.core.neighbours import Index
+    from aeexplorer.core.latent.neighbours import Index
 
     reference = np.asarray(reference, dtype=np.float32)
     dist, idx = Index(reference, np.zeros(len(reference))).search(np.asarray(queries), K + 1)
@@ -87,7 +87,7 @@ def knn(reference: torch.Tensor, queries: torch.Tensor,
 
 def accuracy(test_labels: np.ndarray, dist: np.ndarray, idx: np.ndarray, vote: str,
              truth: np.ndarray) -> float:
-    from aeexplorer.core.neighbours import votes, weighted_votes
+    from aeexplorer.core.latent.neighbours import votes, weighted_votes
 
     labels = test_labels[idx]
     if vote == "weighted":
@@ -98,7 +98,7 @@ def accuracy(test_labels: np.ndarray, dist: np.ndarray, idx: np.ndarray, vote: s
 
 
 def study(model, atlas: torch.Tensor, test_labels: np.ndarray, sets: dict) -> dict:
-    from aeexplorer.core.placement import Method, codes
+    from aeexplorer.core.latent.placement import Method, codes
 
     row = {}
     for how, vote in OPTIONS:
@@ -127,8 +127,8 @@ def main() -> None:
     parser.add_argument("--augmented", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split, resolve_data_root
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split, resolve_data_root
 
     root = resolve_data_root()
     sets = {"shared photos": shared_photos(root),
@@ -148,7 +148,7 @@ def main() -> None:
         from augment import train_augmented
 
         model, figures = train_augmented(root)
-        from aeexplorer.core.ops import ModelOps
+        from aeexplorer.core.latent.ops import ModelOps
 
         atlas = torch.from_numpy(ModelOps(model).encode(test.images.numpy()).mu)
         _print(f"VAE, augmented ({figures})", study(model, atlas, labels, sets), sets)

@@ -11,13 +11,14 @@ from pathlib import Path
 def time_to_elbo(data_root: Path, threshold: float = 140.0) -> dict:
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.metrics import reconstruction_metrics
-    from aeexplorer.core.training import resolve, train
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.latent.metrics import reconstruction_metrics
+    from aeexplorer.core.training.loop import train
+    from aeexplorer.core.training.precision import settle_precision
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--out", "unused.safetensors"]))
-    cfg = resolve(cfg, model_cfg)
+    cfg = settle_precision(cfg, model_cfg)
     train_split = load_split("mnist", True, data_root)
     test_split = load_split("mnist", False, data_root)
     curve: list[tuple[int, float, float]] = []  # (epoch, training seconds so far, -ELBO)
@@ -46,12 +47,14 @@ def threads_and_data(data_root: Path, n_images: int = 10_240) -> dict:
 
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.data import Split, load_split
-    from aeexplorer.core.training import resolve, train
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.datasets.split import Split
+    from aeexplorer.core.training.loop import train
+    from aeexplorer.core.training.precision import settle_precision
 
     model_cfg, cfg = configs(parse(["train", "--recipe", "fast", "--device", "cpu",
                                      "--epochs", "1", "--out", "unused.safetensors"]))
-    cfg = resolve(cfg, model_cfg)
+    cfg = settle_precision(cfg, model_cfg)
     full = load_split("mnist", True, data_root)
     data = Split(full.images[:n_images], full.labels[:n_images])
     before = torch.get_num_threads()
@@ -82,7 +85,7 @@ def _loader(model_cfg, cfg, data, threads: int) -> None:
     import torch
 
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import adam, batch_loss
+    from aeexplorer.core.training.step import adam, batch_loss
 
     torch.set_num_threads(threads)
     torch.manual_seed(cfg.seed)

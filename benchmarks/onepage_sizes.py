@@ -21,7 +21,7 @@ MB = 2**20
 def main() -> None:
     from aeexplorer.app import onepage
     from aeexplorer.app.scene import Scene
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     scene = Scene(z=(0.5, 0.5), stops=[(-1.0, 0.0), (1.0, 1.0), (0.0, -1.0)])
     plotly = len(onepage.plotly_js().encode("utf-8"))

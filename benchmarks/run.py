@@ -89,7 +89,7 @@ def conditions(args: argparse.Namespace, ckpt: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    from aeexplorer.core.data import resolve_data_root
+    from aeexplorer.core.datasets.loading import resolve_data_root
 
     data_root = resolve_data_root(args.data_dir)
     os.environ["AEEXPLORER_DATA"] = str(data_root)

@@ -128,7 +128,7 @@ def measure(code: str, path: str, threads: int) -> dict:
 
     sys.path.insert(0, code)
     from aeexplorer.core.errors import ImageError
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     data = Path(path).read_bytes()
     preprocess_bytes(to_bytes(_digit((300, 300)), "PNG"))  # imports scipy and warms up

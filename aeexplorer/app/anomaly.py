@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.app import density
+from aeexplorer.app.imaging import tile
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 Range = tuple[float, float]
 ABOVE_COLOR, BELOW_COLOR, LINE_COLOR = "#d62728", "#8da0cb", "#111111"
@@ -66,8 +67,6 @@ def per_image_mse(images: np.ndarray, recons: np.ndarray) -> np.ndarray:
 def pairs(images: np.ndarray, recons: np.ndarray, pad: int = 2) -> np.ndarray:
     """Each image beside its reconstruction, ``pad`` white pixels between: (N, H, 2W + pad)
     grey or (N, H, 2W + pad, 3) colour."""
-    from aeexplorer.app.imaging import tile
-
     return np.stack([tile([a, b], cols=2, pad=pad) for a, b in zip(images, recons)])
 
 

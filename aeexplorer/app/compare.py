@@ -1,14 +1,14 @@
 """Comparing checkpoints: one row of test-set metrics per checkpoint, read from the headers
-alone (no weights), and how each column is shown (``aeexplorer.core.metric_table``). Plain
-Python: the Compare page only lays these out."""
+alone (no weights), and how each column is shown (``aeexplorer.core.checkpoints.metric_table``).
+Plain Python: the Compare page only lays these out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from aeexplorer.core.card import family, number, train_config
-from aeexplorer.core.metric_table import METRICS, MISSING, why_missing
+from aeexplorer.core.checkpoints.card import family, number, train_config
+from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, why_missing
 
 __all__ = ["FORMATS", "MISSING", "SHOWN", "missing_notes", "row", "same_dataset", "table"]
 

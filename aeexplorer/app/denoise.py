@@ -1,7 +1,8 @@
-"""Denoising, side by side: corrupt a clean image (``aeexplorer.core.noise``), pass the noisy image
-through one or more autoencoders (reconstruct it: ``ckpt.ops``) and measure how far each output,
-and the noisy image itself, lies from the clean image. A denoising autoencoder was trained to
-undo that corruption; a plain one was not, which the comparison makes visible.
+"""Denoising, side by side: corrupt a clean image (``aeexplorer.core.training.noise``), pass
+the noisy image through one or more autoencoders (reconstruct it: ``ckpt.ops``) and measure how
+far each output, and the noisy image itself, lies from the clean image. A denoising
+autoencoder was trained to undo that corruption; a plain one was not, which the comparison
+makes visible.
 
 Inputs and outputs are numpy arrays; torch is imported inside the functions."""
 
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aeexplorer.app.anomaly import mse
-from aeexplorer.core.card import settings, train_config
-from aeexplorer.core.families import example_command
+from aeexplorer.app.image_shapes import is_colour, mismatch
+from aeexplorer.core.checkpoints.card import settings, train_config
+from aeexplorer.core.training.noise import corrupt
+from aeexplorer.core.training.request import example_command
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 KINDS = ("gaussian", "mask")
 
@@ -44,8 +47,6 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int = 0) -> np.n
     out of range (see ``noise.check_noise``)."""
     import torch
 
-    from aeexplorer.app.shapes import is_colour
-    from aeexplorer.core.noise import corrupt
 
     g = torch.Generator().manual_seed(int(seed))
     x = torch.as_tensor(np.asarray(image, dtype=np.float32))
@@ -57,9 +58,7 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
             seed: int = 0) -> Denoised:
     """Corrupt ``image`` once, then run the same noisy image through every model. The image
     has the models' image shape (a flat one is read as the first model's); a model of another
-    shape raises ValueError saying what differs (``shapes.mismatch``)."""
-    from aeexplorer.app.shapes import mismatch
-
+    shape raises ValueError saying what differs (``image_shapes.mismatch``)."""
     clean = np.asarray(image, dtype=np.float32)
     if models and clean.size == models[0].config.pixels:
         clean = clean.reshape(models[0].config.image_shape)
@@ -77,7 +76,7 @@ def denoise(image: np.ndarray, models: Sequence[Checkpoint], kind: str, level: f
 
 def train_command(dataset: str, kind: str = "gaussian") -> str:
     """The command that trains a denoising AE for ``dataset`` with noise ``kind``. (Which
-    checkpoints are denoising or plain autoencoders: ``aeexplorer.core.card.kinds``.)"""
+    checkpoints are denoising or plain autoencoders: ``aeexplorer.core.checkpoints.card.kinds``.)"""
     out = f"runs/{dataset}-dae{'' if kind == 'gaussian' else '-' + kind}.safetensors"
     return example_command("denoising", dataset, out, noise=kind)
 

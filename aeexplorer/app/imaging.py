@@ -2,7 +2,7 @@
 animated GIFs. Pure numpy + Pillow; nothing here knows about models or Streamlit.
 
 An image is (H, W) grey or (H, W, 3) colour, as the model operations give them
-(``aeexplorer.core.ops``); a stack of them adds a first axis. Every function takes both."""
+(``aeexplorer.core.latent.ops``); a stack of them adds a first axis. Every function takes both."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Trainings started from the app: each a ``python -m aeexplorer train --progress-json`` process
 read by a thread (no Streamlit here). In its own process, on one thread at a lower priority, a
 training can neither freeze nor crash the server; a cancel is the CLI's own Ctrl-C (SIGINT),
-and the CLI's atomic writes keep any existing file at the out path intact. The families and
-their command lines are in ``aeexplorer.core.families``, the server's limits (checked before a
-start, and watched while a training runs) in ``aeexplorer.app.limits``."""
+and the CLI's atomic writes keep any existing file at the out path intact. A form's command
+line is ``aeexplorer.core.training.request``'s, the server's limits (checked before a start,
+and watched while a training runs) in ``aeexplorer.app.limits``."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from aeexplorer.core.checkpoint import file_signature
+from aeexplorer.core.checkpoints.file import file_signature
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import TrainRequest, train_args
+from aeexplorer.core.training.request import TrainRequest, train_args
 from aeexplorer.app.limits import (Limits, TooBig, check_disk, check_request, child_env,
                                    data_size, duration_text, one_too_many, size_text)
 from aeexplorer.app.progress import (CANCELLED, DONE, FAILED, RUNNING, Progress, apply,

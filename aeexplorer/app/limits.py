@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aeexplorer.core.datasets.folder import PREFIX, is_bare, is_folder
+from aeexplorer.core.datasets.loading import train_images
+from aeexplorer.core.datasets.registry import own_shape
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import TrainRequest, request_settings, small_number
+from aeexplorer.core.text_numbers import small_number
+from aeexplorer.core.training.request import TrainRequest, request_settings
 
 MB, GB = 1 << 20, 1 << 30
 PIXELS, LATENT = 784, 2  # the Train page's models: dense, a 2-D code (MNIST's 28×28 in)
@@ -130,9 +134,6 @@ def data_size(dataset: str, data_dir: str | os.PathLike) -> DataSize:
     files, so the estimate takes the larger). DataNotFound when the folder cannot be read;
     TooBig for a folder named by its path: a visitor trains on the folders of
     ``<data root>/images`` only, by name."""
-    from aeexplorer.core.data import own_shape, train_images
-    from aeexplorer.core.folder import PREFIX, is_bare, is_folder
-
     if is_folder(dataset) and not is_bare(dataset[len(PREFIX):]):
         raise TooBig("Only the image folders this server offers can be trained on here.")
 

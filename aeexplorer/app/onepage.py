@@ -28,7 +28,7 @@ from aeexplorer.app.export import export_decoder
 from aeexplorer.app.scene import N_FRAMES, Scene
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 MAX_BYTES = 12 * 2**20  # the largest page written (every shipped model's is smaller)
 WALK_STEPS = N_FRAMES[1]  # codes per leg the player moves through (it blends between them)
@@ -173,9 +173,9 @@ def _floats(values: np.ndarray) -> list[list[float]]:
 def caption(ckpt: Checkpoint, name: str) -> str:
     """"mnist-vae.safetensors · VAE on MNIST digits · −ELBO 134.2 / image · ...": the model
     and its test-set figures, as the model card shows them."""
-    from aeexplorer.core.card import family
-    from aeexplorer.core.data import title
-    from aeexplorer.core.metric_table import METRICS, QUALITY, present
+    from aeexplorer.core.checkpoints.card import family
+    from aeexplorer.core.datasets.registry import title
+    from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY, present
 
     train = ckpt.train.get("config") if isinstance(ckpt.train, dict) else None
     metrics = ckpt.metrics if isinstance(ckpt.metrics, dict) else {}

@@ -10,15 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from aeexplorer.cli import export_html
-from aeexplorer.core.data import DATASETS, DEFAULT_DATASETS
+from aeexplorer.cli import commands, export_html
+from aeexplorer.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
+from aeexplorer.core.datasets.registry import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.options import OPTIONS, Option
-from aeexplorer.core.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
-from aeexplorer.core.recipes import FAST, RECIPES
-
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+from aeexplorer.core.latent.placement import DEFAULT_HOW, DEFAULT_VOTE, HOWS, VOTES
+from aeexplorer.core.training.distributed import speaks
+from aeexplorer.core.training.options import OPTIONS, Option
+from aeexplorer.core.training.recipes import FAST, RECIPES
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -72,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_args(t: argparse.ArgumentParser) -> None:
-    """A flag per config setting (``aeexplorer.core.options``), then where the model goes."""
+    """A flag per config setting (``aeexplorer.core.training.options``), then where the model
+    goes."""
     for option in OPTIONS:
         t.add_argument(option.flag, dest=option.field, default=option.default, help=option.help,
                        **_parsing(option))
@@ -124,9 +124,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from aeexplorer.cli import commands  # torch is imported here, after --help and argument errors
 
-    from aeexplorer.core.distributed import speaks  # under torchrun, one process speaks
 
     try:
         return (getattr(args, "run", None) or getattr(commands, args.command))(args)

@@ -1,5 +1,5 @@
-"""The CLI commands. Argument parsing lives in ``cli/__init__.py``; this module imports
-torch."""
+"""The CLI commands. Argument parsing lives in ``cli/__init__.py``, what a command prints while
+it runs in ``cli/progress.py``; torch is imported by the commands that need it, when they run."""
 
 from __future__ import annotations
 
@@ -9,16 +9,25 @@ import io
 import json
 import shlex
 import sys
-import time
 
-from aeexplorer.cli import EXIT_INTERRUPTED
+from aeexplorer.cli.exits import EXIT_INTERRUPTED
+from aeexplorer.cli.progress import BarProgress, JsonProgress, emit, say_data, say_precision
+from aeexplorer.core.checkpoints.card import family
+from aeexplorer.core.checkpoints.file import file_signature, load_checkpoint
+from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
+from aeexplorer.core.datasets.folder import image_folders
+from aeexplorer.core.datasets.loading import (fetch, load_split, missing_files, resolve_data_root,
+                                              train_images)
+from aeexplorer.core.datasets.registry import (BUILTINS, DATASETS, DEFAULT_DATASETS, GENERATED,
+                                               folder_name, raw_folder)
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
+from aeexplorer.core.images.upload import read_image_bytes
+from aeexplorer.core.latent.placement import Method, place_bytes
+from aeexplorer.core.training import distributed
+from aeexplorer.core.training.options import configs as make_configs
 
 
 def train(args: argparse.Namespace) -> int:
-    from aeexplorer.core import distributed
-
     model_cfg, cfg = configs(args)
     try:
         distributed.check(model_cfg, cfg, args.download)
@@ -29,14 +38,12 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
-    from aeexplorer.core import distributed
-    from aeexplorer.core.checkpoint import file_signature
-    from aeexplorer.core.pipeline import train_and_save
+    from aeexplorer.core.pipeline import train_and_save  # torch: when it runs
 
     if args.out.is_dir():
         raise AeError(f"--out {args.out} is a folder: give a file name, e.g. "
                       f"{args.out / 'model.safetensors'}")
-    report = JsonProgress(cfg.epochs) if args.progress_json else _BarProgress(cfg.epochs)
+    report = JsonProgress(cfg.epochs) if args.progress_json else BarProgress(cfg.epochs)
     before = file_signature(args.out)
     try:
         result = train_and_save(
@@ -60,7 +67,7 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
     if args.progress_json:
         # "figures" on the wire: the done line's key is documented for programs (README,
         # "Command line"); the app reads it (``aeexplorer.app.progress``)
-        _emit({"event": "done", "path": str(path), "figures": metrics})
+        emit({"event": "done", "path": str(path), "figures": metrics})
         return 0
     shown = {k: metrics[k] for k in QUALITY if metrics.get(k) is not None}
     notes = [f"{k} {why_missing(metrics, k)}" for k in QUALITY if why_missing(metrics, k)]
@@ -68,35 +75,11 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
     return 0
 
 
-def say_data(dataset: str, train, test, as_json: bool) -> None:
-    """What was loaded: images per split, classes, and the files left out (unreadable)."""
-    from aeexplorer.core.stream import Streamed, skipped
-
-    left_out = skipped(train) + skipped(test)
-    streamed = isinstance(train.images, Streamed)
-    if as_json:
-        _emit({"event": "data", "dataset": dataset, "train": len(train), "test": len(test),
-               "classes": len(train.class_names), "skipped": left_out, "streamed": streamed})
-        return
-    _, c, side, _ = train.images.shape
-    classes = f"{len(train.class_names)} classes" if train.class_names else "no labels"
-    line = (f"{dataset}: {len(train):,} training and {len(test):,} test images, {side}x{side} "
-            f"{'colour' if c == 3 else 'grey'}, {classes}"
-            f"{', streamed from disk (too big for memory)' if streamed else ''}")
-    if left_out:
-        line += f"; {left_out:,} file{'s' if left_out > 1 else ''} left out (not readable " \
-                "as images, or links out of the folder)"
-    print(line, file=sys.stderr)
-
-
 def data(args: argparse.Namespace) -> int:
     """Each data set under the data root: reported when there, else downloaded (``--check``:
     reported missing). Without ``--dataset``, MNIST and Fashion-MNIST are fetched and the
     other built-in sets only reported; the image folders under ``images/`` are listed. Ends
     with how to start the app on that root."""
-    from aeexplorer.core.data import (DATASETS, DEFAULT_DATASETS, GENERATED, fetch, folder_name,
-                                      missing_files, raw_folder, resolve_data_root)
-
     root = resolve_data_root(args.data_dir).resolve()
     names = DATASETS if args.dataset in ("all", None) else (args.dataset,)
     wanted = DATASETS if args.dataset == "all" else (args.dataset,) if args.dataset else \
@@ -134,16 +117,11 @@ def data(args: argparse.Namespace) -> int:
 
 
 def _megabytes(name: str) -> str:
-    from aeexplorer.core.data import BUILTINS
-
     return f"about {BUILTINS[name].megabytes} MB"
 
 
 def _list_image_folders(root) -> None:
     """The image folders the Train page offers (``<root>/images/NAME``), with their files."""
-    from aeexplorer.core.data import train_images
-    from aeexplorer.core.folder import image_folders
-
     for name in image_folders(root):
         try:
             count = f"{train_images(name, root):,} files in its training split"
@@ -155,8 +133,7 @@ def _list_image_folders(root) -> None:
 def configs(args: argparse.Namespace) -> tuple:
     """The model and train configs from the flags; a bad combination fails now, before any
     data is loaded."""
-    from aeexplorer.core.options import configs as make_configs
-    from aeexplorer.core.runtime import pick_device
+    from aeexplorer.core.runtime import pick_device  # torch: only the commands that train
 
     try:
         model_cfg, cfg = make_configs(vars(args))
@@ -166,76 +143,8 @@ def configs(args: argparse.Namespace) -> tuple:
     return model_cfg, cfg
 
 
-def say_precision(choice, as_json: bool) -> None:
-    """Which precision the training takes, and why: a JSON line for the app, else a line on
-    stderr beside the progress bar."""
-    if as_json:
-        _emit({"event": "precision", "precision": choice.precision, "reason": choice.reason,
-               "fp32_ms": choice.fp32_ms, "bf16_ms": choice.bf16_ms})
-    else:
-        cached = " (measured on an earlier run)" if choice.cached else ""
-        print(f"precision: {choice.precision}: {choice.reason}{cached}", file=sys.stderr)
-
-
-def _emit(obj: dict) -> None:
-    print(json.dumps(obj), flush=True)
-
-
-class JsonProgress:
-    """Progress as JSON lines: a "batch" line at most every 0.25 s, an "epoch" line at the end
-    of each epoch (1-based counts). Read by the app's Train page."""
-
-    def __init__(self, epochs: int) -> None:
-        # the first epoch's clock starts at its first batch: loading the data is not training
-        self.epochs, self.last, self.epoch_start = epochs, 0.0, None
-
-    def __call__(self, epoch: int, batch: int, n_batches: int, parts: dict) -> None:
-        now = time.perf_counter()
-        if self.epoch_start is None:
-            self.epoch_start = now
-        if batch + 1 == n_batches:  # the last batch of an epoch (an epoch of one batch too)
-            _emit({"event": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
-                   "batches": n_batches, **parts, "seconds": round(now - self.epoch_start, 3)})
-            self.epoch_start = now
-        elif now - self.last >= 0.25:
-            _emit({"event": "batch", "epoch": epoch + 1, "epochs": self.epochs,
-                   "batch": batch + 1, "batches": n_batches, "parts": parts})
-            self.last = now
-
-    def close(self) -> None:
-        pass
-
-
-class _BarProgress:
-    """A tqdm bar in epochs, made at the first batch: an error while loading the data stays one
-    line."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs, self.bar = epochs, None
-
-    def __call__(self, epoch: int, batch: int, n_batches: int, parts: dict) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=self.epochs, unit="epoch", dynamic_ncols=True, mininterval=0.5,
-                            bar_format="{desc} {bar} {n:.2f}/{total} epochs "
-                                       "[{elapsed}<{remaining}{postfix}]")
-        self.bar.n = epoch + (batch + 1) / n_batches
-        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs} batch {batch + 1}/{n_batches}",
-                                 refresh=False)
-        self.bar.set_postfix({k: f"{v:.2f}" for k, v in parts.items()}, refresh=False)
-        self.bar.update(0)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def evaluate(args: argparse.Namespace) -> int:
-    from aeexplorer.core.card import family
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.metrics import evaluate as evaluate_model
+    from aeexplorer.core.latent.metrics import evaluate as evaluate_model  # torch: when it runs
 
     ckpt = load_checkpoint(args.checkpoint)
     # the images as the model takes them; big data streams
@@ -273,10 +182,6 @@ def report_lines(report: dict) -> list[str]:
 
 
 def encode(args: argparse.Namespace) -> int:
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import Method, place_bytes
-    from aeexplorer.core.preprocess import read_image_bytes
-
     ckpt = load_checkpoint(args.checkpoint)
     method = Method(how=args.placement, vote=args.vote)
     results, failed = [], 0

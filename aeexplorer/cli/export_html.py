@@ -38,7 +38,7 @@ def scene_query(text: str) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from aeexplorer.app.onepage import TooBig, build_from_query
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     if args.out.is_dir():
         raise AeError(f"{args.out} is a folder: give a file name, e.g. {args.out / 'talk.html'}")

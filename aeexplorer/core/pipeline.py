@@ -9,14 +9,17 @@ from pathlib import Path
 
 import torch
 
-from aeexplorer.core import distributed
-from aeexplorer.core.checkpoint import Atlas, save_checkpoint
-from aeexplorer.core.data import Split, load_split, resolve_data_root, stored_name
+from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
+from aeexplorer.core.datasets.loading import load_split, resolve_data_root
+from aeexplorer.core.datasets.registry import stored_name
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metrics import evaluate
+from aeexplorer.core.latent.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.precision import Choice, choose
-from aeexplorer.core.training import ProgressFn, TrainConfig, train
+from aeexplorer.core.training import distributed
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import ProgressFn, train
+from aeexplorer.core.training.precision import Choice, choose
 
 
 def train_and_save(

@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import anomaly, shapes, views
+from aeexplorer.app import anomaly, image_shapes, views
+from aeexplorer.app.figures import from_dict
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.images.photo import prepare_bytes
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, show
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.latent_map import MAP_CONFIG
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, uploader
 
@@ -47,7 +50,7 @@ def render(root: Path) -> None:
     if len(images) == 0:
         st.warning(NO_IMAGES)
         return
-    why = shapes.mismatch(images.shape[1:], card["config"].image_shape)
+    why = image_shapes.mismatch(images.shape[1:], card["config"].image_shape)
     if why:
         st.warning(f"The test images on this machine cannot be scored by this model: {why}.")
         return
@@ -170,8 +173,6 @@ def _clicked() -> int | None:
 
 @st.fragment
 def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
-    from aeexplorer.app.figures import from_dict
-
     st.subheader("The test set in latent space, coloured by reconstruction error")
     data = resources.data_root()
     errors = _scores(path, mtime, data).errors
@@ -220,11 +221,9 @@ def higher_than(errors: np.ndarray, value: float) -> str:
 
 
 def _score_upload(path: str, mtime: float, data: bytes) -> tuple:
-    """The upload prepared as the model's training images were (``core.photo``: a digit the
+    """The upload prepared as the model's training images were (``core.images.photo``: a digit the
     MNIST way, any other picture by its centre square, in colour for a colour model), its
     reconstruction and its error."""
-    from aeexplorer.core.photo import prepare_bytes
-
     ckpt = resources.checkpoint(path, mtime)
     steps = prepare_bytes(data, ckpt.config, ckpt.dataset)
     error, recon = anomaly.image_error(ckpt, steps.image)

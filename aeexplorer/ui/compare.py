@@ -15,14 +15,15 @@ import streamlit as st
 
 from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
+from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.metric_table import METRICS
 from aeexplorer.ui import pickers, resources, sidebar, style
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, map_click, show
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
     from aeexplorer.ui.resources import MapPoints
 
 SIDES = ("a", "b")

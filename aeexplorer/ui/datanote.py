@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aeexplorer.core.data import (DEFAULT_DATASETS, missing_files, raw_folder,
-                                  resolve_data_root, title)
+from aeexplorer.core.datasets.folder import is_folder
+from aeexplorer.core.datasets.loading import missing_files, resolve_data_root
+from aeexplorer.core.datasets.registry import DEFAULT_DATASETS, raw_folder, title
 from aeexplorer.core.errors import DataNotFound
-from aeexplorer.core.folder import is_folder
 from aeexplorer.ui.text import md, show_paths
 
 

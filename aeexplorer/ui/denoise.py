@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import denoise, shapes
-from aeexplorer.core.card import family, kinds, train_config
+from aeexplorer.app import denoise, image_shapes
+from aeexplorer.core.checkpoints.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.images.photo import prepare_bytes
+from aeexplorer.core.images.preprocess import preprocess_bytes
 from aeexplorer.ui import datanote, pickers, resources, sidebar, style
-from aeexplorer.ui.common import new_seed, show
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, upload_label, uploader
 
@@ -109,11 +112,8 @@ def _test_image(dataset: str, shape: tuple[int, int] | None) -> np.ndarray | Non
 
 def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
     """The upload (or drawing) prepared as the model of ``config`` trained on ``dataset``
-    takes it (``core.photo``: in colour for a colour model); the MNIST way without a model;
+    takes it (``core.images.photo``: in colour for a colour model); the MNIST way without a model;
     None without one."""
-    from aeexplorer.core.photo import prepare_bytes
-    from aeexplorer.core.preprocess import preprocess_bytes
-
     colour = config is not None and config.colour
     uploader(upload_label(dataset), UPLOAD_FILE, PAD, colour=colour)
     make = preprocess_bytes if config is None else partial(prepare_bytes, config=config,
@@ -181,7 +181,7 @@ def _fitting(models: list[tuple[Path, dict]], shape: tuple[int, ...]
     (the test images of another image size, two models of different sizes)."""
     kept = []
     for path, card in models:
-        why = shapes.mismatch(shape, card["config"].image_shape)
+        why = image_shapes.mismatch(shape, card["config"].image_shape)
         if why:
             st.warning(f"{md(path.stem)} is left out: {why}.")
         else:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.ui.common import scale
+from aeexplorer.ui.image_view import scale
 
 PEN = 22  # pixels of the 280-pixel pad: after the 20-pixel box of MNIST, a 2-3 pixel stroke
 MAX_PNG_CHARS = 2 * 2**20  # a 280x280 drawing is a few kB; anything larger is not the pad's

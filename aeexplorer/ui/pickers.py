@@ -9,8 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.core.card import family, train_config
-from aeexplorer.core.data import BUILTINS
+from aeexplorer.core.checkpoints.card import family, train_config
+from aeexplorer.core.datasets.registry import BUILTINS
 from aeexplorer.ui import resources
 from aeexplorer.ui.text import md
 

@@ -18,11 +18,14 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import density, figures, imaging, views
+from aeexplorer.core.checkpoints.file import list_checkpoints, load_checkpoint
+from aeexplorer.core.checkpoints.header import check_file, read_atlas
+from aeexplorer.core.datasets.loading import load_split, resolve_data_root
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.latent.spatial import GridIndex
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 
 SESSION_ID = "session_id"
@@ -31,7 +34,8 @@ SESSION_ID = "session_id"
 @dataclass(frozen=True)
 class MapPoints:
     """The map of a checkpoint as the pages draw it: its atlas (the test codes, a torch
-    ``checkpoint.Atlas``) read as numpy, the first two dimensions, and the view that holds it."""
+    ``checkpoints.file.Atlas``) read as numpy, the first two dimensions, and the view that
+    holds it."""
     xy: np.ndarray  # (N, 2) map coordinates
     labels: np.ndarray  # (N,)
     bounds: tuple[tuple[float, float], tuple[float, float]]
@@ -40,8 +44,6 @@ class MapPoints:
     def index(self) -> GridIndex:
         """The map positions indexed for nearest-code search (a grid: a click on a million
         codes searches a few cells), built once and shared as the map is."""
-        from aeexplorer.core.spatial import GridIndex
-
         return GridIndex(self.xy, self.labels)
 
     @functools.cached_property
@@ -76,8 +78,6 @@ def mine(path: Path) -> str:
 
 def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
     """The checkpoints in ``checkpoint_folders`` and the ``extra`` folders."""
-    from aeexplorer.core.checkpoint import list_checkpoints
-
     seen: dict[Path, None] = {}
     for p in list_checkpoints(*checkpoint_folders(root), *extra):
         seen.setdefault(p.resolve(), None)
@@ -88,8 +88,6 @@ def list_files(root: Path, extra: Sequence[Path] = ()) -> list[Path]:
 def card(path: str, mtime: float) -> dict | str:
     """The model card from the header (no weights; the atlas's values checked too), or the
     reason the file cannot be used, shared by every page and session."""
-    from aeexplorer.core.checkpoint import check_file
-
     try:
         return check_file(path)
     except AeError as exc:
@@ -107,8 +105,6 @@ def card_at(path: Path) -> dict | str:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def checkpoint(path: str, mtime: float) -> Checkpoint:
-    from aeexplorer.core.checkpoint import load_checkpoint
-
     ckpt = load_checkpoint(path)
     for p in ckpt.model.parameters():
         p.requires_grad_(False)
@@ -137,8 +133,6 @@ def import_torch() -> None:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def atlas(path: str, mtime: float) -> MapPoints:
     """Read without the weights or torch: the map is drawn while the model still loads."""
-    from aeexplorer.core.checkpoint import read_atlas
-
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)
     return MapPoints(xy, labels, views.map_bounds(xy))
@@ -151,8 +145,7 @@ def test_split(dataset: str, root: str, shape: tuple[int, int] | None = None
     ``image_shape``; None: the data set's own) takes it: (N, H, W) or (N, H, W, 3) images and
     their (N,) labels, read once per process; or a message saying why they are not
     available."""
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.ops import as_images
+    from aeexplorer.core.images.layout import as_images  # torch: a first visit does without it
 
     size, channels = shape if shape is not None else (None, None)
     try:
@@ -176,8 +169,6 @@ def image_shape(config) -> tuple[int, int]:
 
 def data_root() -> str:
     """The data folder in use (AEEXPLORER_DATA or the default), as a cache key."""
-    from aeexplorer.core.data import resolve_data_root
-
     return str(resolve_data_root())
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.core.card import family, number, train_config
 from aeexplorer.app.density import MAX_POINTS
-from aeexplorer.core.metric_table import METRICS, QUALITY, present
+from aeexplorer.core.checkpoints.card import family, number, train_config
+from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY, present
 from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
 

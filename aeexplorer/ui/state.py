@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aeexplorer.app.scene import TABS, Scene
+from aeexplorer.app.scene import MAX_STOPS, TABS, Scene
 
 EXPLORER_PAGE = "aeexplorer/ui/pages/explorer.py"  # its page script, as app.py registers it
 SCENE, KEPT_VALUES = "scene", "_kept"
@@ -102,8 +102,6 @@ def select(z: tuple[float, float], index: int | None = None) -> None:
 def add_stop(z: tuple[float, float]) -> None:
     """A stop where the path's "next stop goes…" control says (``STOP_AT``: before the stop of
     that index, or at the end). After an insertion the next click goes after the new stop."""
-    from aeexplorer.app.scene import MAX_STOPS
-
     stops = scene().stops
     if len(stops) >= MAX_STOPS:
         return
@@ -169,3 +167,11 @@ def open_in_explorer(ckpt_name: str) -> None:
     init()
     reset_for(ckpt_name)
     st.switch_page(EXPLORER_PAGE)
+
+
+SEED_MAX = 2**31 - 1  # seeds run 0 .. SEED_MAX - 1, then wrap
+
+
+def new_seed(key: str) -> None:
+    """A button callback: the seed in session state ``key`` moves to the next one."""
+    st.session_state[key] = (int(st.session_state.get(key, 0)) + 1) % SEED_MAX

@@ -10,18 +10,23 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.app import curves, jobs
-from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import FAMILIES, TrainRequest, check_name, parse_hidden
 from aeexplorer.app.limits import Limits, duration_text, size_text
-from aeexplorer.core.metric_table import METRICS, present, why_missing
-from aeexplorer.core.recipes import FAST
+from aeexplorer.core.checkpoints.metric_table import METRICS, present, why_missing
+from aeexplorer.core.datasets.loading import offered, resolve_data_root
+from aeexplorer.core.datasets.registry import title
+from aeexplorer.core.errors import AeError
+from aeexplorer.core.text_numbers import parse_hidden
+from aeexplorer.core.training.families import FAMILIES
+from aeexplorer.core.training.recipes import FAST
+from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
-from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 from aeexplorer.ui.text import md
+from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 
 JOB = "train_job"
 CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
-# the metrics shown when a training is done, in this order (``aeexplorer.core.metric_table``)
+# the metrics shown when a training is done, in this order
+# (``aeexplorer.core.checkpoints.metric_table``)
 SHOWN = ("neg_elbo", "recon_bce", "recon_mse", "kl", "knn5_accuracy", "train_seconds")
 
 
@@ -64,8 +69,6 @@ def render(root: Path) -> None:
 
 def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
     """The form's widgets; the request and the model name when Start was pressed."""
-    from aeexplorer.core.data import offered, resolve_data_root, title
-
     # the built-in sets, and the folders of <data root>/images: never a path a visitor names
     dataset = st.radio("Data set", offered(resolve_data_root()), key="train_dataset",
                        horizontal=True, format_func=title, **KEEP)
@@ -144,8 +147,6 @@ def _free_name(folder: Path, base: str) -> str:
 def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     """Starts the job and reruns the page; when the server refuses it (its slots taken, a
     limit), says why and returns the last job."""
-    from aeexplorer.core.data import resolve_data_root
-
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
         job = registry().train(request, out, resolve_data_root(), owner=resources.session_id(),
@@ -237,6 +238,6 @@ def _explore(root: Path, out: Path) -> None:
 def _curves(view: jobs.Progress, second: str | None) -> None:
     parts = [("recon", "Reconstruction (nats / image)")]
     parts += [(second, CURVES[second])] if second else []
-    for col, (part, title) in zip(st.columns(len(parts)), parts):
-        col.plotly_chart(curves.loss_curve(view, part, title), width="stretch",
+    for col, (part, heading) in zip(st.columns(len(parts)), parts):
+        col.plotly_chart(curves.loss_curve(view, part, heading), width="stretch",
                          config={"displayModeBar": False}, key=f"train_curve_{part}")

@@ -1,12 +1,12 @@
 """The Train page's settings: the fields of each model family, and the training fields they
 share, as ``TrainRequest`` values (``aeexplorer.ui.train`` draws the rest of the page; the
-families themselves are ``aeexplorer.core.families``)."""
+families themselves are ``aeexplorer.core.training.families``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from aeexplorer.core.recipes import Recipe
+from aeexplorer.core.training.recipes import Recipe
 
 # the form keeps its values while other pages are shown (Streamlit drops them otherwise)
 KEEP = {"persist_state": "session"}

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from aeexplorer.app import imaging
-from aeexplorer.core.decode import largest_megapixels
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.photo import Photo, digit_like
-from aeexplorer.core.preprocess import MAX_PIXELS, MAX_UPLOAD_BYTES
+from aeexplorer.core.images.photo import Photo, digit_like
+from aeexplorer.core.images.upload import MAX_PIXELS, MAX_UPLOAD_BYTES
+from aeexplorer.core.images.upload import largest_megapixels
 from aeexplorer.ui import draw
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from aeexplorer.core.images.preprocess import Preprocessed
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.preprocess import Preprocessed
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB and "

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from aeexplorer.app import anomaly, views
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import draw_digit, to_bytes
@@ -106,7 +106,7 @@ def shipped_ae():
 
 
 def test_noise_scores_above_a_drawn_digit_on_a_trained_model(shipped_ae):
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     digit = preprocess_bytes(to_bytes(draw_digit("7", ink=0, paper=255))).image
     noise = np.random.default_rng(3).random((28, 28), dtype=np.float32)
@@ -115,7 +115,7 @@ def test_noise_scores_above_a_drawn_digit_on_a_trained_model(shipped_ae):
 
 
 def test_noise_scores_above_the_median_test_image(shipped_ae, data_root):
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     test = load_split("mnist", False, data_root).images[:, 0].numpy()
     errors = anomaly.score(shipped_ae, test).errors

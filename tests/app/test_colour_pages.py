@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.app import anomaly, compare, denoise, shapes
-from aeexplorer.core.checkpoint import load_checkpoint, read_card
-from aeexplorer.core.metric_table import MAX_NOTE, why_missing
-from aeexplorer.core.noise import corrupt
+from aeexplorer.app import anomaly, compare, denoise, image_shapes
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.header import read_card
+from aeexplorer.core.checkpoints.metric_table import MAX_NOTE, why_missing
+from aeexplorer.core.training.noise import corrupt
 from tests.helpers.checkpoints import NO_LABELS_NOTE, make_checkpoint, make_colour_page_checkpoint
 from tests.helpers.colour_pages import colour_split
 
@@ -112,10 +113,10 @@ def test_denoise_refuses_a_model_of_another_shape(colour, tmp_path):
 
 
 def test_shapes_in_words_and_fits():
-    assert shapes.describe((28, 28)) == "28×28 grey"
-    assert shapes.describe((32, 32, 3)) == "32×32 colour"
-    assert shapes.mismatch((16, 16, 3), (16, 16, 3)) is None
-    assert shapes.mismatch((28, 28), (32, 32, 3)) == (
+    assert image_shapes.describe((28, 28)) == "28×28 grey"
+    assert image_shapes.describe((32, 32, 3)) == "32×32 colour"
+    assert image_shapes.mismatch((16, 16, 3), (16, 16, 3)) is None
+    assert image_shapes.mismatch((28, 28), (32, 32, 3)) == (
         "the images are 28×28 grey and the model takes 32×32 colour images")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from aeexplorer.app.compare import FORMATS, MISSING, SHOWN, row, same_dataset, table
-from aeexplorer.core.card import number
-from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.checkpoints.card import number
+from aeexplorer.core.checkpoints.header import read_card
 from aeexplorer.core.models import ModelConfig
 from tests.helpers.checkpoints import make_checkpoint
 

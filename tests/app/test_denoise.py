@@ -1,6 +1,6 @@
 """Denoising side by side (aeexplorer.app.denoise): the corruption, the outputs and their MSEs
 against a direct computation, seeds, and which checkpoints count as denoising or plain AEs (the
-families of ``aeexplorer.core.families``, as a model card reads them)."""
+families of ``aeexplorer.core.training.families``, as a model card reads them)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from aeexplorer.app import denoise
-from aeexplorer.core.card import kinds, train_config
-from aeexplorer.core.checkpoint import load_checkpoint, read_card
+from aeexplorer.core.checkpoints.card import kinds, train_config
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.header import read_card
 from tests.helpers.checkpoints import make_checkpoint
 
 

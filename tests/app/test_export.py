@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from aeexplorer.app.export import decode_exported, export_decoder, layer_floats
+from aeexplorer.core.latent.ops import ModelOps
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.ops import ModelOps
 
 
 def _trained_looking(cfg: ModelConfig, seed: int = 0):

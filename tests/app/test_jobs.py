@@ -1,7 +1,8 @@
-"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.families): the command line
-each form builds, the progress protocol, the cap on concurrent trainings, cancel (also as the
-training ends, and at exit) and errors. Most tests run a fake trainer (tests/fake_trainer.py,
-the CLI's own progress reporter, no torch); two run the real CLI on MNIST."""
+"""Trainings started from the app (aeexplorer.app.jobs, aeexplorer.core.training.request): the
+command line each form builds, the progress protocol, the cap on concurrent trainings, cancel
+(also as the training ends, and at exit) and errors. Most tests run a fake trainer
+(tests/helpers/fake_trainer.py, the CLI's own progress reporter, no torch); two run the real CLI
+on MNIST."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import pytest
 
 from aeexplorer.app import jobs
 from aeexplorer.cli import build_parser
-from aeexplorer.core import families
+from aeexplorer.core import text_numbers
 from aeexplorer.core.errors import AeError
+from aeexplorer.core.training import families, request
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.jobs import FAKE, fake, wait
@@ -38,8 +40,8 @@ def test_parse_line_takes_json_events_only():
 
 
 def args_of(family: str, **values) -> list[str]:
-    req = families.TrainRequest(family=family, **values)
-    return families.train_args(req, Path("runs/x.safetensors"), Path("data"))
+    req = request.TrainRequest(family=family, **values)
+    return request.train_args(req, Path("runs/x.safetensors"), Path("data"))
 
 
 def flag(args: list[str], name: str) -> str | None:
@@ -82,17 +84,17 @@ def test_every_family_is_a_valid_cli_command(family):
 
 
 def test_names_and_hidden_widths():
-    assert families.check_name(" my-vae_2.safetensors ") == "my-vae_2"
+    assert request.check_name(" my-vae_2.safetensors ") == "my-vae_2"
     for bad in ("", "../evil", "a/b", ".hidden", "x" * 65, "naïve"):
         with pytest.raises(AeError, match="cannot be a model name"):
-            families.check_name(bad)
-    assert families.parse_hidden("512, 256") == (512, 256)
-    assert families.parse_hidden(" 64 ,\t32 ") == (64, 32)
+            request.check_name(bad)
+    assert text_numbers.parse_hidden("512, 256") == (512, 256)
+    assert text_numbers.parse_hidden(" 64 ,\t32 ") == (64, 32)
     # "²" and "٣" pass str.isdigit(); int() refuses the first and reads the second as 3
     for bad in ("", "512,", "a,b", "0", "5000", ",".join(["8"] * 9), "5²", "²", "٣", "+8",
                 "-8", "1_000", "9" * 5000):
         with pytest.raises(AeError, match="hidden widths"):
-            families.parse_hidden(bad)
+            text_numbers.parse_hidden(bad)
 
 
 def test_a_fake_training_reports_progress_and_ends_done(tmp_path):
@@ -258,12 +260,12 @@ def test_the_cap_comes_from_the_environment(monkeypatch):
         assert jobs.Registry().cap == 2, bad
 
 
-SMALL = families.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=256)
+SMALL = request.TrainRequest(family="vae", hidden=(32,), epochs=1, batch_size=256)
 
 
 @pytest.mark.slow
 def test_a_real_training_through_the_cli(tmp_path, data_root):
-    from aeexplorer.core.checkpoint import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     out = tmp_path / "real.safetensors"
     job = jobs.Registry(cap=1).train(SMALL, out, data_root)
@@ -281,7 +283,7 @@ def test_a_real_training_through_the_cli(tmp_path, data_root):
 def test_cancelling_a_real_training_keeps_the_existing_file(tmp_path, data_root):
     out = make_checkpoint(tmp_path / "kept.safetensors")
     before = out.read_bytes()
-    job = jobs.Registry(cap=1).train(families.TrainRequest(hidden=(32,), epochs=50), out, data_root)
+    job = jobs.Registry(cap=1).train(request.TrainRequest(hidden=(32,), epochs=50), out, data_root)
     wait_for_batches(job)
     job.cancel()
     assert wait(job, timeout=30) == jobs.CANCELLED

@@ -16,7 +16,8 @@ import pytest
 from aeexplorer.app import jobs, limits
 from aeexplorer.app.limits import GB, MB, Limits
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.families import FAMILIES, TrainRequest, train_args
+from aeexplorer.core.training.families import FAMILIES
+from aeexplorer.core.training.request import TrainRequest, train_args
 from tests.helpers.jobs import fake as fake_command
 from tests.helpers.jobs import wait
 
@@ -85,7 +86,7 @@ def test_the_parameter_count_is_the_model_s(family):
     the CLI builds from the command line the job runs."""
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.models.autoencoder import build_model, count_parameters
+    from aeexplorer.core.models.build import build_model, count_parameters
 
     req = TrainRequest(family=family, hidden=(300, 100), batchnorm=True)
     config, _ = configs(parse(train_args(req, Path("m.safetensors"), Path("data"))))
@@ -220,7 +221,7 @@ def test_the_work_counts_the_data_sets_own_images_and_pixels(tmp_path, dataset, 
                                                              channels):
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.models.autoencoder import build_model, count_parameters
+    from aeexplorer.core.models.build import build_model, count_parameters
     from tests.helpers.datasets import class_folder, split_of
 
     written = class_folder(tmp_path / "images" / "shapes", {"a": 40, "b": 30})

@@ -17,7 +17,7 @@ import pytest
 from aeexplorer.app import onepage
 from aeexplorer.app.export import decode_exported, export_decoder
 from aeexplorer.app.scene import Scene
-from aeexplorer.core.checkpoint import load_checkpoint, save_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint, save_checkpoint
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aeexplorer.app import views
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
 from tests.helpers.checkpoints import make_checkpoint
 
 
@@ -17,7 +17,7 @@ def ckpt(tmp_path_factory):
 
 
 def test_atlas_read_without_weights_matches_the_loaded_one_and_bounds_hold_it(ckpt):
-    from aeexplorer.core.checkpoint import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     mu, labels = read_atlas(ckpt.path)
     np.testing.assert_array_equal(mu, ckpt.atlas.mu.numpy())
@@ -51,7 +51,7 @@ def test_bounds_show_every_point_of_a_normal_map(seed):
 
 
 def test_every_shipped_map_shows_all_its_points():
-    from aeexplorer.core.checkpoint import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
     from tests.helpers import REPO
 
     shipped = sorted((REPO / "checkpoints").glob("*.safetensors"))
@@ -89,7 +89,7 @@ def test_random_of_class():
 def test_manifold_of_a_colour_model_tiles_rgb(tmp_path):
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     model = build_model(ModelConfig(kind="ae", hidden=(8,), image_size=8, image_channels=3))

@@ -59,7 +59,7 @@ class Axes:
 @functools.lru_cache(maxsize=32)
 def model_of(name: str):
     """The shipped checkpoint ``name``, loaded once per name (torch's model and its config)."""
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     return load_checkpoint(Path(REPO / "checkpoints" / name))
 

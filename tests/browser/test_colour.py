@@ -59,7 +59,7 @@ def _png(data_url: str) -> np.ndarray:
 
 def test_the_page_decoder_gives_torchs_colours(browser, colour_ckpt):
     from aeexplorer.app.export import export_decoder
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(colour_ckpt)
     exported = export_decoder(ckpt.model)
@@ -71,7 +71,7 @@ def test_the_page_decoder_gives_torchs_colours(browser, colour_ckpt):
 
 
 def test_hover_paints_the_colours_under_the_pointer(page, colour_url, colour_ckpt):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(colour_ckpt)
     _open(page, colour_url)

@@ -139,8 +139,8 @@ def test_the_pad_on_the_anomalies_and_denoise_pages(page, app_url):
 def test_an_upload_lands_where_encode_puts_it(page, app_url):
     """The app places an upload as ``encode`` does by default: for an autoencoder that is the
     searched code, not the encoder's."""
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import Method, place_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import Method, place_bytes
     from tests.helpers import REPO
     from tests.helpers.images import draw_digit, to_bytes
 

@@ -175,7 +175,7 @@ def _upload(page, name: str, mime: str, data: bytes, previous: str | None) -> st
 
 
 def test_uploads_land_where_they_belong_and_bad_files_are_refused(page, app_url, data_root):
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     test = load_split("mnist", False, data_root)
     index = int(np.flatnonzero(test.labels.numpy() == 1)[0])

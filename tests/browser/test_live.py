@@ -66,7 +66,7 @@ def test_page_decoder_matches_torch(browser, path):
 
     from aeexplorer.app.export import export_decoder
     from aeexplorer.app.views import map_bounds, map_xy
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(path)
     exported = export_decoder(ckpt.model)

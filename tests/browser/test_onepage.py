@@ -12,7 +12,7 @@ import pytest
 
 from aeexplorer.app import onepage
 from aeexplorer.app.scene import Scene
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
 from tests.browser.server import ARTIFACTS
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint

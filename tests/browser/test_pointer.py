@@ -74,7 +74,7 @@ def decode(name: str, z) -> np.ndarray:
     """Torch's decode of ``z`` by shipped model ``name``: flat planes, as the probe's pixels."""
     import torch
 
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(REPO / "checkpoints" / name)
     with torch.no_grad():

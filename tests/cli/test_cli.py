@@ -18,10 +18,10 @@ import torch
 
 import aeexplorer.core.pipeline as pipeline
 from aeexplorer import cli
-from aeexplorer.core.checkpoint import load_checkpoint
-from aeexplorer.core.data import Split
-from aeexplorer.core.metric_table import METRICS
-from aeexplorer.core.placement import place_bytes
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.metric_table import METRICS
+from aeexplorer.core.datasets.split import Split
+from aeexplorer.core.latent.placement import place_bytes
 from tests.helpers import REPO, find_data_root
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import draw_digit, synthetic_images, to_bytes
@@ -128,7 +128,7 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
 
 def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch):
     """The same command on an AE, with small synthetic splits in place of MNIST."""
-    import aeexplorer.core.data
+    from aeexplorer.cli import commands
 
     images, labels = synthetic_images(300, seed=2)
     calls = []
@@ -139,7 +139,7 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
         part = slice(0, n) if train else slice(200, 300)
         return Split(images=images[part], labels=labels[part])
 
-    monkeypatch.setattr(aeexplorer.core.data, "load_split", fake_load_split)
+    monkeypatch.setattr(commands, "load_split", fake_load_split)
     rc = cli.main(["evaluate", str(files["ae"]), "--json", "--data-dir", "somewhere"])
     out, err = capfd.readouterr()
     assert rc == 0, err
@@ -159,10 +159,10 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
 
 
 def test_evaluate_text_output(files, capfd, monkeypatch):
-    import aeexplorer.core.data
+    from aeexplorer.cli import commands
 
     images, labels = synthetic_images(60, seed=3)
-    monkeypatch.setattr(aeexplorer.core.data, "load_split",
+    monkeypatch.setattr(commands, "load_split",
                         lambda name, train, *a, **k: Split(images=images, labels=labels))
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     out, err = capfd.readouterr()
@@ -174,11 +174,11 @@ def test_evaluate_text_output(files, capfd, monkeypatch):
 
 def test_evaluate_says_why_the_5nn_accuracy_of_unlabelled_data_is_left_out(files, capfd,
                                                                            monkeypatch):
-    import aeexplorer.core.data
+    from aeexplorer.cli import commands
 
     images, _ = synthetic_images(60, seed=3)
     unlabelled = Split(images=images, labels=torch.full((60,), -1), class_names=())
-    monkeypatch.setattr(aeexplorer.core.data, "load_split", lambda *a, **k: unlabelled)
+    monkeypatch.setattr(commands, "load_split", lambda *a, **k: unlabelled)
     assert cli.main(["evaluate", str(files["vae"])]) == 0
     lines = dict(line.strip().split(": ", 1) for line in capfd.readouterr().out.splitlines())
     assert lines["knn5_accuracy"] == "– (left out: the data set has no labels to classify by)"
@@ -354,7 +354,7 @@ def test_train_command_write_failure_ends_with_one_error_line(tmp_path, capfd,
 def test_the_train_flags_and_defaults_are_those_a_person_knows():
     from aeexplorer.cli.commands import configs
     from aeexplorer.core.models import ModelConfig
-    from aeexplorer.core.training import TrainConfig
+    from aeexplorer.core.training.config import TrainConfig
 
     train = cli.build_parser().train
     actions = [a for a in train._actions if a.dest != "help"]  # noqa: SLF001
@@ -451,7 +451,7 @@ def test_an_interrupt_after_the_write_says_the_file_was_written(tmp_path, capfd,
 
 def test_train_says_which_precision_it_took_and_why(tmp_path, capfd, synthetic_data,
                                                     monkeypatch):
-    from aeexplorer.core import precision
+    from aeexplorer.core.training import precision
 
     monkeypatch.setattr(precision, "time_steps", lambda *a: (9.0, 3.0))
     monkeypatch.setenv("AEEXPLORER_CACHE", str(tmp_path / "cache"))  # measured, not recalled
@@ -463,7 +463,7 @@ def test_train_says_which_precision_it_took_and_why(tmp_path, capfd, synthetic_d
 
 def test_the_fast_recipe_reaches_the_trainer_and_explicit_flags_win():
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.recipes import FAST
+    from aeexplorer.core.training.recipes import FAST
 
     model_cfg, cfg = configs(cli.parse(["train", "--recipe", "fast", "--out", "x"]))
     wanted = FAST.settings

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from aeexplorer import cli
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
 from tests.helpers.checkpoints import (
     COLOUR_CLASSES,
     NO_LABELS_NOTE,
@@ -71,8 +71,8 @@ def setup(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_encode_keeps_an_uploads_colours(setup, capfd):
-    from aeexplorer.core.photo import prepare_bytes
-    from aeexplorer.core.placement import place_bytes
+    from aeexplorer.core.images.photo import prepare_bytes
+    from aeexplorer.core.latent.placement import place_bytes
 
     ckpt = load_checkpoint(setup["labelled"])
     for name, channel in (("red", 0), ("green", 1)):
@@ -111,7 +111,7 @@ def test_encode_with_unlabelled_data_gives_no_label(setup, capfd):
 
 def _reconstruction_mse(ckpt, root: Path) -> float:
     """The test split's mean squared error per pixel value, computed here in colour."""
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     split = load_split(ckpt.dataset, False, root, image_size=16, channels=3)
     images = split.images.permute(0, 2, 3, 1).numpy()  # (N, 16, 16, 3)

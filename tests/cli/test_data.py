@@ -11,7 +11,8 @@ import pytest
 import torchvision
 
 from aeexplorer import cli
-from aeexplorer.core.data import missing_files, raw_folder
+from aeexplorer.core.datasets.loading import missing_files
+from aeexplorer.core.datasets.registry import raw_folder
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
          "t10k-labels-idx1-ubyte")

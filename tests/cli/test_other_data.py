@@ -13,8 +13,8 @@ import pytest
 import torchvision
 
 from aeexplorer import cli
-from aeexplorer.core.card import train_command
-from aeexplorer.core.checkpoint import read_card
+from aeexplorer.core.checkpoints.card import train_command
+from aeexplorer.core.checkpoints.header import read_card
 from tests.helpers import REPO
 from tests.helpers.datasets import class_folder
 

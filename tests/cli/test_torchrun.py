@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from aeexplorer import cli
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
 from tests.helpers import REPO
 from tests.helpers.images import synthetic_images
 from tests.helpers.mnist_root import write_mnist

@@ -4,8 +4,8 @@ root, into a colour checkpoint that knows its classes (the splits made smaller h
 from __future__ import annotations
 
 from aeexplorer import cli
-from aeexplorer.core import shapes
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.datasets import shapes
 
 
 def test_train_on_the_shapes_writes_a_colour_checkpoint(tmp_path, capfd, monkeypatch):

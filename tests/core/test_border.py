@@ -14,12 +14,8 @@ import pytest
 from tests.helpers.images import best_shifted_correlation, draw_digit, mnist_test_images
 from tests.helpers.digit_cases import Look, jpeg, photo
 
-from aeexplorer.core.preprocess import (
-    as_grey,
-    decode_image,
-    preprocess_array,
-    preprocess_bytes,
-)
+from aeexplorer.core.images.preprocess import as_grey, preprocess_array, preprocess_bytes
+from aeexplorer.core.images.upload import decode_image
 
 DIGITS = range(100, 112)  # MNIST test images: 6 0 5 4 9 9 2 1 9 4 8 7
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.core.data import (BUILTINS, DATASETS, GENERATED, fit_images, load_split,
-                                  missing_files, raw_folder)
+from aeexplorer.core.datasets.loading import load_split, missing_files
+from aeexplorer.core.datasets.registry import BUILTINS, DATASETS, GENERATED, raw_folder
 from aeexplorer.core.errors import DataNotFound
+from aeexplorer.core.images.fit import fit_images
 from tests.helpers import REPO
 from tests.helpers.datasets import cifar10, mnist_like
 
@@ -102,7 +103,8 @@ def test_a_missing_set_names_its_folder_and_files_in_one_line(tmp_path, name):
 
 
 def test_what_is_missing_is_told_without_torch(tmp_path):
-    code = ("import sys; from aeexplorer.core.data import DATASETS, missing_files, offered\n"
+    code = ("import sys; from aeexplorer.core.datasets.registry import DATASETS\n"
+            "from aeexplorer.core.datasets.loading import missing_files, offered\n"
             f"print([len(missing_files(n, {str(tmp_path)!r})) for n in DATASETS])\n"
             f"print(missing_files('folder:pics', {str(tmp_path)!r}), offered({str(tmp_path)!r}))\n"
             "assert 'torch' not in sys.modules, 'torch was imported'")
@@ -143,7 +145,7 @@ def _serve(monkeypatch, tarball: Path) -> list[str]:
 
 
 def test_fetching_cifar10_unpacks_the_binary_version(tmp_path, monkeypatch):
-    from aeexplorer.core.data import fetch
+    from aeexplorer.core.datasets.loading import fetch
 
     cifar10(tmp_path / "made")
     made = tmp_path / "made" / "cifar-10-batches-bin"
@@ -159,7 +161,7 @@ def test_fetching_cifar10_unpacks_the_binary_version(tmp_path, monkeypatch):
 
 
 def test_a_tarball_member_outside_the_root_is_refused(tmp_path, monkeypatch):
-    from aeexplorer.core.data import fetch
+    from aeexplorer.core.datasets.loading import fetch
 
     _tarball(tmp_path / "c.tar.gz", {"../escaped.txt": b"x"})
     _serve(monkeypatch, tmp_path / "c.tar.gz")

@@ -11,13 +11,14 @@ import pytest
 
 from aeexplorer import cli
 from aeexplorer.cli.commands import configs
-from aeexplorer.core.card import family, kinds, train_command, train_config
-from aeexplorer.core.checkpoint import read_card
-from aeexplorer.core.families import FAMILIES, TrainRequest, request_settings
-from aeexplorer.core.metric_table import count, duration
+from aeexplorer.core.checkpoints.card import family, kinds, train_command, train_config
+from aeexplorer.core.checkpoints.header import read_card
+from aeexplorer.core.checkpoints.metric_table import count, duration
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.options import configs as make_configs
-from aeexplorer.core.training import TrainConfig
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.families import FAMILIES
+from aeexplorer.core.training.options import configs as make_configs
+from aeexplorer.core.training.request import TrainRequest, request_settings
 
 
 @pytest.mark.parametrize("model,train,name", [
@@ -76,7 +77,7 @@ def _trained_as(name: str) -> tuple[ModelConfig, TrainConfig]:
 def _save(path, model_cfg: ModelConfig, cfg: TrainConfig):
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import build_model
 
     logvar = torch.zeros(10, 2) if model_cfg.variational else None
@@ -121,7 +122,7 @@ def test_counts_and_durations_for_people():
 
 @pytest.mark.parametrize("train", [{"config": []}, {"config": "x"}, {}, {"config": None}])
 def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
-    from aeexplorer.core.card import model_card_table
+    from aeexplorer.core.checkpoints.card import model_card_table
     from tests.helpers.checkpoints import make_checkpoint
 
     assert train_config({"train": train}) == {}
@@ -131,7 +132,7 @@ def test_a_damaged_train_config_reads_as_empty_everywhere(tmp_path, train):
 
     from safetensors.numpy import load_file, save_file
 
-    from aeexplorer.core.checkpoint import read_header
+    from aeexplorer.core.checkpoints.header import read_header
 
     meta = read_header(path)["meta"]
     save_file(load_file(str(path)), str(path), metadata={**meta, "train": json.dumps(train)})
@@ -143,8 +144,8 @@ def test_the_table_names_the_images_of_a_colour_or_resized_model(tmp_path):
     """MNIST's 28x28 grey goes without saying; any other size, and colour, is named."""
     import torch
 
-    from aeexplorer.core.card import model_card_table
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.card import model_card_table
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import build_model
 
     atlas = Atlas(torch.zeros(4, 2), None, torch.zeros(4, dtype=torch.long))

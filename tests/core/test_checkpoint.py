@@ -14,15 +14,9 @@ import safetensors.torch
 import torch
 from safetensors import safe_open
 
-from aeexplorer.core.checkpoint import (
-    FORMAT_VERSION,
-    Atlas,
-    list_checkpoints,
-    load_checkpoint,
-    read_card,
-    read_header,
-    save_checkpoint,
-)
+from aeexplorer.core.checkpoints.file import (Atlas, list_checkpoints, load_checkpoint,
+                                              save_checkpoint)
+from aeexplorer.core.checkpoints.header import FORMAT_VERSION, read_card, read_header
 from aeexplorer.core.errors import AeError, CheckpointError
 from aeexplorer.core.models import ModelConfig, build_model
 from tests.helpers.checkpoints import make_checkpoint

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.core.checkpoint import (Atlas, load_checkpoint, read_atlas, read_card,
-                                        save_checkpoint)
-from aeexplorer.core.data import NO_LABEL, Split, fit_images
-from aeexplorer.core.metrics import evaluate
+from aeexplorer.core.checkpoints.file import Atlas, load_checkpoint, save_checkpoint
+from aeexplorer.core.checkpoints.header import read_atlas, read_card
+from aeexplorer.core.datasets.split import NO_LABEL, Split
+from aeexplorer.core.images.fit import fit_images
+from aeexplorer.core.images.layout import as_batch
+from aeexplorer.core.latent.metrics import evaluate
+from aeexplorer.core.latent.ops import ModelOps
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.ops import ModelOps, as_batch
 from aeexplorer.core.pipeline import fit_to
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from aeexplorer.core.data import CLASS_NAMES, load_split, raw_folder, resolve_data_root
+from aeexplorer.core.datasets.loading import load_split, resolve_data_root
+from aeexplorer.core.datasets.registry import CLASS_NAMES, raw_folder
 from aeexplorer.core.errors import DataNotFound
 
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aeexplorer.core import distributed
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.runtime import seed_everything
-from aeexplorer.core.training import TrainConfig
+from aeexplorer.core.training import distributed
+from aeexplorer.core.training.config import TrainConfig
 
 SIZES = [(1, 256, 32), (2, 256, 32), (2, 250, 32), (3, 100, 9), (3, 100, 12), (4, 257, 16),
          (4, 130, 8)]

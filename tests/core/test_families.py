@@ -15,14 +15,16 @@ import torch
 
 from aeexplorer import cli
 from aeexplorer.cli.commands import configs
-from aeexplorer.core import families
-from aeexplorer.core.checkpoint import Atlas, load_checkpoint, save_checkpoint
-from aeexplorer.core.data import Split
-from aeexplorer.core.losses import contractive, kl_sparsity, l1_sparsity
+from aeexplorer.core.checkpoints.file import Atlas, load_checkpoint, save_checkpoint
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.noise import corrupt
-from aeexplorer.core.options import OPTIONS
-from aeexplorer.core.training import TrainConfig, batch_loss, check_compatible, train
+from aeexplorer.core.training import families, request
+from aeexplorer.core.training.config import TrainConfig, check_compatible
+from aeexplorer.core.training.loop import train
+from aeexplorer.core.training.losses import contractive, kl_sparsity, l1_sparsity
+from aeexplorer.core.training.noise import corrupt
+from aeexplorer.core.training.options import OPTIONS
+from aeexplorer.core.training.step import batch_loss
 from tests.helpers.images import synthetic_images
 
 
@@ -41,8 +43,8 @@ def small(**kw) -> ModelConfig:
 @pytest.mark.parametrize("name", families.FAMILIES)
 def test_every_family_s_command_line_parses_into_the_settings_it_fixes(name):
     fam = families.FAMILIES[name]
-    req = families.TrainRequest(family=name, hidden=(64, 32), epochs=3, seed=5)
-    args = families.train_args(req, Path("runs/x.safetensors"), Path("data"))
+    req = request.TrainRequest(family=name, hidden=(64, 32), epochs=3, seed=5)
+    args = request.train_args(req, Path("runs/x.safetensors"), Path("data"))
     model_cfg, cfg = configs(cli.parse(args))  # the real parser, and the configs' own checks
     made = {**asdict(cfg), **asdict(model_cfg)}
     assert {k: made[k] for k in fam.settings} == fam.settings
@@ -54,17 +56,17 @@ def test_every_family_s_command_line_parses_into_the_settings_it_fixes(name):
 
 def test_the_registry_names_real_fields_and_curves():
     options = {o.field for o in OPTIONS}
-    request = {f.name for f in fields(families.TrainRequest)}
+    form = {f.name for f in fields(request.TrainRequest)}
     for name, fam in families.FAMILIES.items():
         assert fam.label and fam.about and fam.word, name
         assert fam.settings["kind"] in ("ae", "vae", "pca") and set(fam.settings) <= options
-        assert set(fam.params) <= request & options, name
+        assert set(fam.params) <= form & options, name
         assert fam.curve in (None, "kl", "penalty")
     assert set(families.QUALIFIERS) <= set(families.FAMILIES)
 
 
 def test_the_denoise_page_s_hint_trains_a_denoising_ae():
-    line = families.example_command("denoising", "fashion", "runs/f.safetensors")
+    line = request.example_command("denoising", "fashion", "runs/f.safetensors")
     model_cfg, cfg = configs(cli.parse(line.split()[3:]))
     assert families.families_of({**asdict(cfg), **asdict(model_cfg)}) == ["denoising"]
     assert cfg.dataset == "fashion" and cfg.noise_level > 0
@@ -159,7 +161,7 @@ def test_noise_corrupts_the_input_but_the_loss_uses_the_clean_image(bars):
     parts = batch_loss(model, x, cfg, beta=1.0, noise_gen=torch.Generator().manual_seed(0))
     assert not torch.equal(seen[0], x)
     assert torch.all((seen[0] == 0) | (seen[0] == x))  # masking: each pixel kept or zeroed
-    from aeexplorer.core.losses import bce_per_image
+    from aeexplorer.core.training.losses import bce_per_image
 
     logits = model.decode_logits(model.encode(seen[0])[0])
     assert parts.recon.item() == pytest.approx(bce_per_image(logits, x).mean().item(), rel=1e-5)

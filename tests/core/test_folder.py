@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeexplorer.core import folder
-from aeexplorer.core.data import NO_LABEL, load_split, missing_files, stored_name
+from aeexplorer.core.datasets import folder
+from aeexplorer.core.datasets.listing import list_folder
+from aeexplorer.core.datasets.loading import load_split, missing_files
+from aeexplorer.core.datasets.registry import stored_name
+from aeexplorer.core.datasets.split import NO_LABEL
 from aeexplorer.core.errors import DataNotFound
-from aeexplorer.core.imagefile import read_square
-from aeexplorer.core.listing import list_folder
+from aeexplorer.core.images.folder_image import read_square
 from tests.helpers.datasets import class_folder, shades, split_of
 
 

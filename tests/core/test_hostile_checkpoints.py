@@ -17,12 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aeexplorer import cli
-from aeexplorer.core.checkpoint import (
-    check_file,
-    load_checkpoint,
-    read_atlas,
-    read_card,
-)
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.checkpoints.header import check_file, read_atlas, read_card
 from aeexplorer.core.errors import CheckpointError
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import read_raw, rewrite, with_meta, write_raw
@@ -230,7 +226,7 @@ def test_an_unterminated_string_header_is_refused_quickly(tmp_path):
 
 def test_huge_numbers_in_the_metadata_read_as_missing_metrics(tmp_path, good):
     from aeexplorer.app.compare import row
-    from aeexplorer.core.card import family, number, train_config
+    from aeexplorer.core.checkpoints.card import family, number, train_config
 
     huge = "1" * 400
     path = with_meta(good, tmp_path / "huge.safetensors",

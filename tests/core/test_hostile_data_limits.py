@@ -14,8 +14,9 @@ import pytest
 
 from aeexplorer import cli
 from aeexplorer.app.limits import data_size
-from aeexplorer.core import builtin, listing
-from aeexplorer.core.data import BUILTINS, load_split, train_images
+from aeexplorer.core.datasets import builtin, listing
+from aeexplorer.core.datasets.loading import load_split, train_images
+from aeexplorer.core.datasets.registry import BUILTINS
 from aeexplorer.core.errors import DataNotFound
 from tests.helpers.datasets import cifar10
 

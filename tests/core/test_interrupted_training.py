@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aeexplorer.core.checkpoint import list_checkpoints, load_checkpoint
+from aeexplorer.core.checkpoints.file import list_checkpoints, load_checkpoint
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.mnist_root import write_mnist

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Normal, kl_divergence
 
-from aeexplorer.core.losses import bce_per_image, kl_per_image, loss_parts
 from aeexplorer.core.models import ModelOutput
+from aeexplorer.core.training.losses import bce_per_image, kl_per_image, loss_parts
 
 
 def test_kl_is_zero_at_the_prior():
@@ -124,7 +124,7 @@ def test_loss_parts_of_an_autoencoder_have_no_kl():
 
 
 def _split(n=90, seed=0):
-    from aeexplorer.core.data import Split
+    from aeexplorer.core.datasets.split import Split
     from tests.helpers.images import synthetic_images
 
     images, labels = synthetic_images(n, seed=seed)
@@ -133,7 +133,7 @@ def _split(n=90, seed=0):
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_reconstruction_metrics_match_a_direct_computation(kind):
-    from aeexplorer.core.metrics import reconstruction_metrics
+    from aeexplorer.core.latent.metrics import reconstruction_metrics
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(0)
@@ -166,7 +166,7 @@ def test_reconstruction_metrics_match_a_direct_computation(kind):
 
 
 def test_evaluate_returns_metrics_and_the_test_codes():
-    from aeexplorer.core.metrics import evaluate
+    from aeexplorer.core.latent.metrics import evaluate
     from aeexplorer.core.models import ModelConfig, build_model, count_parameters
 
     torch.manual_seed(0)

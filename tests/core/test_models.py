@@ -9,12 +9,7 @@ import json
 import pytest
 import torch
 
-from aeexplorer.core.models import (
-    ModelConfig,
-    ModelOutput,
-    build_model,
-    count_parameters,
-)
+from aeexplorer.core.models import ModelConfig, ModelOutput, build_model, count_parameters
 
 FAMILIES = [(kind, arch) for kind in ("ae", "vae") for arch in ("dense", "conv")]
 

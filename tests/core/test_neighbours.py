@@ -1,4 +1,4 @@
-"""Nearest neighbours (aeexplorer.core.neighbours) against brute force: exact distances, ties
+"""Nearest neighbours (aeexplorer.core.latent.neighbours) against brute force: exact distances, ties
 to the lower index, the query left out, batched searches across chunks, the pixel index
 (whose float32 product must not swap near ties), the vote (ties to the nearer neighbour) and
 the k-NN accuracy."""
@@ -8,17 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer.core import neighbours
-from aeexplorer.core.neighbours import (
-    Index,
-    Neighbours,
-    PixelIndex,
-    knn_accuracy,
-    majority,
-    nearest,
-    overlap,
-    votes,
-)
+from aeexplorer.core.latent import neighbours
+from aeexplorer.core.latent.neighbours import (Index, Neighbours, PixelIndex, knn_accuracy,
+                                               majority, nearest, overlap, votes)
 
 
 def brute(rows: np.ndarray, q: np.ndarray, exclude: int | None = None) -> np.ndarray:

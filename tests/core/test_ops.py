@@ -1,5 +1,5 @@
-"""A model's operations (aeexplorer.core.ops): encode / decode / reconstruct against the model
-itself, batch boundaries, walks (linear and slerp), prior samples, grids, padding of map
+"""A model's operations (aeexplorer.core.latent.ops): encode / decode / reconstruct against the
+model itself, batch boundaries, walks (linear and slerp), prior samples, grids, padding of map
 positions, and the device the model runs on. numpy in and out."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.core.checkpoint import load_checkpoint
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.latent.ops import ModelOps
 from aeexplorer.core.models import ModelConfig, build_model
-from aeexplorer.core.ops import ModelOps
 from aeexplorer.core.runtime import device_of
 from tests.helpers.checkpoints import make_checkpoint
 

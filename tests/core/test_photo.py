@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from aeexplorer.core.images.photo import Photo, as_rgb, digit_like, prepare_bytes, prepare_photo
+from aeexplorer.core.images.preprocess import Preprocessed, preprocess_bytes
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.photo import Photo, as_rgb, digit_like, prepare_bytes, prepare_photo
-from aeexplorer.core.preprocess import Preprocessed, preprocess_bytes
 from tests.helpers.images import draw_digit, to_bytes
 
 
@@ -96,8 +96,8 @@ def test_digit_sets_keep_the_mnist_preparation():
 
 
 def test_a_colour_picture_is_placed_and_an_unlabelled_map_has_no_vote(tmp_path):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import place_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import place_bytes
     from tests.helpers.checkpoints import make_colour_checkpoint
 
     ckpt = load_checkpoint(make_colour_checkpoint(tmp_path / "bare.safetensors", steps=0,

@@ -21,7 +21,7 @@ AE = REPO / "checkpoints" / "mnist-ae.safetensors"
 def inputs(data_root) -> torch.Tensor:
     from tests.helpers.images import mnist_test_images
 
-    from aeexplorer.core.preprocess import preprocess_array, preprocess_bytes
+    from aeexplorer.core.images.preprocess import preprocess_array, preprocess_bytes
 
     digits = mnist_test_images(data_root, 8)
     images = [preprocess_bytes(jpeg(photo(d, Look(pen=6, rotate=8), i))).image
@@ -32,8 +32,8 @@ def inputs(data_root) -> torch.Tensor:
 
 @pytest.mark.parametrize("path", [VAE, AE], ids=["vae", "ae"])
 def test_the_search_fits_the_image_at_least_as_well_as_the_encoder(path, inputs):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import Method, codes, fit
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import Method, codes, fit
 
     ckpt = load_checkpoint(path)
     x = inputs.reshape(-1, 1, 28, 28)
@@ -49,9 +49,9 @@ def test_the_search_fits_the_image_at_least_as_well_as_the_encoder(path, inputs)
 
 
 def test_encoder_placement_is_the_encoders_code():
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import Method, place_bytes
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.preprocess import preprocess_bytes
+    from aeexplorer.core.latent.placement import Method, place_bytes
 
     ckpt = load_checkpoint(VAE)
     data = to_bytes(draw_digit("7"))
@@ -61,7 +61,7 @@ def test_encoder_placement_is_the_encoders_code():
 
 
 def test_weighted_vote_counts_nearer_neighbours_more():
-    from aeexplorer.core.neighbours import Neighbours, weighted_votes
+    from aeexplorer.core.latent.neighbours import Neighbours, weighted_votes
 
     labels = np.array([[3, 8, 8, 3, 8]])
     assert weighted_votes(labels, np.array([[0.1, 1.0, 1.0, 0.2, 1.0]]), 10)[0] == 3
@@ -71,7 +71,7 @@ def test_weighted_vote_counts_nearer_neighbours_more():
 
 
 def test_unknown_methods_are_refused():
-    from aeexplorer.core.placement import Method
+    from aeexplorer.core.latent.placement import Method
 
     with pytest.raises(ValueError, match="placement"):
         Method(how="psychic")
@@ -84,8 +84,8 @@ def test_encode_places_as_the_app_does_and_its_flags_pick_the_others(tmp_path, c
     (``placement.place_bytes`` with the default method); ``--placement encoder`` gives the
     encoder's code."""
     from aeexplorer.cli import main
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import DEFAULT_HOW, place_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import DEFAULT_HOW, place_bytes
 
     image = tmp_path / "drawn.png"
     image.write_bytes(to_bytes(draw_digit("8", width=20)))
@@ -102,8 +102,8 @@ def test_encode_places_as_the_app_does_and_its_flags_pick_the_others(tmp_path, c
 @pytest.mark.parametrize("path,same_as", [(VAE, "encoder"), (AE, "searched")], ids=["vae", "ae"])
 def test_auto_is_what_measured_best_for_the_family(path, same_as):
     """The default: a VAE's encoder (a test image stays on its dot), an autoencoder's search."""
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import DEFAULT_HOW, Method, place_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import DEFAULT_HOW, Method, place_bytes
 
     ckpt = load_checkpoint(path)
     data = to_bytes(draw_digit("8", width=20))

@@ -13,14 +13,8 @@ from PIL import Image
 from scipy import ndimage
 
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.preprocess import (
-    MAX_UPLOAD_BYTES,
-    as_grey,
-    decode_image,
-    preprocess_array,
-    preprocess_bytes,
-    read_image_bytes,
-)
+from aeexplorer.core.images.preprocess import as_grey, preprocess_array, preprocess_bytes
+from aeexplorer.core.images.upload import MAX_UPLOAD_BYTES, decode_image, read_image_bytes
 from tests.helpers.images import (
     best_shifted_correlation,
     correlation,

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.preprocess import as_grey, preprocess_array, preprocess_bytes
+from aeexplorer.core.images.preprocess import as_grey, preprocess_array, preprocess_bytes
 
 DTYPES = [np.bool_, np.uint8, np.uint16, np.int32, np.int64, np.float16, np.float32,
           np.float64]

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeexplorer.core import shapes
-from aeexplorer.core.data import DATASETS, load_split, missing_files
+from aeexplorer.core.datasets import shapes
+from aeexplorer.core.datasets.loading import load_split, missing_files
+from aeexplorer.core.datasets.registry import DATASETS
 
 
 def test_the_same_seed_gives_the_same_images_and_another_seed_others():
@@ -121,8 +122,8 @@ def test_load_split_in_grey_and_at_other_sizes():
 def test_a_split_over_the_memory_budget_streams_or_is_refused(monkeypatch):
     """10k 32x32 colour images are 123 MB as float32: over a 100 MB budget the test split is
     rendered batch by batch, the same images as in memory; without streaming, one line."""
+    from aeexplorer.core.datasets.stream import Streamed, indexed_batches
     from aeexplorer.core.errors import DataNotFound
-    from aeexplorer.core.stream import Streamed, indexed_batches
 
     whole = load_split("shapes", False, channels=1)
     monkeypatch.setenv("AEEXPLORER_STREAM_MB", "100")

@@ -21,7 +21,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 def test_an_autoencoder_and_a_vae_ship_for_both_data_sets():
-    from aeexplorer.core.checkpoint import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     found = set()
     for path in FILES:
@@ -33,8 +33,8 @@ def test_an_autoencoder_and_a_vae_ship_for_both_data_sets():
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
 def test_small_loadable_with_a_full_atlas_and_a_reproducible_recipe(path):
-    from aeexplorer.core.card import train_command
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.card import train_command
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     assert path.stat().st_size <= MAX_BYTES
     ckpt = load_checkpoint(path)
@@ -56,9 +56,10 @@ def test_stored_metrics_and_atlas_are_those_of_the_weights(path, request):
     fails here)."""
     import torch
 
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import GENERATED, load_split
-    from aeexplorer.core.metrics import reconstruction_metrics
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.datasets.registry import GENERATED
+    from aeexplorer.core.latent.metrics import reconstruction_metrics
 
     ckpt = load_checkpoint(path)
     # a generated data set needs no data root, so its model is checked on a fresh clone too

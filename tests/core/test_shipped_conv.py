@@ -15,7 +15,8 @@ PATH = REPO / "checkpoints" / "mnist-conv-vae.safetensors"
 
 
 def test_its_card_says_a_conv_vae_on_mnist():
-    from aeexplorer.core.card import family, read_card, train_config
+    from aeexplorer.core.checkpoints.card import family, train_config
+    from aeexplorer.core.checkpoints.header import read_card
 
     card = read_card(PATH)
     cfg = card["config"]
@@ -26,7 +27,7 @@ def test_its_card_says_a_conv_vae_on_mnist():
 
 def test_its_figures_are_the_docs_claims():
     """Below the 2-D conv VAE figure the docs cite (about 147 nats), with a 5-NN of 0.75."""
-    from aeexplorer.core.card import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     metrics = read_card(PATH)["metrics"]
     assert metrics["neg_elbo"] < 147 and metrics["knn5_accuracy"] >= 0.75
@@ -34,7 +35,7 @@ def test_its_figures_are_the_docs_claims():
 
 def test_its_decoder_runs_as_the_page_runs_it():
     from aeexplorer.app.export import decode_exported, export_decoder
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(PATH)
     exported = export_decoder(ckpt.model)
@@ -46,8 +47,8 @@ def test_its_decoder_runs_as_the_page_runs_it():
 def test_each_class_region_decodes_to_its_digit(data_root):
     """The median code of a class, decoded, is nearest (pixel MSE) to that class's mean test
     image for at least 8 of the 10 digits (measured: all but the 5 and the 9)."""
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
 
     ckpt = load_checkpoint(PATH)
     test = load_split("mnist", False, data_root)

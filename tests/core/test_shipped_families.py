@@ -23,21 +23,21 @@ FAMILIES = {  # file -> what its model card must call it
 
 
 def _load(name: str):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     return load_checkpoint(SHIPPED / f"{name}.safetensors")
 
 
 @pytest.fixture(scope="module")
 def test_images(data_root) -> torch.Tensor:
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     return load_split("mnist", False, data_root).images[:500]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_every_family_ships_for_mnist(name):
-    from aeexplorer.core.card import family, read_card, train_config
+    from aeexplorer.core.checkpoints.card import family, read_card, train_config
 
     card = read_card(SHIPPED / f"{name}.safetensors")
     assert card["dataset"] == "mnist" and card["config"].latent_dim == 2
@@ -46,7 +46,7 @@ def test_every_family_ships_for_mnist(name):
 
 @torch.no_grad()
 def _denoised_mse(ckpt, clean: torch.Tensor, kind: str, level: float) -> float:
-    from aeexplorer.core.noise import corrupt
+    from aeexplorer.core.training.noise import corrupt
 
     noisy = corrupt(clean, kind, level, torch.Generator().manual_seed(0))
     mu, _ = ckpt.model.encode(noisy)
@@ -76,7 +76,7 @@ def test_the_l1_model_has_sparser_hidden_units_than_the_plain_ae(test_images):
 
 
 def test_the_kl_model_mean_activations_sit_near_rho(test_images):
-    from aeexplorer.core.card import number, read_card, train_config
+    from aeexplorer.core.checkpoints.card import number, read_card, train_config
 
     rho = number(train_config(read_card(SHIPPED / "mnist-sparse-kl.safetensors")),
                  "sparsity_target")
@@ -85,7 +85,7 @@ def test_the_kl_model_mean_activations_sit_near_rho(test_images):
 
 
 def test_the_contractive_ae_has_the_smaller_jacobian(test_images):
-    from aeexplorer.core.losses import contractive
+    from aeexplorer.core.training.losses import contractive
 
     def jacobian_norm(name: str) -> float:
         model = _load(name).model
@@ -96,7 +96,7 @@ def test_the_contractive_ae_has_the_smaller_jacobian(test_images):
 
 
 def test_the_deep_ae_beats_pca_on_error_and_on_neighbours():
-    from aeexplorer.core.card import read_card
+    from aeexplorer.core.checkpoints.card import read_card
 
     metrics = {n: read_card(SHIPPED / f"{n}.safetensors")["metrics"]
                for n in ("mnist-pca", "mnist-ae", "mnist-shallow-ae")}
@@ -105,7 +105,7 @@ def test_the_deep_ae_beats_pca_on_error_and_on_neighbours():
 
 
 def test_a_larger_beta_pays_in_reconstruction_for_a_code_closer_to_the_prior():
-    from aeexplorer.core.card import read_card
+    from aeexplorer.core.checkpoints.card import read_card
 
     beta4, vae = (read_card(SHIPPED / f"{n}.safetensors")["metrics"]
                   for n in ("mnist-bvae-beta4", "mnist-vae"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aeexplorer.core import shapes
+from aeexplorer.core.datasets import shapes
 from tests.helpers import REPO
 
 PATH = REPO / "checkpoints" / "shapes-vae.safetensors"
@@ -17,13 +17,13 @@ PATH = REPO / "checkpoints" / "shapes-vae.safetensors"
 
 @pytest.fixture(scope="module")
 def ckpt():
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     return load_checkpoint(PATH)
 
 
 def test_a_colour_vae_of_the_shapes_ships():
-    from aeexplorer.core.checkpoint import read_card
+    from aeexplorer.core.checkpoints.header import read_card
 
     card = read_card(PATH)
     config = card["config"]

@@ -1,14 +1,15 @@
-"""The map's grid index (aeexplorer.core.spatial) against brute force and ``neighbours.Index``:
-the same rows, distances and labels, ties to the lower index, for queries on codes, in empty
-space, beyond the codes and far away; piles of identical codes, far outliers, tiny atlases."""
+"""The map's grid index (aeexplorer.core.latent.spatial) against brute force and
+``neighbours.Index``: the same rows, distances and labels, ties to the lower index, for queries
+on codes, in empty space, beyond the codes and far away; piles of identical codes, far
+outliers, tiny atlases."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from aeexplorer.core.neighbours import Index
-from aeexplorer.core.spatial import GridIndex
+from aeexplorer.core.latent.neighbours import Index
+from aeexplorer.core.latent.spatial import GridIndex
 
 
 def brute(rows: np.ndarray, q, k: int, exclude: int | None = None):

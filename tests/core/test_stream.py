@@ -1,5 +1,5 @@
-"""Streaming (``aeexplorer.core.stream``): a split over the memory budget is read batch by batch
-through a DataLoader (with a worker here), and training on it gives the same progress calls,
+"""Streaming (``aeexplorer.core.datasets.stream``): a split over the memory budget is read batch by
+batch through a DataLoader (with a worker here), and training on it gives the same progress calls,
 batches and losses as in memory, with the same seed; its evaluation streams too. A file that
 fails while streaming is left out and counted; data gone mid-run is one clear error."""
 
@@ -10,13 +10,15 @@ import pytest
 import torch
 from PIL import Image
 
-from aeexplorer.core import stream
-from aeexplorer.core.data import fit_images, load_split
+from aeexplorer.core.datasets import stream
+from aeexplorer.core.datasets.loading import load_split
 from aeexplorer.core.errors import AeError, DataNotFound
-from aeexplorer.core.metrics import evaluate
+from aeexplorer.core.images.fit import fit_images
+from aeexplorer.core.latent.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.pipeline import fit_to
-from aeexplorer.core.training import TrainConfig, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import train
 from tests.helpers.datasets import mnist_like
 
 

@@ -9,13 +9,14 @@ import pytest
 import torch
 
 import aeexplorer.core.pipeline as pipeline
-import aeexplorer.core.training as training
-from aeexplorer.core.checkpoint import load_checkpoint
-from aeexplorer.core.data import Split
+import aeexplorer.core.training.step as step
+from aeexplorer.core.checkpoints.file import load_checkpoint
+from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.errors import TrainingDiverged
-from aeexplorer.core.losses import LossParts
 from aeexplorer.core.models import ModelConfig
-from aeexplorer.core.training import TrainConfig, beta_at, train
+from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.loop import beta_at, train
+from aeexplorer.core.training.losses import LossParts
 from tests.helpers.images import synthetic_images
 
 
@@ -67,8 +68,8 @@ def test_loss_falls_on_a_tiny_synthetic_set(bars, kind, arch):
 
 
 def test_trained_model_reconstructs_better_than_an_untrained_one(bars):
-    from aeexplorer.core.losses import bce_per_image
     from aeexplorer.core.models import build_model
+    from aeexplorer.core.training.losses import bce_per_image
 
     torch.manual_seed(0)
     fresh = build_model(tiny("ae")).eval()
@@ -93,7 +94,7 @@ def test_huge_learning_rate_diverges(bars):
 
 def test_nan_loss_raises_training_diverged(bars, monkeypatch):
     calls = []
-    real = training.loss_parts
+    real = step.loss_parts
 
     def nan_on_third(out, x, beta=1.0):
         calls.append(1)
@@ -103,20 +104,20 @@ def test_nan_loss_raises_training_diverged(bars, monkeypatch):
             return LossParts(total=nan, recon=parts.recon, kl=parts.kl)
         return parts
 
-    monkeypatch.setattr(training, "loss_parts", nan_on_third)
+    monkeypatch.setattr(step, "loss_parts", nan_on_third)
     with pytest.raises(TrainingDiverged) as info:
         train(tiny("vae"), cfg(epochs=2), bars)
     assert "nan" in str(info.value) and "epoch 1, batch 3" in str(info.value)
 
 
 def test_infinite_loss_raises_training_diverged(bars, monkeypatch):
-    real = training.loss_parts
+    real = step.loss_parts
 
     def inf(out, x, beta=1.0):
         parts = real(out, x, beta)
         return LossParts(total=parts.total + float("inf"), recon=parts.recon, kl=parts.kl)
 
-    monkeypatch.setattr(training, "loss_parts", inf)
+    monkeypatch.setattr(step, "loss_parts", inf)
     with pytest.raises(TrainingDiverged, match="inf"):
         train(tiny("ae"), cfg(epochs=1), bars)
 
@@ -173,13 +174,13 @@ def test_beta_warmup_schedule():
 
 def test_training_uses_the_warmup_schedule(bars, monkeypatch):
     betas = []
-    real = training.loss_parts
+    real = step.loss_parts
 
     def spy(out, x, beta=1.0):
         betas.append(beta)
         return real(out, x, beta)
 
-    monkeypatch.setattr(training, "loss_parts", spy)
+    monkeypatch.setattr(step, "loss_parts", spy)
     c = cfg(epochs=3, batch_size=64, beta=0.5, kl_warmup_epochs=2)
     _, history = train(tiny("vae"), c, bars)
     n = 4  # batches per epoch
@@ -269,9 +270,9 @@ def test_bf16_autocast_trains_float32_weights_to_a_similar_loss(bars):
 
 @pytest.fixture
 def timings(monkeypatch, tmp_path):
-    """``aeexplorer.core.precision``'s step timing mocked: set ``timings[:] = [fp32_ms, bf16_ms]``;
-    its calls are counted in ``timings.calls``; the cache lives in ``tmp_path``."""
-    from aeexplorer.core import precision
+    """``aeexplorer.core.training.precision``'s step timing mocked: set ``timings[:] = [fp32_ms,
+    bf16_ms]``; its calls are counted in ``timings.calls``; the cache lives in ``tmp_path``."""
+    from aeexplorer.core.training import precision
 
     monkeypatch.setenv("AEEXPLORER_CACHE", str(tmp_path / "cache"))
 
@@ -292,19 +293,19 @@ def timings(monkeypatch, tmp_path):
                                                     (5.0, 10.0, "fp32")])
 def test_auto_takes_bf16_only_when_it_measured_faster_by_the_margin(timings, fp32_ms, bf16_ms,
                                                                      wanted):
-    from aeexplorer.core.precision import choose
-    from aeexplorer.core.training import resolve
+    from aeexplorer.core.training.precision import settle_precision
+    from aeexplorer.core.training.precision import choose
 
     timings[:] = [fp32_ms, bf16_ms]
     choice = choose(tiny("vae"), cfg(precision="auto"))
     assert choice.precision == wanted
-    assert resolve(cfg(precision="auto"), tiny("vae")).precision == wanted
+    assert settle_precision(cfg(precision="auto"), tiny("vae")).precision == wanted
     assert (choice.fp32_ms, choice.bf16_ms) == (fp32_ms, bf16_ms)
     assert ("faster" if wanted == "bf16" else "bf16 measured") in choice.reason
 
 
 def test_auto_is_measured_once_per_model_shape_and_cached(timings):
-    from aeexplorer.core.precision import choose
+    from aeexplorer.core.training.precision import choose
 
     first = choose(tiny("vae"), cfg(precision="auto"))
     again = choose(tiny("vae"), cfg(precision="auto"))
@@ -314,7 +315,7 @@ def test_auto_is_measured_once_per_model_shape_and_cached(timings):
 
 
 def test_what_is_not_timed_keeps_float32_or_what_was_asked(timings):
-    from aeexplorer.core.precision import choose
+    from aeexplorer.core.training.precision import choose
 
     assert choose(tiny("vae"), cfg(penalty="contractive", penalty_weight=1.0,
                                        precision="auto")).precision == "fp32"
@@ -327,7 +328,7 @@ def test_what_is_not_timed_keeps_float32_or_what_was_asked(timings):
 def test_the_real_timing_is_short_and_leaves_the_random_state_alone():
     import time
 
-    from aeexplorer.core.precision import time_steps
+    from aeexplorer.core.training.precision import time_steps
 
     torch.manual_seed(123)
     expected = torch.rand(3)
@@ -340,8 +341,8 @@ def test_the_real_timing_is_short_and_leaves_the_random_state_alone():
 
 def test_a_checkpoint_records_the_precision_and_both_timings(tmp_path, timings,
                                                             synthetic_splits):
-    from aeexplorer.core.card import train_config
-    from aeexplorer.core.checkpoint import read_card
+    from aeexplorer.core.checkpoints.card import train_config
+    from aeexplorer.core.checkpoints.header import read_card
 
     timings[:] = [8.0, 4.0]
     path, _ = pipeline.train_and_save(tiny("ae"), cfg(epochs=1, precision="auto"),
@@ -360,7 +361,7 @@ def test_an_unknown_precision_is_refused():
 
 def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
     from aeexplorer.core.models import build_model
-    from aeexplorer.core.training import batch_loss
+    from aeexplorer.core.training.step import batch_loss
 
     model = build_model(tiny("vae")).train()
     dtypes = []
@@ -376,7 +377,7 @@ def test_bf16_runs_the_layers_in_bfloat16_and_the_losses_in_float32(bars):
 def test_a_damaged_precision_cache_costs_a_new_timing(timings, tmp_path, damage):
     import json
 
-    from aeexplorer.core.precision import choose
+    from aeexplorer.core.training.precision import choose
 
     choose(tiny("vae"), cfg(precision="auto"))  # measured and cached
     cache = tmp_path / "cache" / "precision.json"

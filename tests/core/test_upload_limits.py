@@ -22,11 +22,8 @@ import pytest
 
 from aeexplorer import cli
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.preprocess import (
-    MAX_DECODE_BYTES,
-    preprocess_array,
-    preprocess_bytes,
-)
+from aeexplorer.core.images.preprocess import preprocess_array, preprocess_bytes
+from aeexplorer.core.images.upload import MAX_DECODE_BYTES
 from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.images import correlation, draw_digit, to_bytes
@@ -71,7 +68,7 @@ PEAK = """
 import json, sys
 from pathlib import Path
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.preprocess import preprocess_bytes
+from aeexplorer.core.images.preprocess import preprocess_bytes
 
 def rss(key):
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
@@ -211,8 +208,8 @@ def test_a_progressive_jpeg_too_large_for_its_coefficients_is_refused():
 
     from PIL import Image
 
-    from aeexplorer.core.decode import decode_image
     from aeexplorer.core.errors import ImageError
+    from aeexplorer.core.images.upload import decode_image
 
     buf = io.BytesIO()
     Image.new("RGB", (6000, 4000), "white").save(buf, "JPEG", progressive=True, quality=50,
@@ -230,8 +227,8 @@ def test_formats_outside_the_measured_ones_are_not_decoded():
 
     from PIL import Image
 
-    from aeexplorer.core.decode import decode_image
     from aeexplorer.core.errors import ImageError
+    from aeexplorer.core.images.upload import decode_image
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), "white").save(buf, "PPM")

@@ -12,7 +12,7 @@ def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset:
     adds to the stored train config (e.g. ``{"noise": "gaussian", "noise_level": 0.5}``)."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(seed)
@@ -36,7 +36,7 @@ def make_deep_checkpoint(path: Path, click: tuple[float, float], n: int = 200) -
     none of them is."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(0)
@@ -85,10 +85,10 @@ def make_colour_checkpoint(path: Path, arch: str = "dense", side: int = 16,
     no class names, as for an image folder."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
-    from aeexplorer.core.losses import bce_per_image, kl_per_image
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
+    from aeexplorer.core.latent.ops import ModelOps
     from aeexplorer.core.models import ModelConfig, build_model
-    from aeexplorer.core.ops import ModelOps
+    from aeexplorer.core.training.losses import bce_per_image, kl_per_image
 
     torch.manual_seed(seed)
     cfg = ModelConfig(kind=kind, arch=arch, hidden=(64,), channels=(8, 16), image_size=side,
@@ -128,7 +128,7 @@ def make_colour_page_checkpoint(path: Path, arch: str = "dense", side: int = 16,
     data (every label -1, and the 5-NN accuracy left out with the metrics' reason)."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(seed)

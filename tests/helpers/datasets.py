@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.folder import in_test
+from aeexplorer.core.datasets.folder import in_test
 
 
 def shade(k: int) -> int:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find the package
 
-from aeexplorer.cli.commands import JsonProgress, say_precision  # noqa: E402  (the real protocol: what the app reads)
-from aeexplorer.core.precision import Choice  # noqa: E402
+from aeexplorer.cli.progress import JsonProgress, say_precision  # noqa: E402  (the real protocol: what the app reads)
+from aeexplorer.core.training.precision import Choice  # noqa: E402
 
 
 def emit(**event) -> None:

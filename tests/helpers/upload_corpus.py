@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from aeexplorer.core.preprocess import MAX_UPLOAD_BYTES
+from aeexplorer.core.images.upload import MAX_UPLOAD_BYTES
 from tests.helpers.images import draw_digit, to_bytes
 
 

@@ -28,8 +28,8 @@ def ckpt_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def expected(ckpt_dir, data_root):
     """Errors computed here, directly, for the tiny model on the real MNIST test set."""
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
 
     split = load_split("mnist", False, data_root)
     ckpt = load_checkpoint(ckpt_dir / f"{NAME}.safetensors")
@@ -107,8 +107,8 @@ def test_a_click_on_the_map_shows_that_image_and_its_error(page, expected):
 
 
 def test_an_upload_gets_its_error_and_percentile(page, expected, ckpt_dir):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     errors, _ = expected
     digit = to_bytes(draw_digit("7", ink=0, paper=255))
@@ -152,8 +152,8 @@ def test_a_checkpoint_retrained_at_the_same_path_scores_the_upload_anew(monkeypa
                                                                          data_root):
     import os
 
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.preprocess import preprocess_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.preprocess import preprocess_bytes
 
     path = make_checkpoint(tmp_path / "retrained-ae.safetensors", kind="ae", seed=3)
     at = open_page(monkeypatch, tmp_path, data_root)

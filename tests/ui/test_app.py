@@ -78,7 +78,7 @@ def test_a_bookmark_keeps_the_checkpoint_and_the_selected_point(app, ckpt_dir, m
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     app.run()
     click(app, 0.5, -0.25)

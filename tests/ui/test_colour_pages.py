@@ -121,8 +121,8 @@ def pad_colour(at: AppTest) -> bool:
 
 def test_anomalies_scores_a_colour_upload_in_colour(monkeypatch, ckpt_dir, tmp_path):
     from aeexplorer.app import anomaly
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.photo import prepare_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.photo import prepare_bytes
 
     at = open_page(monkeypatch, ckpt_dir, tmp_path, "anomalies.py")
     pick(at, "anom_ckpt", DENSE)
@@ -189,8 +189,8 @@ def test_denoise_shows_colour_images_before_and_after(denoise_page, kind):
 
 
 def test_denoise_corrupts_and_denoises_a_colour_upload_in_colour(denoise_page, ckpt_dir):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.photo import prepare_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.images.photo import prepare_bytes
 
     at = denoise_page
     at.radio(key="dn_source").set_value("Your own image").run()

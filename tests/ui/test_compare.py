@@ -89,7 +89,7 @@ def marker(at: AppTest, n: int) -> list[float] | None:
 
 
 def atlas_xy(root: Path, name: str, index: int) -> list[float]:
-    from aeexplorer.core.checkpoint import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     return read_atlas(root / "ckpts" / f"{name}.safetensors")[0][index].tolist()
 
@@ -148,7 +148,7 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
 
 
 def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     click(app, "b", 2.5, -2.5)
     b = load_checkpoint(root / "ckpts" / "mnist-ae-tiny.safetensors")
@@ -179,8 +179,8 @@ def test_a_new_dataset_clears_the_selection(app):
 
 def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
     from aeexplorer.app.anomaly import mse as image_mse
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
 
     click(app_with_data, "a", 0.2, 0.3, index=5)
     original = load_split("mnist", False).images[5, 0].numpy()
@@ -195,7 +195,7 @@ def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root)
 def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):
     """A latent-3 model: the map shows (z1, z2), so the image selected is the one nearest to
     the click there, not the one nearest to the click padded with z3 = 0."""
-    from aeexplorer.core.checkpoint import read_atlas
+    from aeexplorer.core.checkpoints.header import read_atlas
 
     deep = tmp_path / "app"
     deep.mkdir()

@@ -53,7 +53,7 @@ def mses(at: AppTest) -> list[float]:
 
 
 def expected(ckpt_dir, clean: np.ndarray, kind: str, level: float, seed: int):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     models = [load_checkpoint(ckpt_dir / f"{n}.safetensors") for n in (DAE, PLAIN)]
     return denoise.denoise(clean, models, kind, level, seed)
@@ -70,7 +70,7 @@ def test_only_denoising_and_plain_autoencoders_are_offered(page):
 
 
 def test_a_test_image_through_both_models(page, ckpt_dir, data_root):
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     clean = load_split("mnist", False, data_root).images[0, 0].numpy()
     want = expected(ckpt_dir, clean, "gaussian", 0.5, 0)
@@ -83,7 +83,7 @@ def test_a_test_image_through_both_models(page, ckpt_dir, data_root):
 
 
 def test_noise_kind_level_and_seed(page, ckpt_dir, data_root):
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.datasets.loading import load_split
 
     page.number_input(key="dn_index").set_value(5).run()
     clean = load_split("mnist", False, data_root).images[5, 0].numpy()
@@ -153,8 +153,8 @@ def warnings_about_pairing(at: AppTest) -> list[str]:
 
 
 def test_the_denoiser_follows_the_noise(monkeypatch, tmp_path, data_root):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
     from tests.helpers import REPO
 
     at = open_page(monkeypatch, tmp_path, data_root)  # the shipped models only

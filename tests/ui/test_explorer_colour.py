@@ -59,7 +59,7 @@ def _open(monkeypatch, ckpt_dir, data: Path, name: str, **query) -> AppTest:
 
 
 def _ckpt(ckpt_dir: Path, name: str):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     return load_checkpoint(ckpt_dir / name)
 
@@ -280,7 +280,7 @@ def _photo(colour: tuple[int, int, int]) -> bytes:
 
 
 def test_a_colour_upload_keeps_its_colours(monkeypatch, ckpt_dir, tmp_path, test_images):
-    from aeexplorer.core.photo import prepare_bytes
+    from aeexplorer.core.images.photo import prepare_bytes
 
     ckpt = _ckpt(ckpt_dir, DENSE)
     at = _open(monkeypatch, ckpt_dir, tmp_path, DENSE)

@@ -123,8 +123,8 @@ def _array(value) -> list:
 
 
 def test_find_a_test_image_or_a_class_and_the_neighbours_are_ringed(app, ckpt_dir):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.neighbours import nearest
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.neighbours import nearest
 
     app.number_input(key="find_index").set_value(12).run()
     assert not app.exception
@@ -151,6 +151,6 @@ def test_find_a_test_image_or_a_class_and_the_neighbours_are_ringed(app, ckpt_di
 
 
 def test_a_z_that_rounds_to_zero_reads_zero():
-    from aeexplorer.ui.common import fmt_z
+    from aeexplorer.ui.latent_map import fmt_z
 
     assert fmt_z([-0.00002, -10.0004, 0.4]) == "(0.000, -10.000, 0.400)"

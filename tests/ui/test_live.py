@@ -81,7 +81,7 @@ def test_a_decoder_the_server_cannot_store_is_not_in_the_page_and_says_why(
 
 def test_a_resting_point_from_the_browser_is_read_like_a_url_point(ckpt_dir):
     """The rest value is sent by the page: anything but a finite, bounded "x,y" is ignored."""
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     ckpt = load_checkpoint(ckpt_dir / "live-conv-vae.safetensors")
     shown = live.server_image(ckpt, "0.5000,-1.0000")
@@ -103,7 +103,7 @@ def test_the_panel_gets_the_selection_as_the_server_shows_it(monkeypatch, ckpt_d
     assert mounted(at, "aeexplorer.live_hover")["selected"] == {
         "xy": [0.25, -0.5], "index": None, "z": [0.25, -0.5]}
     click(at, 0.3, 0.1, index=7)
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     code = load_checkpoint(ckpt_dir / "live-dense-vae.safetensors").atlas.mu[7].tolist()
     selected = mounted(at, "aeexplorer.live_hover")["selected"]

@@ -44,12 +44,11 @@ def test_the_checkpoint_a_link_names_wins():
 
 def test_the_test_set_is_read_once_for_images_labels_and_the_pixel_index(data_root,
                                                                         monkeypatch):
-    import aeexplorer.core.data
     from aeexplorer.ui import resources
     from aeexplorer.ui.explorer.similar import pixel_index
 
-    real, calls = aeexplorer.core.data.load_split, []
-    monkeypatch.setattr(aeexplorer.core.data, "load_split",
+    real, calls = resources.load_split, []
+    monkeypatch.setattr(resources, "load_split",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     resources.test_split.clear()
     pixel_index.clear()
@@ -122,7 +121,7 @@ def test_a_big_atlas_is_shared_as_a_bounded_map_and_one_grid_index(tmp_path):
     """Every session draws the map from one cached figure (a density and a sample for a big
     atlas) and searches it with one index, built on the first search."""
     from aeexplorer.app import density, figures
-    from aeexplorer.core.spatial import GridIndex
+    from aeexplorer.core.latent.spatial import GridIndex
     from aeexplorer.ui import resources
 
     path = make_checkpoint(tmp_path / "big.safetensors", n_atlas=60_000)

@@ -79,7 +79,7 @@ def test_before_any_selection_the_tab_says_what_to_do(monkeypatch, ckpt_dir, tmp
 
 def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt_dir,
                                                                tmp_path):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     click(at, 0.0, 0.0, index=7)
@@ -97,8 +97,8 @@ def test_without_the_test_images_latent_neighbours_are_decoded(monkeypatch, ckpt
 
 
 def test_a_test_image_neighbours_in_both_spaces(monkeypatch, ckpt_dir, data_root):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
 
     at = _app(monkeypatch, ckpt_dir, data_root, FULL)
     click(at, 0.0, 0.0, index=7)
@@ -134,9 +134,9 @@ def test_k_from_the_slider(monkeypatch, ckpt_dir, data_root):
 
 
 def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, data_root):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.data import load_split
-    from aeexplorer.core.neighbours import majority
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.datasets.loading import load_split
+    from aeexplorer.core.latent.neighbours import majority
 
     at = _app(monkeypatch, ckpt_dir, data_root, SMALL)
     click(at, 1.5, -0.5)
@@ -155,8 +155,8 @@ def test_an_empty_point_searches_with_its_decoded_image(monkeypatch, ckpt_dir, d
 
 
 def test_the_upload_as_query(monkeypatch, ckpt_dir, tmp_path):
-    from aeexplorer.core.checkpoint import load_checkpoint
-    from aeexplorer.core.placement import place_bytes
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import place_bytes
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", SMALL)
     buf = io.BytesIO()
@@ -194,7 +194,7 @@ def test_the_search_waits_until_its_tab_is_opened(monkeypatch, ckpt_dir, data_ro
 
 def test_an_empty_point_of_a_deeper_latent_is_searched_where_it_was_clicked(monkeypatch,
                                                                           ckpt_dir, tmp_path):
-    from aeexplorer.core.checkpoint import load_checkpoint
+    from aeexplorer.core.checkpoints.file import load_checkpoint
 
     at = _app(monkeypatch, ckpt_dir, tmp_path / "no-data", DEEP)
     click(at, *CLICK)

@@ -303,7 +303,7 @@ def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer
                                                                    monkeypatch):
     from aeexplorer.cli import parse
     from aeexplorer.cli.commands import configs
-    from aeexplorer.core.recipes import FAST
+    from aeexplorer.core.training.recipes import FAST
 
     started = []
     monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or

@@ -21,7 +21,7 @@ def make_unlabelled(path: Path, n: int = 300) -> Path:
     """A tiny 28x28 grey VAE of a data set without labels: its atlas labels are all -1."""
     import torch
 
-    from aeexplorer.core.checkpoint import Atlas, save_checkpoint
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(0)

@@ -11,11 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aeexplorer.core.errors import ImageError
-from aeexplorer.core.preprocess import (
-    preprocess_array,
-    preprocess_bytes,
-    read_image_bytes,
-)
+from aeexplorer.core.images.preprocess import preprocess_array, preprocess_bytes
+from aeexplorer.core.images.upload import read_image_bytes
 from tests.helpers import REPO
 from tests.helpers.apptest import click, plain
 from tests.helpers.checkpoints import make_checkpoint

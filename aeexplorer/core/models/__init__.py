@@ -10,17 +10,22 @@ from typing import TYPE_CHECKING, Any
 from .config import ARCHS, KINDS, ModelConfig
 
 if TYPE_CHECKING:
-    from .autoencoder import Autoencoder, ModelOutput, build_model, count_parameters
+    from .autoencoder import Autoencoder, ModelOutput
+    from .build import build_model, count_parameters
 
-# spelled out (not built from _LAZY) so that linters see the lazy names as exported
+# the lazy names too, so that linters see them as exported
 __all__ = ["ARCHS", "KINDS", "ModelConfig",
            "Autoencoder", "ModelOutput", "build_model", "count_parameters"]
-_LAZY = tuple(__all__[3:])
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
+    # imported on first use, not with the package: these modules import torch (seconds)
+    if name in ("Autoencoder", "ModelOutput"):
         from . import autoencoder
 
         return getattr(autoencoder, name)
+    if name in ("build_model", "count_parameters"):
+        from . import build
+
+        return getattr(build, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

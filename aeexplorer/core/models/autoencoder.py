@@ -76,15 +76,3 @@ class Autoencoder(nn.Module):
         z = self.reparameterize(mu, logvar) if (logvar is not None and sample) else mu
         return ModelOutput(logits=self.decode_logits(z), z=z, mu=mu, logvar=logvar, hidden=hidden)
 
-
-def build_model(config: ModelConfig) -> Autoencoder:
-    """The only way to make a model: from its config (which is saved beside the weights)."""
-    if config.kind == "pca":
-        from .pca import PCA
-
-        return PCA(config)
-    return Autoencoder(config)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -14,16 +14,17 @@ import streamlit as st
 from aeexplorer.app import figures, views
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import MAP_CONFIG, fmt_z, image_html, map_click
 from aeexplorer.ui.explorer import live, panels, similar
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.explorer.similar import similar_panel
+from aeexplorer.ui.image_view import image_html
+from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
     from aeexplorer.app.scene import Scene
+    from aeexplorer.core.checkpoints.file import Checkpoint
     from aeexplorer.ui.resources import MapPoints
 
 LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "_map_z"

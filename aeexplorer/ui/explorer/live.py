@@ -21,12 +21,12 @@ import streamlit as st
 from aeexplorer.app import imaging, views
 from aeexplorer.app.scene import parse_point
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import shown_px
 from aeexplorer.ui.explorer.decoder_files import page_decoder
 from aeexplorer.ui.explorer.sprites import page_sprites
+from aeexplorer.ui.image_view import shown_px
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 KEY, PLAY_KEY = "live", "live_play"
 # talk mode's decoded images beside the map: at most 252 px, less in a small window (as

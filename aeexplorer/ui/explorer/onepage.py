@@ -16,7 +16,7 @@ from aeexplorer.ui.explorer.decoder_files import page_decoder
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
 
 LABEL = "Download this view as one page"
 HELP = ("One HTML file with the map, the decoder and this scene (path, selected point, "

@@ -12,21 +12,17 @@ from aeexplorer.app import imaging, views
 from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import enlarge, fmt_z, new_seed, scale, show
 from aeexplorer.ui.explorer import live, onepage
 from aeexplorer.ui.explorer import stops as path_stops
+from aeexplorer.ui.image_view import enlarge, scale, show
+from aeexplorer.ui.latent_map import fmt_z
+from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import (
-    cached_upload,
-    how_prepared,
-    step_images,
-    upload_label,
-    uploader,
-)
+from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, upload_label, uploader
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
-    from aeexplorer.core.placement import Placement
+    from aeexplorer.core.checkpoints.file import Checkpoint
+    from aeexplorer.core.latent.placement import Placement
     from aeexplorer.ui.resources import MapPoints
 
     Walk = tuple[np.ndarray, np.ndarray] | None
@@ -182,7 +178,7 @@ def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
     # imported here, not at the top: it imports torch (seconds), which a first visit must not
     # wait for before the map is drawn
-    from aeexplorer.core.placement import place_bytes
+    from aeexplorer.core.latent.placement import place_bytes
 
     return place_bytes(ckpt, data)
 

@@ -1,7 +1,7 @@
 // The walk's player: Play / Pause, speed and loop; each frame decoded in the page, shown in
 // its own canvas and in the panel beside the map, with a marker at the walk's point on the map.
 
-/** The walk at ``p`` legs from its start: as aeexplorer.core.ops (ModelOps.walk) interpolates, continuous. */
+/** The walk at ``p`` legs from its start: as aeexplorer.core.latent.ops (ModelOps.walk) interpolates, continuous. */
 export function walkAt(stops, p, method) {
   const leg = Math.min(Math.max(Math.floor(p), 0), stops.length - 2);
   const t = Math.min(Math.max(p - leg, 0), 1);

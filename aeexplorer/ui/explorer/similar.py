@@ -1,7 +1,7 @@
 """The explorer's "Similar images" tab: the nearest test images to the selected point (or to
 your upload) by latent code, beside the nearest by raw pixels. The two rows differ, which is
 the point: the encoder groups images by what they show, pixel distance by how much ink lies
-where. Searched by ``aeexplorer.core.neighbours``; this module only picks the query and lays
+where. Searched by ``aeexplorer.core.latent.neighbours``; this module only picks the query and lays
 out the two rows."""
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import numpy as np
 import streamlit as st
 
 from aeexplorer.app import views
-from aeexplorer.core.data import NO_LABEL
-from aeexplorer.core.neighbours import Neighbours, PixelIndex, nearest, overlap
+from aeexplorer.core.datasets.split import NO_LABEL
+from aeexplorer.core.latent.neighbours import Neighbours, PixelIndex, nearest, overlap
 from aeexplorer.ui import resources, state
-from aeexplorer.ui.common import fmt_z, show
 from aeexplorer.ui.explorer import panels
+from aeexplorer.ui.image_view import show
+from aeexplorer.ui.latent_map import fmt_z
 from aeexplorer.ui.text import md
 
 if TYPE_CHECKING:
-    from aeexplorer.core.checkpoint import Checkpoint
+    from aeexplorer.core.checkpoints.file import Checkpoint
     from aeexplorer.ui.resources import MapPoints
 
 K, SOURCE = "sim_k", "sim_source"
