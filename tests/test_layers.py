@@ -6,6 +6,8 @@ anywhere fails here.
     cli   (python -m aeexplorer)                                         <- core, app
     app   (what the pages show, training jobs; no streamlit)             <- core
     ui    (the Streamlit pages) and app.py                               <- core, app
+
+And no module imports itself through others (an import cycle), whatever the layer.
 """
 
 from __future__ import annotations
