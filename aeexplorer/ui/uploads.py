@@ -1,7 +1,7 @@
 """Images brought on any page (the Explorer's own image, Anomalies, Denoise): a file uploader
 with the formats it takes and the limits under it, beside a drawing pad (``draw``); the
 result for the image in use (the file or the drawing, whichever changed last), kept in the
-session; and how an image is prepared for a model (``core.photo.prepare_bytes``), in words and
+session; and how an image is prepared for a model (``core.images.photo.prepare_bytes``), in words and
 as the pictures of its steps, the same on every page."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,
 
 def how_prepared(config: ModelConfig, dataset: str, then: str) -> str:
     """How an image is prepared for a model of ``config`` trained on ``dataset``
-    (``core.photo``), then ``then`` ("encoded, and marked on the map with a star")."""
+    (``core.images.photo``), then ``then`` ("encoded, and marked on the map with a star")."""
     side = config.image_size
     if not digit_like(dataset):
         what = "colour" if config.colour else "grey"
