@@ -24,8 +24,9 @@ class Panel {
   bridge;
   pointer = null;  // the z under the pointer, while it is over the plot area
   clickAt = null;  // where the last click was (client px): hover waits for a move away
-  lastMove = null;  // the last pointer move ({clientX, clientY, timeStamp}): the map may move
-                    // under a resting pointer (zoom, pan, scroll, resize), the z with it
+  lastMove = null;  // the last pointer move ({clientX, clientY}): the map may move under a
+                    // resting pointer (zoom, pan, scroll, resize, a redraw), the z with it
+  unread = false;  // the last move came while the map was being redrawn: read it once drawn
   // {xy, index, z}, and for a click painted here and not yet confirmed by the server: page,
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
@@ -46,7 +47,8 @@ class Panel {
     const unclick = () => this.unclick();  // a double-click clears the selection instead
     const moved = () => this.onMapMoved();
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev), plotly_doubleclick: unclick,
-                                  plotly_deselect: unclick, plotly_relayout: moved });
+                                  plotly_deselect: unclick, plotly_relayout: moved,
+                                  plotly_afterplot: moved });
     const doc = document, leave = () => this.onLeave();
     this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
       [doc, "scroll", moved, true], [window, "resize", moved],  // (Streamlit scrolls a box: capture)
@@ -85,12 +87,14 @@ class Panel {
     this.covering = null;  // the server's block may be new: place the panel over it again
     if (data.server && this.pointer && this.restingAt === data.server.key) this.showServer(data.server);
     else this.render();
+    this.onMapMoved();  // a rerun may have redrawn the map under a pointer that moved meanwhile
   }
 
   onMove(e) {
     if (!alive(this)) return;
     this.lastMove = { clientX: e.clientX, clientY: e.clientY };
     const xy = this.bridge.toData(e.clientX, e.clientY);
+    this.unread = xy === undefined;
     if (xy === undefined) return;
     if (xy === null) { this.onLeave(); return; }
     if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
@@ -112,14 +116,14 @@ class Panel {
   /** The map moved under a resting pointer (a zoom, a pan, a scroll, a resize): the z under
    *  it is read again once Plotly has drawn the new axes (the next frames). */
   onMapMoved() {
-    if (!this.pointer || !this.lastMove) return;
+    if (!this.lastMove || !(this.pointer || this.unread)) return;
     const again = (tries) => requestAnimationFrame(() => {
-      if (!alive(this) || !this.pointer || !this.lastMove) return;
+      if (!alive(this) || !this.lastMove || !(this.pointer || this.unread)) return;
       const m = this.lastMove;
       if (this.bridge.toData(m.clientX, m.clientY) === undefined && tries > 0) again(tries - 1);
       else this.onMove({ ...m, moved: true });
     });
-    again(10);
+    again(30);
   }
 
   onLeave() {
