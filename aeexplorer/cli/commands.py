@@ -46,14 +46,19 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
                       f"{args.out / 'model.safetensors'}")
     report = JsonProgress(cfg.epochs) if args.progress_json else BarProgress(cfg.epochs)
     before = file_signature(args.out)
+    lines = SnapshotLines() if args.progress_json and args.snapshots else None
+
+    def on_data(train, test) -> None:
+        say_data(cfg.dataset, train, test, args.progress_json)
+        if lines is not None:
+            lines.named(train.class_names)
+
     try:
         result = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
             on_precision=lambda choice: say_precision(choice, args.progress_json),
             image_size=args.image_size, channels=args.image_channels,
-            on_data=lambda train, test: say_data(cfg.dataset, train, test, args.progress_json),
-            snapshots=args.snapshots,
-            on_snapshot=SnapshotLines() if args.progress_json and args.snapshots else None)
+            on_data=on_data, snapshots=args.snapshots, on_snapshot=lines)
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there

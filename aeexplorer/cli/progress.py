@@ -76,7 +76,11 @@ class SnapshotLines:
     (a map's axes), to 3 decimals: about 30 kB a line."""
 
     def __init__(self) -> None:
-        self.started = False
+        self.started, self.classes = False, ()
+
+    def named(self, classes) -> None:
+        """The data set's class names, sent with the sample (once the data has loaded)."""
+        self.classes = tuple(classes)
 
     def __call__(self, moment: dict, codes, labels) -> None:
         xy = codes[:, :2].astype(float).round(3)
@@ -85,7 +89,8 @@ class SnapshotLines:
         else:
             xy = xy.tolist()
         if not self.started:
-            emit({"event": "sample", "labels": [int(v) for v in labels]})
+            emit({"event": "sample", "labels": [int(v) for v in labels],
+                  "classes": list(self.classes)})
             self.started = True
         emit({"event": "snapshot", **moment, "xy": xy})
 
