@@ -62,6 +62,7 @@ class Taker:
         self.kept: list[tuple[dict, np.ndarray]] = []
         self.start = self.last = time.perf_counter()
         self.spent = 0.0  # seconds spent taking snapshots, not training
+        self.seconds_between: list[float] = []  # training seconds from one snapshot to the next
 
     def on_step(self, model, epoch: float, step: int) -> None:
         """Before the first step, at the end of each epoch, and ``every_s`` seconds."""
@@ -73,6 +74,8 @@ class Taker:
         t0 = time.perf_counter()
         if step == 0:  # the training's clock starts here, not when the data was loaded
             self.start, self.spent = t0, 0.0
+        else:
+            self.seconds_between.append(round(t0 - self.last, 3))
         codes = encode(model, self.images)
         moment = {"epoch": round(epoch, 4), "step": step,
                   "seconds": round(t0 - self.start - self.spent, 2)}
