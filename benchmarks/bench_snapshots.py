@@ -39,7 +39,7 @@ def fast_configs(epochs: int) -> tuple[ModelConfig, TrainConfig]:
 
 
 def one_run(model_cfg, cfg, data: Split, test: Split | None) -> dict:
-    taker = None if test is None else taker_for(test, 40)
+    taker = None if test is None else taker_for(test, 40, model_cfg.latent_dim)
     start = time.perf_counter()
     train(model_cfg, cfg, data, on_step=None if taker is None else taker.on_step)
     seconds = time.perf_counter() - start

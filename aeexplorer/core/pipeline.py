@@ -62,7 +62,7 @@ def train_and_save(
         on_precision(choice)
     cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
     dataset = stored_name(cfg.dataset, resolve_data_root(data_dir))
-    taker = (taker_for(test_split, snapshots, on_snapshot)
+    taker = (taker_for(test_split, snapshots, model_cfg.latent_dim, on_snapshot)
              if snapshots > 0 and model_cfg.learned and distributed.is_main() else None)
     model, history = train(model_cfg, cfg, train_split, progress, should_stop,
                            on_step=None if taker is None else taker.on_step)

@@ -35,6 +35,16 @@ def test_the_sample_is_balanced_fixed_and_takes_all_of_a_small_class():
     assert len(sample_rows(np.arange(30) % 3)) == 30  # fewer than 2,000: all of them
 
 
+def test_a_long_code_takes_a_smaller_sample_within_the_budget():
+    from aeexplorer.core.training.snapshots import BUDGET, taker_for
+
+    images, labels = synthetic_images(5000, seed=1)
+    test = Split(images=images, labels=labels)
+    assert len(taker_for(test, 40, 2).rows) == 2000
+    taker = taker_for(test, 40, 512)
+    assert 0 < len(taker.rows) * 40 * 512 <= BUDGET and len(taker.images) == len(taker.rows)
+
+
 def test_thinning_keeps_the_ends_and_spreads_the_rest_on_a_log_scale(monkeypatch):
     import aeexplorer.core.training.snapshots as snaps
 

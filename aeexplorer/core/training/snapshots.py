@@ -17,18 +17,20 @@ import torch
 from aeexplorer.core.checkpoints.snapshots import MAX_SNAPSHOTS, Snapshots
 
 SAMPLE = 2000
+BUDGET = 2_000_000  # numbers in all the snapshots a file keeps: 4 MB of half floats
 SAMPLE_SEED = 20_26  # the same sample for every model of a data set: replays compare
 EVERY_S = 3.0
 # (moment, codes (N, D) float16, the sample's labels (N,))
 Listener = Callable[[dict, np.ndarray, np.ndarray], None]
 
 
-def taker_for(test, keep: int, listener: Listener | None = None) -> Taker:
-    """A ``Taker`` of the sample of ``test`` (a Split, in memory or streamed)."""
+def taker_for(test, keep: int, latent_dim: int, listener: Listener | None = None) -> Taker:
+    """A ``Taker`` of the sample of ``test`` (a Split, in memory or streamed): 2,000 images,
+    fewer for a long code, so that ``keep`` snapshots stay within BUDGET numbers."""
     from aeexplorer.core.datasets.stream import parted_batches
 
     labels = test.labels.numpy()
-    rows = sample_rows(labels)
+    rows = sample_rows(labels, max(1, min(SAMPLE, BUDGET // (max(keep, 2) * latent_dim))))
     images, _ = next(parted_batches(test.images, [torch.from_numpy(rows)]))
     return Taker(images, rows, labels[rows], keep, listener=listener)
 
