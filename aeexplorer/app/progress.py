@@ -4,6 +4,7 @@ here): the state the Train page draws, and the reading of each line and of a fai
 from __future__ import annotations
 
 import json
+import math
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
 # the time left: from the pace of batches after the warm-up, over the recent seconds
 WARMUP_S, RECENT_S, MIN_SPAN_S = 2.0, 15.0, 1.0
 MAX_PACE = 400  # (seconds, fraction done) kept for it: 100 s of lines at 4 a second
+MAX_SAMPLE = 5000  # images in the forming map's sample (the CLI sends 2,000)
 
 
 def parse_line(line: str) -> dict | None:
@@ -47,6 +49,10 @@ class Progress:
     seconds: float = 0.0  # since the start
     loading: float = 0.0  # seconds before the first batch (starting up, reading the data)
     pace: list = field(default_factory=list)  # (seconds, fraction done) at each progress line
+    sample_labels: list = field(default_factory=list)  # the forming map's images' classes
+    sample_classes: tuple = ()  # what those labels name
+    snapshot: dict = field(default_factory=dict)  # the latest: its moment and "xy" (N, 2)
+    snapshots_seen: int = 0
 
     @property
     def fraction(self) -> float:
@@ -112,12 +118,34 @@ def apply(s: Progress, event: dict, elapsed: float) -> None:
         elif kind == "precision":
             s.precision = str(event.get("precision") or "")[:8]
             s.precision_why = str(event.get("reason") or "")[:300]
+        elif kind == "sample":
+            labels = event["labels"]
+            if isinstance(labels, list) and len(labels) <= MAX_SAMPLE:
+                s.sample_labels = [int(v) for v in labels]
+            names = event.get("classes")
+            if isinstance(names, list) and len(names) <= 1000:
+                s.sample_classes = tuple(str(n)[:100] for n in names)
+        elif kind == "snapshot":
+            _apply_snapshot(s, event)
         elif kind == "done":
             # the CLI's done line names them "figures" (its documented key)
             s.metrics = dict(event.get("figures") or {})
             s.path = str(event.get("path") or "")
     except (KeyError, TypeError, ValueError):
         pass
+
+
+def _apply_snapshot(s: Progress, event: dict) -> None:
+    """The latest map, kept only when it holds one finite (x, y) per image of the sample."""
+    xy = event["xy"]
+    if not (isinstance(xy, list) and len(xy) == len(s.sample_labels) > 0):
+        return
+    points = [(float(x), float(y)) for x, y in xy]
+    if not all(math.isfinite(v) and abs(v) < 1e5 for p in points for v in p):
+        return
+    s.snapshot = {"epoch": float(event["epoch"]), "step": int(event["step"]),
+                  "seconds": float(event["seconds"]), "xy": points}
+    s.snapshots_seen += 1
 
 
 def _apply_batch(s: Progress, event: dict) -> None:

@@ -80,9 +80,23 @@ def _train_args(t: argparse.ArgumentParser) -> None:
                    help="named settings, e.g. fast: " + FAST.summary + "; flags given "
                         "explicitly win")
     t.add_argument("--out", required=True, type=Path)
+    t.add_argument("--snapshots", type=_snapshot_count, default=0, metavar="N",
+                   help="keep N snapshots (2 to 40) of how the map formed: the codes of 2,000 "
+                        "test images, replayed by the app (default 0: none, the file as "
+                        "small as before)")
     t.add_argument("--progress-json", action="store_true",
                    help="progress as JSON lines on stdout (for programs) instead of a bar")
     _data_args(t)
+
+
+def _snapshot_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n != 0 and not 2 <= n <= 40:
+        raise argparse.ArgumentTypeError(f"0 (none) or 2 to 40 snapshots, not {text!r}")
+    return n
 
 
 def _parsing(option: Option) -> dict:

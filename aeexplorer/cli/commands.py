@@ -11,7 +11,8 @@ import shlex
 import sys
 
 from aeexplorer.cli.exits import EXIT_INTERRUPTED
-from aeexplorer.cli.progress import BarProgress, JsonProgress, emit, say_data, say_precision
+from aeexplorer.cli.progress import (BarProgress, JsonProgress, SnapshotLines, emit, say_data,
+                                     say_precision)
 from aeexplorer.core.checkpoints.card import family
 from aeexplorer.core.checkpoints.file import file_signature, load_checkpoint
 from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, NOTES, QUALITY, why_missing
@@ -45,12 +46,19 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
                       f"{args.out / 'model.safetensors'}")
     report = JsonProgress(cfg.epochs) if args.progress_json else BarProgress(cfg.epochs)
     before = file_signature(args.out)
+    lines = SnapshotLines() if args.progress_json and args.snapshots else None
+
+    def on_data(train, test) -> None:
+        say_data(cfg.dataset, train, test, args.progress_json)
+        if lines is not None:
+            lines.named(train.class_names)
+
     try:
         result = train_and_save(
             model_cfg, cfg, args.out, args.data_dir, args.download, report,
             on_precision=lambda choice: say_precision(choice, args.progress_json),
             image_size=args.image_size, channels=args.image_channels,
-            on_data=lambda train, test: say_data(cfg.dataset, train, test, args.progress_json))
+            on_data=on_data, snapshots=args.snapshots, on_snapshot=lines)
     except OSError as exc:  # data loading errors are DataNotFound: this is the write
         raise AeError(f"could not write {args.out}: {exc}") from None
     except KeyboardInterrupt:  # in the instant after the rename, the new file is there

@@ -70,6 +70,31 @@ class JsonProgress:
         pass
 
 
+class SnapshotLines:
+    """Each snapshot as a JSON line for the Train page's forming map: a "sample" line with the
+    sample's labels first, then per snapshot its moment and the first two numbers of each code
+    (a map's axes), to 3 decimals: about 30 kB a line."""
+
+    def __init__(self) -> None:
+        self.started, self.classes = False, ()
+
+    def named(self, classes) -> None:
+        """The data set's class names, sent with the sample (once the data has loaded)."""
+        self.classes = tuple(classes)
+
+    def __call__(self, moment: dict, codes, labels) -> None:
+        xy = codes[:, :2].astype(float).round(3)
+        if xy.shape[1] == 1:  # a one-number code: drawn along a line
+            xy = [[float(v), 0.0] for v in xy[:, 0]]
+        else:
+            xy = xy.tolist()
+        if not self.started:
+            emit({"event": "sample", "labels": [int(v) for v in labels],
+                  "classes": list(self.classes)})
+            self.started = True
+        emit({"event": "snapshot", **moment, "xy": xy})
+
+
 class BarProgress:
     """A tqdm bar in epochs, made at the first batch: an error while loading the data stays one
     line."""

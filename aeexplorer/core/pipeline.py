@@ -20,6 +20,7 @@ from aeexplorer.core.training import distributed
 from aeexplorer.core.training.config import TrainConfig
 from aeexplorer.core.training.loop import ProgressFn, train
 from aeexplorer.core.training.precision import Choice, choose
+from aeexplorer.core.training.snapshots import Listener, taker_for
 
 
 def train_and_save(
@@ -33,6 +34,7 @@ def train_and_save(
     on_precision: Callable[[Choice], None] | None = None,
     *, image_size: int | None = None, channels: int | None = None,
     on_data: Callable[[Split, Split], None] | None = None,
+    snapshots: int = 0, on_snapshot: Listener | None = None,
 ) -> tuple[Path, dict] | None:
     """Returns (path, metrics), or None when ``should_stop`` cancelled the run (nothing is
     written then; an existing file at ``out`` is only ever replaced by a finished model).
@@ -41,7 +43,9 @@ def train_and_save(
     is settled once the data has loaded (a missing data set fails first) and told to
     ``on_precision``. The checkpoint names an image folder by its name, not its path.
     Under torchrun every process trains its share and rank 0 alone evaluates, writes, calls
-    ``on_data`` and ``on_precision``, and returns (path, metrics); the others return None."""
+    ``on_data`` and ``on_precision``, and returns (path, metrics); the others return None.
+    ``snapshots``: how many snapshots of the forming map to keep in the file (0: none; a
+    closed-form model has none); ``on_snapshot`` sees each one taken (rank 0)."""
     try:
         distributed.check(model_cfg, cfg, download)
     except ValueError as exc:
@@ -58,7 +62,10 @@ def train_and_save(
         on_precision(choice)
     cfg = replace(cfg, precision=choice.precision)  # the checkpoint records the one used
     dataset = stored_name(cfg.dataset, resolve_data_root(data_dir))
-    model, history = train(model_cfg, cfg, train_split, progress, should_stop)
+    taker = (taker_for(test_split, snapshots, model_cfg.latent_dim, on_snapshot)
+             if snapshots > 0 and model_cfg.learned and distributed.is_main() else None)
+    model, history = train(model_cfg, cfg, train_split, progress, should_stop,
+                           on_step=None if taker is None else taker.on_step)
     if not history.finished or not distributed.is_main():
         return None
     result = evaluate(model, train_split, test_split)
@@ -71,7 +78,7 @@ def train_and_save(
         out, model.cpu(), dataset, atlas, classes=train_split.class_names,
         train={"config": asdict(replace(cfg, dataset=dataset)), "history": history.to_dict(),
                "precision": {k: v for k, v in choice.to_dict().items() if k != "cached"}},
-        metrics=metrics,
+        metrics=metrics, snapshots=None if taker is None else taker.snapshots(),
     )
     return path, metrics
 

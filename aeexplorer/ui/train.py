@@ -20,6 +20,8 @@ from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
+from aeexplorer.ui.forming import forming_map
+from aeexplorer.ui.replay import replay
 from aeexplorer.ui.text import md
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 
@@ -183,8 +185,22 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:
         st.error(f"The training failed: {md(view.error)}")
-    if fam is not None and fam.params and (view.history or view.trace):  # PCA: no curve
+    talk = bool(st.session_state.get(state.TALK))
+    has_curves = fam is not None and fam.params and (view.history or view.trace)  # PCA: none
+    if view.status == jobs.RUNNING and view.snapshot:
+        forming, beside = st.columns([3, 2])
+        with forming:
+            forming_map(view, talk)
+        if has_curves:
+            with beside:
+                _curves(view, fam.curve, stacked=True)
+    elif has_curves:
         _curves(view, fam.curve)
+    if view.status == jobs.DONE and view.out.is_file():
+        card = resources.card(str(view.out), view.out.stat().st_mtime)
+        if isinstance(card, dict):
+            replay(str(view.out), view.out.stat().st_mtime, card["classes"], talk,
+                   key="train_replay", expanded=True)
 
 
 def _progress(view: jobs.Progress) -> None:
@@ -235,9 +251,11 @@ def _explore(root: Path, out: Path) -> None:
                                 out.name))
 
 
-def _curves(view: jobs.Progress, second: str | None) -> None:
+def _curves(view: jobs.Progress, second: str | None, stacked: bool = False) -> None:
+    """The loss curves side by side, or one above the other (beside the forming map)."""
     parts = [("recon", "Reconstruction (nats / image)")]
     parts += [(second, CURVES[second])] if second else []
-    for col, (part, heading) in zip(st.columns(len(parts)), parts):
+    places = [st.container() for _ in parts] if stacked else st.columns(len(parts))
+    for col, (part, heading) in zip(places, parts):
         col.plotly_chart(curves.loss_curve(view, part, heading), width="stretch",
                          config={"displayModeBar": False}, key=f"train_curve_{part}")

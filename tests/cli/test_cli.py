@@ -38,7 +38,7 @@ TRAIN_DEFAULTS = {
     "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
     "--noise": "none", "--noise-level": 0.0, "--precision": "auto", "--recipe": None,
-    "--seed": 0, "--device": "auto", "--out": None, "--progress-json": False,
+    "--seed": 0, "--device": "auto", "--out": None, "--snapshots": 0, "--progress-json": False,
     "--data-dir": None, "--download": False}
 
 

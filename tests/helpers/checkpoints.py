@@ -145,3 +145,24 @@ def make_colour_page_checkpoint(path: Path, arch: str = "dense", side: int = 16,
     return save_checkpoint(path, model, dataset, Atlas(mu, logvar, labels),
                            train={"config": {"epochs": 1, **(train or {})}}, metrics=metrics,
                            classes=COLOUR_CLASSES if labelled else ())
+
+
+def make_snapshot_checkpoint(path: Path, n_snaps: int = 6, n_atlas: int = 200) -> Path:
+    """``make_checkpoint``'s model with snapshots: a sample of half its atlas whose codes grow
+    from near zero (step 0) to the atlas's own, as a training's would."""
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from aeexplorer.core.checkpoints.file import Atlas, load_checkpoint, save_checkpoint
+    from aeexplorer.core.checkpoints.snapshots import Snapshots
+
+    make_checkpoint(path, n_atlas=n_atlas)
+    ckpt = load_checkpoint(path)
+    rows = np.arange(0, n_atlas, 2)
+    final = load_file(str(path))["atlas.mu"][rows]
+    codes = np.stack([final * (0.05 + 0.95 * i / (n_snaps - 1)) for i in range(n_snaps)])
+    moments = tuple({"epoch": i / 2, "step": i * 50, "seconds": i * 2.0} for i in range(n_snaps))
+    snaps = Snapshots(rows, ckpt.atlas.labels.numpy()[rows], codes.astype(np.float16), moments)
+    return save_checkpoint(path, ckpt.model, ckpt.dataset,
+                           Atlas(ckpt.atlas.mu, ckpt.atlas.logvar, ckpt.atlas.labels),
+                           train=ckpt.train, metrics=ckpt.metrics, snapshots=snaps)

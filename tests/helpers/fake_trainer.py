@@ -11,6 +11,8 @@ the last batch of an epoch, the "epoch" line stands for it, and batch lines come
 - ``linger``: writes FILE, then waits (up to 30 s) before its "done" line;
 - ``linger-done``: writes FILE and says "done", then waits (up to 30 s) before exiting;
 - ``hog``: holds $FAKE_HOG_MB MB (default 300) of resident memory, then trains as ``slow``.
+With ``--snapshots N``, the CLI's snapshot lines too (``SnapshotLines``): 20 images of two
+classes, before the first batch and after each, spreading out as the epochs go.
 The lingering modes leave room for a cancel that lands after the model is written."""
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find the package
 
-from aeexplorer.cli.progress import JsonProgress, say_precision  # noqa: E402  (the real protocol: what the app reads)
+from aeexplorer.cli.progress import JsonProgress, SnapshotLines, say_precision  # noqa: E402  (the real protocol: what the app reads)
 from aeexplorer.core.training.precision import Choice  # noqa: E402
 
 
@@ -44,16 +46,36 @@ def write(out: str) -> None:
     os.replace(tmp, out)  # atomic, as the CLI's writes are
 
 
-def train(mode: str, epochs: int) -> None:
+def snapshot_lines():
+    """The CLI's snapshot reporter and a function that sends one snapshot at a step."""
+    import numpy as np
+
+    lines = SnapshotLines()
+    lines.named(("zero", "one"))
+    labels = np.arange(20) % 2
+    base = np.stack([np.linspace(-1, 1, 20), labels * 2.0 - 1], axis=1)
+
+    def take(step: int, n_steps: int) -> None:
+        moment = {"epoch": step / 5, "step": step, "seconds": step * 0.2}
+        lines(moment, (base * (0.1 + step / n_steps)).astype(np.float16), labels)
+    return take
+
+
+def train(mode: str, epochs: int, snapshots: bool = False) -> None:
     """The training loop's calls to the reporter: running means of the parts per batch."""
     say_precision(Choice("bf16", "bf16 measured 2.00x faster (3.0 ms a step against 6.0 "
                               "ms in fp32)", 6.0, 3.0), as_json=True)  # as the CLI says it
     report = JsonProgress(epochs)
     delay = 0.0 if mode == "ok" else 0.2
     n_batches = 1 if mode == "single" else 5
+    take = snapshot_lines() if snapshots else None
+    if take is not None:
+        take(0, epochs * n_batches)
     for epoch in range(epochs):
         for batch in range(n_batches):
             time.sleep(delay)
+            if take is not None:
+                take(epoch * n_batches + batch + 1, epochs * n_batches)
             report(epoch, batch, n_batches, {"loss": 200.0 / (epoch + 1) + 1,
                                              "recon": 200.0 / (epoch + 1),
                                              "kl": 1.0 + (batch + 1) / 10, "penalty": 0.0})
@@ -65,7 +87,7 @@ def linger() -> None:
         time.sleep(0.05)
 
 
-def run(mode: str, epochs: int, out: str) -> int:
+def run(mode: str, epochs: int, out: str, snapshots: bool = False) -> int:
     print("loading the data set…", flush=True)  # not JSON: a reader must skip it
     if mode == "fail":
         print("error: MNIST not found in /nowhere/MNIST/raw", file=sys.stderr, flush=True)
@@ -78,7 +100,7 @@ def run(mode: str, epochs: int, out: str) -> int:
     # filled with ones: every page is touched, so resident (a zeroed buffer may not be)
     mb = int(os.environ.get("FAKE_HOG_MB", "300")) if mode == "hog" else 0
     held = bytearray(b"\x01") * (mb << 20)
-    train(mode, epochs)
+    train(mode, epochs, snapshots)
     del held
     write(out)
     if mode == "linger":
@@ -93,7 +115,7 @@ def main(argv: list[str]) -> int:
     mode, args = argv[0], argv[1:]
     epochs = int(args[args.index("--epochs") + 1]) if "--epochs" in args else 1
     try:
-        return run(mode, epochs, args[args.index("--out") + 1])
+        return run(mode, epochs, args[args.index("--out") + 1], "--snapshots" in args)
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130

@@ -6,6 +6,7 @@ so its session folders are written there."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -130,7 +131,9 @@ def test_a_started_training_shows_progress_and_can_be_cancelled(fake_trainer, ro
     # the precision the CLI took, and why
     assert "Precision bf16: bf16 measured 2.00x faster (3.0 ms a step against 6.0 ms in fp32)." \
         in captions
-    assert len(at.get("plotly_chart")) == 2  # reconstruction, and KL for a VAE
+    # the map forming, reconstruction, and KL for a VAE
+    assert [c.key for c in at.get("plotly_chart")] == ["train_forming", "train_curve_recon",
+                                                       "train_curve_kl"]
     at.button(key="train_cancel").click().run()
     wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
     assert at.session_state["train_job"].status == jobs.CANCELLED
@@ -163,6 +166,31 @@ def test_a_full_server_says_so(fake_trainer, monkeypatch, root):
 
 def options(at: AppTest, key: str) -> list[str]:
     return list(at.selectbox(key=key).options)
+
+
+def _forming_title(at: AppTest) -> str | None:
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
+        if title.startswith("The map forming"):
+            return title
+    return None
+
+
+def test_the_map_forms_beside_the_curves_while_it_trains(fake_trainer, root):
+    fake_trainer[0] = "slow"
+    at = open_train(root)
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.button(key="train_start").click().run()
+    seen = set()
+    for want in (2, 3, 4):  # the page redraws the latest snapshot as each arrives
+        wait_for(at, lambda job, want=want: job.view().snapshots_seen >= want)
+        seen.add(_forming_title(at))
+    assert None not in seen and len(seen) >= 2, seen
+    assert len(at.get("plotly_chart")) == 3  # the forming map, reconstruction and KL
+    assert any("20 test images, each placed where the model puts it now" in plain(c.value)
+               for c in at.caption)
+    at.button(key="train_cancel").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING, timeout=10)
 
 
 def test_a_trained_model_is_listed_in_its_own_session_only(fake_trainer, root):

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from aeexplorer.core.checkpoints.header import (FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta,
                                                 check_atlas, clip, read_header)
+from aeexplorer.core.checkpoints.snapshots import (KEYS, Snapshots, check_values,
+                                                   expected_entries, parse_moments, tensors_of)
 from aeexplorer.core.datasets.registry import class_names_of
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.models import ModelConfig
@@ -47,6 +49,7 @@ class Checkpoint:
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     classes: tuple[str, ...] | None = None  # None: the built-in data set's
+    snapshots: Snapshots | None = None  # how the map formed, when it was trained with them
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -73,9 +76,11 @@ def save_checkpoint(
     train: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     classes: tuple[str, ...] | None = None,
+    snapshots: Snapshots | None = None,
 ) -> Path:
     """Write atomically: a crash mid-write leaves any existing file at ``path`` untouched.
     ``classes``: what the atlas labels mean (empty: none); None: the built-in data set's."""
+    import torch
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -84,6 +89,8 @@ def save_checkpoint(
     tensors["atlas.labels"] = atlas.labels.long().contiguous()
     if atlas.logvar is not None:
         tensors["atlas.logvar"] = atlas.logvar.float().contiguous()
+    if snapshots is not None:
+        tensors.update({k: torch.from_numpy(v) for k, v in tensors_of(snapshots).items()})
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -93,6 +100,8 @@ def save_checkpoint(
         "train": json.dumps(train or {}),
         "metrics": json.dumps(metrics or {}),
     }
+    if snapshots is not None:
+        metadata["snapshots"] = json.dumps(snapshots.metadata())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -133,6 +142,7 @@ def _expected_tensors(config: ModelConfig, n_atlas: int) -> dict[str, tuple[str,
 def _check_tensors(header: dict, config: ModelConfig, name: str) -> None:
     tensors = header["tensors"]
     expected = _expected_tensors(config, atlas_rows(tensors, config, name))
+    expected.update(expected_entries(tensors, header["meta"], config.latent_dim, name))
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
@@ -174,7 +184,18 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         model=model.to(device).eval(), config=card["config"], dataset=card["dataset"],
         atlas=atlas, train=card["train"], metrics=card["metrics"], path=path,
         classes=card["classes"],
+        snapshots=_snapshots(tensors, header["meta"], len(labels), path.name),
     )
+
+
+def _snapshots(tensors: dict, meta: dict, n_test: int, name: str) -> Snapshots | None:
+    """The loaded file's snapshots, their entries already checked by ``_check_tensors``."""
+    if "snap.codes" not in tensors:
+        return None
+    index, labels, codes = (tensors[k].numpy() for k in KEYS)
+    snaps = Snapshots(index, labels, codes, parse_moments(meta["snapshots"], name))
+    check_values(snaps, n_test, name)  # the sample's rows are rows of the atlas
+    return snaps
 
 
 def file_signature(path: str | os.PathLike) -> tuple[int, int, int] | None:

@@ -53,6 +53,7 @@ class History:
 
 # Called with (epoch, batch, n_batches, running loss parts) so a CLI bar or a UI can follow.
 ProgressFn = Callable[[int, int, int, dict], None]
+StepFn = Callable[[Autoencoder, float, int], None]  # (model, fractional epoch, step)
 
 
 def beta_at(cfg: TrainConfig, epoch_progress: float) -> float:
@@ -69,9 +70,12 @@ def train(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_epoch: Callable[[Autoencoder, EpochRecord], None] | None = None,
+    on_step: StepFn | None = None,
 ) -> tuple[Autoencoder, History]:
     """Train a new model on ``data``. Raises ``TrainingDiverged`` on a non-finite loss.
-    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``).
+    ``on_epoch`` sees the model after each epoch (its time is not the epoch's ``seconds``);
+    ``on_step`` sees it before the first step (step 0) and after each one, with the
+    fractional epoch and the step's number (snapshots: ``training.snapshots``).
     Under torchrun (``aeexplorer.core.training.distributed``) every process trains its share of each
     batch, the history is the whole batches' and only rank 0 is told the progress."""
     check_compatible(model_cfg, cfg)
@@ -93,9 +97,12 @@ def train(
     )
     history = History()
     start = time.perf_counter()
+    stepped = None if on_step is None else (lambda e, s: on_step(model, e, s))
+    if stepped is not None:
+        stepped(0.0, 0)
     for epoch in range(cfg.epochs):
         record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen),
-                            progress, should_stop)
+                            (progress, stepped), should_stop)
         if record is None:
             break
         history.epochs.append(record)
@@ -132,9 +139,12 @@ def _batch_values(parts: LossParts, weight: float) -> list[float]:
     return distributed.batch_mean(values, weight).tolist()
 
 
-def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, should_stop):
-    """One pass over shuffled batches; returns None when ``should_stop`` asked to stop."""
+def _run_epoch(model, images, opt, sched, cfg, epoch, generators, listeners, should_stop):
+    """One pass over shuffled batches; returns None when ``should_stop`` asked to stop.
+    ``listeners``: the progress function and the step function (with the fractional epoch
+    and the step), either None."""
     model.train()
+    progress, stepped = listeners
     t0 = time.perf_counter()
     generator, noise_gen = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
@@ -162,6 +172,8 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generators, progress, shou
             sums[key] += value
         if progress is not None:
             progress(epoch, b, n_batches, {k: v / (b + 1) for k, v in sums.items()})
+        if stepped is not None:
+            stepped(epoch + (b + 1) / n_batches, epoch * n_batches + b + 1)
     return EpochRecord(
         epoch=epoch + 1,
         loss=sums["loss"] / n_batches,

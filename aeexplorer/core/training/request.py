@@ -44,6 +44,9 @@ def request_settings(req: TrainRequest) -> dict[str, Any]:
     return {"dataset": req.dataset, **{k: getattr(req, k) for k in fam.params}, **fam.settings}
 
 
+PAGE_SNAPSHOTS = 40  # kept in a model trained on the Train page (a few MB at most)
+
+
 def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
     """The ``train`` command line (after ``python -m aeexplorer``) for a form's values."""
     settings = request_settings(req)
@@ -51,6 +54,8 @@ def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
     args = command(settings, keep=settings)
     if req.recipe:
         args += ["--recipe", req.recipe]
+    if settings.get("kind") != "pca":  # the page draws the map forming, then replays it
+        args += ["--snapshots", str(PAGE_SNAPSHOTS)]
     return [*args, "--out", str(Path(out).resolve()), "--data-dir",
             str(Path(data_dir).resolve()), "--progress-json"]
 

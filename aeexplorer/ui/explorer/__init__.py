@@ -18,6 +18,7 @@ import streamlit as st
 
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, sidebar, state, style
+from aeexplorer.ui.replay import replay
 from aeexplorer.ui.explorer.fragment import explorer
 from aeexplorer.ui.text import md
 
@@ -48,6 +49,7 @@ def render(root: Path) -> None:
     if not talk:  # in talk mode the map takes the screen: the presenter says what it is
         st.title("The latent space, decoded")
     explorer(str(path), mtime, opts, talk)
+    replay(str(path), mtime, card["classes"], talk)
     # After the page is drawn, once per process: the first click on a point then finds the
     # test images loaded, and the first visit does not wait for them.
     if resources.torch_ready():  # reading them imports torch: see ``fragment._warm_up``
