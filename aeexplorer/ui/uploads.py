@@ -1,8 +1,8 @@
 """Images brought on any page (the Explorer's own image, Anomalies, Denoise): a file uploader
 with the formats it takes and the limits under it, beside a drawing pad (``draw``); the
 result for the image in use (the file or the drawing, whichever changed last), kept in the
-session; and how an image is prepared for a model (``core.images.photo.prepare_bytes``), in words and
-as the pictures of its steps, the same on every page."""
+session; and how an image is prepared for a model (``core.images.photo.prepare_bytes``), in
+words and as the pictures of its steps, the same on every page."""
 
 from __future__ import annotations
 
