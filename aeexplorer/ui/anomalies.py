@@ -14,7 +14,7 @@ from aeexplorer.app import anomaly, image_shapes, views
 from aeexplorer.app.figures import from_dict
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
-from aeexplorer.ui import datanote, pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.latent_map import MAP_CONFIG
 from aeexplorer.ui.text import md
@@ -27,10 +27,12 @@ NO_IMAGES = "The test set on this machine holds no images: there is nothing to s
 
 
 def render(root: Path) -> None:
-    style.apply(sidebar.talk_toggle())
+    page_url.start("anomalies")
     checkpoints = pickers.usable(root)
     st.title("Anomalies: what the model reconstructs worst")
-    pick = pickers.choose(checkpoints, "Checkpoint", CKPT, prefer="mnist-vae")
+    pick = pickers.choose(checkpoints, "Checkpoint", CKPT, prefer="mnist-vae",
+                          wanted=page_url.wanted("ckpt", scene_model=True))
+    page_url.keep("ckpt", pick and pick[0].name)
     if pick is None:
         st.info("There is no readable checkpoint. Train one, for example:\n\n"
                 "`python -m aeexplorer train --dataset mnist --model ae --epochs 30 "

@@ -17,7 +17,7 @@ from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui import page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.text import md
@@ -53,9 +53,8 @@ class Selection:
 
 
 def render(root: Path) -> None:
-    talk = sidebar.talk_toggle()
+    talk = page_url.start("compare")
     entries = pickers.usable(root)
-    style.apply(talk)
     st.title("Compare models")
     if not entries:
         st.info("There are no readable checkpoints to compare. Train one, for example "
@@ -65,11 +64,14 @@ def render(root: Path) -> None:
     _table(root, entries)
     st.subheader("Two maps, one selection")
     cols = st.columns(2, gap="medium")
-    a = pickers.choose(entries, "Model A", "cmp_a", cols[0], prefer="mnist-vae")
+    a = pickers.choose(entries, "Model A", "cmp_a", cols[0], prefer="mnist-vae",
+                       wanted=page_url.wanted("ckpt", scene_model=True))
     same = compare.same_dataset(entries, a[1]["dataset"])
     other = next((p.name for p, _ in same if p != a[0]), None)
     b = pickers.choose(same, "Model B (same dataset as A)", f"cmp_b:{a[1]['dataset']}",
-                       cols[1], prefer=other)
+                       cols[1], prefer=other, wanted=page_url.wanted("vs"))
+    page_url.keep("ckpt", a[0].name)
+    page_url.keep("vs", b[0].name)
     if b[0] == a[0]:
         st.caption("A and B are the same model" + (": it is the only one for this dataset."
                                                    if other is None else "."))

@@ -15,7 +15,7 @@ from aeexplorer.core.checkpoints.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
 from aeexplorer.core.images.preprocess import preprocess_bytes
-from aeexplorer.ui import datanote, pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
@@ -33,23 +33,29 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 
 def render(root: Path) -> None:
-    style.apply(sidebar.talk_toggle())
+    page_url.start("denoise")
     checkpoints = pickers.usable(root)
     st.title("Denoise: a denoising autoencoder against a plain one")
     offered = _datasets(checkpoints)
     if st.session_state.get(DATASET) not in offered:
         st.session_state.pop(DATASET, None)  # a data set whose models have gone
+    linked = page_url.wanted("ds")
     dataset = st.sidebar.selectbox("Data set", offered, key=DATASET,
+                                   index=offered.index(linked) if linked in offered else 0,
                                    format_func=lambda d: pickers.DATASET_NAMES.get(d, d))
+    page_url.keep("ds", dataset)
     name = pickers.DATASET_NAMES.get(dataset) or md(dataset)  # a model's own name: escaped
     daes = pickers.accepted(checkpoints,
                             lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
     _follow_noise(dataset, daes)
     dae = pickers.choose(daes, "Denoising autoencoder", DAE)
+    page_url.keep("dae", dae and dae[0].name)
     # a plain autoencoder: the registry's "ae", clean inputs and no penalty
     plain = pickers.choose(pickers.accepted(checkpoints, lambda c: c["dataset"] == dataset and
                                             "ae" in kinds(c)),
-                           "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
+                           "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae",
+                           wanted=page_url.wanted("ae"))
+    page_url.keep("ae", plain and plain[0].name)
     st.caption("A denoising autoencoder is trained to give back the clean image from a "
                "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
                "same noisy input here; MSE is per pixel, against the clean image.")
@@ -81,8 +87,11 @@ def _follow_noise(dataset: str, daes: list[tuple[Path, dict]]) -> None:
     kind = st.session_state.get(KIND, "gaussian")
     if st.session_state.get(FOLLOWED) == (dataset, kind):
         return
+    linked = None if FOLLOWED in st.session_state else page_url.wanted("dae")
     st.session_state[FOLLOWED] = (dataset, kind)
-    match = denoise.for_noise([card for _, card in daes], kind)
+    # a link's denoiser, on the session's first run; else one trained with this noise
+    match = next((i for i, (p, _) in enumerate(daes) if p.name == linked), None)
+    match = denoise.for_noise([card for _, card in daes], kind) if match is None else match
     if match is not None:
         st.session_state[DAE] = match
 

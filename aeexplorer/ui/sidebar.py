@@ -109,8 +109,9 @@ def model_card(path: Path, card: dict, root: Path) -> None:
 
 
 def talk_toggle() -> bool:
-    # kept for the session across pages: a talk moves from page to page
-    return st.sidebar.toggle("Talk mode", key=state.TALK, persist_state="session",
+    # kept across pages by the scene (``state.init``, which every page calls first): a
+    # widget's own persist_state="session" lost the value on some page switches
+    return st.sidebar.toggle("Talk mode", key=state.TALK,
                              help="Large type and images for a projector.")
 
 
