@@ -140,7 +140,7 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
         uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=-1,
         font=dict(size=font), clickmode="event+select",
         legend=dict(orientation="h", itemsizing="constant", x=0, xanchor="left", y=-0.1,
-                    yanchor="top", font=dict(size=16 if talk else font), itemclick="toggle",
+                    yanchor="top", font=dict(size=font), itemclick="toggle",
                     itemdoubleclick="toggleothers"),
         plot_bgcolor="white", paper_bgcolor="white")
     axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc",

@@ -33,9 +33,10 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 
 def render(root: Path) -> None:
-    page_url.start("denoise")
+    talk = page_url.start("denoise")
     checkpoints = pickers.usable(root)
-    st.title("Denoise: a denoising autoencoder against a plain one")
+    if not talk:  # in talk mode the controls and the four images take the screen
+        st.title("Denoise: a denoising autoencoder against a plain one")
     offered = _datasets(checkpoints)
     if st.session_state.get(DATASET) not in offered:
         st.session_state.pop(DATASET, None)  # a data set whose models have gone
@@ -56,16 +57,17 @@ def render(root: Path) -> None:
                            "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae",
                            wanted=page_url.wanted("ae"))
     page_url.keep("ae", plain and plain[0].name)
-    st.caption("A denoising autoencoder is trained to give back the clean image from a "
-               "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
-               "same noisy input here; MSE is per pixel, against the clean image.")
+    if not talk:  # the presenter says it
+        st.caption("A denoising autoencoder is trained to give back the clean image from a "
+                   "corrupted one; a plain autoencoder only ever saw clean images. Both get "
+                   "the same noisy input here; MSE is per pixel, against the clean image.")
     if dae is None:
         st.info(f"There is no denoising autoencoder for {name} yet. Train one with\n\n"
                 f"{_command(dataset, st.session_state.get(KIND, 'gaussian'))}"
                 "\n\nthen reload this page.")
     if plain is None:
         st.info(f"There is no plain autoencoder for {name} to compare with.")
-    view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes])
+    view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes], talk)
 
 
 def _datasets(checkpoints: list[tuple[Path, dict]]) -> list[str]:
@@ -136,7 +138,7 @@ def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
     return None if result is None else result.image
 
 
-def _noise_controls() -> tuple[str, float, int]:
+def _noise_controls(talk: bool = False) -> tuple[str, float, int]:
     st.radio("Noise", list(KIND_NAMES), key=KIND, horizontal=True,
              format_func=KIND_NAMES.get)
     kind = st.session_state.get(KIND, "gaussian")
@@ -149,13 +151,15 @@ def _noise_controls() -> tuple[str, float, int]:
     a.number_input("Seed", 0, 2**31 - 2, key=SEED)
     b.button("New noise", on_click=new_seed, args=(SEED,), width="stretch")
     level = float(st.session_state.get(LEVEL, 0.5))
-    st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
-               f"Each pixel set to black with probability {level:g}.")
+    if not talk:  # talk mode: the denoiser's line under the controls says the noise
+        st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
+                   f"Each pixel set to black with probability {level:g}.")
     return kind, level, int(st.session_state.get(SEED, 0))
 
 
 @st.fragment
-def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> None:
+def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict],
+         talk: bool = False) -> None:
     """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
     the cards of those offered, is not empty), then the plain AE."""
     key = resources.image_shape(models[0][1]["config"]) if models else None
@@ -166,7 +170,7 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
         config = models[0][1]["config"] if models else None
         clean = _own_image(dataset, config) if own else _test_image(dataset, key)
     with right, st.container(key="dn_noise"):
-        kind, level, seed = _noise_controls()
+        kind, level, seed = _noise_controls(talk)
     if st.session_state.get(FOLLOWED) != (dataset, kind):
         st.rerun()  # a new noise kind: the whole page, whose sidebar picks its denoiser
     if daes:
