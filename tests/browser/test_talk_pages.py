@@ -94,6 +94,21 @@ def test_talk_mode_and_models_survive_navigation_and_reload(browser, app_url):
         context.close()
 
 
+POINT = """() => { const d = document.querySelector('.js-plotly-plot');
+  const t = d._fullData.find(t => t.customdata && t.x.length > 100), L = d._fullLayout;
+  const r = d.getBoundingClientRect(), i = Math.floor(t.x.length / 2);
+  return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[i]),
+          r.top + L.yaxis._offset + L.yaxis.l2p(t.y[i])]; }"""
+
+
+def _click_a_test_point(page) -> None:
+    """A click on a test image's dot on map A."""
+    x, y = page.evaluate(POINT)
+    page.mouse.move(x, y)
+    time.sleep(0.2)  # Plotly picks the hovered point on the click
+    page.mouse.click(x, y)
+
+
 # each page's main view (issue 25) and the element whose arrival says the page is drawn
 MAIN_VIEW = {
     "compare": {"map A": ".st-key-cmp_map_a", "map B": ".st-key-cmp_map_b",
@@ -128,6 +143,14 @@ def test_each_page_fits_a_projector_in_talk_mode(browser, app_url, name, size):
         page.screenshot(path=str(ARTIFACTS / f"talk-{name}-{width}x{height}.png"))
         assert _in_talk_mode(page)
         assert fit.outside(page, MAIN_VIEW[name]) == {}
+        if name == "compare":  # a point clicked: its images beside the maps, in view too
+            _click_a_test_point(page)
+            page.wait_for_selector(".st-key-cmp_selected img >> nth=2")
+            wait_idle(page)
+            time.sleep(0.5)
+            page.screenshot(path=str(ARTIFACTS / f"talk-compare-clicked-{width}x{height}.png"))
+            assert fit.outside(page, {f"image {i}": f".st-key-cmp_selected img >> nth={i}"
+                                      for i in range(3)}) == {}
         assert fit.small_text(page) == []
         assert fit.h_scroll(page) is None
         assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
