@@ -105,7 +105,10 @@ def model_card(path: Path, card: dict, root: Path) -> None:
         rows.append(f"| Epochs trained | {epochs:.0f} |")
     if rows:
         side.markdown("| metric (test set) | value |\n|---|---|\n" + "\n".join(rows))
-    side.caption(md(shown_path(path, root)))
+    # a model trained here: its name, not the session's folder (a long id, issue 25)
+    mine = path.parent.resolve() == resources.session_folder(root).resolve()
+    side.caption(f"Trained in this session: {md(path.name)}" if mine
+                 else md(shown_path(path, root)))
 
 
 def talk_toggle() -> bool:
