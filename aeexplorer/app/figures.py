@@ -138,9 +138,9 @@ def _map_layout(fig: go.Figure, bounds: tuple[Range, Range], talk: bool, revisio
     fig.update_layout(
         height=680 if talk else 600, margin=dict(l=10, r=10, t=30, b=10),
         uirevision=revision, dragmode="zoom", hovermode="closest", hoverdistance=-1,
-        font=dict(size=font), clickmode="event+select",
+        font=dict(size=font), clickmode="event+select", hoverlabel=dict(font=dict(size=font)),
         legend=dict(orientation="h", itemsizing="constant", x=0, xanchor="left", y=-0.1,
-                    yanchor="top", font=dict(size=16 if talk else font), itemclick="toggle",
+                    yanchor="top", font=dict(size=font), itemclick="toggle",
                     itemdoubleclick="toggleothers"),
         plot_bgcolor="white", paper_bgcolor="white")
     axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc",

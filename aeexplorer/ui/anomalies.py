@@ -14,7 +14,7 @@ from aeexplorer.app import anomaly, image_shapes, views
 from aeexplorer.app.figures import from_dict
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
-from aeexplorer.ui import datanote, pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.latent_map import MAP_CONFIG
 from aeexplorer.ui.text import md
@@ -27,19 +27,23 @@ NO_IMAGES = "The test set on this machine holds no images: there is nothing to s
 
 
 def render(root: Path) -> None:
-    style.apply(sidebar.talk_toggle())
+    talk = page_url.start("anomalies")
     checkpoints = pickers.usable(root)
-    st.title("Anomalies: what the model reconstructs worst")
-    pick = pickers.choose(checkpoints, "Checkpoint", CKPT, prefer="mnist-vae")
+    if not talk:  # in talk mode the map, threshold and gallery take the screen
+        st.title("Anomalies: what the model reconstructs worst")
+    pick = pickers.choose(checkpoints, "Checkpoint", CKPT, prefer="mnist-vae",
+                          wanted=page_url.wanted("ckpt", scene_model=True))
+    page_url.keep("ckpt", pick and pick[0].name)
     if pick is None:
         st.info("There is no readable checkpoint. Train one, for example:\n\n"
                 "`python -m aeexplorer train --dataset mnist --model ae --epochs 30 "
                 "--out runs/mnist-ae.safetensors`")
         return
     path, card = pick
-    st.caption("An autoencoder reconstructs images like those it was trained on well, and "
-               "unusual ones badly: the squared error per pixel between a test image and the "
-               "decoding of its code ranks how unusual the image is.")
+    if not talk:  # in talk mode the presenter says it, and the map and gallery take the screen
+        st.caption("An autoencoder reconstructs images like those it was trained on well, and "
+                   "unusual ones badly: the squared error per pixel between a test image and "
+                   "the decoding of its code ranks how unusual the image is.")
     mtime, data = path.stat().st_mtime, resources.data_root()
     split = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))
     if isinstance(split, str):
@@ -62,8 +66,9 @@ def render(root: Path) -> None:
     if st.session_state.get(FOR) != str(path) or THRESHOLD not in st.session_state:
         _reset_threshold(scores.errors)  # a new model's errors have their own scale
         st.session_state[FOR] = str(path)
-    threshold_panel(str(path), mtime, images, labels)
-    map_panel(str(path), mtime, images, labels)
+    threshold_panel(str(path), mtime, images, labels, talk)
+    if not talk:  # in talk mode the map is beside the threshold (``threshold_panel``)
+        map_panel(str(path), mtime, images, labels)
     upload_panel(str(path), mtime)
 
 
@@ -76,12 +81,13 @@ def _scores(path: str, mtime: float, data: str) -> anomaly.Scores:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _map(path: str, mtime: float, data: str) -> dict:
+def _map(path: str, mtime: float, data: str, talk: bool = False) -> dict:
     """The error map as a figure dict: 10k points built once per model, not per rerun."""
     scores, card = _scores(path, mtime, data), resources.card(path, mtime)
     xy = views.map_xy(scores.codes)
     labels = resources.test_split(card["dataset"], data, resources.image_shape(card["config"]))[1]
-    fig = anomaly.error_map(xy, scores.errors, labels, card["classes"], views.map_bounds(xy))
+    fig = anomaly.error_map(xy, scores.errors, labels, card["classes"], views.map_bounds(xy),
+                            talk=talk)
     return fig.to_dict()
 
 
@@ -112,11 +118,15 @@ def _pair(ckpt_path: str, mtime: float, images: np.ndarray, idx: np.ndarray) -> 
 
 
 @st.fragment
-def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
+def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
+                    talk: bool = False) -> None:
+    """The threshold beside the error histogram, then the gallery; in talk mode the map takes
+    the histogram's place (the histogram goes below the gallery), so that the map, the
+    threshold and the gallery's first row fit one projector screen."""
     errors = _scores(path, mtime, resources.data_root()).errors
     step = _step(errors)
     top = _on_grid(math.ceil(float(errors.max()) / step) * step, step)
-    left, right = st.columns([2, 1], gap="medium")
+    left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
     with right, st.container(key="anom_controls"):
         st.slider("Threshold (reconstruction error)", 0.0, top, step=step, key=THRESHOLD,
                   format="%.4f", help="Test images with a larger error count as anomalies.")
@@ -125,17 +135,26 @@ def threshold_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndar
         st.markdown(f"**{above}** of {len(errors):,} test images "
                     f"(**{above / len(errors):.2%}**) lie above **{threshold:.4f}**.")
         st.button("Back to the 99th percentile", on_click=_reset_threshold, args=(errors,))
-        st.slider("Worst images shown", 8, 48, 16, step=8, key=N_WORST)
-        st.caption(f"Median error {np.median(errors):.4f}, mean {errors.mean():.4f}, "
-                   f"largest {errors.max():.4f}.")
+        if talk:
+            _selection(path, mtime, images, labels, errors, talk)
+        else:
+            st.slider("Worst images shown", 8, 48, 16, step=8, key=N_WORST)
+            st.caption(f"Median error {np.median(errors):.4f}, mean {errors.mean():.4f}, "
+                       f"largest {errors.max():.4f}.")
     with left:
-        st.plotly_chart(anomaly.histogram(errors, threshold), key="anom_hist", theme=None,
-                        config={"displaylogo": False})
-    _gallery(path, mtime, images, labels, errors, threshold)
+        if talk:
+            _map_chart(path, mtime, talk)
+        else:
+            st.plotly_chart(anomaly.histogram(errors, threshold), key="anom_hist", theme=None,
+                            config={"displaylogo": False})
+    _gallery(path, mtime, images, labels, errors, threshold, talk)
+    if talk:
+        st.plotly_chart(anomaly.histogram(errors, threshold, talk=True), key="anom_hist",
+                        theme=None, config={"displaylogo": False})
 
 
 def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
-             errors: np.ndarray, threshold: float) -> None:
+             errors: np.ndarray, threshold: float, talk: bool = False) -> None:
     """The worst k images, worst first: those above the threshold, then the next worst."""
     idx = anomaly.worst(errors, int(st.session_state.get(N_WORST, 16)))
     pairs, names = _pair(path, mtime, images, idx), _classes(path, mtime, labels[idx])
@@ -149,8 +168,9 @@ def _gallery(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
             if len(part) == 0:
                 continue
             st.subheader(title)
-            for row in range(0, len(part), 8):  # a row at a time: reading order everywhere
-                for col, j in zip(st.columns(8), part[row:row + 8]):
+            per_row = 6 if talk else 8  # talk mode's captions are wider
+            for row in range(0, len(part), per_row):  # a row at a time: reading order
+                for col, j in zip(st.columns(per_row), part[row:row + per_row]):
                     i = int(idx[j])
                     with col:
                         show(pairs[j], " · ".join(t for t in (f"#{i}", names[j],
@@ -174,16 +194,31 @@ def _clicked() -> int | None:
 @st.fragment
 def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -> None:
     st.subheader("The test set in latent space, coloured by reconstruction error")
-    data = resources.data_root()
-    errors = _scores(path, mtime, data).errors
-    clicked = _clicked()
-    if clicked is not None and clicked < len(errors):
-        st.session_state[SELECTED] = (path, clicked)
+    errors = _scores(path, mtime, resources.data_root()).errors
     left, right = st.columns([2, 1], gap="medium")
     with left:
-        st.plotly_chart(from_dict(_map(path, mtime, data)), key=MAP, on_select="rerun",
-                        selection_mode=("points",), config=MAP_CONFIG, theme=None)
-    with right, st.container(key="anom_selection"):
+        _map_chart(path, mtime)
+    with right:
+        _selection(path, mtime, images, labels, errors)
+
+
+def _map_chart(path: str, mtime: float, talk: bool = False) -> None:
+    """The error map; a click on a point selects its test image (``_selection``)."""
+    clicked = _clicked()
+    if clicked is not None and clicked < len(_scores(path, mtime, resources.data_root()).errors):
+        st.session_state[SELECTED] = (path, clicked)
+    fig = from_dict(_map(path, mtime, resources.data_root(), talk))
+    if talk:  # beside the threshold, above the gallery's first row: a projector's screen
+        fig.update_layout(height=400)
+    st.plotly_chart(fig, key=MAP,
+                    on_select="rerun", selection_mode=("points",), config=MAP_CONFIG,
+                    theme=None)
+
+
+def _selection(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
+               errors: np.ndarray, talk: bool = False) -> None:
+    """The selected test image, its reconstruction and its error."""
+    with st.container(key="anom_selection"):
         chosen = st.session_state.get(SELECTED)
         if not chosen or chosen[0] != path:
             st.info("Click a point on the map: its test image, reconstruction and error "
@@ -193,9 +228,9 @@ def map_panel(path: str, mtime: float, images: np.ndarray, labels: np.ndarray) -
         recon = anomaly.reconstruct(resources.checkpoint(path, mtime), images[i:i + 1])[0]
         cols = st.columns(2)
         with cols[0]:
-            show(images[i], "original")
+            show(images[i], "original", big=not talk)
         with cols[1]:
-            show(recon, "reconstruction")
+            show(recon, "reconstruction", big=not talk)
         name = _classes(path, mtime, labels[i:i + 1])[0]
         rank = anomaly.n_above(errors, float(errors[i])) + 1
         named = f" · class **{md(name)}**" if name else ""

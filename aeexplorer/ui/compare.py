@@ -17,7 +17,7 @@ from aeexplorer.app import compare, figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import pickers, resources, sidebar, style
+from aeexplorer.ui import page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.text import md
@@ -53,23 +53,30 @@ class Selection:
 
 
 def render(root: Path) -> None:
-    talk = sidebar.talk_toggle()
+    talk = page_url.start("compare")
     entries = pickers.usable(root)
-    style.apply(talk)
-    st.title("Compare models")
+    if not talk:  # in talk mode the maps and the selected images take the screen
+        st.title("Compare models")
     if not entries:
         st.info("There are no readable checkpoints to compare. Train one, for example "
                 "`python -m aeexplorer train --dataset mnist --model vae --epochs 30 --out "
                 "runs/mnist-vae.safetensors`, then reload this page.")
         return
-    _table(root, entries)
-    st.subheader("Two maps, one selection")
+    if talk:  # folded away: a talk shows the maps first
+        with st.expander("Every checkpoint's test-set figures"):
+            _table(root, entries)
+    else:
+        _table(root, entries)
+        st.subheader("Two maps, one selection")
     cols = st.columns(2, gap="medium")
-    a = pickers.choose(entries, "Model A", "cmp_a", cols[0], prefer="mnist-vae")
+    a = pickers.choose(entries, "Model A", "cmp_a", cols[0], prefer="mnist-vae",
+                       wanted=page_url.wanted("ckpt", scene_model=True))
     same = compare.same_dataset(entries, a[1]["dataset"])
     other = next((p.name for p, _ in same if p != a[0]), None)
     b = pickers.choose(same, "Model B (same dataset as A)", f"cmp_b:{a[1]['dataset']}",
-                       cols[1], prefer=other)
+                       cols[1], prefer=other, wanted=page_url.wanted("vs"))
+    page_url.keep("ckpt", a[0].name)
+    page_url.keep("vs", b[0].name)
     if b[0] == a[0]:
         st.caption("A and B are the same model" + (": it is the only one for this dataset."
                                                    if other is None else "."))
@@ -168,7 +175,9 @@ def _marker(side: Side, atlas: MapPoints, sel: Selection | None, talk: bool,
 
 def _figure(side: Side, atlas: MapPoints, talk: bool):
     fig = figures.from_dict(resources.base_map(side.path, side.mtime, talk, atlas.bounds))
-    fig.update_layout(height=600 if talk else 520)
+    fig.update_layout(height=440 if talk else 520)
+    if talk:  # talk type: the legend's rows clear of the axis title z₁
+        fig.update_layout(legend=dict(y=-0.2))
     pos, serial = st.session_state[f"cmp_marker_{side.key}"]
     if pos is not None:
         figures.add_current(fig, pos, talk)
@@ -185,7 +194,8 @@ def maps(a: Side, b: Side, dataset: str, talk: bool) -> None:
     sel = st.session_state.get(SEL)
     if sel is not None and sel.dataset != dataset:  # another test set: the index means nothing
         sel = st.session_state[SEL] = None
-    cols = st.columns(2, gap="medium")
+    # talk mode: the selected images in a third column beside the maps, all on one screen
+    cols = st.columns(3 if talk else 2, gap="medium")
     for side, col in zip(sides, cols):
         _marker(side, atlases[side.key], sel, talk, clicked)
         col.plotly_chart(_figure(side, atlases[side.key], talk), key=f"cmp_map_{side.key}",
@@ -193,7 +203,7 @@ def maps(a: Side, b: Side, dataset: str, talk: bool) -> None:
                          selection_mode=("points",),
                          config=MAP_CONFIG, theme=None,
                          alt=f"Latent map of model {side.key.upper()}: click to select")
-    with st.container(key="cmp_selected"):
+    with cols[2] if talk else st.container(), st.container(key="cmp_selected"):
         _selected(sides, atlases, sel, talk)
 
 
@@ -212,19 +222,21 @@ def _selected(sides: tuple[Side, Side], atlases: dict[str, MapPoints], sel: Sele
                                    resources.image_shape(ckpts["a"].config))
     original = (originals[sel.index] if not isinstance(originals, str)
                 and sel.index < len(originals) else None)
-    cols = st.columns(4)
+    # talk mode: two rows of two (a third of the screen's width), smaller images
+    cols = [c for _ in range(2) for c in st.columns(2)] if talk else st.columns(4)
     rest = cols
     if sel.side is not None:
         clicked = next(s for s in sides if s.key == sel.side)
         with cols[0]:
             st.markdown(f"**Clicked z on {sel.side.upper()}**")
             show(ckpts[sel.side].ops.decode(sel.z)[0],
-                 f"decoded by {clicked.name}", talk)
+                 f"decoded by {clicked.name}", talk, big=not talk)
         rest = cols[1:]
     with rest[0]:
         st.markdown(f"**Test image #{sel.index}**")
         if original is not None:
-            show(original, f"original · {label}" if label else "original", talk)
+            show(original, f"original · {label}" if label else "original", talk,
+                 big=not talk)
         else:
             st.caption(NO_ORIGINALS)
     for side, col in zip(sides, rest[1:]):
@@ -254,4 +266,4 @@ def _decoded_code(side: Side, ckpt: Checkpoint, index: int, original: np.ndarray
     # the test images on this machine may not be the model's shape (another image size)
     fits = original is not None and original.shape == decoded.shape
     error = f" · MSE {mse(original, decoded):.4f}" if fits else ""
-    show(decoded, f"{side.key.upper()}'s decoded code{error}", talk)
+    show(decoded, f"{side.key.upper()}'s decoded code{error}", talk, big=not talk)

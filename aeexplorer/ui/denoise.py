@@ -15,7 +15,7 @@ from aeexplorer.core.checkpoints.card import family, kinds, train_config
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
 from aeexplorer.core.images.preprocess import preprocess_bytes
-from aeexplorer.ui import datanote, pickers, resources, sidebar, style
+from aeexplorer.ui import datanote, page_url, pickers, resources
 from aeexplorer.ui.image_view import show
 from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
@@ -33,33 +33,41 @@ KIND_NAMES = {"gaussian": "Gaussian", "mask": "Masking"}
 
 
 def render(root: Path) -> None:
-    style.apply(sidebar.talk_toggle())
+    talk = page_url.start("denoise")
     checkpoints = pickers.usable(root)
-    st.title("Denoise: a denoising autoencoder against a plain one")
+    if not talk:  # in talk mode the controls and the four images take the screen
+        st.title("Denoise: a denoising autoencoder against a plain one")
     offered = _datasets(checkpoints)
     if st.session_state.get(DATASET) not in offered:
         st.session_state.pop(DATASET, None)  # a data set whose models have gone
+    linked = page_url.wanted("ds")
     dataset = st.sidebar.selectbox("Data set", offered, key=DATASET,
+                                   index=offered.index(linked) if linked in offered else 0,
                                    format_func=lambda d: pickers.DATASET_NAMES.get(d, d))
+    page_url.keep("ds", dataset)
     name = pickers.DATASET_NAMES.get(dataset) or md(dataset)  # a model's own name: escaped
     daes = pickers.accepted(checkpoints,
                             lambda c: c["dataset"] == dataset and "denoising" in kinds(c))
     _follow_noise(dataset, daes)
     dae = pickers.choose(daes, "Denoising autoencoder", DAE)
+    page_url.keep("dae", dae and dae[0].name)
     # a plain autoencoder: the registry's "ae", clean inputs and no penalty
     plain = pickers.choose(pickers.accepted(checkpoints, lambda c: c["dataset"] == dataset and
                                             "ae" in kinds(c)),
-                           "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae")
-    st.caption("A denoising autoencoder is trained to give back the clean image from a "
-               "corrupted one; a plain autoencoder only ever saw clean images. Both get the "
-               "same noisy input here; MSE is per pixel, against the clean image.")
+                           "Plain autoencoder", PLAIN, prefer=f"{dataset}-ae",
+                           wanted=page_url.wanted("ae"))
+    page_url.keep("ae", plain and plain[0].name)
+    if not talk:  # the presenter says it
+        st.caption("A denoising autoencoder is trained to give back the clean image from a "
+                   "corrupted one; a plain autoencoder only ever saw clean images. Both get "
+                   "the same noisy input here; MSE is per pixel, against the clean image.")
     if dae is None:
         st.info(f"There is no denoising autoencoder for {name} yet. Train one with\n\n"
                 f"{_command(dataset, st.session_state.get(KIND, 'gaussian'))}"
                 "\n\nthen reload this page.")
     if plain is None:
         st.info(f"There is no plain autoencoder for {name} to compare with.")
-    view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes])
+    view(dataset, [m for m in (dae, plain) if m is not None], [card for _, card in daes], talk)
 
 
 def _datasets(checkpoints: list[tuple[Path, dict]]) -> list[str]:
@@ -81,8 +89,11 @@ def _follow_noise(dataset: str, daes: list[tuple[Path, dict]]) -> None:
     kind = st.session_state.get(KIND, "gaussian")
     if st.session_state.get(FOLLOWED) == (dataset, kind):
         return
+    linked = None if FOLLOWED in st.session_state else page_url.wanted("dae")
     st.session_state[FOLLOWED] = (dataset, kind)
-    match = denoise.for_noise([card for _, card in daes], kind)
+    # a link's denoiser, on the session's first run; else one trained with this noise
+    match = next((i for i, (p, _) in enumerate(daes) if p.name == linked), None)
+    match = denoise.for_noise([card for _, card in daes], kind) if match is None else match
     if match is not None:
         st.session_state[DAE] = match
 
@@ -127,7 +138,7 @@ def _own_image(dataset: str, config: ModelConfig | None) -> np.ndarray | None:
     return None if result is None else result.image
 
 
-def _noise_controls() -> tuple[str, float, int]:
+def _noise_controls(talk: bool = False) -> tuple[str, float, int]:
     st.radio("Noise", list(KIND_NAMES), key=KIND, horizontal=True,
              format_func=KIND_NAMES.get)
     kind = st.session_state.get(KIND, "gaussian")
@@ -140,13 +151,15 @@ def _noise_controls() -> tuple[str, float, int]:
     a.number_input("Seed", 0, 2**31 - 2, key=SEED)
     b.button("New noise", on_click=new_seed, args=(SEED,), width="stretch")
     level = float(st.session_state.get(LEVEL, 0.5))
-    st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
-               f"Each pixel set to black with probability {level:g}.")
+    if not talk:  # talk mode: the denoiser's line under the controls says the noise
+        st.caption(f"σ = {level:g}, then clipped to [0, 1]." if kind == "gaussian" else
+                   f"Each pixel set to black with probability {level:g}.")
     return kind, level, int(st.session_state.get(SEED, 0))
 
 
 @st.fragment
-def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> None:
+def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict],
+         talk: bool = False) -> None:
     """The image, the noise and the outputs; ``models``: the denoiser picked (when ``daes``,
     the cards of those offered, is not empty), then the plain AE."""
     key = resources.image_shape(models[0][1]["config"]) if models else None
@@ -157,7 +170,7 @@ def view(dataset: str, models: list[tuple[Path, dict]], daes: list[dict]) -> Non
         config = models[0][1]["config"] if models else None
         clean = _own_image(dataset, config) if own else _test_image(dataset, key)
     with right, st.container(key="dn_noise"):
-        kind, level, seed = _noise_controls()
+        kind, level, seed = _noise_controls(talk)
     if st.session_state.get(FOLLOWED) != (dataset, kind):
         st.rerun()  # a new noise kind: the whole page, whose sidebar picks its denoiser
     if daes:

@@ -57,14 +57,23 @@ def label(path: Path, card: dict) -> str:
 
 
 def choose(choices: list[tuple[Path, dict]], title: str, key: str, where: Any = None,
-           prefer: str | None = None) -> tuple[Path, dict] | None:
-    """A select box over ``choices``; None when there is nothing to choose. ``prefer`` (a file
-    name prefix) picks the first selection."""
+           prefer: str | None = None, wanted: str | None = None) -> tuple[Path, dict] | None:
+    """A select box over ``choices``; None when there is nothing to choose. The first
+    selection: the file ``wanted`` names (a link's, ``page_url.wanted``), else the first whose
+    name starts with ``prefer``."""
     if not choices:
         return None
     where = where if where is not None else st.sidebar
-    index = next((i for i, (p, _) in enumerate(choices) if prefer and p.name.startswith(prefer)),
-                 0)
+    index = next((i for i, (p, _) in enumerate(choices) if wanted in (p.name, _folder_name(p))),
+                 None)
+    if index is None:
+        index = next((i for i, (p, _) in enumerate(choices)
+                      if prefer and p.name.startswith(prefer)), 0)
     pick = where.selectbox(title, range(len(choices)), index=index, key=key,
                            format_func=lambda i: label(*choices[i]))
     return choices[pick if pick is not None and pick < len(choices) else 0]
+
+
+def _folder_name(path: Path) -> str:
+    """The name the Explorer's picker gives a file whose name two folders hold."""
+    return f"{path.parent.name}/{path.name}"

@@ -105,12 +105,16 @@ def model_card(path: Path, card: dict, root: Path) -> None:
         rows.append(f"| Epochs trained | {epochs:.0f} |")
     if rows:
         side.markdown("| metric (test set) | value |\n|---|---|\n" + "\n".join(rows))
-    side.caption(md(shown_path(path, root)))
+    # a model trained here: its name, not the session's folder (a long id, issue 25)
+    mine = path.parent.resolve() == resources.session_folder(root).resolve()
+    side.caption(f"Trained in this session: {md(path.name)}" if mine
+                 else md(shown_path(path, root)))
 
 
 def talk_toggle() -> bool:
-    # kept for the session across pages: a talk moves from page to page
-    return st.sidebar.toggle("Talk mode", key=state.TALK, persist_state="session",
+    # kept across pages by the scene (``state.init``, which every page calls first): a
+    # widget's own persist_state="session" lost the value on some page switches
+    return st.sidebar.toggle("Talk mode", key=state.TALK,
                              help="Large type and images for a projector.")
 
 

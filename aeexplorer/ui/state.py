@@ -35,13 +35,19 @@ KEPT = ("class_a", "class_b", "index_a", "index_b", "sim_k", "sim_source", "mf_t
 KEPT_PREFIXES = ("mfx:", "mfy:")
 STOP_AT, END = "stop_at", -1  # where a click adds a path stop: before that stop, or at the end
 _STOP_AT_NEXT, _LAST_STOP = "_stop_at_next", "_last_stop"
+_PAGE = "_page"  # the page of the last run
 
 
-def init() -> Scene:
+def init(page: str = "explorer") -> Scene:
     """The scene: read from the URL on a session's first run; on every run, updated with the
-    widgets' values, and the widgets a visit to another page dropped seeded again."""
+    widgets' values, and the widgets a visit to another page dropped seeded again. On the
+    first run of ``page`` after another page, talk mode is the scene's: the browser may send
+    the talk toggle's value from before (seen: talk mode lost on a move to another page)."""
     if SCENE not in st.session_state:
         st.session_state[SCENE] = Scene.from_query(st.query_params.to_dict())
+    if st.session_state.get(_PAGE) != page:
+        st.session_state[_PAGE] = page
+        st.session_state[TALK] = st.session_state[SCENE].talk
     _absorb(reseed=True)
     return st.session_state[SCENE]
 
@@ -164,7 +170,7 @@ def reset_for(ckpt_name: str) -> None:
 def open_in_explorer(ckpt_name: str) -> None:
     """Switch to the Explorer on checkpoint ``ckpt_name`` (its name in the picker), as a link
     naming it would: another checkpoint than the scene's starts a new scene."""
-    init()
+    init(st.session_state.get(_PAGE, "explorer"))  # called on another page: still on it
     reset_for(ckpt_name)
     st.switch_page(EXPLORER_PAGE)
 

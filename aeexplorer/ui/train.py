@@ -19,7 +19,7 @@ from aeexplorer.core.text_numbers import parse_hidden
 from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
-from aeexplorer.ui import datanote, pickers, resources, sidebar, state, style
+from aeexplorer.ui import datanote, page_url, pickers, resources, sidebar, state
 from aeexplorer.ui.forming import forming_map
 from aeexplorer.ui.replay import replay
 from aeexplorer.ui.text import md
@@ -48,7 +48,7 @@ def client_address() -> str:
 
 
 def render(root: Path) -> None:
-    style.apply(sidebar.talk_toggle())
+    page_url.start("train")
     st.title("Train a model")
     if not registry().limits.training:
         st.info("Training is turned off on this server. The models in the checkpoint picker "

@@ -3,6 +3,8 @@ data set): clicks are simulated by setting the chart's selection state."""
 
 from __future__ import annotations
 
+import json
+
 import shutil
 from pathlib import Path
 
@@ -284,3 +286,21 @@ def test_talk_mode_follows_the_presenter_to_every_page(app, page):
     assert not app.exception
     assert app.toggle(key="talk").value is True
     assert any("font-size: 22px" in h.proto.body for h in app.get("html"))  # large type
+
+
+def _ranges(at: AppTest) -> tuple[list, list]:
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    return layout["xaxis"]["range"], layout["yaxis"]["range"]
+
+
+def test_prior_samples_never_rescale_the_map(app):
+    """The map's ranges are the atlas's: samples drawn far out (the largest temperature)
+    are marked on the map as it was, not on a map zoomed out to hold them."""
+    app.query_params.update(t="3", k="100", seed="3")
+    app.run()
+    before = _ranges(app)
+    app.toggle(key="show_samples").set_value(True).run()
+    assert not app.exception
+    traces = json.loads(app.get("plotly_chart")[0].proto.spec)["data"]
+    assert "prior samples" in [t.get("name") for t in traces]
+    assert _ranges(app) == before

@@ -222,6 +222,10 @@ def test_explore_it_opens_the_explorer_on_the_new_model(fake_trainer, root):
     assert not at.exception
     assert at.selectbox(key="ckpt_pick").value == "apptest-explore.safetensors"
     assert at.title[0].value == "The latent space, decoded"
+    # the model card names the file, not the session's folder (its long id)
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith("Trained in this session: apptest") for c in captions), captions
+    assert not any(at.session_state["session_id"] in c for c in captions)
 
 
 def test_the_default_name_is_free_and_a_taken_name_is_flagged(fake_trainer, root):

@@ -216,12 +216,9 @@ def _figure(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOption
     if st.session_state.get(VIEW) != view or moved or MARKER not in st.session_state:
         st.session_state[MARKER] = s.z
     st.session_state[VIEW], st.session_state[SHOWN_Z] = view, s.z
-    pts = np.array(list(s.stops), dtype=np.float32).reshape(-1, 2)
-    if show_samples:
-        pts = np.concatenate([pts, samples[0][:, :2]])
-    if placed is not None:
-        pts = np.concatenate([pts, np.array([placed.z[:2]], dtype=np.float32)])
-    bounds = figures.widen(atlas.bounds, pts)
+    # the ranges are the atlas's (and a link's path stops'): an overlay (prior samples, an
+    # upload's star) never rescales the map under the audience's eyes (issue 25)
+    bounds = figures.widen(atlas.bounds, np.array(list(s.stops), dtype=np.float32).reshape(-1, 2))
     if opts.by_colour:
         _load(path, mtime)  # the dots' colours are decoded: a model that cannot load says so
     fig = figures.from_dict(resources.base_map(path, mtime, talk, bounds, opts.by_colour))
