@@ -380,7 +380,7 @@ def test_train_help_explains_the_settings(capsys):
     for words in ("--model {ae,vae,pca} pca: the top principal components",
                   "--kl-warmup KL_WARMUP epochs of linear KL warm-up",
                   "--hidden HIDDEN layer widths", "--batchnorm, --no-batchnorm",
-                  "--penalty {none,l1,kl,contractive}", "--recipe {fast,fast-5min}",
+                  "--penalty {none,l1,kl,contractive,umap}", "--recipe {fast,fast-5min}",
                   "--device DEVICE auto, cpu or cuda"):
         assert words in shown, words
 
