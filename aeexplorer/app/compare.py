@@ -13,7 +13,8 @@ from aeexplorer.core.checkpoints.metric_table import METRICS, MISSING, why_missi
 __all__ = ["FORMATS", "MISSING", "SHOWN", "missing_notes", "row", "same_dataset", "table"]
 
 # the metrics a row carries, in column order
-SHOWN = ("recon_mse", "neg_elbo", "knn5_accuracy", "parameters", "train_seconds")
+SHOWN = ("recon_mse", "neg_elbo", "knn5_accuracy", "trustworthiness", "continuity", "parameters",
+         "train_seconds")
 # how each is shown; a missing one is "–"
 FORMATS: dict[str, Callable[[Any], str]] = {key: METRICS[key].text for key in SHOWN}
 

@@ -162,7 +162,9 @@ def parameters(req: TrainRequest, data: DataSize = DataSize()) -> int:
 def work(req: TrainRequest, data: DataSize = DataSize()) -> float:
     """Parameters × epochs × training images: the training's cost, up to a constant."""
     epochs = 1 if req.family == "pca" else req.epochs  # PCA: one pass, closed form
-    return parameters(req, data) * epochs * data.images
+    # the UMAP AE encodes each image and a neighbour of it: twice the images per step
+    passes = 2 if req.family == "umap" else 1
+    return parameters(req, data) * epochs * data.images * passes
 
 
 def check_request(req: TrainRequest, limits: Limits, data: DataSize = DataSize()) -> None:

@@ -51,10 +51,12 @@ def test_missing_null_and_odd_metrics_are_none():
 
 def test_all_metrics_are_formatted():
     metrics = {"recon_mse": 0.032987, "neg_elbo": 134.21, "knn5_accuracy": 0.86,
+               "trustworthiness": 0.91234, "continuity": 0.95678,
                "parameters": 1599252, "train_seconds": 1546.7}
     r = row("mnist-vae", _card(metrics=metrics))
     shown = {key: FORMATS[key](r[key]) for key in SHOWN}
     assert shown == {"recon_mse": "0.0330", "neg_elbo": "134.2", "knn5_accuracy": "86.0%",
+                     "trustworthiness": "0.912", "continuity": "0.957",
                      "parameters": "1.60 M", "train_seconds": "25.8 min"}
 
 

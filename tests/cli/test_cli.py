@@ -115,7 +115,8 @@ def test_evaluate_json_schema_for_a_vae(runs, data_root):
     assert report["family"] == "VAE"
     assert report["arch"] == "dense" and report["latent_dim"] == 2
     assert report["n_test"] == 10_000
-    for key in ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy"):
+    for key in ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy", "trustworthiness",
+                "continuity"):
         assert isinstance(report[key], float) and math.isfinite(report[key]), key
     # an untrained decoder says about 0.5 everywhere: close to 784 ln 2 nats per image
     assert 200 < report["recon_bce"] < 1500
@@ -153,6 +154,14 @@ def test_evaluate_json_for_an_autoencoder_has_no_elbo(files, capfd, monkeypatch)
     assert report["recon_bce"] > 0 and 0.0 <= report["recon_mse"] <= 1
     assert 0.0 <= report["knn5_accuracy"] <= 1.0
     assert report["n_test"] == 100
+    # the map metrics: the test codes against the test pixels, as the faithfulness module has it
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.faithfulness import trustworthiness_continuity
+
+    with torch.no_grad():
+        codes = load_checkpoint(files["ae"]).model.encode(images[200:300])[0]
+    want = trustworthiness_continuity(images[200:300], codes)
+    assert (report["trustworthiness"], report["continuity"]) == pytest.approx(want, abs=1e-6)
     # every metric the evaluation gives has a row in the metric table, and every row but the
     # training time (measured by the training) is evaluated
     assert set(report) - DESCRIBED == set(METRICS) - {"train_seconds"}
@@ -371,7 +380,7 @@ def test_train_help_explains_the_settings(capsys):
     for words in ("--model {ae,vae,pca} pca: the top principal components",
                   "--kl-warmup KL_WARMUP epochs of linear KL warm-up",
                   "--hidden HIDDEN layer widths", "--batchnorm, --no-batchnorm",
-                  "--penalty {none,l1,kl,contractive}", "--recipe {fast,fast-5min}",
+                  "--penalty {none,l1,kl,contractive,umap}", "--recipe {fast,fast-5min}",
                   "--device DEVICE auto, cpu or cuda"):
         assert words in shown, words
 

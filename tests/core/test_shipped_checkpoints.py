@@ -42,7 +42,8 @@ def test_small_loadable_with_a_full_atlas_and_a_reproducible_recipe(path):
     assert sorted(ckpt.atlas.labels.bincount().tolist())[0] >= 800  # every class is there
     assert ckpt.train["config"]["dataset"] == ckpt.dataset
     assert len(ckpt.train["history"]["epochs"]) == ckpt.train["config"]["epochs"]
-    for key in ("recon_bce", "recon_mse", "knn5_accuracy", "parameters", "train_seconds"):
+    for key in ("recon_bce", "recon_mse", "knn5_accuracy", "trustworthiness", "continuity",
+                "parameters", "train_seconds"):
         assert math.isfinite(ckpt.metrics[key]), key
     assert (ckpt.metrics["neg_elbo"] is not None) == ckpt.config.variational
     command = train_command(ckpt.config, ckpt.train["config"], path.relative_to(REPO))

@@ -19,6 +19,7 @@ FAMILIES = {  # file -> what its model card must call it
     "mnist-dae-mask": "denoising AE (masking",
     "mnist-cae": "contractive AE",
     "mnist-bvae-beta4": "β-VAE (β=4)",
+    "mnist-umap-ae": "UMAP AE",
 }
 
 
@@ -110,3 +111,16 @@ def test_a_larger_beta_pays_in_reconstruction_for_a_code_closer_to_the_prior():
     beta4, vae = (read_card(SHIPPED / f"{n}.safetensors")["metrics"]
                   for n in ("mnist-bvae-beta4", "mnist-vae"))
     assert beta4["kl"] < vae["kl"] and beta4["recon_bce"] > vae["recon_bce"]
+
+
+def test_the_umap_ae_keeps_digits_together_better_than_the_plain_ae():
+    """Its figures as the files carry them (``evaluate`` measured them; another test
+    re-evaluates the shipped files): a map that keeps each digit's neighbours, with the
+    decoder paying little for it."""
+    from aeexplorer.core.checkpoints.header import read_card
+
+    umap, ae = (read_card(SHIPPED / f"{n}.safetensors")["metrics"]
+                for n in ("mnist-umap-ae", "mnist-ae"))
+    assert umap["knn5_accuracy"] > ae["knn5_accuracy"] + 0.05
+    assert umap["continuity"] > ae["continuity"]
+    assert umap["recon_mse"] < 1.15 * ae["recon_mse"]

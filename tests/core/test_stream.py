@@ -68,7 +68,9 @@ def test_a_streamed_split_trains_and_evaluates_as_the_same_split_in_memory(pics,
     got_m = evaluate(model_m, memory, memory_test)
     got_s = evaluate(model_s, streamed, streamed_test)
     for key, value in got_m["metrics"].items():
-        assert got_s["metrics"][key] == pytest.approx(value, rel=1e-4), key
+        # a number alike; a figure left out (the map metrics of a few images) and its note equal
+        want = value if value is None or isinstance(value, str) else pytest.approx(value, rel=1e-4)
+        assert got_s["metrics"][key] == want, key
     np.testing.assert_allclose(got_s["test_codes"].mu, got_m["test_codes"].mu, rtol=1e-4,
                                atol=1e-5)
 

@@ -67,6 +67,12 @@ _ROWS = (
     Metric("neg_elbo", "−ELBO", "image", "Nats per image, test set (VAEs only)", _fixed(1)),
     Metric("knn5_accuracy", "5-NN accuracy", "", "A 5-nearest-neighbour classifier on the "
            "codes", lambda v: f"{v:.1%}"),
+    Metric("trustworthiness", "Trustworthiness", "", "How rarely the map puts near what the "
+           "pixels put far: 1 when each test image's 5 nearest on the map are among its 5 "
+           "nearest in pixels", _fixed(3)),
+    Metric("continuity", "Continuity", "", "How rarely the map tears apart what the pixels "
+           "put near: 1 when each test image's 5 nearest in pixels stay its 5 nearest on the "
+           "map", _fixed(3)),
     Metric("n_test", "Test images", "", "The test images the metrics were measured on",
            lambda v: f"{v:,.0f}"),
     Metric("parameters", "Parameters", "", "Trainable numbers in the model", count),
@@ -74,9 +80,10 @@ _ROWS = (
 )
 METRICS: dict[str, Metric] = {m.key: m for m in _ROWS}
 # how well a model does on the test set (the rest say what was measured and what it cost)
-QUALITY = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy")
+QUALITY = ("recon_bce", "recon_mse", "kl", "neg_elbo", "knn5_accuracy", "trustworthiness",
+           "continuity")
 # the metrics a file may leave out on purpose, each with the key of its stored reason
-NOTES = {"knn5_accuracy": "knn5_note"}
+NOTES = {"knn5_accuracy": "knn5_note", "trustworthiness": "map_note", "continuity": "map_note"}
 MAX_NOTE = 200
 
 

@@ -8,6 +8,9 @@ formats: ``aeexplorer.core.checkpoints.metric_table``).
   decode the code: the posterior mean for a VAE; see ``ops.reconstruct``).
 - knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes; None
   (and ``knn5_note`` says why) for data without labels, where there is nothing to score.
+- trustworthiness, continuity: how well the test codes keep the test images' 5 nearest
+  neighbours in pixel space, exact (``aeexplorer.core.latent.faithfulness``), on all the test
+  images up to 10,000 and on a seeded sample of 10,000 beyond.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ import torch
 
 from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.datasets.stream import indexed_batches, skipped
+from aeexplorer.core.latent.faithfulness import sample_rows, trustworthiness_continuity
 from aeexplorer.core.latent.neighbours import knn_accuracy
 from aeexplorer.core.latent.ops import BATCH, Codes, ModelOps
 from aeexplorer.core.models import Autoencoder, count_parameters
 from aeexplorer.core.runtime import device_of
 from aeexplorer.core.training.losses import bce_per_image, kl_per_image
+
+K_MAP = 5  # the neighbours the map metrics keep
 
 
 def reconstruction_metrics(
@@ -31,15 +37,24 @@ def reconstruction_metrics(
 
 
 @torch.no_grad()
-def _test_pass(model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0
+def _test_pass(model: Autoencoder, data: Split, batch_size: int = 1000, seed: int = 0,
+               pixels: list | None = None
                ) -> tuple[dict[str, float | None], Codes, np.ndarray]:
     """The reconstruction metrics of ``data``, and its codes and labels from the same pass:
-    a streamed split's files are decoded once for both."""
+    a streamed split's files are decoded once for all. ``pixels``, if given, receives each
+    batch's images (flat, on the CPU) of the rows the map metrics measure, and their
+    positions in the codes."""
     gen = torch.Generator(device=device_of(model)).manual_seed(seed)
     bce = mse = kl = 0.0
     n, device = 0, device_of(model.eval())
     mus, logvars, labels = [], [], []
+    chosen = torch.zeros(len(data.images), dtype=torch.bool)
+    chosen[torch.from_numpy(sample_rows(len(data.images), seed))] = True
     for x, index in indexed_batches(data.images, batch_size=batch_size):  # streamed or not
+        if pixels is not None:
+            keep = chosen[index.cpu()]
+            at = torch.arange(n, n + len(x))[keep]
+            pixels.append((x.cpu()[keep].flatten(1), at))
         x, n = x.to(device), n + len(x)
         mu, logvar = model.encode(x)
         mus.append(mu.cpu())
@@ -80,10 +95,12 @@ def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
     training stores) and their labels (``test_labels``: a streamed split leaves out the
     files that failed to decode). Both splits are read in batches, streamed or not."""
     ops = ModelOps(model)
-    metrics, test_codes, test_labels = _test_pass(model, test)
+    pixels: list = []
+    metrics, test_codes, test_labels = _test_pass(model, test, pixels=pixels)
     train_codes, train_labels = encode_split(ops, train)
     labelled = train.labelled and test.labelled
     metrics.update(_knn5(train_codes.mu, train_labels, test_codes.mu, test_labels, labelled))
+    metrics.update(map_metrics(pixels, test_codes.mu))
     metrics["n_test"] = len(test_labels)
     left_out = skipped(train) + skipped(test)
     if left_out:
@@ -91,6 +108,18 @@ def evaluate(model: Autoencoder, train: Split, test: Split) -> dict:
     metrics["parameters"] = count_parameters(model)
     return {"metrics": metrics, "test_codes": test_codes,
             "test_labels": torch.from_numpy(test_labels)}
+
+
+def map_metrics(pixels: list, codes: np.ndarray) -> dict:
+    """Trustworthiness and continuity (k = 5) of the codes of the images ``_test_pass``
+    gathered; None, with the reason, for a test set too small to measure them."""
+    images = torch.cat([p for p, _ in pixels]) if pixels else torch.zeros(0, 1)
+    at = torch.cat([a for _, a in pixels]) if pixels else torch.zeros(0, dtype=torch.long)
+    if len(images) < 4 * K_MAP:
+        return {"trustworthiness": None, "continuity": None,
+                "map_note": f"left out: fewer than {4 * K_MAP} test images"}
+    trust, cont = trustworthiness_continuity(images, np.asarray(codes)[at.numpy()], K_MAP)
+    return {"trustworthiness": trust, "continuity": cont}
 
 
 def encode_split(ops: ModelOps, split: Split) -> tuple[Codes, np.ndarray]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training.noise import check_noise
 
-PENALTIES = ("none", "l1", "kl", "contractive")
+PENALTIES = ("none", "l1", "kl", "contractive", "umap")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -26,7 +26,8 @@ class TrainConfig:
     kl_warmup_epochs: int = 0  # linear ramp of beta from 0 (Bowman et al. 2016)
     seed: int = 0
     device: str = "auto"
-    # "l1" / "kl": sparse AE on the encoder's last hidden layer; "contractive": Rifai et al.
+    # "l1" / "kl": sparse AE on the encoder's last hidden layer; "contractive": Rifai et al.;
+    # "umap": the UMAP AE, a map that keeps the images' neighbours (``neighbour_graph``)
     penalty: str = "none"
     penalty_weight: float = 0.0  # lambda (l1, contractive) or the KL sparsity weight
     sparsity_target: float = 0.05  # rho: the wanted mean activation (kl)
@@ -69,6 +70,8 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     if cfg.penalty == "kl" and model_cfg.activation != "sigmoid":
         raise ValueError("the KL sparsity penalty needs activations in (0, 1): "
                          "use --activation sigmoid")
+    if cfg.penalty == "umap" and model_cfg.kind != "ae":
+        raise ValueError("the UMAP penalty shapes a deterministic code: use --model ae")
     if cfg.penalty == "contractive" and model_cfg.batchnorm:
         raise ValueError("the contractive penalty needs each image's own Jacobian, and batch "
                          "norm mixes the images of a batch: drop --batchnorm")

@@ -81,6 +81,14 @@ FAMILIES: dict[str, Family] = {  # in the Train page's order
         "shallow AE", "An AE with no hidden layer: 784 → 2 → 784.",
         {"kind": "ae", "hidden": ()}, TRAIN_PARAMS, None,
         lambda s: s["kind"] != "pca" and s["arch"] == "dense" and not s["hidden"], "shallow"),
+    # the UMAP penalty's weight only scales the encoder's gradients (its decoder sees the codes
+    # detached): fixed at 1, nothing to tune
+    "umap": Family(
+        "UMAP AE", "An AE whose map keeps each image's neighbours: the encoder learns a UMAP "
+                   "map of the training images (each pulled towards one of its 15 nearest, "
+                   "pushed from the rest) and the decoder learns to draw from it.",
+        {"kind": "ae", "penalty": "umap", "penalty_weight": 1.0}, NET_PARAMS, "penalty",
+        _penalty("umap"), "UMAP AE"),
     "pca": Family(  # closed form: nothing to tune
         "PCA", "The top 2 principal components, fitted in closed form: no epochs, no settings.",
         {"kind": "pca"}, (), None, lambda s: s["kind"] == "pca", "PCA"),

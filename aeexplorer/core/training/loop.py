@@ -25,6 +25,7 @@ from aeexplorer.core.runtime import pick_device, seed_everything
 from aeexplorer.core.training import distributed
 from aeexplorer.core.training.config import TrainConfig, check_compatible
 from aeexplorer.core.training.losses import LossParts, loss_parts
+from aeexplorer.core.training.neighbour_graph import NeighbourGraph, build_graph
 from aeexplorer.core.training.precision import settle_precision
 from aeexplorer.core.training.step import adam, batch_loss
 
@@ -97,11 +98,12 @@ def train(
     )
     history = History()
     start = time.perf_counter()
+    graph = _graph(images, cfg)  # its time counts as training time
     stepped = None if on_step is None else (lambda e, s: on_step(model, e, s))
     if stepped is not None:
         stepped(0.0, 0)
     for epoch in range(cfg.epochs):
-        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen),
+        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen, graph),
                             (progress, stepped), should_stop)
         if record is None:
             break
@@ -131,6 +133,19 @@ def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Auto
     return model.eval(), History(epochs=[record], seconds=seconds, finished=True)
 
 
+def _graph(images, cfg: TrainConfig) -> NeighbourGraph | None:
+    """The training images' neighbour graph, for the UMAP penalty alone."""
+    if cfg.penalty != "umap":
+        return None
+    if isinstance(images, Streamed):
+        raise AeError("the UMAP AE finds every image's neighbours among all the images at "
+                      "once, and these are too many to hold in memory: use fewer or smaller "
+                      "images")
+    if distributed.world_size() > 1:
+        raise AeError("the UMAP AE trains in one process: run it without torchrun")
+    return build_graph(images)
+
+
 def _batch_values(parts: LossParts, weight: float) -> list[float]:
     """The whole batch's loss, recon, kl and penalty: under torchrun the processes' slices
     summed by their weights (``distributed.shard``), so every process sees the same numbers."""
@@ -146,18 +161,19 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generators, listeners, sho
     model.train()
     progress, stepped = listeners
     t0 = time.perf_counter()
-    generator, noise_gen = generators
+    generator, noise_gen, graph = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
     # this process's rows of each batch: all of them in one process
     batches = distributed.shard(order, cfg.batch_size)
     n_batches = len(batches)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "penalty": 0.0}
     shares = parted_batches(images, [rows for rows, _ in batches], fill=True)
-    for b, ((x, _), (_, weight)) in enumerate(zip(shares, batches)):
+    for b, ((x, rows), (_, weight)) in enumerate(zip(shares, batches)):
         if should_stop is not None and should_stop():
             return None
         beta = beta_at(cfg, epoch + b / n_batches)
-        parts = batch_loss(model, x, cfg, beta, noise_gen)
+        near = None if graph is None else images[graph.sample(rows, generator).to(images.device)]
+        parts = batch_loss(model, x, cfg, beta, noise_gen, near)
         values = _batch_values(parts, weight)  # checked alike on every process
         if not math.isfinite(values[0]):
             raise TrainingDiverged(

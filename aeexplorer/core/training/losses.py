@@ -8,6 +8,7 @@ their Appendix B: KL = -1/2 * sum(1 + logvar - mu^2 - exp(logvar)).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -69,3 +70,27 @@ def contractive(code: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         (grad,) = torch.autograd.grad(code[:, d].sum(), x, create_graph=True)
         total = total + grad.pow(2).flatten(1).sum(dim=1)
     return total.mean()
+
+
+# UMAP's curve 1 / (1 + a d^(2b)) for min_dist 0.1, spread 1 (umap-learn's find_ab_params)
+UMAP_A, UMAP_B = 1.577, 0.8951
+NEGATIVES = 5  # UMAP's negative sample rate: repulsions weighed per attraction
+
+
+def umap_loss(z: torch.Tensor, z_near: torch.Tensor) -> torch.Tensor:
+    """UMAP's cross-entropy on a batch of codes (McInnes et al. 2018, 3.2; parametric as in
+    Sainburg et al. 2021): each code ``z`` is pulled to the code of a neighbour it drew,
+    ``z_near``, and pushed from every other code of the batch, weighted as ``NEGATIVES``
+    random pairs. With q = 1 / (1 + t), t = a d^(2b): -log q = softplus(log t) and
+    -log(1 - q) = softplus(-log t). Mean per image."""
+    def log_t(d2: torch.Tensor) -> torch.Tensor:
+        return math.log(UMAP_A) + UMAP_B * torch.log(d2 + 1e-4)  # finite at d = 0
+
+    pull = F.softplus(log_t((z - z_near).pow(2).sum(dim=1))).mean()
+    n = len(z)
+    if n < 2:
+        return pull
+    d2 = torch.cdist(z, z).pow(2)
+    others = ~torch.eye(n, dtype=torch.bool, device=z.device)
+    push = F.softplus(-log_t(d2[others])).mean()
+    return pull + NEGATIVES * push

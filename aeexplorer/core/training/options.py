@@ -95,8 +95,8 @@ OPTIONS = (
     Option("weight_decay"),
     Option("beta", "KL weight (VAE)"),
     Option("kl_warmup_epochs", "epochs of linear KL warm-up", flag="--kl-warmup"),
-    Option("penalty", "l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian",
-           PENALTIES),
+    Option("penalty", "l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian; "
+           "umap: the UMAP AE (a map that keeps each image's 15 nearest)", PENALTIES),
     Option("penalty_weight", "lambda for l1 and contractive, the weight of the KL sparsity term"),
     Option("sparsity_target", "rho, the wanted mean activation (kl)"),
     Option("noise", "denoising AE: corrupt the inputs while training", NOISES),

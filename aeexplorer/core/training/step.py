@@ -8,8 +8,8 @@ import torch
 
 from aeexplorer.core.models import Autoencoder, ModelOutput
 from aeexplorer.core.training.config import TrainConfig
-from aeexplorer.core.training.losses import (LossParts, contractive, kl_sparsity, l1_sparsity,
-                                             loss_parts)
+from aeexplorer.core.training.losses import (LossParts, bce_per_image, contractive, kl_sparsity,
+                                             l1_sparsity, loss_parts, umap_loss)
 from aeexplorer.core.training.noise import corrupt
 
 
@@ -24,10 +24,14 @@ def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
 
 
 def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: float,
-               noise_gen: torch.Generator | None = None) -> LossParts:
+               noise_gen: torch.Generator | None = None,
+               near: torch.Tensor | None = None) -> LossParts:
     """The training objective on clean images ``x``: the model sees them corrupted (denoising)
     and is scored against the clean ones, plus the weighted penalty. ``cfg``'s precision is
-    settled (``precision.settle_precision``): only "bf16" turns autocast on."""
+    settled (``precision.settle_precision``): only "bf16" turns autocast on. ``near``: for the
+    UMAP penalty, one neighbour of each image (``neighbour_graph``)."""
+    if cfg.penalty == "umap":
+        return _umap_batch(model, x, near, cfg)
     channels = 1 if x.dim() == 4 else None  # a (B, C, H, W) batch: a mask drops whole pixels
     seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen, channels) if cfg.noise != "none" else x
     if cfg.penalty == "contractive":
@@ -48,3 +52,22 @@ def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: floa
         penalty = contractive(out.mu, seen)
     return LossParts(total=parts.total + cfg.penalty_weight * penalty, recon=parts.recon,
                      kl=parts.kl, penalty=penalty)
+
+
+def _umap_batch(model: Autoencoder, x: torch.Tensor, near: torch.Tensor | None,
+                cfg: TrainConfig) -> LossParts:
+    """The UMAP AE's objective: the encoder learns the map from the UMAP loss alone, and the
+    decoder learns to draw from that map (its reconstruction sees the codes detached). So the
+    map is not bent towards what is easy to decode, and the weight of the penalty only scales
+    the encoder's gradients. Images and neighbours go through the encoder as one batch, so
+    batch norm sees one set of statistics."""
+    if near is None:
+        raise ValueError("the UMAP penalty needs each image's drawn neighbour")
+    with torch.autocast(x.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
+        codes, _ = model.encode(torch.cat([x, near]))
+        z, z_near = codes.float().chunk(2)
+        logits = model.decode_logits(z.detach()).float()
+    recon = bce_per_image(logits, x).mean()
+    penalty = umap_loss(z, z_near)
+    return LossParts(total=recon + cfg.penalty_weight * penalty, recon=recon,
+                     kl=torch.zeros((), device=x.device), penalty=penalty)
