@@ -1,6 +1,7 @@
 // The page of aeexplorer/app/onepage.py: a latent map that decodes the z under the pointer,
 // selects on a click and plays the walk, from one file with no request. Appended to the app's
-// decoder.js (parseNet, decode) in one module script; the data is the JSON block of the page.
+// decoder.js (parseNet, decode) and paint.js (paint, fmtZ) in one module script; the data is
+// the JSON block of the page.
 // Text from the data is set with textContent only: it comes from a checkpoint file.
 
 const DATA = JSON.parse(document.getElementById("aeexplorer-data").textContent);
@@ -13,9 +14,6 @@ function bytesOf(b64) {
   return bytes.buffer;
 }
 
-// as the app's ``common.fmt_z``: a value that rounds to zero is 0.000, never -0.000
-const fix3 = (v) => { const s = v.toFixed(3); return s === "-0.000" ? "0.000" : s; };
-const fmtZ = (z) => "(" + z.slice(0, 4).map(fix3).join(", ") + (z.length > 4 ? ", …" : "") + ")";
 
 /** A map position as a full code: the other dimensions 0. */
 const fullZ = (x, y) => [x, y, ...new Array(Math.max(0, DATA.dim - 2)).fill(0)].slice(0, DATA.dim);
@@ -119,18 +117,9 @@ class Panel {
     }
   }
 
-  /** Planes (see decode.js's ``decode``): one is grey, three are red, green and blue. */
+  /** Decoded planes on the canvas (the app's own ``paint``, from ui/explorer/paint.js). */
   paint(pixels) {
-    const side = DATA.side, n = side * side, colour = pixels.length >= 3 * n;
-    const ctx = this.canvas.getContext("2d"), img = ctx.createImageData(side, side);
-    for (let k = 0; k < n; k++) {
-      const r = Math.round(pixels[k] * 255);
-      img.data[4 * k] = r;
-      img.data[4 * k + 1] = colour ? Math.round(pixels[n + k] * 255) : r;
-      img.data[4 * k + 2] = colour ? Math.round(pixels[2 * n + k] * 255) : r;
-      img.data[4 * k + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
+    paint(this.canvas, pixels, DATA.side);
     [this.canvas.hidden, this.still.hidden] = [false, true];
   }
 }

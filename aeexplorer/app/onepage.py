@@ -34,6 +34,7 @@ MAX_BYTES = 12 * 2**20  # the largest page written (every shipped model's is sma
 WALK_STEPS = N_FRAMES[1]  # codes per leg the player moves through (it blends between them)
 HERE = Path(__file__).parent
 DECODER_JS = HERE.parent / "ui" / "explorer" / "decoder.js"  # the app's own, inlined as is
+PAINT_JS = HERE.parent / "ui" / "explorer" / "paint.js"  # its drawing helpers, the same way
 NO_PAGE_DECODER = ("This model's decoder does not run in this file: the map and the walk are "
                    "here, with the selected point and the walk's frames decoded when the file "
                    "was made.")
@@ -76,8 +77,8 @@ def build(ckpt: Checkpoint, name: str, scene: Scene) -> bytes:
         "title": html.escape(f"{name} · latent map").translate(_LINE_ENDS),
         "plotly": inline_script(plotly_js()),
         "data": script_json(data),
-        "script": inline_script(DECODER_JS.read_text("utf-8") + "\n"
-                                + (HERE / "onepage.js").read_text("utf-8")),
+        "script": inline_script("\n".join(path.read_text("utf-8") for path in
+                                           (DECODER_JS, PAINT_JS, HERE / "onepage.js"))),
     }
     # one pass over the template: a part's own text is never searched for slots
     page = _SLOT.sub(lambda m: parts[m.group(1)], template).encode("utf-8")
