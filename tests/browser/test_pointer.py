@@ -101,9 +101,12 @@ def pick_model(page, name: str) -> None:
     if page.locator('[data-testid="stExpandSidebarButton"]').count():
         page.locator('[data-testid="stExpandSidebarButton"]').click()
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.keyboard.type(name.removesuffix(".safetensors"))
-    page.keyboard.press("Enter")
-    page.wait_for_function("(n) => location.search.includes('ckpt=' + n)", arg=name)
+    stem = name.removesuffix(".safetensors")
+    page.keyboard.type(stem)
+    # the option by its own name, not whichever the filter shows first when Enter comes
+    page.locator("[role=option]").filter(has_text=f"{stem} ·").first.click()
+    page.wait_for_function("(n) => location.search.includes('ckpt=' + n)", arg=name,
+                           timeout=60_000)
     wait_idle(page)
     page.wait_for_function("(n) => { const p = window.__aeLive.probe(); return p.model === n; }",
                            arg=name, timeout=60_000)
