@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import MAX_STOPS, TABS, Scene
 
 EXPLORER_PAGE = "aeexplorer/ui/pages/explorer.py"  # its page script, as app.py registers it
@@ -135,10 +136,16 @@ def prepare_stop_at() -> list[int]:
     return [END, *range(n)]
 
 
-def remove_stop(i: int) -> None:
+def remove_stop(i: int | str) -> None:
+    """Remove stop ``i``: its index, or the name shown for it (a widget's state may come back
+    as its label: seen as a TypeError in the sequence benchmark); anything else removes none."""
     stops = scene().stops
-    if 0 <= i < len(stops):
-        stops.pop(i)
+    names = [stop_name(k) for k in range(len(stops))]
+    if isinstance(i, str):
+        i = names.index(i) if i in names else -1
+    if not isinstance(i, int) or not 0 <= i < len(stops):
+        return
+    stops.pop(i)
     last = st.session_state.get(_LAST_STOP)
     if isinstance(last, int) and last >= i:
         st.session_state[_LAST_STOP] = last - 1 if last > i else None
