@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.app.cleanup import DECODERS_DIR
+from aeexplorer.app.limits import folder_bytes
 from aeexplorer.ui import resources
 
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
@@ -91,18 +92,6 @@ def _in_use(target: Path) -> bool:
     if age > TOUCH_EVERY_S:
         os.utime(target)
     return True
-
-
-def folder_bytes(folder: Path) -> int:
-    """The bytes of the files in ``folder`` (temporary ones being written included)."""
-    total = 0
-    for entry in os.scandir(folder):
-        try:
-            if entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
-        except OSError:  # removed meanwhile
-            continue
-    return total
 
 
 def _write(target: Path, blob: bytes) -> bool:
