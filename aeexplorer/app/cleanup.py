@@ -24,7 +24,8 @@ from aeexplorer.app.limits import Limits
 
 EVERY_S = 300.0  # a sweep at most this often, the first one at the server's first page load
 DECODERS_DIR = Path("static", "decoders")  # under the app's folder: Streamlit serves it
-DECODER = re.compile(r"[0-9a-f]{24}\.bin|\.decoder\.[A-Za-z0-9_]{8}\.tmp", re.ASCII)
+# a decoder, or core.atomic's temporary file while one is written: ".NAME.XXXXXXXX.tmp"
+DECODER = re.compile(r"[0-9a-f]{24}\.bin|\.[0-9a-f]{24}\.bin\.[A-Za-z0-9_]{8}\.tmp", re.ASCII)
 # save_checkpoint's tempfile.mkstemp(prefix=".{name}.", suffix=".tmp"): 8 random characters
 TMP = re.compile(r"\.(?P<name>.+\.safetensors)\.[A-Za-z0-9_]{8}\.tmp", re.ASCII)
 

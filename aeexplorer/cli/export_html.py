@@ -6,11 +6,10 @@ runs."""
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from aeexplorer.core import atomic
 from aeexplorer.core.errors import AeError
 
 MAX_SCENE = 4096  # characters of --scene: a link's query is far shorter
@@ -57,15 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(out: Path, page: bytes) -> None:
     """Atomically: a reader never sees half a page, a failed write leaves the old one."""
-    tmp = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".export.", suffix=".tmp", dir=out.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        atomic.write_bytes(out, page)
     except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         raise AeError(f"could not write {out}: {exc.strerror or exc}") from None

@@ -14,6 +14,7 @@ import pytest
 from aeexplorer.app import cleanup
 from aeexplorer.app.export import export_decoder
 from aeexplorer.app.limits import Limits
+from aeexplorer.core import atomic
 from aeexplorer.core.models import ModelConfig, build_model
 from aeexplorer.ui import resources
 from aeexplorer.ui.explorer import decoder_files
@@ -77,25 +78,14 @@ def test_a_full_folder_refuses_a_new_file_and_keeps_the_others(folder, tmp_path,
 @pytest.mark.parametrize("fail", ["write", "replace"])
 def test_a_failed_write_leaves_no_temporary_file(folder, tmp_path, monkeypatch, fail):
     path, mtime = decoder(tmp_path)
-    real_fdopen = os.fdopen
-
-    class Full:
-        def __init__(self, fd, mode):
-            self.fh = real_fdopen(fd, mode)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            raise OSError(28, "No space left on device")
+    def full(self, data):
+        Path.write_text(self, "half")  # a part written, then the disk is full
+        raise OSError(28, "No space left on device")
 
     if fail == "write":
-        monkeypatch.setattr(decoder_files.os, "fdopen", Full)
+        monkeypatch.setattr(atomic.Path, "write_bytes", full)
     else:
-        monkeypatch.setattr(decoder_files.os, "replace",
+        monkeypatch.setattr(atomic.os, "replace",
                             lambda *a: (_ for _ in ()).throw(OSError(13, "denied")))
     net = decoder_files.page_decoder(path, mtime)
     assert "could not store the decoder" in net["why"]
@@ -107,7 +97,7 @@ def test_a_file_in_use_stays_and_an_idle_one_is_swept(folder, tmp_path):
     net = decoder_files.page_decoder(path, mtime)
     mine = folder / "static" / net["url"].removeprefix("app/static/")
     idle = mine.with_name("0" * 24 + ".bin")
-    tmp = mine.with_name(".decoder.abcd1234.tmp")
+    tmp = mine.with_name(f".{mine.name}.abcd1234.tmp")
     other = mine.with_name("notes.txt")
     hour_ago = time.time() - 3 * 3600
     for p in (idle, tmp, other):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aeexplorer.core import atomic
 from aeexplorer.core.checkpoints.header import (FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta,
                                                 check_atlas, clip, read_header)
 from aeexplorer.core.checkpoints.snapshots import (KEYS, Snapshots, check_values,
@@ -102,18 +102,8 @@ def save_checkpoint(
     }
     if snapshots is not None:
         metadata["snapshots"] = json.dumps(snapshots.metadata())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)  # mkstemp's file is private (0600); a model file is for sharing
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic.replacing(path, fsync=True) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
     return path
 
 

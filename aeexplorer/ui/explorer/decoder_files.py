@@ -12,7 +12,6 @@ for ``Limits.decoder_age`` is removed by the cleanup (``aeexplorer.app.cleanup``
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import streamlit as st
 
 from aeexplorer.app.cleanup import DECODERS_DIR
 from aeexplorer.app.limits import folder_bytes
+from aeexplorer.core import atomic
 from aeexplorer.ui import resources
 
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
@@ -101,13 +101,5 @@ def _write(target: Path, blob: bytes) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     if folder_bytes(target.parent) + len(blob) > MAX_DECODER_BYTES:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=".decoder.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(target, blob)
     return True

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 from aeexplorer.app import imaging
+from aeexplorer.core import atomic
 from aeexplorer.ui import resources
 from aeexplorer.ui.explorer.decoder_files import DECODERS
 
@@ -58,12 +57,7 @@ def page_sprites(dataset: str, shape: tuple[int, int]) -> dict | None:
 def _write(target: Path, blob: bytes) -> None:
     """Atomically (a reader never sees half a file), then drop the oldest sheets beyond
     MAX_SPRITE_BYTES in all (a page that still wants one has it written again)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".sprite.", suffix=".tmp", dir=target.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(blob)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
+    atomic.write_bytes(target, blob)
     files = []
     for file in target.parent.glob("*.png"):
         with contextlib.suppress(OSError):  # another session may be pruning too
