@@ -159,3 +159,21 @@ def test_the_table_names_the_images_of_a_colour_or_resized_model(tmp_path):
     assert "×" not in rows["grey28"]
     assert "AE, dense, hidden 8, 32×32 colour |" in rows["colour32"]
     assert "AE, dense, hidden 8, 16×16 grey |" in rows["grey16"]
+
+
+def test_the_table_says_conv_once_and_names_batch_norm(tmp_path):
+    """A conv net's family already says "conv"; batch norm is part of its shape."""
+    import torch
+
+    from aeexplorer.core.checkpoints.card import model_card_table
+    from aeexplorer.core.checkpoints.file import Atlas, save_checkpoint
+    from aeexplorer.core.models import build_model
+
+    atlas = Atlas(torch.zeros(4, 2), None, torch.zeros(4, dtype=torch.long))
+    model = build_model(ModelConfig(kind="vae", arch="conv", channels=(4, 8), hidden=(16,),
+                                    batchnorm=True))
+    path = save_checkpoint(tmp_path / "c.safetensors", model, "mnist", atlas,
+                           train={"config": {"epochs": 1}})
+    row = model_card_table([path]).splitlines()[2]
+    assert "| conv VAE, channels 4,8, hidden 16, batch norm |" in row
+    assert row.count("conv") == 1

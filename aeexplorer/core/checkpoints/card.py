@@ -87,6 +87,25 @@ def train_config(card: dict) -> dict:
     return cfg if isinstance(cfg, dict) else {}
 
 
+def layers(config: ModelConfig) -> list[str]:
+    """A network's shape in words, for the card's "Model" cell: ["dense", "hidden 512,256",
+    "batch norm"], or ["channels 32,64", "hidden 256"] for a conv net (whose family's name
+    already says "conv"), and its images unless MNIST's 28x28 grey (which goes without saying)."""
+    words = []
+    if config.learned:
+        if config.arch == "conv":
+            words.append(f"channels {','.join(map(str, config.channels))}")
+        else:
+            words.append(config.arch)
+        words.append(f"hidden {','.join(map(str, config.hidden)) or 'none'}")
+        if config.batchnorm:
+            words.append("batch norm")
+    if config.colour or config.image_size != 28:
+        side = config.image_size
+        words.append(f"{side}×{side} {'colour' if config.colour else 'grey'}")
+    return words
+
+
 def model_card_table(paths: list[Path]) -> str:
     """A markdown table (one row a checkpoint) and the commands that reproduce each."""
     columns = ["Checkpoint", "Model", METRICS["parameters"].label, "Epochs",
@@ -96,14 +115,8 @@ def model_card_table(paths: list[Path]) -> str:
     for path in paths:
         card = read_card(path)
         cfg, m, t = card["config"], card["metrics"], train_config(card)
-        arch = family(cfg, t)
-        if cfg.learned:
-            arch += f", {cfg.arch}, hidden {','.join(map(str, cfg.hidden)) or 'none'}"
-        if cfg.arch == "conv":
-            arch += f", channels {','.join(map(str, cfg.channels))}"
-        if cfg.colour or cfg.image_size != 28:  # MNIST's 28x28 grey goes without saying
-            arch += f", {cfg.image_size}×{cfg.image_size} {'colour' if cfg.colour else 'grey'}"
-        cells = [f"`{path.name}`", arch, METRICS["parameters"].text(m.get("parameters")),
+        model = ", ".join([family(cfg, t), *layers(cfg)])
+        cells = [f"`{path.name}`", model, METRICS["parameters"].text(m.get("parameters")),
                  str(t.get("epochs")), METRICS["train_seconds"].text(m.get("train_seconds")),
                  *(METRICS[k].text(m.get(k)) for k in QUALITY)]
         rows.append("| " + " | ".join(cells) + " |")
