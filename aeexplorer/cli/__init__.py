@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aeexplorer.cli import commands, export_html
+from aeexplorer.cli import commands, export_html, reference
 from aeexplorer.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED
 from aeexplorer.core.datasets.registry import DATASETS, DEFAULT_DATASETS
 from aeexplorer.core.errors import AeError
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--check", action="store_true", help="only report what is there; download "
                                                         "nothing")
     export_html.add_parser(sub)  # a command of its own module: it sets its ``run``
+    reference.add_parser(sub)
     return parser
 
 
