@@ -14,6 +14,7 @@ from aeexplorer.core.checkpoints.header import FORMAT, FORMAT_VERSION
 from aeexplorer.core.errors import CheckpointError
 from aeexplorer.core.latent import reference
 from aeexplorer.core.latent.reference import ReferenceMap, load_reference, save_reference
+from tests.helpers import find_data_root
 
 
 def blobs(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -131,3 +132,24 @@ def test_the_command_without_its_library_says_how_to_install_it(monkeypatch, cap
     err = capsys.readouterr().err
     assert code != 0 and "requirements-references.txt" in err and "Traceback" not in err
     assert not (tmp_path / "x.safetensors").exists()
+
+
+SHIPPED = sorted(reference.FOLDER.glob("*.safetensors"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_each_shipped_reference_holds_the_figures_it_states(path):
+    """The stored 5-NN is the map's own (recomputed here); the name says its data set and
+    method, which is how Compare finds it."""
+    ref = load_reference(path)
+    assert path.stem == f"{ref.dataset}-{ref.method}" and len(ref.codes) == 10_000
+    assert ref.info["seed"] == 0 and ref.info["library"].split()[0] in ("openTSNE", "umap-learn")
+    assert reference.leave_one_out_accuracy(ref.codes, ref.labels) == pytest.approx(
+        ref.info["knn5_accuracy"], abs=1e-9)
+    assert len(SHIPPED) == 4  # MNIST and Fashion, t-SNE and UMAP
+    root = find_data_root()
+    if root is not None:  # row i is test image i: its labels are the test set's, in order
+        from aeexplorer.core.datasets.loading import load_split
+
+        test = load_split(ref.dataset, train=False, data_dir=root)
+        assert np.array_equal(ref.labels, test.labels.numpy())
