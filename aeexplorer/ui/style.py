@@ -36,6 +36,9 @@ div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-heigh
 .st-key-decoded h3 {font-size: 1.3rem; padding-top: 0;}
 .st-key-cmp_selected figure.ae-image img {width: min(168px, 16vh) !important;
   height: auto !important;}
+.st-key-cmp_selected .ae-row {gap: 0.6rem;}
+div[class*="st-key-cmp_box_"] {flex: none !important; height: max(280px, calc(84vh - 275px));}
+.st-key-cmp_selected figure.ae-image {max-width: min(168px, 16vh);}
 .st-key-dn_results figure.ae-image img {width: min(252px, 24vh) !important;
   height: auto !important;}
 </style>
