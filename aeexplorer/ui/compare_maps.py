@@ -116,7 +116,7 @@ def _figure(side: Side, atlas: MapPoints, talk: bool, n: int):
     if talk:  # as high as the window leaves (``style``): the images under it in view too
         fig.update_layout(height=None, autosize=True, legend=dict(y=-0.2))
     else:
-        fig.update_layout(height=520 if n < 3 else 420)  # three: narrower, so lower
+        fig.update_layout(height=520 if n < 3 else 380)  # three: narrower, so lower
     pos, serial = st.session_state[f"cmp_marker_{side.key}"]
     if pos is not None:
         figures.add_current(fig, pos, talk)
