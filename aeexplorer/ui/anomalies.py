@@ -23,7 +23,7 @@ from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, uplo
 
 CKPT, THRESHOLD, FOR, N_WORST = "anom_ckpt", "anom_threshold", "anom_for", "anom_k"
 MAP, SELECTED, UPLOAD_FILE, UPLOAD = "anom_map", "anom_selected", "anom_upload_file", "anom_upload"
-PAD, BLOCK = "anom_pad", "anom_selection"  # BLOCK: the selected image's, under the hover
+PAD = "anom_pad"
 NO_IMAGES = "The test set on this machine holds no images: there is nothing to score."
 
 
@@ -219,10 +219,10 @@ def _map_chart(path: str, mtime: float, talk: bool = False) -> None:
 def _selection(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
                errors: np.ndarray, talk: bool = False) -> None:
     """The selected test image, its reconstruction and error; the pointer's z in their place."""
-    with st.container(key=BLOCK):
+    with st.container(key="anom_selection"):  # under the pointer's decode (``linked_maps``)
         _selected(path, mtime, images, labels, errors, talk)
     side = resources.card(path, mtime)["config"].image_size  # images as ``_selected``'s:
-    linked_maps("anom_linked", [LinkedMap("", MAP, BLOCK, path, mtime)], talk,
+    linked_maps("anom_linked", [LinkedMap("", MAP, "anom_selection", path, mtime)], talk,
                 px=shown_px(side, False, big=not talk))
 
 
