@@ -2,7 +2,7 @@
 over one map decoded by all three in the page (no server message), each decode checked against
 torch's for that z, a ring at the z on the other maps; then one model switched, hovered again,
 the page reloaded with talk mode and the models kept. And Anomalies' map decoding under the
-pointer the same way."""
+pointer the same way. And a model whose decoder the page is not sent saying so in its cell."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser import fit
+from tests.browser import fit, server
 from tests.browser.helpers import wait_idle
 from tests.browser.server import ARTIFACTS
 from tests.helpers import REPO
+from tests.helpers.checkpoints import make_checkpoint
 
 pytestmark = pytest.mark.browser
 CKPTS = REPO / "checkpoints"
@@ -172,3 +173,34 @@ def test_anomalies_map_decodes_under_the_pointer(page, app_url):
     page.mouse.move(2, 2)
     page.wait_for_function(f"() => ({hidden})() === 'visible'")
     assert page.external_requests == []
+
+
+@pytest.fixture(scope="module")
+def wide_url(tmp_path_factory, checkpoint_env, data_root):
+    """A server that also lists an MNIST autoencoder whose decoder (11.6 M weights, 44 MB) is
+    over the size the server sends to a page (decoder_files.MAX_FILE_BYTES, 32 MB)."""
+    folder = tmp_path_factory.mktemp("wide")
+    make_checkpoint(folder / "mnist-wide-ae.safetensors", kind="ae", hidden=(4096, 2048))
+    env = {**checkpoint_env, "AEEXPLORER_DATA": str(data_root),
+           "AEEXPLORER_CHECKPOINT_DIRS": str(folder)}
+    with server.running(env, ARTIFACTS / "streamlit-wide.log") as url:
+        yield url
+
+
+def test_a_model_with_no_page_decoder_says_so_in_its_cell(page, wide_url):
+    page.goto(f"{wide_url}/compare?ckpt=mnist-vae.safetensors&vs=mnist-wide-ae.safetensors"
+              "&vs2=none")
+    _ready(page, MAPS[:2])
+    x, y = page.evaluate(AT, ["cmp_map_a", 0.5, 0.5])
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => { const p = window.__aeLive.linked('linked:cmp_linked');"
+                           " return !!p && !!p.cells[0].pixels; }")
+    a, b = page.evaluate(PROBE, "cmp_linked")["cells"]
+    assert a["decoder"] == "page" and b["pixels"] is None and b["decoder"] is None
+    assert "MB) is larger than this server sends to a page (32 MB)" in b["note"]
+    assert b["note"].endswith("the z under the pointer is not decoded here.")
+    shown = page.evaluate("() => { for (const h of document.querySelectorAll('*')) {"
+                          " const c = h.shadowRoot && h.shadowRoot.querySelectorAll('.ae-cell');"
+                          " if (c && c.length) return c[1].innerText; } return ''; }")
+    assert "B · AE: the same z" in shown and "not decoded here" in shown
+    page.screenshot(path=str(ARTIFACTS / "linked-no-page-decoder.png"))
