@@ -15,7 +15,8 @@ from aeexplorer.app.figures import from_dict
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
 from aeexplorer.ui import datanote, page_url, pickers, resources
-from aeexplorer.ui.image_view import show
+from aeexplorer.ui.explorer.linked import LinkedMap, linked_maps
+from aeexplorer.ui.image_view import show, shown_px
 from aeexplorer.ui.latent_map import MAP_CONFIG
 from aeexplorer.ui.text import md
 from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, uploader
@@ -217,25 +218,31 @@ def _map_chart(path: str, mtime: float, talk: bool = False) -> None:
 
 def _selection(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
                errors: np.ndarray, talk: bool = False) -> None:
-    """The selected test image, its reconstruction and its error."""
-    with st.container(key="anom_selection"):
-        chosen = st.session_state.get(SELECTED)
-        if not chosen or chosen[0] != path:
-            st.info("Click a point on the map: its test image, reconstruction and error "
-                    "appear here. Dark red points are the worst reconstructed.")
-            return
-        i = chosen[1]
-        recon = anomaly.reconstruct(resources.checkpoint(path, mtime), images[i:i + 1])[0]
-        cols = st.columns(2)
-        with cols[0]:
-            show(images[i], "original", big=not talk)
-        with cols[1]:
-            show(recon, "reconstruction", big=not talk)
-        name = _classes(path, mtime, labels[i:i + 1])[0]
-        rank = anomaly.n_above(errors, float(errors[i])) + 1
-        named = f" · class **{md(name)}**" if name else ""
-        st.markdown(f"**Test image #{i}**{named} · error **{errors[i]:.4f}**: "
-                    f"the {_ordinal(rank)} worst of {len(errors):,}.")
+    """The selected test image, its reconstruction and error; the pointer's z in their place."""
+    with st.container(key="anom_selection"):  # under the pointer's decode (``linked_maps``)
+        _selected(path, mtime, images, labels, errors, talk)
+    side = resources.card(path, mtime)["config"].image_size  # images as ``_selected``'s:
+    linked_maps("anom_linked", [LinkedMap("", MAP, "anom_selection", path, mtime)], talk,
+                px=shown_px(side, False, big=not talk))
+
+
+def _selected(path: str, mtime: float, images: np.ndarray, labels: np.ndarray,
+              errors: np.ndarray, talk: bool) -> None:
+    chosen = st.session_state.get(SELECTED)
+    if not chosen or chosen[0] != path:
+        st.info("Point at the map: the z under the pointer is decoded here. Click a point: "
+                "its test image, reconstruction and error appear. Dark red: the worst.")
+        return
+    i = chosen[1]
+    recon = anomaly.reconstruct(resources.checkpoint(path, mtime), images[i:i + 1])[0]
+    for col, shown in zip(st.columns(2), ((images[i], "original"), (recon, "reconstruction"))):
+        with col:
+            show(*shown, big=not talk)
+    name = _classes(path, mtime, labels[i:i + 1])[0]
+    rank = anomaly.n_above(errors, float(errors[i])) + 1
+    named = f" · class **{md(name)}**" if name else ""
+    st.markdown(f"**Test image #{i}**{named} · error **{errors[i]:.4f}**: "
+                f"the {_ordinal(rank)} worst of {len(errors):,}.")
 
 
 def _ordinal(n: int) -> str:

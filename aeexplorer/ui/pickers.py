@@ -56,22 +56,36 @@ def label(path: Path, card: dict) -> str:
             f"{resources.mine(path)}")
 
 
+def brief(path: Path, card: dict) -> str:
+    """A narrow box's label: the file's name alone (a select box cuts what does not fit; the
+    page names the model family beside it, where it can wrap)."""
+    return f"{path.stem}{resources.mine(path)}"
+
+
 def choose(choices: list[tuple[Path, dict]], title: str, key: str, where: Any = None,
-           prefer: str | None = None, wanted: str | None = None) -> tuple[Path, dict] | None:
+           prefer: str | None = None, wanted: str | None = None,
+           named: Callable[[Path, dict], str] = label,
+           label_visibility: str = "visible") -> tuple[Path, dict] | None:
     """A select box over ``choices``; None when there is nothing to choose. The first
     selection: the file ``wanted`` names (a link's, ``page_url.wanted``), else the first whose
-    name starts with ``prefer``."""
+    name starts with ``prefer``. ``named`` words each choice (``label``, or ``brief``)."""
     if not choices:
         return None
     where = where if where is not None else st.sidebar
-    index = next((i for i, (p, _) in enumerate(choices) if wanted in (p.name, _folder_name(p))),
-                 None)
+    index = wanted_index(choices, wanted)
     if index is None:
         index = next((i for i, (p, _) in enumerate(choices)
                       if prefer and p.name.startswith(prefer)), 0)
     pick = where.selectbox(title, range(len(choices)), index=index, key=key,
-                           format_func=lambda i: label(*choices[i]))
+                           format_func=lambda i: named(*choices[i]),
+                           label_visibility=label_visibility)
     return choices[pick if pick is not None and pick < len(choices) else 0]
+
+
+def wanted_index(choices: list[tuple[Path, dict]], wanted: str | None) -> int | None:
+    """The index of the file ``wanted`` names among ``choices`` (by name, or by folder/name)."""
+    return next((i for i, (p, _) in enumerate(choices) if wanted in (p.name, _folder_name(p))),
+                None)
 
 
 def _folder_name(path: Path) -> str:

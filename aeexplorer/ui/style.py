@@ -15,6 +15,9 @@ figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.
   margin-top: 0.25rem;}
 .ae-row {display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start;}
 .ae-note {font-size: 0.875rem; opacity: 0.6;}
+.st-key-cmp_selected .ae-row {flex-wrap: nowrap; gap: 0.6rem;}
+.st-key-cmp_selected figure.ae-image {flex: 0 1 auto; min-width: 0;}
+.st-key-cmp_selected figure.ae-image img {max-width: 100%; height: auto;}
 </style>
 """
 # Talk mode: large type for the room. The sidebar, the presenter's own panel, keeps the
@@ -36,6 +39,8 @@ div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-heigh
 .st-key-decoded h3 {font-size: 1.3rem; padding-top: 0;}
 .st-key-cmp_selected figure.ae-image img {width: min(168px, 16vh) !important;
   height: auto !important;}
+div[class*="st-key-cmp_box_"] {flex: none !important; height: max(280px, calc(84vh - 275px));}
+.st-key-cmp_selected figure.ae-image {max-width: min(168px, 16vh);}
 .st-key-dn_results figure.ae-image img {width: min(252px, 24vh) !important;
   height: auto !important;}
 </style>

@@ -1,5 +1,6 @@
-"""The Compare page in a real Chromium: both maps drawn, a click on one selects the test image
-on both and shows A's and B's reconstructions; a click on empty space decodes it."""
+"""The Compare page in a real Chromium: the three maps drawn (A, B and C by default), a click
+on one selects the test image on all and shows each model's reconstruction under its map; a
+click on empty space decodes it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.browser.server import ARTIFACTS
 pytestmark = pytest.mark.browser
 
 BOTH_READY = """() => { const ds = document.querySelectorAll('.js-plotly-plot');
-  return ds.length === 2 && Array.from(ds).every(d => d._fullData && d._fullData.length > 10
+  return ds.length === 3 && Array.from(ds).every(d => d._fullData && d._fullData.length > 10
     && d._fullLayout.xaxis); }"""
 # of the first 300 points of a class on map n, the one farthest (in pixels) from other classes
 LONELY = """([n, name]) => { const d = document.querySelectorAll('.js-plotly-plot')[n];
@@ -53,24 +54,25 @@ def _selected_text(page) -> str:
     return page.locator(SELECTED).inner_text()
 
 
-def test_a_click_on_one_map_selects_on_both(page, app_url):
+def test_a_click_on_one_map_selects_on_all(page, app_url):
     page.goto(f"{app_url}/compare")
     page.wait_for_function(BOTH_READY, timeout=120_000)
     wait_idle(page)
-    assert "Click a test point on either map" in _selected_text(page)
+    assert "Click a test point on any map" in _selected_text(page)
     x, y, index = page.evaluate(LONELY, [0, "1"])
     _click(page, 0, x, y)
     page.wait_for_function(
         f"(i) => {{ const s = document.querySelector('{SELECTED}');"
-        f" return s && s.innerText.includes('Test image #' + i) &&"
-        f" s.querySelectorAll('img').length === 3 && Array.from(s.querySelectorAll('img'))"
+        f" return s && s.innerText.includes('test image #' + i) &&"
+        f" s.querySelectorAll('img').length === 6 && Array.from(s.querySelectorAll('img'))"
         f".every(im => im.complete && im.naturalWidth > 0); }}", arg=index)
     wait_idle(page)
     shown = _selected_text(page)
-    assert shown.count("decoded code · MSE") == 2 and "original · 1" in shown
-    assert "mnist-vae" in shown and "mnist-ae" in shown
-    mark, at = page.evaluate(MARKER, [1, index])  # B marks the same test image
-    assert mark == pytest.approx(at, abs=1e-4)
+    assert shown.count("decoded · MSE") == 3 and shown.count(f"test image #{index} · 1") == 3
+    assert "A · VAE" in shown and "B · AE" in shown and "C · PCA" in shown
+    for n in (1, 2):  # B and C mark the same test image
+        mark, at = page.evaluate(MARKER, [n, index])
+        assert mark == pytest.approx(at, abs=1e-4)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     # empty space on B: that z decoded by B, and the nearest test image shared
@@ -83,6 +85,6 @@ def test_a_click_on_one_map_selects_on_both(page, app_url):
                            ".includes('empty space on map B')")
     wait_idle(page)
     shown = _selected_text(page)
-    assert "decoded by mnist-ae" in shown and shown.count("decoded code · MSE") == 2
+    assert "clicked z" in shown and shown.count("decoded · MSE") == 3
     page.screenshot(path=str(ARTIFACTS / "compare-empty.png"), full_page=True)
     assert page.external_requests == []

@@ -112,7 +112,7 @@ def _click_a_test_point(page) -> None:
 # each page's main view (issue 25) and the element whose arrival says the page is drawn
 MAIN_VIEW = {
     "compare": {"map A": ".st-key-cmp_map_a", "map B": ".st-key-cmp_map_b",
-                "selected": ".st-key-cmp_selected"},
+                "map C": ".st-key-cmp_map_c", "selected": ".st-key-cmp_selected"},
     "anomalies": {"map": ".st-key-anom_map",
                   "threshold": ".st-key-anom_controls [data-testid=stSlider]",
                   "first gallery row": ".st-key-anom_gallery img >> nth=5"},
@@ -145,12 +145,12 @@ def test_each_page_fits_a_projector_in_talk_mode(browser, app_url, name, size):
         assert fit.outside(page, MAIN_VIEW[name]) == {}
         if name == "compare":  # a point clicked: its images beside the maps, in view too
             _click_a_test_point(page)
-            page.wait_for_selector(".st-key-cmp_selected img >> nth=2")
+            page.wait_for_selector(".st-key-cmp_selected img >> nth=5")
             wait_idle(page)
             time.sleep(0.5)
             page.screenshot(path=str(ARTIFACTS / f"talk-compare-clicked-{width}x{height}.png"))
             assert fit.outside(page, {f"image {i}": f".st-key-cmp_selected img >> nth={i}"
-                                      for i in range(3)}) == {}
+                                      for i in range(6)}) == {}  # two under each of 3 maps
         assert fit.small_text(page) == []
         assert fit.h_scroll(page) is None
         assert page.evaluate("() => document.scrollingElement.scrollTop") == 0

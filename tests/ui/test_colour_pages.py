@@ -230,9 +230,11 @@ def test_compare_decodes_in_colour_side_by_side(monkeypatch, ckpt_dir, tmp_path)
     click(at, 0.0, 0.0, 5, key="cmp_map_a")
     assert not at.exception
     images = shown(at)
-    assert in_colour(images["original · blue"])  # label 5 % 3 = 2
-    decoded = [alt for alt in images if "decoded code · MSE" in alt]
-    assert len(decoded) == 2 and all(in_colour(images[alt]) for alt in decoded)
+    assert in_colour(images["test image #5 · blue"])  # label 5 % 3 = 2
+    decoded = [alt for alt in images if alt.startswith("decoded · MSE")]
+    assert decoded and all(in_colour(images[alt]) for alt in decoded)
+    maps = len(at.get("plotly_chart"))  # A's, B's and C's (a third colour model) decoded
+    assert maps == 3 and sum(m.value.count('alt="decoded · MSE') for m in at.markdown) == maps
 
 
 def test_compare_of_unlabelled_data_names_no_class_and_says_why_5nn_is_missing(
@@ -247,8 +249,8 @@ def test_compare_of_unlabelled_data_names_no_class_and_says_why_5nn_is_missing(
     click(at, 0.0, 0.0, 9, key="cmp_map_a")
     assert not at.exception
     images = shown(at)
-    assert "original" in images and in_colour(images["original"])
-    assert not any(alt.startswith("original ·") for alt in images)
+    assert "test image #9" in images and in_colour(images["test image #9"])
+    assert not any(alt.startswith("test image #9 ·") for alt in images)  # no class named
 
 
 # ----------------------------------------------------------------------------------- Train

@@ -1,6 +1,6 @@
 """The Compare page driven headless by AppTest on tiny checkpoints: the figures table, the
-pickers (B from A's dataset), and the shared selection of the two maps (clicks simulated by
-setting a chart's selection state)."""
+pickers (B and C from A's dataset, C optional), and the shared selection of the two or three
+maps (clicks simulated by setting a chart's selection state)."""
 
 from __future__ import annotations
 
@@ -68,9 +68,9 @@ def click(at: AppTest, side: str, x: float, y: float, index: int | None = None) 
 def images(at: AppTest) -> dict[str, str]:
     """Captions of the inline images shown, each to its markdown."""
     found = {}
-    for m in at.markdown:
-        if match := re.search(r'alt="([^"]*)"', m.value):
-            found[html.unescape(match.group(1))] = m.value
+    for m in at.markdown:  # a block holds a row of images: each its own figure
+        for figure in re.findall(r'<figure.*?</figure>', m.value):
+            found[html.unescape(re.search(r'alt="([^"]*)"', figure).group(1))] = figure
     return found
 
 
@@ -82,7 +82,7 @@ def pixels(markdown: str) -> np.ndarray:
 
 
 def marker(at: AppTest, n: int) -> list[float] | None:
-    """Where map n (0 = A, 1 = B) marks the selection."""
+    """Where map n (0 = A, 1 = B, 2 = C) marks the selection."""
     spec = json.loads(at.get("plotly_chart")[n].proto.spec)
     marks = [t for t in spec["data"] if t.get("name") == "selected z"]
     return [marks[0]["x"][0], marks[0]["y"][0]] if marks else None
@@ -119,8 +119,10 @@ def test_model_b_is_picked_from_model_a_dataset(app):
     assert a.value == 2 and "mnist-vae-tiny" in a.options[a.value]  # preferred: an MNIST VAE
     assert [o.split(" · ")[0] for o in b.options] == ["mnist-ae-tiny", "mnist-vae-tiny"]
     assert "mnist-ae-tiny" in b.options[b.value]  # another model than A
+    c = app.selectbox(key="cmp_c:mnist")  # optional: no third model of MNIST here, so none
+    assert c.value == 0 and c.options[0] == "none: two maps"
     assert len(app.get("plotly_chart")) == 2
-    assert "Click a test point on either map" in app.info[0].value
+    assert any("Click a test point on any map" in cap.value for cap in app.caption)
     app.selectbox(key="cmp_a").set_value(0).run()  # fashion-ae-tiny
     assert not app.exception
     b = app.selectbox(key="cmp_b:fashion")
@@ -136,11 +138,12 @@ def test_a_point_clicked_on_a_is_selected_on_both_maps(app, root):
     assert marker(app, 0) is None
     assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 7))
     shown = images(app)
-    assert "A's decoded code" in shown and "B's decoded code" in shown
-    text = "\n".join(m.value for m in app.markdown)
-    assert "**Test image #7**" in text
-    assert "mnist-vae-tiny" in plain(text) and "mnist-ae-tiny" in plain(text)
-    assert any("not on this machine" in c.value for c in app.caption)  # no originals, no MSE
+    assert list(shown) == ["decoded"]  # A's and B's: no originals here, so no MSE either
+    text = plain("\n".join(m.value for m in app.markdown))
+    assert "**A** · VAE" in text and "**B** · AE" in text
+    assert any("Test image #7" in c.value and "not on this machine" in c.value
+               for c in app.caption)
+    assert sum("decoded" in m.value for m in app.markdown) == 2
     assert not any("MSE" in caption for caption in shown)
     click(app, "b", *atlas_xy(root, "mnist-ae-tiny", 12), index=12)
     assert app.session_state["cmp_sel"].index == 12
@@ -155,11 +158,11 @@ def test_empty_space_decodes_and_selects_the_nearest_test_image(app, root):
     want = np.argmin(((b.atlas.mu.numpy() - [2.5, -2.5]) ** 2).sum(1))
     sel = app.session_state["cmp_sel"]
     assert (sel.index, sel.side, sel.z) == (want, "b", (2.5, -2.5))
-    assert "decoded by mnist-ae-tiny" in images(app)
+    assert "clicked z" in images(app)
     assert any("empty space on map B" in c.value and f"#{sel.index}" in c.value
                for c in app.caption)
     assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", sel.index))
-    np.testing.assert_allclose(pixels(images(app)["decoded by mnist-ae-tiny"]),
+    np.testing.assert_allclose(pixels(images(app)["clicked z"]),
                                b.ops.decode([2.5, -2.5])[0], atol=1 / 255)
 
 
@@ -174,7 +177,7 @@ def test_a_new_dataset_clears_the_selection(app):
     app.selectbox(key="cmp_a").set_value(0).run()  # fashion
     assert not app.exception
     assert app.session_state["cmp_sel"] is None
-    assert "Click a test point on either map" in app.info[0].value
+    assert any("Click a test point on any map" in c.value for c in app.caption)
 
 
 def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root):
@@ -185,11 +188,11 @@ def test_with_the_test_images_each_decoded_code_has_its_mse(app_with_data, root)
     click(app_with_data, "a", 0.2, 0.3, index=5)
     original = load_split("mnist", False).images[5, 0].numpy()
     shown = images(app_with_data)
-    assert f"original · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
-    for name, side in (("mnist-vae-tiny", "A"), ("mnist-ae-tiny", "B")):
+    assert f"test image #5 · {5 % 10}" in shown  # the synthetic atlas: label = index % 10
+    for name in ("mnist-vae-tiny", "mnist-ae-tiny"):
         ckpt = load_checkpoint(root / "ckpts" / f"{name}.safetensors")
         err = image_mse(original, ckpt.ops.decode(ckpt.atlas.mu[5].numpy())[0])
-        assert f"{side}'s decoded code · MSE {err:.4f}" in shown
+        assert f"decoded · MSE {err:.4f}" in shown
 
 
 def test_empty_space_on_a_deeper_latent_selects_the_nearest_on_the_map(tmp_path, monkeypatch):
@@ -234,7 +237,7 @@ def test_a_click_on_a_dot_over_the_click_grid_selects_the_dot(app, root, grid_fi
     select_points(app, "a", [cell, dot] if grid_first else [dot, cell])
     sel = app.session_state["cmp_sel"]
     assert (sel.index, sel.side, sel.z) == (7, None, None)  # a test point, not empty space
-    assert "**Test image #7**" in "\n".join(m.value for m in app.markdown)
+    assert any("Test image #7" in c.value for c in app.caption)
     assert not any("empty space" in c.value for c in app.caption)
 
 
@@ -250,3 +253,34 @@ def test_grid_cells_alone_are_still_empty_space(app):
     select_points(app, "b", [{"x": 2.5, "y": -2.5}, {"x": 2.5, "y": -2.5}])
     sel = app.session_state["cmp_sel"]
     assert sel.side == "b" and sel.z == (2.5, -2.5)
+
+
+def test_a_third_map_joins_the_selection_and_the_url(app, root):
+    """Model C picked (here A's own model again: the tiny set has two MNIST models): three
+    maps, a click on C selected on A and B, C kept in the URL; "none" gives two maps again."""
+    box = app.selectbox(key="cmp_c:mnist")
+    box.set_value(next(i for i, o in enumerate(box.options) if o == "mnist-ae-tiny")).run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 3
+    assert app.query_params["vs2"] == "mnist-ae-tiny.safetensors"
+    click(app, "c", *atlas_xy(root, "mnist-ae-tiny", 9), index=9)
+    assert app.session_state["cmp_sel"].index == 9
+    assert marker(app, 0) == pytest.approx(atlas_xy(root, "mnist-vae-tiny", 9))
+    assert marker(app, 1) == pytest.approx(atlas_xy(root, "mnist-ae-tiny", 9))
+    text = "\n".join(m.value for m in app.markdown)
+    assert [f"**{k}**" in text for k in "ABC"] == [True] * 3
+    assert sum("figcaption>decoded" in m.value for m in app.markdown) == 3
+    app.selectbox(key="cmp_c:mnist").set_value(0).run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 2 and app.query_params["vs2"] == "none"
+
+
+def test_a_model_with_no_page_decoder_is_worded_for_a_linked_map():
+    from aeexplorer.ui.explorer.decoder_files import NO_PAGE_DECODER, too_big
+    from aeexplorer.ui.explorer.linked import NOT_HERE, why_not
+
+    for why in (NO_PAGE_DECODER, too_big(40 * 2**20)):
+        said = why_not(why)
+        assert said.endswith(NOT_HERE) and "server decodes" not in said
+        assert said.startswith(why.split(":")[0])
+    assert why_not("") == ""

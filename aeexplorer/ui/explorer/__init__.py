@@ -1,5 +1,6 @@
 """The Explorer page (the default one): the sidebar (checkpoint, model card, options) and the
-explorer fragment. Its parts, used by no other page, are the modules of this folder:
+explorer fragment. Its parts are the modules of this folder (``linked`` and the decoder's
+files serve Compare and Anomalies too):
 
 - ``fragment``: the latent map, the selected point and the tool tabs under them;
 - ``panels``: the tabs "Interpolation path", "Samples from the prior" and "Your own image";
@@ -7,6 +8,9 @@ explorer fragment. Its parts, used by no other page, are the modules of this fol
 - ``live`` (with ``live.js``, ``panel.js``, ``player.js``, ``mapbridge.js``): the panel beside
   the map (under the pointer, the walk's frame, a click answered at once) and the walk's player,
   in the page;
+- ``linked`` (with ``linked.js``): a row of latent maps on another page (Compare's two or
+  three, Anomalies' one), each decoding the pointer's z in the page, a ring at that z on the
+  others;
 - ``decoder.js`` and ``decoder_files``: the decoder that runs in the page, and its weights'
   files; ``sprites``: the test images' sprite sheet the page shows a clicked original from."""
 

@@ -4,7 +4,7 @@
 // Mounted by aeexplorer/ui/explorer/live.py as two Streamlit components.v2 components (in the
 // page, no iframe): "hover" (the Panel beside the map) and "play" (the Player's controls).
 // live.py joins decoder.js, mapbridge.js, paint.js, panel.js, player.js and this file into one
-// module.
+// module (and linked.js, the linked maps of Compare and Anomalies, before this file).
 //
 // Each mounted component keeps its state in one object (a Panel or a Player) in ``registry``,
 // which outlives Streamlit's reruns: a rerun hands it new data (``update``); a new model, page
@@ -38,10 +38,23 @@ G.probe = () => {
            walk: player && player.root ? player.probe() : null };
 };
 
+/** For tests and benchmarks only: what linked maps ``key`` show now (linked.js). */
+G.linked = (key) => {
+  const it = registry.get(key);
+  return it && it.root && it instanceof LinkedMaps ? it.probe() : null;
+};
+
+/** The component's key in the registry and its kind: the Explorer's panel and player, or a
+ *  row of linked maps (Compare, Anomalies) under the key its page gives it. */
+function kindOf(data) {
+  if (data.mode === "play") return ["live_play", Player];
+  return data.mode === "linked" ? ["linked:" + data.key, LinkedMaps] : ["live", Panel];
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
-  const key = data.mode === "play" ? "live_play" : "live";
-  const it = mounted(key, data.mode === "play" ? Player : Panel, parentElement, data);
+  const [key, Kind] = kindOf(data);
+  const it = mounted(key, Kind, parentElement, data);
   it.trigger = setTriggerValue;
   // Streamlit calls this when the component is unmounted (another page, the path cleared),
   // and also at once for a call that a newer one overtook: only the first is an unmount

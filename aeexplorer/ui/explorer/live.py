@@ -57,7 +57,8 @@ _HOVER_HTML = ('<div class="ae-live" hidden><div class="ae-title"></div><div cla
                '</div><div class="ae-z"></div>'
                '<div class="ae-note"></div></div>')
 # joined in this order into one module: each file uses only those before it
-_SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "panel.js", "player.js", "live.js")
+_SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "panel.js", "player.js", "linked.js",
+            "live.js")
 _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>'
               '<label>Speed <input type="range" min="0.1" max="3" step="0.05" value="0.6">'
               '<span class="ae-speed"></span></label><label><input type="checkbox" checked> '

@@ -10,23 +10,25 @@
 const G = (window.__aeLive ||= { hoverTimes: [], play: { frames: 0, fps: 0 } });
 G.clickTimes ||= [];
 
-/** The latent map for one component: re-found when its element left the document, with the
+/** The latent map for one component (the element ``selector`` finds): re-found when its element left the document, with the
  *  Plotly events ``handlers`` names bound to whichever element is the map now. */
 class MapBridge {
   gd = null;  // the map's plot element (Plotly's "graph div"), while it is in the document
   drag = null;  // its plot area's drag rectangle: what Plotly has drawn, to check the axes by
   handlers;  // {plotly event name: function}, bound to each new map element
   bound = [];  // [element, event, function] bound now
+  selector;  // where the map is: the Explorer's by default, another page's map by its key
 
-  constructor(handlers = {}) {
+  constructor(handlers = {}, selector = ".st-key-map .js-plotly-plot") {
     this.handlers = handlers;
+    this.selector = selector;
   }
 
   /** The map's element now, or null (none on this page, or not drawn yet). */
   map() {
     if (this.gd && this.gd.isConnected) return this.gd;
     this.unbind();
-    const gd = document.querySelector(".st-key-map .js-plotly-plot");
+    const gd = document.querySelector(this.selector);
     if (!gd || typeof gd.on !== "function" || !this.axes(gd)) return null;
     this.gd = gd;
     for (const [name, fn] of Object.entries(this.handlers)) {
