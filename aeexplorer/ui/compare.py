@@ -12,8 +12,10 @@ from aeexplorer.app import compare
 from aeexplorer.core.checkpoints.card import family, train_config
 from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
-from aeexplorer.ui import page_url, pickers, resources
-from aeexplorer.ui.compare_maps import Side, maps
+from aeexplorer.core.latent import reference
+from aeexplorer.core.latent.reference import METHODS, references_for
+from aeexplorer.ui import page_url, pickers
+from aeexplorer.ui.compare_maps import Side, atlas_of, maps
 from aeexplorer.ui.text import md
 
 TWO_MAPS = "none"  # model C's choice (and the URL's vs2) for two maps
@@ -36,13 +38,13 @@ def render(root: Path) -> None:
     if not talk:
         _table(root, entries)
         st.subheader("Up to three maps, linked under the pointer")
-    picks, dataset = _pickers(entries, talk)
+    picks, dataset = _pickers(entries, root, talk)
     try:
-        sides = tuple(_side(k, *pick) for k, pick in zip("abc", picks))
+        sides = tuple(_side(k, pick) for k, pick in zip("abc", picks))
         for side in sides:
-            resources.atlas(side.path, side.mtime)
+            atlas_of(side)
     except AeError as exc:
-        st.error(f"This checkpoint cannot be loaded: {md(exc)}")
+        st.error(f"This map cannot be drawn: {md(exc)}")
         return
     maps(sides, dataset, talk)
     if talk:  # folded away below the maps: a talk shows the maps first
@@ -50,8 +52,8 @@ def render(root: Path) -> None:
             _table(root, entries)
 
 
-def _pickers(entries: list[tuple[Path, dict]], talk: bool
-             ) -> tuple[list[tuple[Path, dict]], str]:
+def _pickers(entries: list[tuple[Path, dict]], root: Path, talk: bool
+             ) -> tuple[list[tuple[Path, dict] | Path], str]:
     """Models A, B and (optionally) C, B and C of A's data set: the picks and that data set.
     In talk mode the boxes carry no title line (the map's block names each model)."""
     shown = "collapsed" if talk else "visible"
@@ -65,35 +67,58 @@ def _pickers(entries: list[tuple[Path, dict]], talk: bool
     b = pickers.choose(same, "Model B (same data set as A)", f"cmp_b:{dataset}", cols[1],
                        prefer=other, wanted=page_url.wanted("vs"), named=pickers.brief,
                        label_visibility=shown)
-    c = _pick_c(same, (a[0], b[0]), f"cmp_c:{dataset}", cols[2], shown)
+    refs = references_for(dataset, root / reference.FOLDER)
+    c = _pick_c(same, refs, (a[0], b[0]), f"cmp_c:{dataset}", cols[2], shown)
     picks = [a, b] + ([c] if c is not None else [])
     for param, pick in zip(("ckpt", "vs"), (a, b)):
         page_url.keep(param, pick[0].name)
-    page_url.keep("vs2", c[0].name if c is not None else TWO_MAPS)
-    if len({p for p, _ in picks}) < len(picks):
+    page_url.keep("vs2", TWO_MAPS if c is None else _c_name(c))
+    if len({p for p, _ in (a, b)}) < 2 or c in (a, b):
         st.caption("Some maps show the same model" + (": it is the only one for this data "
                                                       "set." if other is None else "."))
     return picks, dataset
 
 
-def _pick_c(same: list[tuple[Path, dict]], taken: tuple[Path, Path], key: str, where,
-            shown: str) -> tuple[Path, dict] | None:
-    """Model C, or None for two maps: the URL's vs2, else a model not yet shown (a PCA first:
-    the linear baseline beside two nets), else none."""
+def _pick_c(same: list[tuple[Path, dict]], refs: list[Path], taken: tuple[Path, Path],
+            key: str, where, shown: str) -> tuple[Path, dict] | Path | None:
+    """Model C, a reference map (a file of ``refs``), or None for two maps: the URL's vs2,
+    else a model not yet shown (a PCA first: the linear baseline beside two nets), else a
+    reference, else none."""
+    options: list = [None, *same, *refs]  # 0: none
     wanted = page_url.wanted("vs2")
-    found = None if wanted == TWO_MAPS else pickers.wanted_index(same, wanted)
-    if found is None and wanted != TWO_MAPS:
+    index = next((i for i, o in enumerate(options) if o is not None and _c_name(o) == wanted),
+                 None)
+    if index is None and wanted != TWO_MAPS:
+        found = pickers.wanted_index(same, wanted)
         rest = [i for i, (p, _) in enumerate(same) if p not in taken]
-        found = next((i for i in rest if "pca" in same[i][0].stem.lower()),
-                     rest[0] if rest else None)
-    index = 0 if found is None else found + 1  # 0: none
-    pick = where.selectbox("Model C (optional)", range(len(same) + 1), index=index, key=key,
-                           format_func=lambda i: "none: two maps" if i == 0 else
-                           pickers.brief(*same[i - 1]), label_visibility=shown)
-    return same[pick - 1] if pick and pick <= len(same) else None
+        found = found if found is not None else next(
+            (i for i in rest if "pca" in same[i][0].stem.lower()), rest[0] if rest else None)
+        index = found + 1 if found is not None else (len(same) + 1 if refs else 0)
+    pick = where.selectbox("Model C (optional)", range(len(options)), index=index or 0,
+                           key=key, format_func=lambda i: _c_label(options[i]),
+                           label_visibility=shown)
+    return options[pick] if 0 <= pick < len(options) else None
 
 
-def _side(key: str, path: Path, card: dict) -> Side:
+def _c_name(pick: tuple[Path, dict] | Path) -> str:
+    """C's name in the URL: a model's file name, or ``ref:`` and a reference map's stem."""
+    return f"ref:{pick.stem}" if isinstance(pick, Path) else pick[0].name
+
+
+def _c_label(option: tuple[Path, dict] | Path | None) -> str:
+    if option is None:
+        return "none: two maps"
+    if isinstance(option, Path):
+        return f"{METHODS[option.stem.rsplit('-', 1)[1]].name} map (reference)"
+    return pickers.brief(*option)
+
+
+def _side(key: str, pick: tuple[Path, dict] | Path) -> Side:
+    if isinstance(pick, Path):  # a reference map: its method's name, no family of models
+        method = METHODS[pick.stem.rsplit("-", 1)[1]]
+        return Side(key, str(pick), pick.stat().st_mtime, pick.stem,
+                    f"{method.name} of the test set (no decoder)", reference=True)
+    path, card = pick
     return Side(key, str(path), path.stat().st_mtime, path.stem,
                 family(card["config"], train_config(card)))
 

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 SEL, EVENT = "cmp_sel", "cmp_event"  # the shared selection; the map that sent a select event
 NO_ORIGINALS = ("The originals and the per-image MSE need the test images, which are not on "
                 "this machine (set AEEXPLORER_DATA to a folder that holds them).")
+NO_DECODER = ("No decoder: a reference map only places the test images. Its coordinates are "
+              "not the models' z, so it is not linked to their maps; a click selects a test "
+              "image on all of them.")
 HINT = ("Point at any map: every model decodes that z here, and a ring marks it on the other "
         "maps. Click a test point on any map to select it on all of them.")
 
@@ -40,6 +43,7 @@ class Side:
     mtime: float
     name: str
     family: str  # the model family, as the pickers name it ("VAE", "denoising AE (…)")
+    reference: bool = False  # a reference map (t-SNE, UMAP): no model, no decoder
 
     @property
     def label(self) -> str:
@@ -52,6 +56,13 @@ class Selection:
     index: int  # the shared test image
     side: str | None = None  # the map clicked on empty space, if it was
     z: tuple[float, float] | None = None  # where (that map's z), if it was
+
+
+def atlas_of(side: Side) -> MapPoints:
+    """A side's map: a model's atlas, or a reference map's points."""
+    if side.reference:
+        return resources.reference_atlas(side.path, side.mtime)
+    return resources.atlas(side.path, side.mtime)
 
 
 def _event(side: str) -> None:
@@ -111,8 +122,10 @@ def _marker(side: Side, atlas: MapPoints, sel: Selection | None, talk: bool,
     st.session_state[f"cmp_view_{side.key}"] = view
 
 
-def _figure(side: Side, atlas: MapPoints, talk: bool, n: int):
-    fig = figures.from_dict(resources.base_map(side.path, side.mtime, talk, atlas.bounds))
+def _figure(side: Side, atlas: MapPoints, talk: bool, n: int, dataset: str):
+    base = (resources.reference_map(side.path, side.mtime, dataset, talk, atlas.bounds)
+            if side.reference else resources.base_map(side.path, side.mtime, talk, atlas.bounds))
+    fig = figures.from_dict(base)
     if talk:  # as high as the window leaves (``style``): the images under it in view too
         fig.update_layout(height=None, autosize=True, legend=dict(y=-0.2))
     else:
@@ -128,7 +141,7 @@ def _figure(side: Side, atlas: MapPoints, talk: bool, n: int):
 def maps(sides: tuple[Side, ...], dataset: str, talk: bool) -> None:
     """The maps, the linked decoding under the pointer and the shared selection; a click
     reruns only this fragment."""
-    atlases = {s.key: resources.atlas(s.path, s.mtime) for s in sides}
+    atlases = {s.key: atlas_of(s) for s in sides}
     clicked = _handle_clicks(sides, atlases, dataset)
     sel = st.session_state.get(SEL)
     if sel is not None and sel.dataset != dataset:  # another test set: the index means nothing
@@ -136,7 +149,7 @@ def maps(sides: tuple[Side, ...], dataset: str, talk: bool) -> None:
     for side, col in zip(sides, st.columns(len(sides), gap="medium")):
         _marker(side, atlases[side.key], sel, talk, clicked)
         with col, st.container(key=f"cmp_box_{side.key}" if talk else None):
-            st.plotly_chart(_figure(side, atlases[side.key], talk, len(sides)),
+            st.plotly_chart(_figure(side, atlases[side.key], talk, len(sides), dataset),
                             key=f"cmp_map_{side.key}",
                             on_select=functools.partial(_event, side.key),
                             selection_mode=("points",), config=MAP_CONFIG, theme=None,
@@ -145,7 +158,8 @@ def maps(sides: tuple[Side, ...], dataset: str, talk: bool) -> None:
     with st.container(key="cmp_selected"):
         _selected(sides, atlases, sel, talk)
         linked_maps("cmp_linked", [LinkedMap(f"{s.label} · {s.family}", f"cmp_map_{s.key}",
-                                             f"cmp_cell_{s.key}", s.path, s.mtime)
+                                             f"cmp_cell_{s.key}", s.path, s.mtime,
+                                             NO_DECODER if s.reference else "", s.reference)
                                    for s in sides], talk)
 
 
@@ -160,7 +174,7 @@ def _selected(sides: tuple[Side, ...], atlases: dict[str, MapPoints], sel: Selec
                 st.caption(HINT if side is sides[0] else
                            f"{side.label}'s decoding of the z under the pointer shows here.")
         return
-    ckpts = {s.key: _load(s) for s in sides}
+    ckpts = {s.key: _load(s) for s in sides if not s.reference}
     if any(c is None for c in ckpts.values()):
         return
     first = ckpts[sides[0].key]
@@ -170,13 +184,19 @@ def _selected(sides: tuple[Side, ...], atlases: dict[str, MapPoints], sel: Selec
                 and sel.index < len(originals) else None)
     for side, col in zip(sides, cols):
         with col, st.container(key=f"cmp_cell_{side.key}"):
-            _cell(side, ckpts[side.key], sel, original, label, talk)
+            if side.reference:
+                _reference_cell(side, sel, original, label, talk)
+            else:
+                _cell(side, ckpts[side.key], sel, original, label, talk)
     if original is None:
         st.caption(f"Test image #{sel.index}. {NO_ORIGINALS}")
     if sel.side is not None:
-        st.caption(f"You clicked empty space on map {sel.side.upper()} at z = {fmt_z(sel.z)}: "
-                   f"that z is decoded under it, and the shared selection is the nearest "
-                   f"test image to that spot on map {sel.side.upper()}, #{sel.index}.")
+        on = next(s for s in sides if s.key == sel.side)
+        decoded = "" if on.reference else "that z is decoded under it, and "
+        where = fmt_z(sel.z) if on.reference else f"z = {fmt_z(sel.z)}"
+        st.caption(f"You clicked empty space on map {on.label} at {where}: {decoded}"
+                   f"the shared selection is the nearest test image to that spot on map "
+                   f"{on.label}, #{sel.index}.")
 
 
 def _cell(side: Side, ckpt: Checkpoint, sel: Selection, original: np.ndarray | None,
@@ -200,6 +220,19 @@ def _cell(side: Side, ckpt: Checkpoint, sel: Selection, original: np.ndarray | N
     error = f" · MSE {mse(original, decoded):.4f}" if fits else ""
     images.append(image_html(decoded, f"decoded{error}", talk, big=not talk))
     st.markdown(f'<div class="ae-row">{"".join(images)}</div>', unsafe_allow_html=True)
+
+
+def _reference_cell(side: Side, sel: Selection, original: np.ndarray | None, label: str,
+                    talk: bool) -> None:
+    """A reference map's block: the test image it places there, and nothing decoded."""
+    st.markdown(f"**{side.label}** · {md(side.family)}")
+    named = f"test image #{sel.index}"
+    if original is not None:
+        shown = image_html(original, f"{named} · {label}" if label else named, talk,
+                           big=not talk)
+        st.markdown(f'<div class="ae-row">{shown}</div>', unsafe_allow_html=True)
+    clicked = " (the test image nearest to the spot clicked)" if sel.side == side.key else ""
+    st.caption(f"No decoder: this map only places the test images{clicked}.")
 
 
 def _class_of(ckpt: Checkpoint, atlas: MapPoints, index: int) -> str:

@@ -21,6 +21,7 @@ from aeexplorer.app import density, figures, imaging, views
 from aeexplorer.core.checkpoints.file import list_checkpoints, load_checkpoint
 from aeexplorer.core.checkpoints.header import check_file, read_atlas
 from aeexplorer.core.datasets.loading import load_split, resolve_data_root
+from aeexplorer.core.datasets.registry import class_names_of
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.latent.spatial import GridIndex
 
@@ -136,6 +137,24 @@ def atlas(path: str, mtime: float) -> MapPoints:
     mu, labels = read_atlas(path)
     xy = views.map_xy(mu)
     return MapPoints(xy, labels, views.map_bounds(xy))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def reference_atlas(path: str, mtime: float) -> MapPoints:
+    """A reference map's points (``core.latent.reference``): test image i at row i."""
+    from aeexplorer.core.latent.reference import load_reference
+
+    ref = load_reference(path)
+    xy = views.map_xy(ref.codes)
+    return MapPoints(xy, ref.labels, views.map_bounds(xy))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def reference_map(path: str, mtime: float, dataset: str, talk: bool, bounds: tuple) -> dict:
+    """A reference map drawn as a model's (``base_map``), its classes named by its data set."""
+    maps = reference_atlas(path, mtime)
+    return figures.latent_map(maps.xy, maps.labels, class_names_of(dataset), bounds, talk=talk,
+                              revision=path).to_dict()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the test images…")

@@ -204,3 +204,54 @@ def test_a_model_with_no_page_decoder_says_so_in_its_cell(page, wide_url):
                           " if (c && c.length) return c[1].innerText; } return ''; }")
     assert "B · AE: the same z" in shown and "not decoded here" in shown
     page.screenshot(path=str(ARTIFACTS / "linked-no-page-decoder.png"))
+
+
+def _state(page, key: str = "cmp_linked") -> dict:
+    """Each cell's state ('hover' or 'none') by its map's key, and the whole probe."""
+    probe = page.evaluate(PROBE, key)
+    return {c["key"]: c["state"] for c in probe["cells"]}, probe
+
+
+def test_a_reference_map_is_linked_to_no_model_and_its_click_selects_on_all(page, app_url):
+    """C is the shipped t-SNE map: over a model's map the models decode and the reference
+    shows nothing (no ring: its coordinates are not their z); over the reference its own cell
+    says it has no decoder and the models decode nothing; a click on a dot of it selects that
+    test image, which A and B then decode."""
+    page.goto(f"{app_url}/compare?ckpt=mnist-vae.safetensors&vs=mnist-ae.safetensors"
+              "&vs2=ref:mnist-tsne")
+    _ready(page, MAPS)
+    x, y = page.evaluate(AT, ["cmp_map_a", 0.5, 0.5])
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => { const p = window.__aeLive.linked('linked:cmp_linked');"
+                           " return !!p && !!p.cells[1].pixels; }")
+    states, probe = _state(page)
+    assert states == {"cmp_map_a": "hover", "cmp_map_b": "hover", "cmp_map_c": "none"}
+    assert probe["cells"][2]["marker"] is None or not probe["cells"][2]["marker"]["visible"]
+
+    x, y = page.evaluate(AT, ["cmp_map_c", 0.5, 0.5])
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => window.__aeLive.linked('linked:cmp_linked').source"
+                           " === 'cmp_map_c'")
+    states, probe = _state(page)
+    assert states == {"cmp_map_a": "none", "cmp_map_b": "none", "cmp_map_c": "hover"}
+    c = probe["cells"][2]
+    assert c["pixels"] is None and c["note"].startswith("No decoder: a reference map")
+    assert c["title"] == "C · t-SNE of the test set (no decoder): under the pointer"
+    assert all(cell["marker"] is None or not cell["marker"]["visible"]
+               for cell in probe["cells"][:2])
+
+    from aeexplorer.core.latent.reference import load_reference
+
+    codes = load_reference(CKPTS / "references" / "mnist-tsne.safetensors").codes
+    i = 1234
+    x, y = page.evaluate(TO_CLIENT, ["cmp_map_c", *codes[i].tolist()])
+    page.mouse.click(x, y)
+    page.wait_for_function("() => [...document.querySelectorAll('.st-key-cmp_cell_a "
+                           "figcaption')].some(f => f.textContent.startsWith('decoded'))",
+                           timeout=60_000)
+    page.mouse.move(2, 2)
+    text = page.inner_text(".st-key-cmp_selected")
+    assert "No decoder: this map only places the test images" in text
+    assert text.count("decoded ·") == 2  # A's and B's; nothing decoded on the reference
+    assert "is decoded under it" not in text
+    page.screenshot(path=str(ARTIFACTS / "linked-reference.png"))

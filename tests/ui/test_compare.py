@@ -284,3 +284,69 @@ def test_a_model_with_no_page_decoder_is_worded_for_a_linked_map():
         assert said.endswith(NOT_HERE) and "server decodes" not in said
         assert said.startswith(why.split(":")[0])
     assert why_not("") == ""
+
+
+@pytest.fixture(scope="module")
+def ref_root(tmp_path_factory) -> Path:
+    """Two MNIST models and the reference maps beside them: a good t-SNE map and a crafted
+    'UMAP' file."""
+    from aeexplorer.core.latent.reference import ReferenceMap, save_reference
+
+    root = tmp_path_factory.mktemp("refapp")
+    folder = app_copy(root)
+    make_checkpoint(folder / "mnist-vae-tiny.safetensors", kind="vae", seed=0)
+    make_checkpoint(folder / "mnist-ae-tiny.safetensors", kind="ae", seed=1)
+    refs = root / "checkpoints" / "references"
+    rng = np.random.default_rng(0)
+    save_reference(refs / "mnist-tsne.safetensors", ReferenceMap(
+        "tsne", "mnist", rng.normal(size=(200, 2)).astype(np.float32), np.arange(200) % 10))
+    (refs / "mnist-umap.safetensors").write_bytes(b"\x10" + b"\x00" * 7 + b"{<script>")
+    return root
+
+
+def test_a_reference_map_is_c_with_no_decoder_and_shares_the_selection(ref_root, tmp_path,
+                                                                        monkeypatch):
+    """With no third model, C is the t-SNE reference: a map of the same test images, named as
+    having no decoder (in its block and in the linked cell), whose click selects a test image
+    on A and B too; its block shows no decoding."""
+    from aeexplorer.core.latent.reference import load_reference
+    from aeexplorer.ui.compare_maps import NO_DECODER
+
+    app = _app(ref_root, monkeypatch, tmp_path / "no-data")
+    assert len(app.get("plotly_chart")) == 3
+    assert app.query_params["vs2"] == "ref:mnist-tsne"
+    box = app.selectbox(key="cmp_c:mnist")
+    assert box.format_func(box.value) == "t-SNE map (reference)"
+    text = "\n".join(m.value for m in app.markdown)
+    assert r"**C** · t\-SNE of the test set \(no decoder\)" in text
+    linked = [c for c in _linked_cells(app) if c["key"] == "cmp_map_c"]
+    assert linked[0]["net"] is None and linked[0]["why"] == NO_DECODER and linked[0]["apart"]
+    assert not any(c["apart"] for c in _linked_cells(app) if c["key"] != "cmp_map_c")
+    xy = load_reference(ref_root / "checkpoints/references/mnist-tsne.safetensors").codes[7]
+    click(app, "c", float(xy[0]), float(xy[1]), index=7)
+    assert app.session_state["cmp_sel"].index == 7
+    assert marker(app, 0) == pytest.approx(atlas_xy(ref_root, "mnist-vae-tiny", 7))
+    assert marker(app, 1) == pytest.approx(atlas_xy(ref_root, "mnist-ae-tiny", 7))
+    decoded = sum("figcaption>decoded" in m.value for m in app.markdown)
+    assert decoded == 2  # A's and B's; the reference decodes nothing
+    assert any("No decoder: this map only places the test images" in c.value
+               for c in app.caption)
+
+
+def test_a_crafted_reference_file_is_one_message(ref_root, tmp_path, monkeypatch):
+    app = _app(ref_root, monkeypatch, tmp_path / "no-data")
+    box = app.selectbox(key="cmp_c:mnist")
+    box.set_value(next(i for i, o in enumerate(box.options) if o == "UMAP map (reference)"))
+    app.run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and r"mnist\-umap\.safetensors is not a safetensors" in errors[0]
+    assert "<script>" not in errors[0]
+
+
+def _linked_cells(app: AppTest) -> list[dict]:
+    """The cells sent to the linked maps' component (its data, as the page receives it)."""
+    found = [e.proto for e in app.get("bidi_component")
+             if e.proto.component_name == "aeexplorer.linked_maps"]
+    assert len(found) == 1
+    return json.loads(found[0].json)["cells"]

@@ -183,7 +183,12 @@ class LinkedMaps {
   render() {
     if (!this.root || !this.data) return;
     if (this.pointer) this.place();  // anything above may have moved: placed on every move
-    this.cells.forEach((cell, i) => (this.pointer ? this.showCell(cell, i) : this.hideCell(cell)));
+    // a map "apart" (a reference map: its coordinates are no model's z) is linked to none
+    const src = this.pointer ? this.cells[this.source] : null;
+    this.cells.forEach((cell, i) => {
+      const linked = src && (i === this.source || !(src.cfg.apart || cell.cfg.apart));
+      if (linked) this.showCell(cell, i); else this.hideCell(cell);
+    });
   }
 
   /** Every cell over its block (all read first, then all written: one layout). */
@@ -234,7 +239,7 @@ class LinkedMaps {
     if (pixels) paint(cell.canvas, pixels, cell.cfg.side);
     cell.canvas.style.visibility = pixels ? "" : "hidden";  // (never "visible": the cell hides it)
     cell.title.textContent = title;
-    cell.zText.textContent = "z = " + fmtZ(z);
+    cell.zText.textContent = (cell.cfg.apart ? "at " : "z = ") + fmtZ(z);
     cell.note.textContent = note;
     cell.shown = { state: "hover", title, z, pixels, decoder: pixels ? "page" : null };
     if (many && !own && seen) cell.marker.place(cell.bridge, [z[0], z.length > 1 ? z[1] : 0]);

@@ -42,6 +42,8 @@ class LinkedMap:
     cover: str  # the key of the container its cell lies over (the selected point's block)
     path: str
     mtime: float
+    why: str = ""  # set for a map with no decoder at all (a reference map): what the cell says
+    apart: bool = False  # its coordinates are no model's z (a reference map): linked to none
 
 
 @functools.cache
@@ -59,10 +61,14 @@ def why_not(why: str) -> str:
 
 
 def _cell(m: LinkedMap, talk: bool, px: int | str | None) -> dict:
+    cell = {"key": m.chart, "label": m.label, "map": m.chart, "cover": m.cover,
+            "apart": m.apart}
+    if m.why:  # nothing to decode with: the cell shows the z and says why
+        return {**cell, "net": None, "why": m.why, "dim": 2, "side": 28, "channels": 1,
+                "px": px if px is not None else image_px(28, talk)}
     net = page_decoder(m.path, m.mtime)
     cfg = resources.card(m.path, m.mtime)["config"]
-    return {"key": m.chart, "label": m.label, "map": m.chart, "cover": m.cover,
-            "net": None if "why" in net else {"url": net["url"], "spec": net["spec"]},
+    return {**cell, "net": None if "why" in net else {"url": net["url"], "spec": net["spec"]},
             "why": why_not(net.get("why", "")), "dim": cfg.latent_dim,
             "side": cfg.image_size, "channels": cfg.image_channels,
             "px": px if px is not None else image_px(cfg.image_size, talk)}
