@@ -50,10 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("images", nargs="+", type=Path)
     c.add_argument("--json", action="store_true", help="one JSON list on stdout")
     c.add_argument("--placement", choices=HOWS, default=DEFAULT_HOW,
-                   help="auto (default): encoder for a VAE, searched for other models, as "
-                        "measured; encoder: the encoder's code; refined: a few steps of the "
-                        "decoder's fit from it; searched: the best fit over the whole 2-D map, "
-                        "then those steps (README, 'Placing your own digit')")
+                   help="auto (default): encoder for a VAE and a UMAP AE, searched for "
+                        "other models, as measured; encoder: the encoder's code; refined: "
+                        "a few steps of the decoder's fit from it; searched: the best fit "
+                        "over the whole 2-D map, then those steps (README, 'Placing your own "
+                        "digit')")
     c.add_argument("--vote", choices=VOTES, default=DEFAULT_VOTE,
                    help="the label from the 5 nearest test codes: majority, or weighted by "
                         "inverse distance")

@@ -15,6 +15,7 @@ from tests.helpers.digit_cases import Look, jpeg, pen_drawing, photo
 
 VAE = REPO / "checkpoints" / "mnist-vae.safetensors"
 AE = REPO / "checkpoints" / "mnist-ae.safetensors"
+UMAP = REPO / "checkpoints" / "mnist-umap-ae.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +100,12 @@ def test_encode_places_as_the_app_does_and_its_flags_pick_the_others(tmp_path, c
     assert results[()] != pytest.approx(results[("--placement", "encoder")], abs=1e-3)
 
 
-@pytest.mark.parametrize("path,same_as", [(VAE, "encoder"), (AE, "searched")], ids=["vae", "ae"])
+@pytest.mark.parametrize("path,same_as", [(VAE, "encoder"), (AE, "searched"), (UMAP, "encoder")],
+                         ids=["vae", "ae", "umap-ae"])
 def test_auto_is_what_measured_best_for_the_family(path, same_as):
-    """The default: a VAE's encoder (a test image stays on its dot), an autoencoder's search."""
+    """The default: a VAE's encoder (a test image stays on its dot), an autoencoder's search,
+    and the encoder for a map trained to keep neighbours (the UMAP AE), whose map is the
+    encoder's own."""
     from aeexplorer.core.checkpoints.file import load_checkpoint
     from aeexplorer.core.latent.placement import DEFAULT_HOW, Method, place_bytes
 
@@ -110,3 +114,24 @@ def test_auto_is_what_measured_best_for_the_family(path, same_as):
     assert DEFAULT_HOW == "auto"
     auto = place_bytes(ckpt, data).z
     assert auto == pytest.approx(place_bytes(ckpt, data, Method(how=same_as)).z, abs=1e-6)
+
+
+def test_a_neighbour_map_is_known_by_its_training_record(tmp_path):
+    """An autoencoder trained with the UMAP penalty is placed by its encoder by default; the
+    same network without that record is searched, and a record of any shape is no error."""
+    from aeexplorer.core.checkpoints.file import load_checkpoint
+    from aeexplorer.core.latent.placement import Method, keeps_neighbours, place_bytes
+    from tests.helpers.checkpoints import make_checkpoint
+
+    data = to_bytes(draw_digit("8", width=20))
+    umap = load_checkpoint(make_checkpoint(tmp_path / "u.safetensors", kind="ae",
+                                           train={"penalty": "umap"}))
+    plain = load_checkpoint(make_checkpoint(tmp_path / "p.safetensors", kind="ae"))
+    assert keeps_neighbours(umap) and not keeps_neighbours(plain)
+    assert place_bytes(umap, data).z == pytest.approx(
+        place_bytes(umap, data, Method(how="encoder")).z, abs=1e-6)
+    assert place_bytes(plain, data).z == pytest.approx(
+        place_bytes(plain, data, Method(how="searched")).z, abs=1e-6)
+    for odd in ({}, {"config": "umap"}, {"config": {"penalty": 3}}, None):
+        plain.train = odd
+        assert not keeps_neighbours(plain)

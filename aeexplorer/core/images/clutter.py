@@ -30,6 +30,7 @@ BLOCK_REST = 0.5  # a block goes beside a digit of at least this share of its in
 EDGE_PIECE = 0.15  # a part at the border smaller than this share of the digit is a scrap
 LINE_SPAN, LINE_THIN = 0.9, 0.1  # as long as 90 % of the shorter side, under 10 % thick
 AMBIGUOUS = (0.3, 0.7)  # a share of bright pixels in this range leaves the median unsure
+PINHOLE = 5  # a hole in a stroke smaller than this many pixels is noise
 WIDE_STROKE = 1.5  # a background window this many stroke widths wide keeps a stroke whole
 
 
@@ -104,9 +105,16 @@ def background_window(rough: np.ndarray) -> int:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary mask: 2 * area / perimeter, which holds for long strokes."""
+    """Mean stroke width of a binary mask: 2 * area / perimeter, which holds for long strokes.
+    Pinholes (under ``PINHOLE`` pixels) are filled first: in a thick stroke on dark paper,
+    where the light divided out has raised the sensor's noise, their rims would add perimeter
+    enough to halve the width, and the stroke would be thickened instead of thinned."""
     from scipy import ndimage
 
+    holes, n = ndimage.label(~mask)
+    if n:
+        sizes = np.bincount(holes.ravel(), minlength=n + 1)
+        mask = mask | ((sizes < PINHOLE)[holes] & (holes > 0))
     perimeter = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
 
@@ -114,11 +122,14 @@ def stroke_width(mask: np.ndarray) -> float:
 def light_background(grey: np.ndarray) -> bool:
     """Whether the paper is light (dark ink to invert). Paper covers most of a photo, so the
     median pixel tells; but a thick marker filling the frame can cover half of it, and then
-    the image's border, which a digit touches only here and there, tells instead."""
-    bright = float(np.mean(grey > 0.5))
+    the image's border, which a digit touches only here and there, tells instead. Light or
+    dark is judged against the middle of the picture's own range, not of [0, 1]: grey paper
+    darkening towards its edges is below 0.5 there, yet far lighter than the ink on it."""
+    middle = 0.5 * (float(grey.min()) + float(grey.max()))
+    bright = float(np.mean(grey > middle))
     if not AMBIGUOUS[0] < bright < AMBIGUOUS[1]:
-        return bool(np.median(grey) > 0.5)
-    return bool(np.median(grey[_border_ring(grey.shape)]) > 0.5)
+        return bright > 0.5
+    return bool(np.median(grey[_border_ring(grey.shape)]) > middle)
 
 
 def _border_ring(shape: tuple[int, int]) -> np.ndarray:

@@ -17,6 +17,7 @@ from PIL import Image
 from aeexplorer.core.errors import ImageError
 from aeexplorer.core.images.clutter import (background_window, digit_mask, light_background,
                                             stroke_width)
+from aeexplorer.core.images.illumination import flatten_paper
 from aeexplorer.core.images.upload import decode_image, scale_to_unit, shrink
 
 BOX, FIELD = 20, 28  # MNIST's digit box and field
@@ -68,8 +69,9 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     grey = as_grey(arr)
     if float(grey.max() - grey.min()) < MIN_CONTRAST:  # uniform: small ones skip _background
         raise ImageError("no ink found: the image looks blank")
-    inverted = light_background(grey)
-    ink = 1.0 - grey if inverted else grey.copy()
+    unlit = _unlit(grey)
+    inverted = light_background(unlit)
+    ink = 1.0 - unlit if inverted else grey.copy()
     ink = np.clip(ink - _background(ink), 0.0, None)
     hi = float(np.percentile(ink, 99.5)) if ink.size > 200 else float(ink.max())
     if hi < MIN_CONTRAST and ink.size > 200:  # a fine pen: under 0.5 % of the pixels
@@ -90,6 +92,12 @@ def preprocess_array(arr: np.ndarray) -> Preprocessed:
     crop = _fix_stroke(ink[rows, cols], mask[rows, cols])
     image = _centre(_fit(crop), ndimage)
     return Preprocessed(grey=grey, ink=ink, box=box, image=image, inverted=inverted)
+
+
+def _unlit(grey: np.ndarray) -> np.ndarray:
+    """Light paper with the light on it divided out (``illumination``), so that paper
+    darkening towards the edges is not ink. Tiny images (MNIST itself) are left alone."""
+    return flatten_paper(grey) if max(grey.shape) >= 64 else grey
 
 
 def _background(ink: np.ndarray) -> np.ndarray:

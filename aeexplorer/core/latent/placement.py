@@ -21,7 +21,7 @@ inverse of its distance (``neighbours.weighted_votes``).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,14 +57,24 @@ class Method:
             raise ValueError(f"unknown vote {self.vote!r}: use one of {', '.join(VOTES)}")
 
 
-def how_for(how: str, variational: bool) -> str:
+def how_for(how: str, variational: bool, neighbour_map: bool = False) -> str:
     """``auto`` -> what measured best for the family (README, "Placing your own digit"): for a
     VAE the search ties with the encoder, whose code is also where the test set's own images
     sit on the map, so the encoder; for an autoencoder the search places photos and drawings
-    clearly better. Any other ``how`` is itself."""
+    clearly better. A map trained to keep neighbours (the UMAP AE, ``neighbour_map``) is the
+    encoder's own: its decoder only learned to draw from it, so a search by the decoder's
+    likeness leaves the neighbours the map was made of (the shared photos: 10 of 10 by the
+    encoder, 8 by the search; ``benchmarks/bench_photos.py``). Any other ``how`` is itself."""
     if how != "auto":
         return how
-    return "encoder" if variational else "searched"
+    return "encoder" if variational or neighbour_map else "searched"
+
+
+def keeps_neighbours(ckpt: Checkpoint) -> bool:
+    """Whether the checkpoint's map was trained to keep each image's neighbours (the UMAP
+    penalty), as its training record says."""
+    config = (ckpt.train or {}).get("config") if isinstance(ckpt.train, dict) else None
+    return isinstance(config, dict) and config.get("penalty") == "umap"
 
 
 @dataclass
@@ -195,8 +205,9 @@ def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | Photo | Non
     its placement by ``method``; ``steps``: its preparation, kept with it."""
     import torch
 
+    how = how_for(method.how, ckpt.config.variational, keeps_neighbours(ckpt))
     z = codes(ckpt.model, torch.as_tensor(np.asarray(image, dtype=np.float32))[None],
-              ckpt.atlas.mu, method)[0].numpy()
+              ckpt.atlas.mu, replace(method, how=how))[0].numpy()
     recon = ckpt.ops.decode(z[None])[0]
     return Placement([float(v) for v in z], atlas_neighbours(ckpt, z, k), ckpt.class_names,
                      recon, steps, weighted=method.vote == "weighted")
