@@ -54,7 +54,6 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Measured precision choices (aeexplorer.core.training.precision) and the data sets' pixel
-    ranks (aeexplorer.core.latent.rank_cache) go to a folder of the test run, not to the home
-    folder's cache."""
+    """Measured precision choices (aeexplorer.core.training.precision) go to a folder of the test
+    run, not to the home folder's cache."""
     os.environ.setdefault("AEEXPLORER_CACHE", str(tmp_path_factory.mktemp("cache")))

@@ -9,17 +9,13 @@ cost, so 1 is perfect. Ranks count the points strictly nearer, ties going to the
 
 Distances are computed ``CHUNK`` rows at a time in float64 (the ranks must not depend on
 rounding): memory is a few ``CHUNK`` x n arrays, time n² x (dimensions) multiply-adds (about
-half a minute for the 10,000 MNIST test images on one core). The data's ranks are the same for
-every map of it: they are kept on disk per data set (``rank_cache``) and read back, so a second
-model of the same test set costs only the map's 2-D distances.
+half a minute for the 10,000 MNIST test images on one core).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-
-from aeexplorer.core.latent import rank_cache
 
 K = 5
 CHUNK = 256
@@ -59,65 +55,23 @@ def _nearest(d2: torch.Tensor, k: int) -> torch.Tensor:
 
 @torch.no_grad()
 def trustworthiness_continuity(data: np.ndarray | torch.Tensor, codes: np.ndarray | torch.Tensor,
-                               k: int = K, chunk: int = CHUNK,
-                               cache: bool = True) -> tuple[float, float]:
+                               k: int = K, chunk: int = CHUNK) -> tuple[float, float]:
     """Trustworthiness and continuity of ``codes`` (n, d) as a map of ``data`` (n, ...),
-    exact: every point's neighbours among all n. Needs k < n / 2 (the normalisation).
-    ``cache``: the data's pixel ranks are kept on disk (``rank_cache``), so that the next
-    map of the same data costs only its own 2-D distances; the figures are the same."""
+    exact: every point's neighbours among all n. Needs k < n / 2 (the normalisation)."""
     high = torch.as_tensor(data).reshape(len(data), -1).double()
     low = torch.as_tensor(codes).reshape(len(codes), -1).double()
     n = len(high)
     if n != len(low) or not 0 < k < n / 2:
         raise ValueError(f"need as many codes as images and 0 < k < n / 2 (n={n}, k={k})")
-    if cache and n <= rank_cache.MAX_POINTS:
-        flat = torch.as_tensor(data).reshape(n, -1).cpu().numpy()
-        table = rank_cache.pixel_ranks(flat, lambda out: _fill_ranks(high, out, chunk))
-        lost_t, lost_c = _costs_from_ranks(table, low, k, chunk)
-    else:
-        lost_t, lost_c = _costs(high, low, k, chunk)
-    scale = 2.0 / (n * k * (2 * n - 3 * k - 1))
-    return 1.0 - scale * lost_t, 1.0 - scale * lost_c
-
-
-def _costs(high: torch.Tensor, low: torch.Tensor, k: int, chunk: int) -> tuple[float, float]:
-    """The summed trustworthiness and continuity costs, from both spaces' distances."""
     sq_high, sq_low = high.pow(2).sum(dim=1), low.pow(2).sum(dim=1)
     lost_t = lost_c = 0.0
-    for start in range(0, len(high), chunk):
+    for start in range(0, n, chunk):
         d_high = _distances(high[start:start + chunk], high, sq_high, start)
         d_low = _distances(low[start:start + chunk], low, sq_low, start)
         lost_t += _cost(d_high, _nearest(d_low, k), k)
         lost_c += _cost(d_low, _nearest(d_high, k), k)
-    return lost_t, lost_c
-
-
-def _fill_ranks(high: torch.Tensor, out: np.ndarray, chunk: int) -> None:
-    """``out[i, j]`` = the rank of j among i's neighbours in ``high`` (1 + the points strictly
-    nearer, or as near with a lower index: a stable sort's order; i itself is last)."""
-    sq = high.pow(2).sum(dim=1)
-    n = len(high)
-    for start in range(0, n, chunk):
-        d2 = _distances(high[start:start + chunk], high, sq, start)
-        order = torch.sort(d2, dim=1, stable=True).indices
-        ranks = torch.empty_like(order)
-        ranks.scatter_(1, order, torch.arange(1, n + 1).expand_as(order).contiguous())
-        out[start:start + len(d2)] = ranks.numpy().astype(np.uint16)
-
-
-def _costs_from_ranks(table: np.ndarray, low: torch.Tensor, k: int,
-                      chunk: int) -> tuple[float, float]:
-    """The summed costs with the data's ranks read from ``table`` (``_fill_ranks``): only the
-    map's distances are computed."""
-    sq_low = low.pow(2).sum(dim=1)
-    lost_t = lost_c = 0.0
-    for start in range(0, len(low), chunk):
-        ranks = torch.from_numpy(np.asarray(table[start:start + chunk], dtype=np.int64))
-        d_low = _distances(low[start:start + chunk], low, sq_low, start)
-        lost_t += float((ranks.gather(1, _nearest(d_low, k)) - k).clamp_min(0).sum())
-        near_high = torch.topk(ranks, k, dim=1, largest=False, sorted=True).indices
-        lost_c += _cost(d_low, near_high, k)
-    return lost_t, lost_c
+    scale = 2.0 / (n * k * (2 * n - 3 * k - 1))
+    return 1.0 - scale * lost_t, 1.0 - scale * lost_c
 
 
 def sample_rows(n: int, seed: int = 0, limit: int = MAX_POINTS) -> np.ndarray:
