@@ -1,13 +1,36 @@
 """The Train page's forming map: the latest snapshot of a training's sample of test images
-(``app.progress``: the "sample" and "snapshot" lines), redrawn each second while it trains."""
+(``app.progress``: the "sample" and "snapshot" lines), redrawn each second while it trains;
+and beside it the image under the pointer over that map, decoded in the page by the model as
+it is at the latest snapshot (``ui/explorer/forming.js``; the training writes its decoder with
+each snapshot, ``app.snapshot_decoders``)."""
 
 from __future__ import annotations
+
+import functools
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from aeexplorer.app.progress import Progress
 from aeexplorer.app.replay import live_figure, moment_label
+from aeexplorer.ui.image_view import shown_px
+
+KEY = "train_forming_hover"
+# talk mode: the decoded image beside the map at most 200 px, less in a small window
+TALK_PX = "min(200px, 24vh)"
+_HTML = ('<div class="ae-forming"><div class="ae-title">Under the pointer</div>'
+         '<canvas></canvas><div class="ae-z"></div><div class="ae-note"></div></div>')
+_CSS = """
+.ae-forming { font-family: inherit; }
+.ae-forming .ae-title { font-size: 1.1rem; font-weight: 600; margin: 0 0 0.5rem; }
+.ae-forming canvas { image-rendering: pixelated; display: block; border: 1px solid #ddd; }
+.ae-forming .ae-z { font-weight: 600; margin-top: 0.4rem; min-height: 1.4em; }
+.ae-forming .ae-note { color: #555; font-size: 0.9rem; min-height: 2.6em; }
+.ae-forming.talk .ae-title { font-size: 1.5rem; }
+.ae-forming.talk .ae-z, .ae-forming.talk .ae-note { font-size: 1.15rem; }
+"""
+_SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "forming.js")  # in this order
 
 
 def forming_map(view: Progress, talk: bool) -> None:
@@ -17,5 +40,25 @@ def forming_map(view: Progress, talk: bool) -> None:
                       view.sample_classes, caption, talk)
     st.plotly_chart(fig, key="train_forming", theme=None, width="stretch",
                     config={"displayModeBar": False})
-    st.caption(f"{len(view.sample_labels):,} test images, each placed where the model puts it "
-               f"now · snapshot {view.snapshots_seen} · step {snap['step']:,}")
+    if not talk:  # in a talk the map and its title say it; the room reads no fine print
+        st.caption(f"{len(view.sample_labels):,} test images, each placed where the model "
+                   f"puts it now · snapshot {view.snapshots_seen} · step {snap['step']:,}")
+
+
+@functools.cache
+def _component():
+    here = Path(__file__).parent / "explorer"
+    js = "\n".join((here / name).read_text(encoding="utf-8") for name in _SOURCES)
+    return st.components.v2.component("aeexplorer.forming_hover", html=_HTML, css=_CSS, js=js)
+
+
+def under_pointer(view: Progress, talk: bool) -> None:
+    """The image under the pointer over the forming map, decoded in the page with the latest
+    snapshot's decoder (none yet: the panel says it comes with the first snapshot)."""
+    dec = view.decoder
+    net = ({"url": f"app/static/decoders/{dec['file']}", "spec": dec["spec"],
+            "moment": moment_label(dec)} if dec else None)
+    side = int(dec["spec"].get("side", 28)) if dec else 28
+    _component()(key=KEY, data={"net": net, "talk": talk,
+                                "px": TALK_PX if talk else shown_px(side, talk)},
+                 height="content")

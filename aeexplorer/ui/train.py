@@ -20,7 +20,8 @@ from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, page_url, pickers, resources, sidebar, state
-from aeexplorer.ui.forming import forming_map
+from aeexplorer.ui.explorer.decoder_files import DECODERS
+from aeexplorer.ui.forming import forming_map, under_pointer
 from aeexplorer.ui.replay import replay
 from aeexplorer.ui.text import md
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
@@ -152,7 +153,7 @@ def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
         job = registry().train(request, out, resolve_data_root(), owner=resources.session_id(),
-                               address=client_address())
+                               address=client_address(), decoders=DECODERS)
     except AeError as exc:  # slots taken (Busy), or over a limit (TooBig): the message says
         st.warning(md(exc))
         return st.session_state.get(JOB)
@@ -191,8 +192,9 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         forming, beside = st.columns([3, 2])
         with forming:
             forming_map(view, talk)
-        if has_curves:
-            with beside:
+        with beside:
+            under_pointer(view, talk)
+            if has_curves:
                 _curves(view, fam.curve, stacked=True)
     elif has_curves:
         _curves(view, fam.curve)
