@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from aeexplorer.app.export import Exported, decode_exported
-from tests.browser import server
+from tests.browser import fit, server
 from tests.browser.server import ARTIFACTS, REPO
 
 pytestmark = pytest.mark.browser
@@ -84,3 +84,41 @@ def test_the_fast_recipe_forms_its_map_and_the_pointer_decodes_it(browser, data_
         assert np.abs(np.asarray(shown["pixels"]) - want).max() < 1e-4, shown["moment"]
         images.append(np.asarray(shown["pixels"]))
     assert np.abs(images[0] - images[-1]).max() > 0.05  # it decodes differently as it learns
+
+
+TALK_BOXES = {"map": ".st-key-train_talkmap", "reconstruction": ".st-key-train_talkcurve_recon",
+              "KL": ".st-key-train_talkcurve_kl", "pointer": ".st-key-train_forming_hover"}
+
+
+def test_in_talk_mode_the_forming_map_fills_a_projectors_view(browser, data_root):
+    """At 1280x720 in talk mode, while the fast recipe trains: the map, the image under the
+    pointer and both curves wholly in view, no text under 18 px, no sideways scroll."""
+    env = {"AEEXPLORER_DATA": str(data_root)}
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(120_000)
+    try:
+        with server.running(env, ARTIFACTS / "forming-talk-server.log") as url:
+            page.goto(f"{url}/train?talk=1")
+            page.get_by_role("button", name="Start training").click()
+            page.wait_for_selector(AREA, timeout=120_000)
+            deadline, k, shown = time.time() + 60, 0, None
+            while time.time() < deadline and not (shown and shown["pixels"]):
+                _point_at_the_map(page, k)
+                k += 1
+                shown = page.evaluate(PROBE)
+                time.sleep(0.3)
+            time.sleep(1.5)  # the curves drawn after the map's rerun
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "forming-talk-1280x720.png"))
+            outside, small, scroll = (fit.outside(page, TALK_BOXES), fit.small_text(page, 18),
+                                      fit.h_scroll(page))
+            title = page.locator("h1").count()
+            page.get_by_role("button", name="Cancel").click()
+            time.sleep(2)
+    finally:
+        page.close()
+    assert shown and shown["pixels"], shown  # the pointer over the map decodes
+    assert not outside, outside
+    assert not small, small[:10]
+    assert scroll is None, scroll
+    assert title == 0  # the page's title and form give the room the view while it trains
