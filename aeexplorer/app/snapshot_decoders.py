@@ -17,7 +17,8 @@ from pathlib import Path
 
 from aeexplorer.app.export import MAX_BLOB_BYTES, export_decoder, write_blob
 
-KEEP = 3  # files of one training at once: about 10 MB for the fast recipe's VAE
+KEEP = 5  # files of one training at once (16 MB for the fast recipe's VAE): a page that lags
+# on a busy machine still finds the file its last update named
 MIN_GAP_S = 1.0  # a snapshot at an epoch's end right after a timed one: the file can wait
 
 
