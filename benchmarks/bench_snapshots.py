@@ -2,6 +2,8 @@
 (run 1 without, run 2 with, run 3 without...), on the same first ``n`` MNIST training images,
 same seed and precision. Prints one JSON object: the seconds of each run, the median ratio
 with / without, how many snapshots a run took and the longest gap between two of them.
+``--decoders``: the "with" runs also write the decoder with each snapshot, as a training
+started on the Train page does (``app.snapshot_decoders``, into a temporary folder).
 
 A run of ``n`` images is a short epoch, so its end-of-epoch snapshot comes more often than in
 the real 60,000-image epoch: the ratio here over-states the cost, never under-states it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from dataclasses import replace
 
@@ -38,11 +41,18 @@ def fast_configs(epochs: int) -> tuple[ModelConfig, TrainConfig]:
     return model, cfg
 
 
-def one_run(model_cfg, cfg, data: Split, test: Split | None) -> dict:
-    taker = None if test is None else taker_for(test, 40, model_cfg.latent_dim)
+def one_run(model_cfg, cfg, data: Split, test: Split | None, decoders: bool = False) -> dict:
+    from aeexplorer.app.snapshot_decoders import SnapshotDecoders
+
+    folder = tempfile.TemporaryDirectory(prefix="bench-decoders-")
+    writer = SnapshotDecoders(folder.name) if decoders else None
+    listener = None if writer is None else (lambda moment, codes, labels, model:
+                                            writer.write(model))
+    taker = None if test is None else taker_for(test, 40, model_cfg.latent_dim, listener)
     start = time.perf_counter()
     train(model_cfg, cfg, data, on_step=None if taker is None else taker.on_step)
     seconds = time.perf_counter() - start
+    folder.cleanup()
     if taker is None:
         return {"seconds": seconds}
     moments = [m for m, _ in taker.kept]
@@ -58,6 +68,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--decoders", action="store_true",
+                        help="write the decoder with each snapshot (the Train page's path)")
     args = parser.parse_args()
     full = load_split("mnist", True)
     data = Split(images=full.images[:args.images], labels=full.labels[:args.images])
@@ -67,10 +79,11 @@ def main() -> None:
     runs = {"without": [], "with": []}
     for _ in range(args.rounds):  # interleaved: a slow spell of the machine hits both
         runs["without"].append(one_run(model_cfg, cfg, data, None))
-        runs["with"].append(one_run(model_cfg, cfg, data, test))
+        runs["with"].append(one_run(model_cfg, cfg, data, test, args.decoders))
     ratios = [w["seconds"] / o["seconds"] for w, o in zip(runs["with"], runs["without"])]
     print(json.dumps({
         "images": args.images, "epochs": args.epochs, "precision": args.precision,
+        "decoders": args.decoders,
         "threads": torch.get_num_threads(),
         "without_s": [round(r["seconds"], 2) for r in runs["without"]],
         "with_s": [round(r["seconds"], 2) for r in runs["with"]],

@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 # the title at the top of the figure, the legend in a row under it and above the plot: at the
 # foot, a legend lies over the "epoch" title of the x axis
 TITLE_SIZE, LEGEND_SIZE, TOP = 14, 12, 64
+# talk mode: no text under 18 px for the room; the height is the page's (``ui.style``)
+TALK_TITLE, TALK_TEXT, TALK_TOP = 22, 18, 76
 
 
-def loss_curve(view: Progress, part: str, title: str) -> go.Figure:
+def loss_curve(view: Progress, part: str, title: str, talk: bool = False) -> go.Figure:
     """``part`` of the loss of the training ``view`` shows, titled ``title``."""
     import plotly.graph_objects as go
 
@@ -34,6 +36,13 @@ def loss_curve(view: Progress, part: str, title: str) -> go.Figure:
                 "yanchor": "bottom", "font": {"size": LEGEND_SIZE}},
         height=300, margin={"l": 10, "r": 10, "t": TOP, "b": 10}, xaxis_title="epoch",
         showlegend=True)
+    if talk:
+        fig.update_layout(height=None, autosize=True, font={"size": TALK_TEXT},
+                          title_font_size=TALK_TITLE, legend_font_size=TALK_TEXT,
+                          margin={"t": TALK_TOP})
+        # explicit: Streamlit's theme sets the ticks' size from the page's (16.5 px in a talk)
+        fig.update_xaxes(tickfont_size=TALK_TEXT, title_font_size=TALK_TEXT)
+        fig.update_yaxes(tickfont_size=TALK_TEXT)
     # up to the end of the epoch under way: the first epoch fills the chart, then it widens
     width = min(max(view.epochs, 1), max(len(view.history) + (view.status == RUNNING), 1))
     fig.update_xaxes(range=[0, width * 1.02])

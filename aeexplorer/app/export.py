@@ -28,9 +28,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from aeexplorer.app.limits import folder_bytes
+from aeexplorer.core import atomic
 
 if TYPE_CHECKING:
     from torch import nn
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
     from aeexplorer.core.models import Autoencoder
 
 ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid"}
+MB = 2**20
+# the page's decoder files (``ui/explorer/decoder_files``, ``app/snapshot_decoders``)
+MAX_BLOB_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model: ~5 M)
+MAX_FOLDER_BYTES = 256 * MB  # the folder in all
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,7 @@ def _fold(modules: list[nn.Module]) -> list[Layer | ConvT] | None:
 
 
 def _np(tensor) -> np.ndarray:
-    return tensor.detach().double().numpy()
+    return tensor.detach().cpu().double().numpy()  # a model training on a GPU too
 
 
 def _plain_conv(conv: nn.ConvTranspose2d) -> bool:
@@ -247,3 +255,15 @@ def _conv_t(layer: dict, params: np.ndarray, x: np.ndarray) -> np.ndarray:
             full[:, ky:ky + (h - 1) * s + 1:s, kx:kx + (h - 1) * s + 1:s] += x @ w[ky, kx]
     out = full[:, p:p + o, p:p + o] + params[k * k * in_c * out_c:]
     return out.reshape(len(x), -1)
+
+
+def write_blob(target: Path, blob: bytes, max_folder: int | None = None) -> bool:
+    """Writes ``blob`` to ``target`` atomically (``core.atomic``: a page never fetches half a
+    file), unless the folder would go over ``max_folder`` bytes (None: MAX_FOLDER_BYTES)
+    (False)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    limit = MAX_FOLDER_BYTES if max_folder is None else max_folder
+    if folder_bytes(target.parent) + len(blob) > limit:
+        return False
+    atomic.write_bytes(target, blob)
+    return True

@@ -215,16 +215,18 @@ class Registry:
         return job
 
     def train(self, req: TrainRequest, out: Path, data_dir: Path,
-              owner: str | None = None, address: str | None = None) -> Job:
+              owner: str | None = None, address: str | None = None,
+              decoders: Path | None = None) -> Job:
         """Starts a training of ``req`` once the limits allow it (else ``TooBig`` or ``Busy``).
-        With an ``owner``, ``out`` is in that session's folder, whose disk use is checked."""
+        With an ``owner``, ``out`` is in that session's folder, whose disk use is checked.
+        ``decoders``: where it writes its decoder with each snapshot (the page's folder)."""
         if not self.limits.training:
             raise TooBig("Training is turned off on this server.")
         check_request(req, self.limits, data_size(req.dataset, data_dir))
         if owner is not None:
             check_disk(Path(out).parent, self.limits)
-        return self.start(command(train_args(req, out, data_dir)), out, out.stem, req.family,
-                          owner, child_env(self.limits), address)
+        return self.start(command(train_args(req, out, data_dir, decoders)), out, out.stem,
+                          req.family, owner, child_env(self.limits), address)
 
     def beat(self, owner: str) -> None:
         """Records that session ``owner`` is there (it ran a page just now)."""

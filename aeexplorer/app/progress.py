@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,10 @@ MAX_TRACE = 2000  # running values kept for the live curves (halved when full)
 WARMUP_S, RECENT_S, MIN_SPAN_S = 2.0, 15.0, 1.0
 MAX_PACE = 400  # (seconds, fraction done) kept for it: 100 s of lines at 4 a second
 MAX_SAMPLE = 5000  # images in the forming map's sample (the CLI sends 2,000)
+# a snapshot's decoder file (``app.snapshot_decoders``): a digest's name, and its layers' spec
+# (a dense VAE's is 300 bytes); decoder.js checks the spec against the file before using it
+DECODER_FILE = re.compile(r"[0-9a-f]{24}\.bin", re.ASCII)
+MAX_SPEC_CHARS = 20_000
 
 
 def parse_line(line: str) -> dict | None:
@@ -53,6 +58,9 @@ class Progress:
     sample_classes: tuple = ()  # what those labels name
     snapshot: dict = field(default_factory=dict)  # the latest: its moment and "xy" (N, 2)
     snapshots_seen: int = 0
+    # the latest snapshot's decoder for the page: {"file", "spec"} and its snapshot's
+    # "epoch", "step" and "seconds"; {} before the first
+    decoder: dict = field(default_factory=dict)
 
     @property
     def fraction(self) -> float:
@@ -146,6 +154,25 @@ def _apply_snapshot(s: Progress, event: dict) -> None:
     s.snapshot = {"epoch": float(event["epoch"]), "step": int(event["step"]),
                   "seconds": float(event["seconds"]), "xy": points}
     s.snapshots_seen += 1
+    decoder = _decoder(event.get("decoder"))
+    if decoder is not None:  # else the last one stays: a snapshot may come without one
+        s.decoder = {**decoder, **{k: s.snapshot[k] for k in ("epoch", "step", "seconds")}}
+
+
+def _decoder(value: object) -> dict | None:
+    """A snapshot line's decoder, {"file", "spec"}, when its file name is a digest's and its
+    spec a small JSON object; else None."""
+    if not isinstance(value, dict) or not isinstance(value.get("spec"), dict):
+        return None
+    name = value.get("file")
+    if not isinstance(name, str) or not DECODER_FILE.fullmatch(name):
+        return None
+    try:
+        if len(json.dumps(value["spec"])) > MAX_SPEC_CHARS:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return {"file": name, "spec": value["spec"]}
 
 
 def _apply_batch(s: Progress, event: dict) -> None:

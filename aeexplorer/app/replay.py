@@ -48,6 +48,7 @@ def _layout(fig: go.Figure, xy_all: np.ndarray, talk: bool, title: str) -> None:
         title=dict(text=title, x=0.01), height=640 if talk else 520,
         margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white", paper_bgcolor="white",
         font=dict(size=18 if talk else 13), hovermode="closest",
+        hoverlabel=dict(font=dict(size=18 if talk else 13)),
         legend=dict(itemsizing="constant"))  # at the right: under the map are the controls
     axis = dict(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#ccc")
     fig.update_xaxes(range=[x0, x1], title="z₁", constrain="domain", **axis)

@@ -88,6 +88,10 @@ def _train_args(t: argparse.ArgumentParser) -> None:
                         "small as before)")
     t.add_argument("--progress-json", action="store_true",
                    help="progress as JSON lines on stdout (for programs) instead of a bar")
+    t.add_argument("--snapshot-decoders", type=Path, default=None, metavar="DIR",
+                   help="with --progress-json and --snapshots: write the decoder's weights "
+                        "with each snapshot into DIR (the last 5 kept, removed at the end), for "
+                        "the Train page's decoder under the pointer")
     _data_args(t)
 
 

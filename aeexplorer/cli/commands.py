@@ -46,7 +46,7 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
                       f"{args.out / 'model.safetensors'}")
     report = JsonProgress(cfg.epochs) if args.progress_json else BarProgress(cfg.epochs)
     before = file_signature(args.out)
-    lines = SnapshotLines() if args.progress_json and args.snapshots else None
+    lines = _snapshot_lines(args)
 
     def on_data(train, test) -> None:
         say_data(cfg.dataset, train, test, args.progress_json)
@@ -69,6 +69,8 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
         return EXIT_INTERRUPTED
     finally:
         report.close()
+        if lines is not None:
+            lines.close()  # the Train page's decoder files go with the training
     if result is None:  # a torchrun process other than rank 0: it trained its share, rank 0 writes
         return 0
     path, metrics = result
@@ -81,6 +83,18 @@ def _train(args: argparse.Namespace, model_cfg, cfg) -> int:
     notes = [f"{k} {why_missing(metrics, k)}" for k in QUALITY if why_missing(metrics, k)]
     print(f"wrote {path}: " + ", ".join([*(f"{k}={v:.4g}" for k, v in shown.items()), *notes]))
     return 0
+
+
+def _snapshot_lines(args: argparse.Namespace) -> SnapshotLines | None:
+    """The snapshots as JSON lines (for the Train page), with the decoder written beside each
+    into ``--snapshot-decoders``; None without ``--progress-json`` and ``--snapshots``."""
+    if not (args.progress_json and args.snapshots):
+        return None
+    if args.snapshot_decoders is None:
+        return SnapshotLines()
+    from aeexplorer.app.snapshot_decoders import SnapshotDecoders
+
+    return SnapshotLines(SnapshotDecoders(args.snapshot_decoders))
 
 
 def data(args: argparse.Namespace) -> int:

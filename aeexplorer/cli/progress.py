@@ -73,16 +73,18 @@ class JsonProgress:
 class SnapshotLines:
     """Each snapshot as a JSON line for the Train page's forming map: a "sample" line with the
     sample's labels first, then per snapshot its moment and the first two numbers of each code
-    (a map's axes), to 3 decimals: about 30 kB a line."""
+    (a map's axes), to 3 decimals: about 30 kB a line. With ``decoders``
+    (``app.snapshot_decoders``), the model's decoder is written first and the line names its
+    file and layers ("decoder"), so the page decodes with the weights of that snapshot."""
 
-    def __init__(self) -> None:
-        self.started, self.classes = False, ()
+    def __init__(self, decoders=None) -> None:
+        self.started, self.classes, self.decoders = False, (), decoders
 
     def named(self, classes) -> None:
         """The data set's class names, sent with the sample (once the data has loaded)."""
         self.classes = tuple(classes)
 
-    def __call__(self, moment: dict, codes, labels) -> None:
+    def __call__(self, moment: dict, codes, labels, model=None) -> None:
         xy = codes[:, :2].astype(float).round(3)
         if xy.shape[1] == 1:  # a one-number code: drawn along a line
             xy = [[float(v), 0.0] for v in xy[:, 0]]
@@ -92,7 +94,16 @@ class SnapshotLines:
             emit({"event": "sample", "labels": [int(v) for v in labels],
                   "classes": list(self.classes)})
             self.started = True
-        emit({"event": "snapshot", **moment, "xy": xy})
+        line = {"event": "snapshot", **moment, "xy": xy}
+        written = (self.decoders.write(model)
+                   if self.decoders is not None and model is not None else None)
+        if written is not None:
+            line["decoder"] = written
+        emit(line)
+
+    def close(self) -> None:
+        if self.decoders is not None:
+            self.decoders.close()
 
 
 class BarProgress:

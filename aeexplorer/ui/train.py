@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.app import curves, jobs
+from aeexplorer.app import jobs
 from aeexplorer.app.limits import Limits, duration_text, size_text
 from aeexplorer.core.checkpoints.metric_table import METRICS, present, why_missing
 from aeexplorer.core.datasets.loading import offered, resolve_data_root
@@ -20,13 +20,13 @@ from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, page_url, pickers, resources, sidebar, state
-from aeexplorer.ui.forming import forming_map
+from aeexplorer.ui.explorer.decoder_files import DECODERS
+from aeexplorer.ui.forming import forming_map, loss_curves, talk_stage, under_pointer
 from aeexplorer.ui.replay import replay
 from aeexplorer.ui.text import md
 from aeexplorer.ui.train_form import KEEP, family_fields, fast_fields, train_fields
 
 JOB = "train_job"
-CURVES = {"kl": "KL to the prior (nats / image)", "penalty": "Penalty (before its weight)"}
 # the metrics shown when a training is done, in this order
 # (``aeexplorer.core.checkpoints.metric_table``)
 SHOWN = ("neg_elbo", "recon_bce", "recon_mse", "kl", "knn5_accuracy", "train_seconds")
@@ -48,14 +48,17 @@ def client_address() -> str:
 
 
 def render(root: Path) -> None:
-    page_url.start("train")
+    talk = page_url.start("train")
+    job: jobs.Job | None = st.session_state.get(JOB)
+    busy = job is not None and job.status == jobs.RUNNING
+    if busy and talk:  # a room watches the map form: the whole view is the training's (the
+        _follow(root, job)  # title and the form are back once it ends)
+        return
     st.title("Train a model")
     if not registry().limits.training:
         st.info("Training is turned off on this server. The models in the checkpoint picker "
                 "are all there is to explore here.", icon=":material/block:")
         return
-    job: jobs.Job | None = st.session_state.get(JOB)
-    busy = job is not None and job.status == jobs.RUNNING
     form, live = st.columns([2, 3], gap="large")
     with form:
         wanted = _form(root, busy)
@@ -152,7 +155,7 @@ def _start(root: Path, request: TrainRequest, name: str) -> jobs.Job | None:
     out = resources.session_folder(root) / f"{name}.safetensors"
     try:
         job = registry().train(request, out, resolve_data_root(), owner=resources.session_id(),
-                               address=client_address())
+                               address=client_address(), decoders=DECODERS)
     except AeError as exc:  # slots taken (Busy), or over a limit (TooBig): the message says
         st.warning(md(exc))
         return st.session_state.get(JOB)
@@ -172,6 +175,11 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
     if was_running and view.status != jobs.RUNNING:
         st.rerun()  # the page redraws without the timer
     fam = FAMILIES.get(view.family)
+    talk = bool(st.session_state.get(state.TALK))
+    has_curves = fam is not None and fam.params and (view.history or view.trace)  # PCA: none
+    if talk and view.status == jobs.RUNNING:
+        talk_stage(view, job.cancel, bool(has_curves), fam.curve if fam else None)
+        return
     st.subheader(f"{md(view.name)} · {fam.label if fam else md(view.family)}")
     if view.status == jobs.RUNNING:
         _progress(view)
@@ -185,17 +193,16 @@ def _live(root: Path, job: jobs.Job, was_running: bool) -> None:
         st.info("Cancelled: nothing was written (an earlier model of that name is kept).")
     else:
         st.error(f"The training failed: {md(view.error)}")
-    talk = bool(st.session_state.get(state.TALK))
-    has_curves = fam is not None and fam.params and (view.history or view.trace)  # PCA: none
     if view.status == jobs.RUNNING and view.snapshot:
         forming, beside = st.columns([3, 2])
         with forming:
             forming_map(view, talk)
-        if has_curves:
-            with beside:
-                _curves(view, fam.curve, stacked=True)
+        with beside:
+            under_pointer(view, talk)
+            if has_curves:
+                loss_curves(view, fam.curve, stacked=True)
     elif has_curves:
-        _curves(view, fam.curve)
+        loss_curves(view, fam.curve)
     if view.status == jobs.DONE and view.out.is_file():
         card = resources.card(str(view.out), view.out.stat().st_mtime)
         if isinstance(card, dict):
@@ -249,13 +256,3 @@ def _explore(root: Path, out: Path) -> None:
     names = sidebar.display_names(files)
     state.open_in_explorer(next((n for n, p in zip(names, files) if p == out.resolve()),
                                 out.name))
-
-
-def _curves(view: jobs.Progress, second: str | None, stacked: bool = False) -> None:
-    """The loss curves side by side, or one above the other (beside the forming map)."""
-    parts = [("recon", "Reconstruction (nats / image)")]
-    parts += [(second, CURVES[second])] if second else []
-    places = [st.container() for _ in parts] if stacked else st.columns(len(parts))
-    for col, (part, heading) in zip(places, parts):
-        col.plotly_chart(curves.loss_curve(view, part, heading), width="stretch",
-                         config={"displayModeBar": False}, key=f"train_curve_{part}")

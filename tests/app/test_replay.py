@@ -62,6 +62,29 @@ def test_the_forming_map_follows_the_snapshot_lines_and_skips_bad_ones():
     assert s.sample_labels == [0, 1, 1]
 
 
+def test_a_snapshots_decoder_is_taken_only_as_a_digests_file_and_a_small_spec():
+    s = _state()
+    apply(s, {"event": "sample", "labels": [0, 1]}, 1.0)
+    spec = {"latent_dim": 2, "side": 28, "channels": 1, "output": "sigmoid", "layers": []}
+    line = {"event": "snapshot", "epoch": 0.5, "step": 10, "seconds": 2.0,
+            "xy": [[0, 0], [1, 1]], "decoder": {"file": "0123456789abcdef01234567.bin",
+                                                 "spec": spec}}
+    apply(s, line, 2.0)
+    assert s.decoder == {"file": "0123456789abcdef01234567.bin", "spec": spec,
+                         "epoch": 0.5, "step": 10, "seconds": 2.0}
+    for bad in ({"file": "../../app.py", "spec": spec}, {"file": "0123456789abcdef01234567.bin"},
+                {"file": "0123456789ABCDEF01234567.bin", "spec": spec},
+                {"file": "0123456789abcdef01234567.bin\n", "spec": spec},
+                {"file": "0123456789abcdef01234567.bin", "spec": {"x": "y" * 30_000}},
+                {"file": "0123456789abcdef01234567.bin", "spec": []}, "text", None):
+        apply(s, {**line, "step": 20, "decoder": bad}, 3.0)
+        assert s.snapshot["step"] == 20 and s.decoder["step"] == 10  # the map moves, the
+        # decoder stays the last good one
+    apply(s, {**line, "step": 30, "decoder": {**line["decoder"],
+                                              "file": "f" * 24 + ".bin"}}, 4.0)
+    assert s.decoder["file"] == "f" * 24 + ".bin" and s.decoder["step"] == 30
+
+
 def test_the_live_map_draws_the_latest_codes_by_class():
     fig = live_figure(np.array([[0, 0], [1, 1], [2, 2]]), np.array([0, 1, 1]), ("a", "b"),
                       "The map forming")

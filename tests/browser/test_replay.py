@@ -1,6 +1,6 @@
 """The replay of how a map formed, played by plotly.js in Chromium: the figure alone (its own
 HTML, no server), where Play moves the dots through the snapshots; and in the Explorer served by
-``streamlit run app.py`` for a checkpoint that has snapshots."""
+``streamlit run app.py`` for the shipped ``mnist-vae``, trained with snapshots."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from aeexplorer.app.replay import replay_figure
 from aeexplorer.core.checkpoints.snapshots import read_snapshots
-from tests.browser import server
+from tests.browser.helpers import open_app
 from tests.browser.server import ARTIFACTS
 from tests.helpers.checkpoints import make_snapshot_checkpoint
 
@@ -49,22 +49,22 @@ def test_play_moves_the_dots_through_the_snapshots(browser, tmp_path):
     assert active == 5  # and ended on the last one
 
 
-def test_the_explorer_replays_a_checkpoint_with_snapshots(browser, tmp_path, data_root):
-    make_snapshot_checkpoint(tmp_path / "formed.safetensors", n_snaps=6)
-    env = {"AEEXPLORER_CHECKPOINT_DIRS": str(tmp_path), "AEEXPLORER_DATA": str(data_root)}
-    page = browser.new_page(viewport={"width": 1440, "height": 1400})
-    page.set_default_timeout(120_000)
-    try:
-        with server.running(env, ARTIFACTS / "replay-server.log") as url:
-            page.goto(f"{url}/?ckpt=formed.safetensors")
-            page.get_by_text("How this map formed").click()
-            page.wait_for_selector(".stExpander .js-plotly-plot .updatemenu-button")
-            page.locator(".stExpander .updatemenu-button").first.click()
-            seen = _positions_while_playing(page, 6.0, ".stExpander .js-plotly-plot")
-            page.locator(".stExpander").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "replay-explorer.png"), full_page=True)
-            active = page.evaluate(ACTIVE, ".stExpander .js-plotly-plot")
-    finally:
-        page.close()
+def test_the_explorer_replays_how_the_shipped_mnist_vae_formed(page, app_url):
+    """The shipped model was trained with 40 snapshots: its replay plays in the Explorer."""
+    open_app(page, app_url, "?ckpt=mnist-vae.safetensors")
+    page.locator("summary", has_text="How this map formed").click()
+    page.wait_for_selector(".stExpander .js-plotly-plot .updatemenu-button")
+    said = page.locator(".stExpander").first.inner_text()
+    page.locator(".stExpander .updatemenu-button").first.click()  # ▶ Play
+    seen = _positions_while_playing(page, 6.0, ".stExpander .js-plotly-plot")
+    page.locator(".stExpander .updatemenu-button").nth(1).click()  # ❚❚ Pause
+    time.sleep(1.0)
+    paused = page.evaluate(FIRST_X, ".stExpander .js-plotly-plot")
+    time.sleep(1.5)
+    page.locator(".stExpander").first.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "replay-explorer.png"), full_page=True)
+    still = page.evaluate(FIRST_X, ".stExpander .js-plotly-plot")
+    assert "40 snapshots of 2,000 test images" in said, said
     assert len(set(seen)) >= 4, seen  # the dots moved through several snapshots
-    assert active == 5  # and ended on the trained map
+    assert paused == still  # and Pause holds them

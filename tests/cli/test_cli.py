@@ -39,7 +39,7 @@ TRAIN_DEFAULTS = {
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
     "--noise": "none", "--noise-level": 0.0, "--precision": "auto", "--recipe": None,
     "--seed": 0, "--device": "auto", "--out": None, "--snapshots": 0, "--progress-json": False,
-    "--data-dir": None, "--download": False}
+    "--snapshot-decoders": None, "--data-dir": None, "--download": False}
 
 
 @pytest.fixture(scope="module")
@@ -413,6 +413,35 @@ def test_progress_json_gives_batch_epoch_and_done_lines(tmp_path, capfd, synthet
     assert events[-1]["event"] == "done" and events[-1]["path"] == str(out)
     card = load_checkpoint(out).train["config"]
     assert card["penalty"] == "kl" and card["penalty_weight"] == 0.5
+
+
+def test_snapshot_lines_name_the_decoder_written_beside_each(tmp_path, capfd, synthetic_data,
+                                                              monkeypatch):
+    """For the Train page: each snapshot line names its decoder file, there when the line is
+    sent; the training removes its files when it ends."""
+    from aeexplorer.cli import progress
+
+    folder, present = tmp_path / "decoders", []
+    sent = progress.emit
+
+    def emit(obj):  # what the page could fetch at the moment each line is sent
+        if obj.get("event") == "snapshot" and "decoder" in obj:
+            present.append((folder / obj["decoder"]["file"]).is_file())
+        sent(obj)
+
+    monkeypatch.setattr(progress, "emit", emit)
+    monkeypatch.setattr("aeexplorer.app.snapshot_decoders.MIN_GAP_S", 0.0)
+    rc = cli.main(["train", "--model", "vae", "--hidden", "16", "--epochs", "3",
+                   "--batch-size", "32", "--device", "cpu", "--progress-json", "--snapshots",
+                   "4", "--snapshot-decoders", str(folder), "--out", str(tmp_path / "m.st")])
+    stdout, _ = capfd.readouterr()
+    assert rc == 0
+    snaps = [json.loads(x) for x in stdout.splitlines() if '"snapshot"' in x]
+    named = [s["decoder"] for s in snaps if "decoder" in s]
+    assert len(snaps) >= 4 and len(named) == len(snaps) == len(present) and all(present)
+    assert len({d["file"] for d in named}) == len(named)  # a new decoder each time
+    assert named[0]["spec"]["latent_dim"] == 2 and named[0]["spec"]["side"] == 28
+    assert not list(folder.iterdir())  # gone with the training
 
 
 def test_train_pca_is_one_fit_and_a_shallow_net_has_no_hidden_layer(tmp_path, capfd,

@@ -74,7 +74,7 @@ def trained(tmp_path, monkeypatch):
     out = tmp_path / "m.safetensors"
     cfg = TrainConfig(epochs=3, batch_size=32, lr=3e-3, device="cpu", precision="fp32")
     pipeline.train_and_save(ModelConfig(kind="vae", hidden=(64,)), cfg, out, snapshots=5,
-                            on_snapshot=lambda moment, codes, lab: seen.append(moment))
+                            on_snapshot=lambda moment, codes, lab, model: seen.append(moment))
     return out, seen, labels[:64]
 
 

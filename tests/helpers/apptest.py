@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def shown_image(at: AppTest, caption: str) -> np.ndarray:
     assert len(found) == 1, f"no single image captioned {caption!r}"
     arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))))
     return arr[:: arr.shape[0] // 28, :: arr.shape[1] // 28] / 255.0
+
+
+def mounted(at: AppTest, name: str) -> dict:
+    """The data of the ``st.components.v2`` component ``name`` on the page (once there)."""
+    found = [e.proto for e in at.get("bidi_component") if e.proto.component_name == name]
+    assert len(found) == 1, f"{name} is not on the page once"
+    return json.loads(found[0].json)
 
 
 def plain(markdown: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from aeexplorer.app.export import layer_floats
 from aeexplorer.ui.explorer import decoder_files, live
-from tests.helpers.apptest import open_app
+from tests.helpers.apptest import mounted, open_app
 from tests.helpers.checkpoints import make_checkpoint
 
 
@@ -24,13 +24,6 @@ def ckpt_dir(tmp_path_factory) -> Path:
     make_checkpoint(folder / "live-dense-vae.safetensors", kind="vae")
     make_checkpoint(folder / "live-conv-vae.safetensors", kind="vae", arch="conv")
     return folder
-
-
-def mounted(at, name: str) -> dict:
-    """The data of the component ``name`` on the page."""
-    found = [e.proto for e in at.get("bidi_component") if e.proto.component_name == name]
-    assert len(found) == 1, f"{name} is not on the page once"
-    return json.loads(found[0].json)
 
 
 @pytest.mark.parametrize(("name", "types"), [

@@ -18,8 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aeexplorer.app import jobs
+from aeexplorer.ui.explorer import decoder_files
 from tests.helpers import REPO
-from tests.helpers.apptest import plain
+from tests.helpers.apptest import mounted, plain
 from tests.helpers.checkpoints import make_checkpoint
 from tests.helpers.jobs import FAKE
 from tests.helpers.mnist_root import write_mnist
@@ -187,6 +188,17 @@ def test_the_map_forms_beside_the_curves_while_it_trains(fake_trainer, root):
         seen.add(_forming_title(at))
     assert None not in seen and len(seen) >= 2, seen
     assert len(at.get("plotly_chart")) == 3  # the forming map, reconstruction and KL
+    # beside it the pointer's image, decoded in the page by the latest snapshot's decoder: a
+    # file the training wrote to the folder the page fetches decoders from
+    urls = []
+    for _ in range(2):  # each time a snapshot with a decoder other than the last one shown
+        wait_for(at, lambda job: job.view().decoder.get("file") and not any(
+            u.endswith(job.view().decoder["file"]) for u in urls))
+        net = mounted(at, "aeexplorer.forming_hover")["net"]
+        assert net["spec"]["side"] == 28 and net["url"].startswith("app/static/decoders/")
+        assert (decoder_files.DECODERS / net["url"].rsplit("/", 1)[1]).is_file()
+        assert net["url"] not in urls  # each snapshot's own
+        urls.append(net["url"])
     assert any("20 test images, each placed where the model puts it now" in plain(c.value)
                for c in at.caption)
     at.button(key="train_cancel").click().run()

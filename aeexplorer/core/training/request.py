@@ -47,8 +47,11 @@ def request_settings(req: TrainRequest) -> dict[str, Any]:
 PAGE_SNAPSHOTS = 40  # kept in a model trained on the Train page (a few MB at most)
 
 
-def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
-    """The ``train`` command line (after ``python -m aeexplorer``) for a form's values."""
+def train_args(req: TrainRequest, out: Path, data_dir: Path,
+               decoders: Path | None = None) -> list[str]:
+    """The ``train`` command line (after ``python -m aeexplorer``) for a form's values;
+    ``decoders``: the folder the page fetches decoders from, where the training writes its
+    decoder with each snapshot."""
     settings = request_settings(req)
     # every value the form gave is named, defaults too: a recipe fills the flags left out
     args = command(settings, keep=settings)
@@ -56,6 +59,8 @@ def train_args(req: TrainRequest, out: Path, data_dir: Path) -> list[str]:
         args += ["--recipe", req.recipe]
     if settings.get("kind") != "pca":  # the page draws the map forming, then replays it
         args += ["--snapshots", str(PAGE_SNAPSHOTS)]
+        if decoders is not None:
+            args += ["--snapshot-decoders", str(Path(decoders).resolve())]
     return [*args, "--out", str(Path(out).resolve()), "--data-dir",
             str(Path(data_dir).resolve()), "--progress-json"]
 

@@ -20,8 +20,9 @@ SAMPLE = 2000
 BUDGET = 2_000_000  # numbers in all the snapshots a file keeps: 4 MB of half floats
 SAMPLE_SEED = 20_26  # the same sample for every model of a data set: replays compare
 EVERY_S = 3.0
-# (moment, codes (N, D) float16, the sample's labels (N,))
-Listener = Callable[[dict, np.ndarray, np.ndarray], None]
+# (moment, codes (N, D) float16, the sample's labels (N,), the model as it is now: the Train
+# page's decoder is written from it)
+Listener = Callable[[dict, np.ndarray, np.ndarray, torch.nn.Module], None]
 
 
 def taker_for(test, keep: int, latent_dim: int, listener: Listener | None = None) -> Taker:
@@ -85,7 +86,7 @@ class Taker:
         if len(self.kept) > self.keep:
             del self.kept[_most_crowded([m["step"] for m, _ in self.kept])]
         if self.listener is not None:
-            self.listener(moment, codes, self.labels)
+            self.listener(moment, codes, self.labels, model)
         self.last = time.perf_counter()
         self.spent += self.last - t0
 

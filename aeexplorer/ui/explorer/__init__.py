@@ -11,6 +11,8 @@ files serve Compare and Anomalies too):
 - ``linked`` (with ``linked.js``): a row of latent maps on another page (Compare's two or
   three, Anomalies' one), each decoding the pointer's z in the page, a ring at that z on the
   others;
+- ``forming.js``: the Train page's image under the pointer over the forming map, decoded with
+  the latest snapshot's decoder (mounted by ``ui/forming``);
 - ``decoder.js`` and ``decoder_files``: the decoder that runs in the page, and its weights'
   files; ``sprites``: the test images' sprite sheet the page shows a clicked original from."""
 

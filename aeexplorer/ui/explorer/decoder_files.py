@@ -18,17 +18,15 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.app.cleanup import DECODERS_DIR
-from aeexplorer.app.limits import folder_bytes
-from aeexplorer.core import atomic
+from aeexplorer.app.export import MAX_BLOB_BYTES, MAX_FOLDER_BYTES, MB, write_blob
 from aeexplorer.ui import resources
 
 APP_ROOT = Path(__file__).resolve().parents[3]  # where app.py is: Streamlit serves static/ there
 # AEEXPLORER_STATIC: another folder, for a process that serves none (the tests' AppTest runs)
 STATIC = Path(os.environ["AEEXPLORER_STATIC"]) if os.environ.get("AEEXPLORER_STATIC") else None
 DECODERS = STATIC / "decoders" if STATIC else APP_ROOT / DECODERS_DIR
-MB = 2**20
-MAX_FILE_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model: ~5 M)
-MAX_DECODER_BYTES = 256 * MB  # the folder in all
+MAX_FILE_BYTES = MAX_BLOB_BYTES  # one decoder (a module global: the tests lower it)
+MAX_DECODER_BYTES = MAX_FOLDER_BYTES  # the folder in all
 TOUCH_EVERY_S = 60.0  # a file's time is refreshed at most this often while pages use it
 SERVER_DECODES = "hold the pointer still and the server decodes that z."
 NO_PAGE_DECODER = ("This model's decoder has a layer the page does not run: "
@@ -95,11 +93,5 @@ def _in_use(target: Path) -> bool:
 
 
 def _write(target: Path, blob: bytes) -> bool:
-    """Writes ``blob`` to ``target`` atomically (a reader never sees half a file), unless the
-    folder would go over MAX_DECODER_BYTES (False). Its temporary file is removed on any
-    failure."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if folder_bytes(target.parent) + len(blob) > MAX_DECODER_BYTES:
-        return False
-    atomic.write_bytes(target, blob)
-    return True
+    """``blob`` written to ``target`` unless the folder would go over MAX_DECODER_BYTES."""
+    return write_blob(target, blob, MAX_DECODER_BYTES)
