@@ -34,6 +34,8 @@ div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-heigh
 [data-testid="stCaptionContainer"], figure.ae-image figcaption, .ae-note {
   font-size: 0.95rem; opacity: 0.85;}
 .st-key-decoded h3 {font-size: 1.3rem; padding-top: 0;}
+.st-key-side_result figure.ae-image img {width: min(120px, 17vh) !important;
+  height: auto !important;}
 .st-key-cmp_selected figure.ae-image img {width: min(168px, 16vh) !important;
   height: auto !important;}
 .st-key-dn_results figure.ae-image img {width: min(252px, 24vh) !important;
