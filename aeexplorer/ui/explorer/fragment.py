@@ -30,6 +30,7 @@ LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "
 MAP_EVENT = "_map_event"
 WARM_UP_RUNS = "_warm_up_runs"
 SIMILAR = state.TAB_LABELS["similar"]
+_OVERLAYS = ("your image", "prior samples")  # ``figures.add_upload``, ``add_samples``
 
 
 def _map_event() -> None:
@@ -108,9 +109,9 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     # the drawing pad
     left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
     with right, st.container(key="talkside" if talk else "side"):
-        if talk:
-            path_stops.click_mode(talk)
-        if talk and st.toggle("Draw a digit", key=panels.SIDE_DRAW):
+        if talk:  # the pad's switch in a row with it: the column's height is the screen's
+            path_stops.click_mode(talk, lambda row: row.toggle("Draw", key=panels.SIDE_DRAW))
+        if talk and st.session_state.get(panels.SIDE_DRAW):
             panels.side_pad(load(), talk)
         else:
             _beside(path, mtime, load, atlas, s, walk, talk)
@@ -169,6 +170,9 @@ def _map(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, 
         fig.update_layout(height=None, autosize=True, margin=dict(l=10, r=10, t=10, b=10),
                           legend=dict(orientation="v", x=1.02, y=0, yanchor="bottom",
                                       font=dict(size=22)))
+        # the legend's width is taken from the map's: an overlay's entry (wider than a
+        # class's) would shrink the map as it comes; the side column says what the star is
+        fig.update_traces(showlegend=False, selector=lambda t: t.name in _OVERLAYS)
     with st.container(key="talkmap" if talk else "map_box"):
         # the caption in the map's box: in talk mode the map takes the box's height less it
         names = resources.card(path, mtime)["classes"]

@@ -187,7 +187,7 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
 def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
     if talk:  # the pad is beside the map (``side_pad``): here it would not fit
         file_input(upload_label(ckpt.dataset), UPLOAD_FILE, PAD)
-        st.caption("…or draw one beside the map: turn on **Draw a digit** there.")
+        st.caption("…or draw one beside the map: turn on **Draw** there.")
     else:
         uploader(upload_label(ckpt.dataset), UPLOAD_FILE, PAD, talk, colour=ckpt.config.colour)
     entry = st.session_state.get(state.UPLOAD)
