@@ -19,7 +19,8 @@ figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.
 """
 # Talk mode: large type for the room. The sidebar, the presenter's own panel, keeps the
 # usual size (zoomed back from 22 px to 16 px), so its picker and model card fit in it. The
-# Explorer's map (``.st-key-talkmap``) is as high as the window below Streamlit's header.
+# Explorer's map (``.st-key-talkmap``) is as high as the window below Streamlit's header, less
+# the line above it that says what a dot is (set close to the map).
 _TALK = """
 <style>
 html {font-size: 22px;}
@@ -27,7 +28,8 @@ html {font-size: 22px;}
 [data-testid="stHeader"] {height: 48px; min-height: 48px;}
 h1 {font-size: 2.2rem !important;}
 [data-testid="stSidebarContent"] {zoom: 0.7273;}
-div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;}
+div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;
+  gap: 0 !important;}
 .st-key-decoded figure.ae-image img {width: min(252px, 27vh, 16vw) !important;
   height: auto !important;}
 [data-baseweb="tab"] p {font-size: 1.05rem;}
