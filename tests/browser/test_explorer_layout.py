@@ -216,3 +216,36 @@ def test_a_click_among_a_clusters_dots_is_not_empty_space(page, app_url):
     wait_idle(page)
     page.wait_for_function("() => document.querySelector('.st-key-decoded').innerText"
                            ".includes('empty space')")
+
+
+# the text an input shows (its value, else its placeholder) and whether it fits the box
+SHOWN = """(label) => { const i = document.querySelector(
+    `[data-testid=stSidebar] input[aria-label="${label}"]`);
+  const cs = getComputedStyle(i), ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font; const text = i.value || i.placeholder;
+  const room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return [text, ctx.measureText(text).width <= room + 0.5]; }"""
+
+
+@pytest.mark.parametrize("size,talk", [((1280, 720), True), ((1400, 900), False)],
+                         ids=["720p-talk", "1400"])
+def test_the_sidebars_find_boxes_show_their_whole_text(browser, app_url, size, talk):
+    """"4242" typed into *Find test image #* shows whole; *Highlight a class* with nothing
+    picked reads "none", whole (its placeholder was cut to "Choose an")."""
+    context, page = _context(browser, *size)
+    try:
+        open_app(page, app_url, "?ckpt=mnist-vae.safetensors" + ("&talk=1" if talk else ""))
+        if talk:  # a talk link folds the sidebar away
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+            time.sleep(0.8)
+        assert page.evaluate(SHOWN, "Highlight a class") == ["none", True]
+        find = page.get_by_label("Find test image #")
+        find.scroll_into_view_if_needed()
+        find.fill("4242")
+        find.press("Enter")
+        page.wait_for_function("() => location.search.includes('i=4242')")
+        wait_idle(page)
+        assert page.evaluate(SHOWN, "Find test image #") == ["4242", True]
+        assert "Test image #4242" in page.locator(".st-key-decoded").text_content()
+    finally:
+        context.close()
