@@ -97,6 +97,12 @@ def file_chosen(pad_key: str) -> Callable[[], None]:
     return chosen
 
 
+def clear(pad_key: str) -> None:
+    """Empty the pad (drawn anew under another key), and with it the drawing in use."""
+    if drawn_png(pad_key) is not None:
+        _supersede(pad_key)
+
+
 def drawn_png(pad_key: str) -> bytes | None:
     """The pad's picture as PNG bytes, None when it is empty or not a PNG data URL."""
     value = (st.session_state.get(live_key(pad_key)) or {}).get("png") or ""

@@ -14,7 +14,7 @@ import pytest
 from tests.browser import fit
 from tests.browser.helpers import click_z, empty_spots, open_app, wait_idle
 from tests.browser.server import ARTIFACTS
-from tests.browser.test_draw import ONE, star, stroke, wait_star
+from tests.browser.test_draw import ONE, STAR, star, stroke, wait_star
 
 pytestmark = pytest.mark.browser
 WALK = "?ckpt=mnist-vae.safetensors&z=0.5,0.5&a=-1,0&b=1,0"
@@ -139,6 +139,13 @@ def test_talk_mode_draws_beside_the_map(browser, app_url, size):
         wait_star(page, before, 60_000)
         wait_idle(page)
         assert fit.outside(page, shown) == {}
+        # Draw off: the image and the player again; the drawing and its star go with the pad
+        page.locator(".st-key-talkside").get_by_text("Draw", exact=True).click()
+        page.locator(".ae-play button").wait_for()
+        page.wait_for_function(f"() => ({STAR})() === null")
+        wait_idle(page)
+        assert page.locator(pad).count() == 0 and star(page) is None
+        assert fit.outside(page, {"selected": ".st-key-decoded", "play": ".ae-play button"}) == {}
     finally:
         context.close()
 

@@ -110,7 +110,8 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
     with right, st.container(key="talkside" if talk else "side"):
         if talk:  # the pad's switch in a row with it: the column's height is the screen's
-            path_stops.click_mode(talk, lambda row: row.toggle("Draw", key=panels.SIDE_DRAW))
+            path_stops.click_mode(talk, lambda row: row.toggle(
+                "Draw", key=panels.SIDE_DRAW, on_change=panels.side_switched))
         if talk and st.session_state.get(panels.SIDE_DRAW):
             panels.side_pad(load(), talk)
         else:

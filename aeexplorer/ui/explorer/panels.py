@@ -201,6 +201,13 @@ def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
     _placement(ckpt, entry[1], talk)
 
 
+def side_switched() -> None:
+    """Talk mode's Draw switch turned off: the drawing goes with the pad (a pad drawn again
+    later would be empty while its old star stayed on the map)."""
+    if not st.session_state.get(SIDE_DRAW):
+        draw.clear(PAD)
+
+
 def side_pad(ckpt: Checkpoint, talk: bool) -> None:
     """Talk mode's drawing pad beside the map, with what the drawing (or the file chosen in
     the tab below) became: the model's input, its reconstruction, where it lands."""
