@@ -71,10 +71,18 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
     if dot_colours is not None:  # a legend swatch would show one dot's colour as its class's
         fig.update_traces(showlegend=False)
     _map_layout(fig, bounds, talk, revision)
+    if class_names:  # the legend says what its names are
+        fig.update_layout(legend_title_text=legend_title(class_names))
     if big:  # the grid is drawn over the density: lines as light on white, unseen on ink
         fig.update_xaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
         fig.update_yaxes(gridcolor="rgba(0,0,0,0.07)", zerolinecolor="rgba(0,0,0,0.2)")
     return fig
+
+
+def legend_title(class_names: Sequence[str]) -> str:
+    """What the classes are, for the legend's title: "digit" when each is one, else "class"."""
+    digits = all(len(str(n)) == 1 and str(n).isdigit() for n in class_names)
+    return "digit" if class_names and digits else "class"
 
 
 def _paint(dot_colours: np.ndarray | None, idx: np.ndarray, color: str) -> str | list[str]:

@@ -66,6 +66,17 @@ def outside(xy: np.ndarray, bounds: tuple[Range, Range]) -> int:
     return int(np.count_nonzero((x < x0) | (x > x1) | (y < y0) | (y > y1)))
 
 
+EMPTY_SHARE = 0.02  # of the map's longer side: about 12 px of a 600 px map
+
+
+def is_empty_space(gap: float, bounds: tuple[Range, Range]) -> bool:
+    """Whether a map position ``gap`` away from its nearest test code is a point of empty
+    space: no code within 2% of the map's longer side. A click among a cluster's dots that
+    lands between them (on the click grid, not on a dot) is not empty space."""
+    (x0, x1), (y0, y1) = bounds
+    return not gap <= EMPTY_SHARE * max(x1 - x0, y1 - y0)
+
+
 def full_z(ckpt: Checkpoint, xy: Sequence[float]) -> list[float]:
     """A map position -> a full code: the first two dimensions from the map, the rest zero."""
     dim = ckpt.config.latent_dim

@@ -78,7 +78,8 @@ export default function (component) {
   pad.pen = data.pen;
   pad.colours = Boolean(data.colour);
   pad.penBox.hidden = !pad.colours;
-  pad.canvas.style.width = pad.canvas.style.height = data.px + "px";
+  pad.canvas.style.width = pad.canvas.style.height =
+    typeof data.px === "number" ? data.px + "px" : String(data.px);  // pixels, or a CSS length
   paint(pad);
   pad.root.dataset.strokes = String(pad.strokes.length);
 }

@@ -12,7 +12,8 @@ page reruns.
 For a colour model the pad has a pen colour to choose (each stroke keeps its own).
 
 A page shows the pad beside its file uploader (``uploads.uploader``); whichever of the two
-changed last is the image in use (``current``)."""
+changed last is the image in use (``current``), and it empties the other (``live_key``), so
+that a page never shows two images as its own."""
 
 from __future__ import annotations
 
@@ -59,26 +60,52 @@ def _source_key(pad_key: str) -> str:
     return f"_{pad_key}_source"
 
 
-def pad(pad_key: str, talk: bool, colour: bool = False) -> None:
-    """The drawing pad; a stroke, an undo or a clear makes the drawing the image in use.
-    ``colour`` (a colour model): a pen colour to choose, each stroke drawn in its own."""
+def live_key(key: str) -> str:
+    """The widget key that ``key`` (a pad's, an uploader's) goes by now. Streamlit cannot
+    empty a file uploader (nor a component) from the server, so one is emptied by drawing it
+    under a new key (``_supersede``): the widget under the old one is gone, and its value."""
+    n = st.session_state.get(f"_{key}_version", 0)
+    return key if n == 0 else f"{key}_v{n}"
+
+
+def _supersede(key: str) -> None:
+    st.session_state[f"_{key}_version"] = st.session_state.get(f"_{key}_version", 0) + 1
+
+
+def pad(pad_key: str, talk: bool, colour: bool = False, file_key: str | None = None,
+        px: int | str | None = None) -> None:
+    """The drawing pad, ``px`` pixels (or a CSS length) a side on screen; a stroke, an undo
+    or a clear makes the drawing the image in use and empties the file uploader ``file_key``
+    beside it. ``colour`` (a colour model): a pen colour to choose, each stroke its own."""
     def drawn() -> None:
         st.session_state[_source_key(pad_key)] = "pad"
+        if file_key is not None and st.session_state.get(live_key(file_key)) is not None:
+            _supersede(file_key)
 
-    _component()(key=pad_key, data={"pen": PEN, "px": 28 * scale(talk) * 2, "colour": colour},
+    _component()(key=live_key(pad_key),
+                 data={"pen": PEN, "px": px or 28 * scale(talk) * 2, "colour": colour},
                  default={"png": ""}, on_png_change=drawn, height="content")
 
 
 def file_chosen(pad_key: str) -> Callable[[], None]:
-    """The file uploader's ``on_change``: a new file is the image in use."""
+    """The file uploader's ``on_change``: a new file is the image in use, and the pad beside
+    it is emptied."""
     def chosen() -> None:
         st.session_state[_source_key(pad_key)] = "file"
+        if drawn_png(pad_key) is not None:
+            _supersede(pad_key)
     return chosen
+
+
+def clear(pad_key: str) -> None:
+    """Empty the pad (drawn anew under another key), and with it the drawing in use."""
+    if drawn_png(pad_key) is not None:
+        _supersede(pad_key)
 
 
 def drawn_png(pad_key: str) -> bytes | None:
     """The pad's picture as PNG bytes, None when it is empty or not a PNG data URL."""
-    value = (st.session_state.get(pad_key) or {}).get("png") or ""
+    value = (st.session_state.get(live_key(pad_key)) or {}).get("png") or ""
     prefix = "data:image/png;base64,"
     if not isinstance(value, str) or not value.startswith(prefix) or len(value) > MAX_PNG_CHARS:
         return None
@@ -91,7 +118,7 @@ def drawn_png(pad_key: str) -> bytes | None:
 def current(file_key: str, pad_key: str) -> tuple[str, bytes] | None:
     """(name, bytes) of the image in use: the drawing or the file, whichever changed last (the
     other one when only one is there); None with neither."""
-    file = st.session_state.get(file_key)
+    file = st.session_state.get(live_key(file_key))
     drawing = drawn_png(pad_key)
     from_pad = st.session_state.get(_source_key(pad_key)) == "pad" or file is None
     if drawing is not None and from_pad:

@@ -15,6 +15,16 @@ MAP_CONFIG = {"doubleClickDelay": 100, "displaylogo": False, "scrollZoom": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
 
 
+def dot_caption(class_names: tuple[str, ...], by_colour: bool = False) -> str:
+    """The one line under a map that says what a dot is (issue 25)."""
+    what = "Each dot is a test image, placed at its code z (z₁, z₂)"
+    if by_colour:
+        return f"{what}; colour = its decoded image's colour."
+    if class_names:
+        return f"{what}; colour = its {figures.legend_title(class_names)}."
+    return f"{what}."
+
+
 def map_click(chart_key: str, last_key: str) -> tuple[tuple | None, bool]:
     """The click (z, index) held by the selection of the map with widget key ``chart_key``,
     and whether it is new. A chart's state outlives reruns, so a selection counts as new once

@@ -161,8 +161,11 @@ def _find(names: tuple[str, ...], xy) -> tuple[int | None, int | None]:
     state.default(FIND_CLASS, None)
     if st.session_state[FIND_CLASS] not in (None, *range(len(names))):  # a link's, too big
         st.session_state[FIND_CLASS] = None
+    # a value of None shows the placeholder, not the option's name: both say "none" (the
+    # default one, "Choose an option", was cut to "Choose an" in this narrow column)
     label = pick.selectbox("Highlight a class", [None, *range(len(names))], key=FIND_CLASS,
-                           format_func=lambda i: "none" if i is None else names[i])
+                           format_func=lambda i: "none" if i is None else names[i],
+                           placeholder="none")
     return (None if index is None else int(index)), label
 
 

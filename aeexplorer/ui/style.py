@@ -22,9 +22,9 @@ figure.ae-image figcaption {text-align: center; font-size: 0.875rem; opacity: 0.
 """
 # Talk mode: large type for the room. The sidebar, the presenter's own panel, keeps the
 # usual size (zoomed back from 22 px to 16 px), so its picker and model card fit in it. The
-# Explorer's map (``.st-key-talkmap``) is as high as the window below Streamlit's header; the
-# Train page's forming map (``.st-key-train_talkmap``) below its line of progress, and its
-# curves half of that each.
+# Explorer's map (``.st-key-talkmap``) is as high as the window below Streamlit's header, less
+# the line above it that says what a dot is (set close to the map); the Train page's forming
+# map (``.st-key-train_talkmap``) below its line of progress, and its curves half of that each.
 _TALK = """
 <style>
 html {font-size: 22px;}
@@ -32,7 +32,8 @@ html {font-size: 22px;}
 [data-testid="stHeader"] {height: 48px; min-height: 48px;}
 h1 {font-size: 2.2rem !important;}
 [data-testid="stSidebarContent"] {zoom: 0.7273;}
-div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;}
+div.st-key-talkmap {flex: none !important; height: calc(100vh - 68px); min-height: 320px;
+  gap: 0 !important;}
 div.st-key-train_talkmap {flex: none !important; height: calc(100vh - 150px);
   min-height: 300px;}
 div[class*="st-key-train_talkcurve_"] {flex: none !important; height: calc(50vh - 85px);
@@ -43,6 +44,8 @@ div[class*="st-key-train_talkcurve_"] {flex: none !important; height: calc(50vh 
 [data-testid="stCaptionContainer"], figure.ae-image figcaption, .ae-note {
   font-size: 0.95rem; opacity: 0.85;}
 .st-key-decoded h3 {font-size: 1.3rem; padding-top: 0;}
+.st-key-side_result figure.ae-image img {width: min(120px, 17vh) !important;
+  height: auto !important;}
 .st-key-cmp_selected figure.ae-image img {width: min(168px, 16vh) !important;
   height: auto !important;}
 div[class*="st-key-cmp_box_"] {flex: none !important; height: max(280px, calc(84vh - 275px));}

@@ -48,12 +48,17 @@ def uploader(label: str, file_key: str, pad_key: str, talk: bool = False,
     for a colour model, it has a choice of pen colour)."""
     up, pad = st.columns([3, 2])
     with up:
-        st.file_uploader(label, type=IMAGE_TYPES, key=file_key,
-                         on_change=draw.file_chosen(pad_key))
-        st.caption(LIMITS)
+        file_input(label, file_key, pad_key)
     with pad:
         st.markdown("**…or draw one here** (mouse, pen or finger)")
-        draw.pad(pad_key, talk, colour)
+        draw.pad(pad_key, talk, colour, file_key)
+
+
+def file_input(label: str, file_key: str, pad_key: str) -> None:
+    """The file uploader alone, with the limits under it: a new file empties the pad."""
+    st.file_uploader(label, type=IMAGE_TYPES, key=draw.live_key(file_key),
+                     on_change=draw.file_chosen(pad_key))
+    st.caption(LIMITS)
 
 
 def cached_upload(file_key: str, pad_key: str, result_key: str, tag: str,

@@ -128,3 +128,14 @@ def test_image_colours_are_the_decoded_images_colours(tmp_path):
     assert np.allclose(colours.max(axis=1), 0.8, atol=1e-5)
     labels = ckpt.atlas.labels.numpy()
     assert (colours.argmax(axis=1) == labels).mean() > 0.8
+
+
+def test_empty_space_is_judged_on_the_maps_scale():
+    """A click among the dots (its nearest code within 2% of the map's longer side) is not
+    empty space, whatever the map's units; a gap wider than that is."""
+    for scale in (0.01, 1.0, 300.0):
+        bounds = ((-2 * scale, 3 * scale), (-1 * scale, 1 * scale))  # 5 units wide
+        assert not views.is_empty_space(0.0, bounds)
+        assert not views.is_empty_space(0.099 * scale, bounds)
+        assert views.is_empty_space(0.101 * scale, bounds)
+    assert views.is_empty_space(float("nan"), ((0.0, 1.0), (0.0, 1.0)))

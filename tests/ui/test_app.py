@@ -80,13 +80,22 @@ def test_a_bookmark_keeps_the_checkpoint_and_the_selected_point(app, ckpt_dir, m
 
 
 def test_click_on_empty_space_decodes_that_z(app, ckpt_dir):
+    from aeexplorer.app import views
     from aeexplorer.core.checkpoints.file import load_checkpoint
 
     app.run()
     click(app, 0.5, -0.25)
     assert not app.exception
     assert app.session_state["scene"].z == (0.5, -0.25)
-    assert "z = (0.500, -0.250)" in text(app) and "empty space" in text(app)
+    # no test image there: named by how near the nearest code is, on the map's scale
+    xy = views.map_xy(load_checkpoint(ckpt_dir / NAME).atlas.mu.numpy())
+    gap = float(np.linalg.norm(xy - np.array([0.5, -0.25]), axis=1).min())
+    empty = views.is_empty_space(gap, views.map_bounds(xy))
+    assert "z = (0.500, -0.250)" in text(app)
+    assert ("a point of empty space" if empty else "a point among the test images") in text(app)
+    click(app, 40.0, 40.0)  # far beyond every code
+    assert "a point of empty space" in text(app)
+    click(app, 0.5, -0.25)
     want = load_checkpoint(ckpt_dir / NAME).ops.decode([0.5, -0.25])[0]
     np.testing.assert_allclose(shown_image(app, "decoded z"), want, atol=1 / 255)
     assert len(app.get("image")) >= 1  # the prior samples

@@ -4,21 +4,20 @@ widget inside reruns only this fragment; the model stays loaded (see ``resources
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from aeexplorer.app import figures, views
+from aeexplorer.app import density, figures
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources, state
 from aeexplorer.ui.explorer import live, panels, similar
 from aeexplorer.ui.explorer import stops as path_stops
+from aeexplorer.ui.explorer.selected import selected_panel
 from aeexplorer.ui.explorer.similar import similar_panel
-from aeexplorer.ui.image_view import image_html
-from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
+from aeexplorer.ui.latent_map import MAP_CONFIG, dot_caption, map_click
 from aeexplorer.ui.sidebar import MapOptions
 from aeexplorer.ui.text import md
 
@@ -31,6 +30,7 @@ LAST_CLICK, VIEW, MARKER, SHOWN_Z = "_last_click", "_map_view", "_map_marker", "
 MAP_EVENT = "_map_event"
 WARM_UP_RUNS = "_warm_up_runs"
 SIMILAR = state.TAB_LABELS["similar"]
+_OVERLAYS = ("your image", "prior samples")  # ``figures.add_upload``, ``add_samples``
 
 
 def _map_event() -> None:
@@ -100,28 +100,41 @@ def map_view(path: str, mtime: float, opts: MapOptions, talk: bool) -> tuple:
     load = functools.partial(_load, path, mtime)
     atlas = resources.atlas(path, mtime)
     clicked = handle_click()
+    # a stroke on talk mode's pad beside the map reruns only this fragment: placed here
+    drawn = panels.refresh_upload(load, f"{path}:{mtime}")
     s = state.current()
     walk, samples = _overlays(load, s)
-    # talk mode: the map takes the screen's height, and what a presenter needs while the
-    # room looks at it (what a click does, the image, the player) stands beside it
+    # beside the map, what one watches while the pointer is on it: the image, the walk's
+    # player; in talk mode (the map takes the screen's height) what a click does too, and
+    # the drawing pad
     left, right = st.columns([3, 2] if talk else [2, 1], gap="medium")
     with right, st.container(key="talkside" if talk else "side"):
-        # first: the decoded image reaches the browser before the map's redraw
-        if talk:
-            path_stops.click_mode(talk)
-        selected_panel(load, atlas, talk)
-        # after it: a selected point may load the model; a fresh server's first run with
-        # nothing selected draws the map without torch, and the panel comes with the tools
-        if resources.torch_ready():
-            _hover_panel(path, mtime, talk)
-            if talk and walk is not None:
-                live.player(path, mtime, load(), walk, s.stops, s.method, talk)
+        if talk:  # the pad's switch in a row with it: the column's height is the screen's
+            path_stops.click_mode(talk, lambda row: row.toggle(
+                "Draw", key=panels.SIDE_DRAW, on_change=panels.side_switched))
+        if talk and st.session_state.get(panels.SIDE_DRAW):
+            panels.side_pad(load(), talk)
+        else:
+            _beside(path, mtime, load, atlas, s, walk, talk)
     with left:
         _map(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
     state.sync_url()
-    if clicked and _tools_follow_clicks():
-        st.rerun()  # the tabs show this click too: redraw them (the image is already shown)
+    if (clicked and _tools_follow_clicks()) or drawn:
+        st.rerun()  # the tabs show this click or drawing too: redraw them
     return walk, samples
+
+
+def _beside(path: str, mtime: float, load: Callable[[], Checkpoint], atlas: MapPoints,
+            s: Scene, walk, talk: bool) -> None:
+    """The selected point, the panel under the pointer and the walk's player."""
+    # first: the decoded image reaches the browser before the map's redraw
+    selected_panel(load, atlas, talk)
+    # after it: a selected point may load the model; a fresh server's first run with
+    # nothing selected draws the map without torch, and the panel comes with the tools
+    if resources.torch_ready():
+        _hover_panel(path, mtime, talk)
+        if walk is not None:  # beside the map: watch the marker and press Pause at once
+            live.player(path, mtime, load(), walk, s.stops, s.method, talk)
 
 
 def _hover_panel(path: str, mtime: float, talk: bool) -> None:
@@ -153,11 +166,18 @@ def _overlays(load: Callable[[], Checkpoint], s: Scene) -> tuple:
 def _map(path: str, mtime: float, atlas: MapPoints, s: Scene, opts: MapOptions, talk: bool,
          walk, samples, clicked: bool) -> None:
     fig = _figure(path, mtime, atlas, s, opts, talk, walk, samples, clicked)
-    if talk:  # as high as the window (see ``style``): no fixed height, the legend beside it
+    if talk:  # as high as the window (see ``style``): no fixed height, the legend beside it,
+        # at the foot: at the top Plotly's toolbar would lie over it whenever the pointer is in
         fig.update_layout(height=None, autosize=True, margin=dict(l=10, r=10, t=10, b=10),
-                          legend=dict(orientation="v", x=1.02, y=1, yanchor="top",
+                          legend=dict(orientation="v", x=1.02, y=0, yanchor="bottom",
                                       font=dict(size=22)))
+        # the legend's width is taken from the map's: an overlay's entry (wider than a
+        # class's) would shrink the map as it comes; the side column says what the star is
+        fig.update_traces(showlegend=False, selector=lambda t: t.name in _OVERLAYS)
     with st.container(key="talkmap" if talk else "map_box"):
+        # the caption in the map's box: in talk mode the map takes the box's height less it
+        names = resources.card(path, mtime)["classes"]
+        st.caption(dot_caption(names, opts.by_colour and len(atlas.xy) <= density.MAX_POINTS))
         st.plotly_chart(fig, key=state.MAP, on_select=_map_event, selection_mode=("points",),
                         config=MAP_CONFIG, theme=None, height="stretch" if talk else "content",
                         alt="Latent map: the test set's codes coloured by class; click to "
@@ -249,47 +269,3 @@ def _found(fig, atlas: MapPoints, opts: MapOptions, ringed: tuple, talk: bool) -
         figures.add_rings(fig, atlas.xy, ringed, "nearest neighbour", talk)
     if opts.find_index is not None and opts.find_index < len(atlas.labels):
         figures.add_rings(fig, atlas.xy, [opts.find_index], "found", talk, "#e4572e", 26)
-
-
-def selected_panel(load: Callable[[], Checkpoint], atlas: MapPoints, talk: bool) -> None:
-    """The decoded image of the selected point, with what it is. Drawn as one block (images
-    and text in a single element): each element of the map view is redrawn on every click."""
-    s = state.scene()
-    with st.container(key="decoded"):
-        st.subheader("Selected point")
-        if s.z is None:
-            st.info("Click anywhere on the map: a test image shows its original and its "
-                    "decoded code; empty space is decoded as it is.")
-            return
-        ckpt = load()
-        index = s.index if s.index is not None and s.index < len(atlas.labels) else None
-        z = views.code_of(ckpt, index) if index is not None else views.full_z(ckpt, s.z)
-        decoded = image_html(ckpt.ops.decode(z)[0], "decoded z" if index is None
-                             else "decoded code", talk)
-        if index is None:
-            nearby = _nearby(atlas, ckpt.class_names, s.z) if ckpt.class_names else ""
-            st.markdown(f"{decoded}\n\n**z = {fmt_z(z)}** — a point of empty space, decoded."
-                        f"\n\n{nearby}", unsafe_allow_html=True)
-            return
-        name = views.class_name(ckpt.class_names, atlas.labels[index])
-        what = f" · class **{md(name)}**" if name is not None else ""
-        st.markdown(f'<div class="ae-row">{_original(ckpt, index, talk)}{decoded}</div>'
-                    f"\n\n**Test image #{index}**{what} · z = {fmt_z(z)}",
-                    unsafe_allow_html=True)
-
-
-def _nearby(atlas: MapPoints, names: tuple[str, ...], xy: tuple[float, float]) -> str:
-    """The classes of the test points nearest to the clicked spot on the map (the map shows
-    z₁, z₂: for a deeper latent the spot is a 2-D position, so the search is on the map)."""
-    near = atlas.index.nearest(np.asarray(xy, dtype=np.float64), 5)
-    return ('<span class="ae-note">Nearest test points, nearest first: '
-            + " · ".join(html.escape(views.class_name(names, lab) or "no label")
-                         for lab in near.labels) + "</span>")
-
-
-def _original(ckpt, index: int, talk: bool) -> str:
-    images = resources.originals(ckpt.dataset, resources.image_shape(ckpt.config))
-    if isinstance(images, str):
-        return ('<span class="ae-note">The original is not available: the test images are '
-                "not on this machine (set AEEXPLORER_DATA to show them).</span>")
-    return image_html(images[index], "original", talk) if index < len(images) else ""

@@ -11,14 +11,15 @@ import streamlit as st
 from aeexplorer.app import imaging, views
 from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import N_FRAMES, N_SAMPLES, TEMPERATURE
-from aeexplorer.ui import resources, state
-from aeexplorer.ui.explorer import live, onepage
+from aeexplorer.ui import draw, resources, state
+from aeexplorer.ui.explorer import onepage
 from aeexplorer.ui.explorer import stops as path_stops
 from aeexplorer.ui.image_view import enlarge, scale, show
 from aeexplorer.ui.latent_map import fmt_z
 from aeexplorer.ui.state import new_seed
 from aeexplorer.ui.text import md
-from aeexplorer.ui.uploads import cached_upload, how_prepared, step_images, upload_label, uploader
+from aeexplorer.ui.uploads import (cached_upload, file_input, how_prepared, step_images,
+                                   upload_label, uploader)
 
 if TYPE_CHECKING:
     from aeexplorer.core.checkpoints.file import Checkpoint
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     Walk = tuple[np.ndarray, np.ndarray] | None
 
 UPLOAD_FILE, PAD = "upload_file", "upload_pad"
+SIDE_DRAW = "talk_draw"  # talk mode's toggle: the pad beside the map
+SIDE_PAD_PX = "min(21vw, 40vh)"  # in talk mode's side column at 1280x720 and up
 
 
 # --- interpolation ------------------------------------------------------------------------
@@ -78,11 +81,8 @@ def path_panel(ckpt: Checkpoint, atlas: MapPoints, walk: Walk, talk: bool,
             r[2].button("Use these", on_click=_index_pair, args=(atlas,), width="stretch")
     if msg := st.session_state.pop("path_msg", None):
         st.warning(md(msg))
-    method = st.session_state.get(state.METHOD, "linear")
-    # in talk mode the player stands beside the map (see ``fragment.map_view``)
-    _path_result(stops, walk, talk, (lambda: None) if talk else
-                 lambda: live.player(*file, ckpt, walk, stops, method, talk), bool(names),
-                 lambda where: onepage.button(where, ckpt, file))
+    # the player stands beside the map (see ``fragment.map_view``)
+    _path_result(stops, walk, talk, bool(names), lambda where: onepage.button(where, ckpt, file))
 
 
 def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
@@ -96,9 +96,8 @@ def _class_pair(names: tuple[str, ...], atlas: MapPoints) -> None:
     r[2].button("Random pair", on_click=_random_pair, args=(atlas,), width="stretch")
 
 
-def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
-                 by_class: bool = True, one_page: Callable[[object], None] = lambda _: None
-                 ) -> None:
+def _path_result(stops: list, walk: Walk, talk: bool, by_class: bool = True,
+                 one_page: Callable[[object], None] = lambda _: None) -> None:
     """The walk's strip and downloads (``one_page`` puts the one-page file's button in the
     container it is given), or what to do for a walk."""
     if stops:
@@ -112,7 +111,6 @@ def _path_result(stops: list, walk: Walk, talk: bool, play: Callable[[], None],
         st.info(hint)
         one_page(st.columns(3)[0])
         return
-    play()
     frames = walk[1]
     side = frames.shape[1]  # a 28-pixel frame enlarged as before, another about as large
     cols = min(len(frames), 12 if talk else 20)
@@ -168,11 +166,14 @@ def current_upload() -> Placement | None:
     return entry[1] if entry and not isinstance(entry[1], str) else None
 
 
-def refresh_upload(load: Callable[[], Checkpoint], version: str) -> None:
+def refresh_upload(load: Callable[[], Checkpoint], version: str) -> bool:
     """Place the uploaded file or the drawing (whichever changed last) once per (image,
     checkpoint version: path and mtime, so that a retrained file places it anew); keep the
-    result or the error. ``load`` gives the model, loaded only when there is one to place."""
+    result or the error. ``load`` gives the model, loaded only when there is one to place.
+    Whether the image in use changed (then the tabs are behind)."""
+    before = st.session_state.get(state.UPLOAD)
     cached_upload(UPLOAD_FILE, PAD, state.UPLOAD, version, lambda data: _place(load(), data))
+    return st.session_state.get(state.UPLOAD) is not before
 
 
 def _place(ckpt: Checkpoint, data: bytes) -> Placement:
@@ -184,7 +185,11 @@ def _place(ckpt: Checkpoint, data: bytes) -> Placement:
 
 
 def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
-    uploader(upload_label(ckpt.dataset), UPLOAD_FILE, PAD, talk, colour=ckpt.config.colour)
+    if talk:  # the pad is beside the map (``side_pad``): here it would not fit
+        file_input(upload_label(ckpt.dataset), UPLOAD_FILE, PAD)
+        st.caption("…or draw one beside the map: turn on **Draw** there.")
+    else:
+        uploader(upload_label(ckpt.dataset), UPLOAD_FILE, PAD, talk, colour=ckpt.config.colour)
     entry = st.session_state.get(state.UPLOAD)
     if entry is None:
         st.caption(how_prepared(ckpt.config, ckpt.dataset,
@@ -194,6 +199,34 @@ def upload_panel(ckpt: Checkpoint, atlas: MapPoints, talk: bool) -> None:
         st.error(f"Could not use this image. {md(entry[1])}")
         return
     _placement(ckpt, entry[1], talk)
+
+
+def side_switched() -> None:
+    """Talk mode's Draw switch turned off: the drawing goes with the pad (a pad drawn again
+    later would be empty while its old star stayed on the map)."""
+    if not st.session_state.get(SIDE_DRAW):
+        draw.clear(PAD)
+
+
+def side_pad(ckpt: Checkpoint, talk: bool) -> None:
+    """Talk mode's drawing pad beside the map, with what the drawing (or the file chosen in
+    the tab below) became: the model's input, its reconstruction, where it lands."""
+    pad_col, result = st.columns([3, 2], gap="small")
+    with pad_col:
+        draw.pad(PAD, talk, ckpt.config.colour, UPLOAD_FILE, px=SIDE_PAD_PX)
+    entry = st.session_state.get(state.UPLOAD)
+    if entry is None:
+        result.caption("Draw a digit: it is encoded and marked on the map with a star.")
+    elif isinstance(entry[1], str):
+        st.error(f"Could not use this image. {md(entry[1])}")
+    else:
+        placed = entry[1]
+        with result, st.container(key="side_result"):  # ``style`` sizes these images
+            image, caption = step_images(placed.steps, ckpt.config.image_size)[-1]
+            show(image, caption, talk, big=False)
+            show(placed.recon, "reconstruction", talk, big=False)
+        with st.container(key="side_landing"):
+            st.markdown(f"The star: **z = {fmt_z(placed.z[:2])}**. " + _votes(placed))
 
 
 def _placement(ckpt: Checkpoint, placed: Placement, talk: bool) -> None:

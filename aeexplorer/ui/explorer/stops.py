@@ -4,6 +4,9 @@ named A, B, C, ... in the order the path walks them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from aeexplorer.app.figures import stop_name
@@ -22,16 +25,20 @@ def _where(at: int, n: int) -> str:
     return f"between {stop_name(at - 1)} and {stop_name(at)}"
 
 
-def click_mode(talk: bool = False) -> None:
+def click_mode(talk: bool = False, beside: Callable[[Any], object] | None = None) -> None:
     """The control for what a click on the map does and, while it adds stops, where the next
-    one goes, with the hint that says so beside them (stacked in talk mode's narrow column)."""
+    one goes, with the hint that says so beside them (stacked in talk mode's narrow column).
+    ``beside`` draws a widget in the container it is given, in a row with the control."""
     stops = state.scene().stops
-    if talk:
-        mode_col = where_col = st.container()
+    if talk:  # a row that wraps in a narrow window, then the rest under it
+        mode_col = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+        where_col = st.container()
     else:
         mode_col, where_col = st.columns([3, 2], vertical_alignment="bottom")
     mode_col.segmented_control("A click on the map…", [state.DECODE, state.ADD_STOP],
                                key=state.CLICK_MODE, required=True)
+    if beside is not None:
+        beside(mode_col)
     if st.session_state.get(state.CLICK_MODE) != state.ADD_STOP:
         return
     if len(stops) >= MAX_STOPS:
