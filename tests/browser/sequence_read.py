@@ -65,6 +65,15 @@ READ = """([px, py]) => {
     const under = px === null ? null : document.elementFromPoint(px, py);
     out.pointerOnMap = !!under && gd.contains(under);
   }
+  // what the player's map bridge holds: said with a hidden marker, to tell why
+  const P = window.__aeComponents && window.__aeComponents.get('live_play');
+  if (P && P.bridge && out.probe) { const b = P.bridge, d = b.drag, L = b.gd && b.gd._fullLayout;
+    const box = (el) => { const r = el.getBoundingClientRect(); return [Math.round(r.width),
+      Math.round(r.height)]; };
+    out.probe.bridge = {map: !!b.gd, connected: !!(b.gd && b.gd.isConnected), current: !!gd &&
+      b.gd === gd, maps: document.querySelectorAll('.js-plotly-plot').length, at: P.marker.at,
+      box: b.gd ? box(b.gd) : null, drag: d ? [...box(d), d.isConnected] : null,
+      len: L && L.xaxis ? [L.xaxis._length, L.yaxis._length] : null, running: P.running}; }
   const button = (() => { for (const h of document.querySelectorAll('*')) {
     const b = h.shadowRoot && h.shadowRoot.querySelector('.ae-play button'); if (b) return b; }
     return null; })();
