@@ -1,7 +1,8 @@
 """The path's stops edited in the browser as a person does it, each bug seen once as a sequence
 of actions: the first stop of an empty path added by a click on the map, then "Remove it"
 (seen by the sequence benchmark: the stop picker still held its empty path's "–" in the
-browser, so the click removed nothing, before that a TypeError on the server)."""
+browser, so the click removed nothing, before that a TypeError on the server); a stop added
+and the pointer moved on over the map while the page reruns."""
 
 from __future__ import annotations
 
@@ -51,3 +52,45 @@ def test_the_first_stop_of_an_empty_path_is_removed_by_remove_it(page, app_url):
     page.get_by_role("button", name="Remove it", exact=True).click()
     _stops_become(page, 0)
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+# where the panel reads the pointer: its state and z, and the z Plotly's axes put under (x, y)
+UNDER = """([x, y]) => { const p = window.__aeLive.probe();
+  const d = document.querySelector('.st-key-map .js-plotly-plot'), L = d._fullLayout;
+  const r = d.getBoundingClientRect();
+  return {state: p.state, z: p.z, want: [L.xaxis.p2l(x - r.left - L.xaxis._offset),
+                                         L.yaxis.p2l(y - r.top - L.yaxis._offset)]}; }"""
+
+
+@pytest.mark.parametrize("talk", [False, True], ids=["1400x1000", "1600x900-talk"])
+def test_a_pointer_moved_onto_the_map_while_a_new_stop_reruns_it_is_read(browser, app_url,
+                                                                          talk):
+    """A click adds a stop and the pointer moves on at once, while the page reruns: once it is
+    idle, the panel says "Under the pointer" with the z under it. Before, it kept "Selected
+    point" (sequence benchmark, seeds 104 and 107), or, at 1400x1000, the z of where the map
+    had been: the second stop brings the "next stop goes…" control above the map, which moves
+    the map down under the resting pointer with no event the panel heard (0.11 off in z2)."""
+    size = (1600, 900) if talk else (1400, 1000)
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        open_app(page, app_url, "?ckpt=mnist-bvae-beta4.safetensors&c=stop"
+                 + ("&talk=1" if talk else ""))
+        page.wait_for_function("() => window.__aeNets && window.__aeNets.size > 0")
+        spots = empty_spots(page)
+        for k, (spot, rest) in enumerate(zip(spots[:4], spots[4:8], strict=False), 1):
+            click_z(page, *spot)  # a new stop, and at once the pointer somewhere else
+            px, py = page.evaluate("([x, y]) => { const d = document.querySelector("
+                                   "'.st-key-map .js-plotly-plot'), L = d._fullLayout, "
+                                   "r = d.getBoundingClientRect(); return [r.left + "
+                                   "L.xaxis._offset + L.xaxis.l2p(x), r.top + L.yaxis._offset"
+                                   " + L.yaxis.l2p(y)]; }", list(rest))
+            page.mouse.move(px, py, steps=2)
+            _stops_become(page, k)
+            page.wait_for_timeout(1500)  # the page's own re-read has had its chance
+            shown = page.evaluate(UNDER, [px, py])
+            assert shown["state"] == "hover", (k, shown)
+            assert max(abs(a - b) for a, b in zip(shown["z"], shown["want"])) < 2e-3, (k, shown)
+    finally:
+        context.close()
