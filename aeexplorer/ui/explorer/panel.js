@@ -104,7 +104,7 @@ class Panel {
     this.unread = xy === undefined;
     this.seen = this.mapNow();
     if (xy === undefined) return;
-    if (xy === null) { this.onLeave(); return; }
+    if (xy === null || !this.onMap(e)) { this.onLeave(); return; }
     if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
     this.clickAt = null;
     const d = this.data;
@@ -132,6 +132,13 @@ class Panel {
       else this.onMove({ ...m, moved: true });
     });
     again(30);
+  }
+
+  /** Whether the pointer is on the map itself, not on what lies over it there (Streamlit's
+   *  header over a map scrolled under it: seen in the sequence benchmark, seed 206). */
+  onMap(e) {
+    const gd = this.bridge.map(), el = document.elementFromPoint(e.clientX, e.clientY);
+    return Boolean(gd && el && gd.contains(el));
   }
 
   /** The map as drawn now, to tell whether it moved or was replaced since the last read. */
