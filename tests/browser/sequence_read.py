@@ -55,7 +55,9 @@ READ = """([px, py]) => {
       x.drawImage(img, 0, 0); out.probe.rgba = Array.from(x.getImageData(0, 0, c.width,
       c.height).data); out.probe.rgbaSize = [c.width, c.height]; }
   }
-  const gd = document.querySelector('.st-key-map .js-plotly-plot, .st-key-talkmap .js-plotly-plot');
+  // the map shown (an old one may stay in the document, hidden, beside it)
+  const gd = Array.from(document.querySelectorAll('.st-key-map .js-plotly-plot, ' +
+    '.st-key-talkmap .js-plotly-plot')).find((g) => g.getClientRects().length > 0);
   const L = gd && gd._fullLayout;
   if (L && L.xaxis && L.yaxis) {
     const r = gd.getBoundingClientRect();

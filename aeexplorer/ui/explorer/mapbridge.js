@@ -22,11 +22,15 @@ class MapBridge {
     this.handlers = handlers;
   }
 
-  /** The map's element now, or null (none on this page, or not drawn yet). */
+  /** The map's element now, or null (none on this page, or not drawn yet). One that is still
+   *  in the document but no longer shown is not it: Streamlit may keep an old map, hidden,
+   *  beside the new one (seen in the sequence benchmark: the walk marker placed on a hidden
+   *  map after talk mode was turned on). */
   map() {
-    if (this.gd && this.gd.isConnected) return this.gd;
+    const shown = (el) => el.isConnected && el.getClientRects().length > 0;
+    if (this.gd && shown(this.gd)) return this.gd;
     this.unbind();
-    const gd = document.querySelector(".st-key-map .js-plotly-plot");
+    const gd = Array.from(document.querySelectorAll(".st-key-map .js-plotly-plot")).find(shown);
     if (!gd || typeof gd.on !== "function" || !this.axes(gd)) return null;
     this.gd = gd;
     for (const [name, fn] of Object.entries(this.handlers)) {
