@@ -5,6 +5,9 @@ after every step. After a failure the walk goes on from a fresh page. Prints one
 ``sequence_steps``, ``sequence_failures``, ``sequence_failures_first`` (the first failures:
 seed, window, the steps that replay it, what broke), ``sequence_seconds``, ``sequence_source``
 (``probe``: the page's probe; ``dom``: read from its elements, the page having no probe).
+While it runs, one line a walk goes to stderr (its seed, window, steps, the failures so far,
+and the command that replays each of its failures), so a long run can be watched and a failure
+acted on before it ends.
 
     python benchmarks/bench_sequence.py --steps 1000 --seed 0
 """
@@ -55,6 +58,7 @@ def run_sequence(steps: int, seed: int = 0, chunk: int = 50, url: str | None = N
                 context.close()
             done += result.steps
             failures += result.failures
+            _progress(seed + k, size, talk, n, result, done, len(failures))
             retried += result.retried
             source = result.source or source
             k += 1
@@ -67,6 +71,20 @@ def run_sequence(steps: int, seed: int = 0, chunk: int = 50, url: str | None = N
                 for f in failures[:FIRST]],
             "sequence_retried_steps": retried, "sequence_source": source,
             "sequence_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _progress(seed: int, size: tuple[int, int], talk: bool, steps: int, result, done: int,
+              failed: int) -> None:
+    """One line on stderr for a finished walk, and the replay command of each failure in it."""
+    window = f"{size[0]}x{size[1]}" + (" talk" if talk else "")
+    print(f"walk seed {seed} ({window}): {result.steps} steps, {len(result.failures)} "
+          f"failure(s); {done} steps, {failed} failure(s) so far", file=sys.stderr, flush=True)
+    if result.failures:
+        print(f"  replay the walk: python -m tests.browser.sequence --seed {seed} --steps "
+              f"{steps} --size {size[0]}x{size[1]}" + (" --talk" if talk else ""),
+              file=sys.stderr, flush=True)
+    for f in result.failures:
+        print("  " + f.script().replace("\n", "\n  "), file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -137,8 +137,8 @@ def prepare_stop_at() -> list[int]:
 
 
 def remove_stop(i: int | str) -> None:
-    """Remove stop ``i``: its index, or the name shown for it (a widget's state may come back
-    as its label: seen as a TypeError in the sequence benchmark); anything else removes none."""
+    """Remove stop ``i``: its index, or its name (the stop picker's value, see
+    ``explorer.stops.remove_row``); a name no stop has now removes none."""
     stops = scene().stops
     names = [stop_name(k) for k in range(len(stops))]
     if isinstance(i, str):

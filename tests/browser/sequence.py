@@ -78,11 +78,11 @@ class Sequence:
 
     def step(self, step: Step, result: Result) -> list[str]:
         ACTIONS[step[0]](self.page, self.world, *step[1:])
-        settle(self.page)
+        settle(self.page, self.world.page == "explorer")
         problems = self.checked(result)
         if step[0] == "visit":  # checked on the other page, and back on the Explorer
             ACTIONS["back"](self.page, self.world)
-            settle(self.page)
+            settle(self.page, self.world.page == "explorer")
             problems += self.checked(result)
         return problems
 

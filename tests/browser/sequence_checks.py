@@ -220,8 +220,8 @@ def _marker(probe: dict, playing: bool, axes: Axes, scene: Scene) -> list[str]:
         if not playing or len(scene.stops) < 2 or walk.get("p") is None:
             return []
         point = walk_at(scene.stops, walk["p"], scene.method) + [0.0]
-        return ["the walk plays, but its marker is hidden"] if axes.inside(
-            *axes.to_client(point[0], point[1])) else []
+        hidden = f"the walk plays, but its marker is hidden (bridge: {probe.get('bridge')})"
+        return [hidden] if axes.inside(*axes.to_client(point[0], point[1])) else []
     if len(scene.stops) < 2:
         return [f"the walk marker is shown at {m['client']} with {len(scene.stops)} stop(s)"]
     if walk.get("p") is None:

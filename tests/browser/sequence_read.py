@@ -55,7 +55,9 @@ READ = """([px, py]) => {
       x.drawImage(img, 0, 0); out.probe.rgba = Array.from(x.getImageData(0, 0, c.width,
       c.height).data); out.probe.rgbaSize = [c.width, c.height]; }
   }
-  const gd = document.querySelector('.st-key-map .js-plotly-plot, .st-key-talkmap .js-plotly-plot');
+  // the map shown (an old one may stay in the document, hidden, beside it)
+  const gd = Array.from(document.querySelectorAll('.st-key-map .js-plotly-plot, ' +
+    '.st-key-talkmap .js-plotly-plot')).find((g) => g.getClientRects().length > 0);
   const L = gd && gd._fullLayout;
   if (L && L.xaxis && L.yaxis) {
     const r = gd.getBoundingClientRect();
@@ -65,6 +67,15 @@ READ = """([px, py]) => {
     const under = px === null ? null : document.elementFromPoint(px, py);
     out.pointerOnMap = !!under && gd.contains(under);
   }
+  // what the player's map bridge holds: said with a hidden marker, to tell why
+  const P = window.__aeComponents && window.__aeComponents.get('live_play');
+  if (P && P.bridge && out.probe) { const b = P.bridge, d = b.drag, L = b.gd && b.gd._fullLayout;
+    const box = (el) => { const r = el.getBoundingClientRect(); return [Math.round(r.width),
+      Math.round(r.height)]; };
+    out.probe.bridge = {map: !!b.gd, connected: !!(b.gd && b.gd.isConnected), current: !!gd &&
+      b.gd === gd, maps: document.querySelectorAll('.js-plotly-plot').length, at: P.marker.at,
+      box: b.gd ? box(b.gd) : null, drag: d ? [...box(d), d.isConnected] : null,
+      len: L && L.xaxis ? [L.xaxis._length, L.yaxis._length] : null, running: P.running}; }
   const button = (() => { for (const h of document.querySelectorAll('*')) {
     const b = h.shadowRoot && h.shadowRoot.querySelector('.ae-play button'); if (b) return b; }
     return null; })();

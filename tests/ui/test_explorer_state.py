@@ -102,7 +102,7 @@ def test_a_stop_goes_between_two_others_and_the_stops_are_named_in_walking_order
     assert app.selectbox(key="stop_at").value == 3  # still before the old B, now D
     assert [n for n in "ABCDE" if f"**{n}**" in _stops_text(app)] == list("ABCDE")
     assert url(app)["wp"] == "0.7500,0.5000;1.0000,0.0000;2.0000,0.0000"
-    app.selectbox(key="stop_pick").set_value(1).run()  # remove B, the first one inserted
+    app.selectbox(key="stop_pick").set_value("B").run()  # remove B, the first one inserted
     next(b for b in app.button if b.label == "Remove it").click().run()
     assert app.session_state["scene"].stops == [(0.0, 0.0), (0.75, 0.5), (1.0, 0.0),
                                                 (2.0, 0.0)]

@@ -24,11 +24,15 @@ class MapBridge {
     this.selector = selector;
   }
 
-  /** The map's element now, or null (none on this page, or not drawn yet). */
+  /** The map's element now, or null (none on this page, or not drawn yet). One that is still
+   *  in the document but no longer shown is not it: Streamlit may keep an old map, hidden,
+   *  beside the new one (seen in the sequence benchmark: the walk marker placed on a hidden
+   *  map after talk mode was turned on). */
   map() {
-    if (this.gd && this.gd.isConnected) return this.gd;
+    const shown = (el) => el.isConnected && el.getClientRects().length > 0;
+    if (this.gd && shown(this.gd)) return this.gd;
     this.unbind();
-    const gd = document.querySelector(this.selector);
+    const gd = Array.from(document.querySelectorAll(this.selector)).find(shown);
     if (!gd || typeof gd.on !== "function" || !this.axes(gd)) return null;
     this.gd = gd;
     for (const [name, fn] of Object.entries(this.handlers)) {

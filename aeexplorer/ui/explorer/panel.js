@@ -10,6 +10,7 @@ const FAILED = "The page could not load this model's decoder: hold the pointer s
   "server decodes that z.";
 const MOVE_PX = 4;  // after a click, a move this far hands the panel back to the pointer
 const STALE_MS = 5000;  // a server answer this late is taken whatever it says
+const WATCH_MS = 400;  // the map under a resting pointer is looked at this often (see ``watch``)
 // a selection's identity, to tell the server's answer to a click from an older one
 const selKey = (s) => (s ? `${s.xy[0].toFixed(4)},${s.xy[1].toFixed(4)},${s.index}` : "none");
 
@@ -27,11 +28,14 @@ class Panel {
   lastMove = null;  // the last pointer move ({clientX, clientY}): the map may move under a
                     // resting pointer (zoom, pan, scroll, resize, a redraw), the z with it
   unread = false;  // the last move came while the map was being redrawn: read it once drawn
+  outside = false;  // the pointer left the window (or a finger lifted): nothing is under it
+  seen = null;  // the map the last move was read on: [element, left, top, x range, y range]
   // {xy, index, z}, and for a click painted here and not yet confirmed by the server: page,
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
   frame = null;  // the player's frame: {z, pixels | image, decoder, k, n, playing, dismissed}
   restTimer = 0;
+  watchTimer = 0;
   restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
   covering = null;  // whether the panel lies over the server's block (null: not placed yet)
@@ -49,11 +53,11 @@ class Panel {
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev), plotly_doubleclick: unclick,
                                   plotly_deselect: unclick, plotly_relayout: moved,
                                   plotly_afterplot: moved });
-    const doc = document, leave = () => this.onLeave();
-    this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", leave],
+    const doc = document;
+    this.listeners = [[doc, "pointermove", (e) => this.onMove(e)], [doc, "pointercancel", () => this.onOut()],
       [doc, "scroll", moved, true], [window, "resize", moved],  // (Streamlit scrolls a box: capture)
-      [doc, "pointerup", (e) => { if (e.pointerType === "touch") leave(); }],  // a finger lifted
-      [doc.documentElement, "pointerleave", leave]];  // out of the window
+      [doc, "pointerup", (e) => { if (e.pointerType === "touch") this.onOut(); }],  // a finger lifted
+      [doc.documentElement, "pointerleave", () => this.onOut()]];  // out of the window
     for (const [el, name, fn, capture] of this.listeners) {
       el.addEventListener(name, fn, { passive: true, capture: !!capture });
     }
@@ -61,6 +65,7 @@ class Panel {
       if (this.root) { this.net = net; this.render(); }
     }).catch(() => { this.failed = true; });
     if (data.sprite) this.sprite = spriteImage(data.sprite.url);
+    this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
   }
 
   dispose() {
@@ -68,6 +73,7 @@ class Panel {
       el.removeEventListener(name, fn, { capture: !!capture });
     }
     clearTimeout(this.restTimer);
+    clearInterval(this.watchTimer);
     this.bridge.dispose();
     this.cover(false);
     this.root = null;  // a decoder still on its way finds the panel gone
@@ -93,10 +99,12 @@ class Panel {
   onMove(e) {
     if (!alive(this)) return;
     this.lastMove = { clientX: e.clientX, clientY: e.clientY };
+    if (!e.moved) this.outside = false;
     const xy = this.bridge.toData(e.clientX, e.clientY);
     this.unread = xy === undefined;
+    this.seen = this.mapNow();
     if (xy === undefined) return;
-    if (xy === null) { this.onLeave(); return; }
+    if (xy === null || !this.onMap(e)) { this.onLeave(); return; }
     if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
     this.clickAt = null;
     const d = this.data;
@@ -124,6 +132,36 @@ class Panel {
       else this.onMove({ ...m, moved: true });
     });
     again(30);
+  }
+
+  /** Whether the pointer is on the map itself, not on what lies over it there (Streamlit's
+   *  header over a map scrolled under it: seen in the sequence benchmark, seed 206). */
+  onMap(e) {
+    const gd = this.bridge.map(), el = document.elementFromPoint(e.clientX, e.clientY);
+    return Boolean(gd && el && gd.contains(el));
+  }
+
+  /** The map as drawn now, to tell whether it moved or was replaced since the last read. */
+  mapNow() {
+    const a = this.bridge.area();
+    return a ? [a.gd, a.left, a.top, a.xa._length, a.ya._length, ...a.xa.range, ...a.ya.range] : null;
+  }
+
+  /** A rerun may replace or move the map with no Plotly event reaching this panel (its events
+   *  are bound to the element it saw): a pointer resting over it would then go unread, and the
+   *  panel would keep showing the selected point (seen in the sequence benchmark after a click
+   *  that added a stop). So the z under the last pointer position is read again whenever the
+   *  map drawn there changed. */
+  watch() {
+    if (!alive(this) || !this.lastMove || this.outside) return;
+    const now = this.mapNow(), was = this.seen;
+    if (!now || (was && now.length === was.length && now.every((v, i) => v === was[i]))) return;
+    this.onMove({ ...this.lastMove, moved: true });
+  }
+
+  onOut() {
+    this.outside = true;
+    this.onLeave();
   }
 
   onLeave() {

@@ -13,7 +13,8 @@ from aeexplorer.app.figures import stop_name
 from aeexplorer.app.scene import MAX_STOPS
 from aeexplorer.ui import state
 
-PICK = "stop_pick"  # the stop the "Remove" button removes
+PICK = "stop_pick"  # the name of the stop the "Remove" button removes
+EMPTY = "–"  # the picker's one choice while the path has no stops
 
 
 def _where(at: int, n: int) -> str:
@@ -58,12 +59,14 @@ def click_mode(talk: bool = False, beside: Callable[[Any], object] | None = None
 
 def remove_row(stops: list) -> None:
     """Remove a chosen stop, undo the last one added, clear the path."""
-    names = [stop_name(i) for i in range(len(stops))]
-    if st.session_state.get(PICK) not in range(len(stops)):
-        st.session_state[PICK] = max(len(stops) - 1, 0)
+    # the picker's values are the names it shows: the browser keeps the label it shows and
+    # sends it back, and an index whose label changed (the empty path's "–" becoming "A")
+    # was not re-sent to it, so "Remove it" then got "–" back (seen in the sequence benchmark)
+    names = [stop_name(i) for i in range(len(stops))] or [EMPTY]
+    if st.session_state.get(PICK) not in names:
+        st.session_state[PICK] = names[-1]
     pick, remove = st.columns([1, 1], vertical_alignment="bottom")
-    pick.selectbox("Stop", range(len(stops)) if stops else [0], key=PICK, disabled=not stops,
-                   format_func=lambda i: names[i] if i < len(names) else "–")
+    pick.selectbox("Stop", names, key=PICK, disabled=not stops)
     remove.button("Remove it", on_click=lambda: state.remove_stop(st.session_state[PICK]),
                   disabled=not stops, width="stretch")
     b1, b2 = st.columns(2)
