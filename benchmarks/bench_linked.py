@@ -1,6 +1,6 @@
 """Linked maps, measured in Chromium: Compare with three models (talk mode, 1280x720), the
 pointer moved over map A. Each move is decoded by all three models in the page
-(``aeexplorer/ui/explorer/linked.js``) and rings are placed on the other maps;
+(``aeexplorer/ui/inpage/linked.js``) and rings are placed on the other maps;
 ``window.__aeLive.linkTimes`` holds, per move, the ms from the pointer event's ``timeStamp``
 to the first animation frame after all three were painted. Also the websocket frames the page
 sent during the moves (expected none), and the same on Anomalies' one map.

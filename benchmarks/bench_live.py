@@ -1,5 +1,5 @@
 """The latent space under the mouse, measured in Chromium: the page decodes the z under the
-pointer itself (aeexplorer/ui/explorer/live.js), so these figures are the page's own work.
+pointer itself (aeexplorer/ui/inpage/live.js), so these figures are the page's own work.
 
 - pointer move -> decoded image painted, timed in the page: ``window.__aeLive.hoverTimes``
   holds, per move, the ms from the pointer event's ``timeStamp`` to the first animation frame
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.browser.helpers import PLOT_READY, TO_PIXELS, wait_idle  # noqa: E402
 
-DECODER_JS = ROOT / "aeexplorer" / "ui" / "explorer" / "decoder.js"
+DECODER_JS = ROOT / "aeexplorer" / "ui" / "inpage" / "decoder.js"
 PAUSE_S = 0.02  # between moves: each move is its own pointer event (about a frame apart)
 
 # the panel's canvas, inside the component's shadow root: found by walking shadow roots once

@@ -3,7 +3,7 @@
 Removed: session folders untouched for ``Limits.max_age``, and the temporary files a killed
 training leaves (``save_checkpoint`` writes ``.NAME.XXXXXXXX.tmp``, then renames it) once
 older than ``Limits.tmp_age``; and in ``static/decoders/`` (the page's decoders,
-``aeexplorer.ui.explorer.decoder_files``) the files no page used for ``Limits.decoder_age`` and
+``aeexplorer.ui.inpage.decoder_files``) the files no page used for ``Limits.decoder_age`` and
 temporary ones older than ``Limits.tmp_age``. Never removed: anything outside ``runs/`` but
 those temporary files in ``checkpoints/`` and those files in ``static/decoders/``, anything
 reached through a link, the folder of a running training or of a session seen lately, and the

@@ -1,4 +1,4 @@
-"""A model's decoder as plain layers, for decoding in the browser (``ui/explorer/decoder.js``).
+"""A model's decoder as plain layers, for decoding in the browser (``ui/inpage/decoder.js``).
 
 Every decoder the project builds (dense, conv, PCA) is a chain of two kinds of layer, each
 followed by an activation ("relu", "sigmoid" or "none"): dense, ``y = act(W x + b)``, and a
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid"}
 MB = 2**20
-# the page's decoder files (``ui/explorer/decoder_files``, ``app/snapshot_decoders``)
+# the page's decoder files (``ui/inpage/decoder_files``, ``app/snapshot_decoders``)
 MAX_BLOB_BYTES = 32 * MB  # one decoder: 8 M weights (the Train page's largest model: ~5 M)
 MAX_FOLDER_BYTES = 256 * MB  # the folder in all
 

@@ -117,7 +117,7 @@ class Panel {
     }
   }
 
-  /** Decoded planes on the canvas (the app's own ``paint``, from ui/explorer/paint.js). */
+  /** Decoded planes on the canvas (the app's own ``paint``, from ui/inpage/paint.js). */
   paint(pixels) {
     paint(this.canvas, pixels, DATA.side);
     [this.canvas.hidden, this.still.hidden] = [false, true];

@@ -2,7 +2,7 @@
 page that works from disk with the network off (``python -m aeexplorer export-html`` and the
 Explorer's "Download this view as one page").
 
-The page holds Plotly's own bundled script, ``ui/explorer/decoder.js`` (the decoder the app runs
+The page holds Plotly's own bundled script, ``ui/inpage/decoder.js`` (the decoder the app runs
 in the page) with ``onepage.js`` after it, and one JSON block: the map as a Plotly figure, the
 decoder's weights as base64 (``export.export_decoder``), the scene's stops, walk and selected
 point, the caption. Nothing is fetched: the weights are a string in the file, not a URL. A model
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 MAX_BYTES = 12 * 2**20  # the largest page written (every shipped model's is smaller)
 WALK_STEPS = N_FRAMES[1]  # codes per leg the player moves through (it blends between them)
 HERE = Path(__file__).parent
-DECODER_JS = HERE.parent / "ui" / "explorer" / "decoder.js"  # the app's own, inlined as is
-PAINT_JS = HERE.parent / "ui" / "explorer" / "paint.js"  # its drawing helpers, the same way
+DECODER_JS = HERE.parent / "ui" / "inpage" / "decoder.js"  # the app's own, inlined as is
+PAINT_JS = HERE.parent / "ui" / "inpage" / "paint.js"  # its drawing helpers, the same way
 NO_PAGE_DECODER = ("This model's decoder does not run in this file: the map and the walk are "
                    "here, with the selected point and the walk's frames decoded when the file "
                    "was made.")

@@ -1,7 +1,7 @@
 """The decoder of a model as it trains, written for the Train page with each snapshot: the page
 decodes the z under the pointer over the forming map with the latest weights (``ui/forming``).
 Written by the training process (``train --snapshot-decoders DIR``, which the Train page passes:
-its static decoders folder, ``ui/explorer/decoder_files``), in the Explorer's format
+its static decoders folder, ``ui/inpage/decoder_files``), in the Explorer's format
 (``app.export``), named by digest as the Explorer's are, so the cleanup's sweep of that folder
 covers a file a killed training leaves.
 

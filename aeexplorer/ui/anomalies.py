@@ -15,7 +15,7 @@ from aeexplorer.app.figures import from_dict
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.images.photo import prepare_bytes
 from aeexplorer.ui import datanote, page_url, pickers, resources
-from aeexplorer.ui.explorer.linked import LinkedMap, linked_maps
+from aeexplorer.ui.inpage.linked import LinkedMap, linked_maps
 from aeexplorer.ui.image_view import show, shown_px
 from aeexplorer.ui.latent_map import MAP_CONFIG
 from aeexplorer.ui.text import md

@@ -1,5 +1,5 @@
 """Compare's maps: two or three latent maps side by side, linked under the pointer (each model
-decodes the pointer's z in the page, a ring marks it on the other maps: ``explorer.linked``)
+decodes the pointer's z in the page, a ring marks it on the other maps: ``inpage.linked``)
 and sharing one selection: a test image clicked on any map is marked on all and shown, under
 each map, beside that model's decoding of its code. The maps are the explorer's
 (``resources.base_map``), so a click reads the same way."""
@@ -17,7 +17,7 @@ from aeexplorer.app import figures, views
 from aeexplorer.app.anomaly import mse
 from aeexplorer.core.errors import AeError
 from aeexplorer.ui import resources
-from aeexplorer.ui.explorer.linked import LinkedMap, linked_maps
+from aeexplorer.ui.inpage.linked import LinkedMap, linked_maps
 from aeexplorer.ui.image_view import image_html
 from aeexplorer.ui.latent_map import MAP_CONFIG, fmt_z, map_click
 from aeexplorer.ui.text import md

@@ -1,13 +1,12 @@
 """The Train page's forming map: the latest snapshot of a training's sample of test images
 (``app.progress``: the "sample" and "snapshot" lines), redrawn each second while it trains;
 and beside it the image under the pointer over that map, decoded in the page by the model as
-it is at the latest snapshot (``ui/explorer/forming.js``; the training writes its decoder with
+it is at the latest snapshot (``ui/inpage/forming.js``; the training writes its decoder with
 each snapshot, ``app.snapshot_decoders``)."""
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -15,6 +14,7 @@ import streamlit as st
 from aeexplorer.app import curves
 from aeexplorer.app.progress import Progress
 from aeexplorer.app.replay import live_figure, moment_label
+from aeexplorer.ui import inpage
 from aeexplorer.ui.image_view import shown_px
 from aeexplorer.ui.text import md
 
@@ -57,7 +57,7 @@ def forming_map(view: Progress, talk: bool) -> None:
 
 @functools.cache
 def _component():
-    here = Path(__file__).parent / "explorer"
+    here = inpage.HERE
     js = "\n".join((here / name).read_text(encoding="utf-8") for name in _SOURCES)
     return st.components.v2.component("aeexplorer.forming_hover", html=_HTML, css=_CSS, js=js)
 

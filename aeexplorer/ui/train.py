@@ -20,7 +20,7 @@ from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
 from aeexplorer.ui import datanote, page_url, pickers, resources, sidebar, state
-from aeexplorer.ui.explorer.decoder_files import DECODERS
+from aeexplorer.ui.inpage.decoder_files import DECODERS
 from aeexplorer.ui.forming import forming_map, loss_curves, talk_stage, under_pointer
 from aeexplorer.ui.replay import replay
 from aeexplorer.ui.text import md

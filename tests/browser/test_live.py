@@ -18,7 +18,7 @@ from tests.helpers import REPO
 from tests.helpers.checkpoints import make_checkpoint
 
 pytestmark = pytest.mark.browser
-DECODER_JS = REPO / "aeexplorer" / "ui" / "explorer" / "decoder.js"
+DECODER_JS = REPO / "aeexplorer" / "ui" / "inpage" / "decoder.js"
 SHIPPED = sorted((REPO / "checkpoints").glob("*.safetensors"))
 # the module, imported in a blank page from its own source
 IMPORT = """async (src) => { const url = URL.createObjectURL(new Blob([src],

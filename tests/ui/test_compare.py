@@ -276,8 +276,8 @@ def test_a_third_map_joins_the_selection_and_the_url(app, root):
 
 
 def test_a_model_with_no_page_decoder_is_worded_for_a_linked_map():
-    from aeexplorer.ui.explorer.decoder_files import NO_PAGE_DECODER, too_big
-    from aeexplorer.ui.explorer.linked import NOT_HERE, why_not
+    from aeexplorer.ui.inpage.decoder_files import NO_PAGE_DECODER, too_big
+    from aeexplorer.ui.inpage.linked import NOT_HERE, why_not
 
     for why in (NO_PAGE_DECODER, too_big(40 * 2**20)):
         said = why_not(why)
@@ -347,6 +347,6 @@ def test_a_crafted_reference_file_is_one_message(ref_root, tmp_path, monkeypatch
 def _linked_cells(app: AppTest) -> list[dict]:
     """The cells sent to the linked maps' component (its data, as the page receives it)."""
     found = [e.proto for e in app.get("bidi_component")
-             if e.proto.component_name == "aeexplorer.linked_maps"]
+             if e.proto.component_name == "aeinpage.linked_maps"]
     assert len(found) == 1
     return json.loads(found[0].json)["cells"]

@@ -1,4 +1,4 @@
-"""The page's decoder files (aeexplorer.ui.explorer.decoder_files) under hostile sizes: a decoder
+"""The page's decoder files (aeexplorer.ui.inpage.decoder_files) under hostile sizes: a decoder
 over the limit is refused from its parameter count before it is exported, and the server decodes
 it; a full folder refuses a new file without removing another model's; a failed write leaves no
 temporary file; a file in use keeps a fresh time, and the cleanup removes the idle ones."""
@@ -17,7 +17,7 @@ from aeexplorer.app.limits import Limits
 from aeexplorer.core import atomic
 from aeexplorer.core.models import ModelConfig, build_model
 from aeexplorer.ui import resources
-from aeexplorer.ui.explorer import decoder_files
+from aeexplorer.ui.inpage import decoder_files
 from tests.helpers.checkpoints import make_checkpoint
 
 

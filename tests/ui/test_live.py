@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from aeexplorer.app.export import layer_floats
-from aeexplorer.ui.explorer import decoder_files, live
+from aeexplorer.ui.explorer import live
+from aeexplorer.ui.inpage import decoder_files
 from tests.helpers.apptest import mounted, open_app
 from tests.helpers.checkpoints import make_checkpoint
 

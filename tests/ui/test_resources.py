@@ -73,7 +73,8 @@ at.run()
 assert not at.exception, at.exception
 waiting = [c.value for c in at.caption if c.value.startswith("Loading the model")]
 # the map is drawn in this run, and torch was not imported by its end: so not before the map
-print("FIRST", len(at.get("plotly_chart")), "torch" in sys.modules, len(at.tabs), waiting)
+maps = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-map")]  # (and the replay)
+print("FIRST", len(maps), "torch" in sys.modules, len(at.tabs), waiting)
 import torch  # what the browser's warm-up run does; then the page draws the tools
 at.run()
 print("THEN", len(at.tabs), [c.value for c in at.caption if c.value.startswith("Loading")])

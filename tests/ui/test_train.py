@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aeexplorer.app import jobs
-from aeexplorer.ui.explorer import decoder_files
+from aeexplorer.ui.inpage import decoder_files
 from tests.helpers import REPO
 from tests.helpers.apptest import mounted, plain
 from tests.helpers.checkpoints import make_checkpoint

@@ -20,8 +20,8 @@ import streamlit as st
 
 from aeexplorer.app import imaging, views
 from aeexplorer.app.scene import parse_point
-from aeexplorer.ui import resources, state
-from aeexplorer.ui.explorer.decoder_files import page_decoder
+from aeexplorer.ui import inpage, resources, state
+from aeexplorer.ui.inpage.decoder_files import page_decoder
 from aeexplorer.ui.explorer.sprites import page_sprites
 from aeexplorer.ui.image_view import shown_px
 
@@ -56,9 +56,6 @@ _HOVER_HTML = ('<div class="ae-live" hidden><div class="ae-title"></div><div cla
                '<canvas class="ae-decoded"></canvas><canvas class="ae-original" hidden></canvas>'
                '</div><div class="ae-z"></div>'
                '<div class="ae-note"></div></div>')
-# joined in this order into one module: each file uses only those before it
-_SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "panel.js", "player.js", "linked.js",
-            "live.js")
 _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>'
               '<label>Speed <input type="range" min="0.1" max="3" step="0.05" value="0.6">'
               '<span class="ae-speed"></span></label><label><input type="checkbox" checked> '
@@ -67,8 +64,7 @@ _PLAY_HTML = ('<div class="ae-play"><button type="button">Play the walk</button>
 
 @functools.cache
 def _components() -> tuple:
-    here = Path(__file__).parent  # one module: live.js's export default is the entry
-    js = "\n".join((here / name).read_text(encoding="utf-8") for name in _SOURCES)
+    js = inpage.joined()
     return (st.components.v2.component("aeexplorer.live_hover", html=_HOVER_HTML, css=_CSS,
                                        js=js),
             st.components.v2.component("aeexplorer.live_play", html=_PLAY_HTML, css=_CSS, js=js))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from aeexplorer.app.onepage import MAX_BYTES, TooBig, build_from_query
 from aeexplorer.ui import state
-from aeexplorer.ui.explorer.decoder_files import page_decoder
+from aeexplorer.ui.inpage.decoder_files import page_decoder
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

@@ -17,7 +17,7 @@ import streamlit as st
 from aeexplorer.app import imaging
 from aeexplorer.core import atomic
 from aeexplorer.ui import resources
-from aeexplorer.ui.explorer.decoder_files import DECODERS
+from aeexplorer.ui.inpage.decoder_files import DECODERS
 
 SPRITES = DECODERS.parent / "sprites"  # beside the decoders: the folder Streamlit serves
 MAX_SPRITE_PIXELS = 8_000_000

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from aeexplorer.ui import resources
-from aeexplorer.ui.explorer.decoder_files import SERVER_DECODES, page_decoder
-from aeexplorer.ui.explorer.live import _SOURCES
+from aeexplorer.ui import inpage, resources
+from aeexplorer.ui.inpage.decoder_files import SERVER_DECODES, page_decoder
 from aeexplorer.ui.image_view import shown_px
 
 NOT_HERE = "the z under the pointer is not decoded here."
@@ -48,9 +47,8 @@ class LinkedMap:
 
 @functools.cache
 def _component():
-    here = Path(__file__).parent
-    js = "\n".join((here / name).read_text(encoding="utf-8") for name in _SOURCES)
-    return st.components.v2.component("aeexplorer.linked_maps", html='<div class="ae-linked">'
+    js = inpage.joined()
+    return st.components.v2.component("aeinpage.linked_maps", html='<div class="ae-linked">'
                                       '</div>', css=_CSS, js=js)
 
 

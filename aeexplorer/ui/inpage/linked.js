@@ -4,7 +4,7 @@
 // other maps show a ring at that z, so one move is read on all of them (no server message).
 // Each cell lies over its server block (the selected point's images, which keep their place,
 // hidden while the cell shows), as the Explorer's panel does. Mounted by
-// aeexplorer/ui/explorer/linked.py; joined after player.js and before live.js (see live.py).
+// aeexplorer/ui/inpage/linked.py; joined after player.js and before live.js (see live.py).
 
 const LINK_RING = "position:absolute;z-index:1000;pointer-events:none;box-sizing:border-box;" +
   "width:28px;height:28px;margin:-14px 0 0 -14px;border-radius:50%;background:transparent;" +
