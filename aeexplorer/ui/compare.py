@@ -13,7 +13,7 @@ from aeexplorer.core.checkpoints.card import family, train_config
 from aeexplorer.core.checkpoints.metric_table import METRICS
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.latent import reference
-from aeexplorer.core.latent.reference import METHODS, references_for
+from aeexplorer.core.latent.reference import method_of, references_for
 from aeexplorer.ui import page_url, pickers
 from aeexplorer.ui.compare_maps import Side, atlas_of, maps
 from aeexplorer.ui.text import md
@@ -109,15 +109,14 @@ def _c_label(option: tuple[Path, dict] | Path | None) -> str:
     if option is None:
         return "none: two maps"
     if isinstance(option, Path):
-        return f"{METHODS[option.stem.rsplit('-', 1)[1]].name} map (reference)"
+        return f"{method_of(option).name} map (reference)"
     return pickers.brief(*option)
 
 
 def _side(key: str, pick: tuple[Path, dict] | Path) -> Side:
     if isinstance(pick, Path):  # a reference map: its method's name, no family of models
-        method = METHODS[pick.stem.rsplit("-", 1)[1]]
         return Side(key, str(pick), pick.stat().st_mtime, pick.stem,
-                    f"{method.name} of the test set (no decoder)", reference=True)
+                    f"{method_of(pick).name} of the test set (no decoder)", reference=True)
     path, card = pick
     return Side(key, str(path), path.stat().st_mtime, path.stem,
                 family(card["config"], train_config(card)))

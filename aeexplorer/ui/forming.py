@@ -57,9 +57,8 @@ def forming_map(view: Progress, talk: bool) -> None:
 
 @functools.cache
 def _component():
-    here = inpage.HERE
-    js = "\n".join((here / name).read_text(encoding="utf-8") for name in _SOURCES)
-    return st.components.v2.component("aeexplorer.forming_hover", html=_HTML, css=_CSS, js=js)
+    return st.components.v2.component("aeexplorer.forming_hover", html=_HTML, css=_CSS,
+                                      js=inpage.joined(_SOURCES))
 
 
 def under_pointer(view: Progress, talk: bool) -> None:

@@ -157,6 +157,12 @@ def leave_one_out_accuracy(codes: np.ndarray, labels: np.ndarray, k: int = 5) ->
     return float(np.mean(votes(labels[others], int(labels.max()) + 1) == labels))
 
 
+def method_of(path: str | os.PathLike) -> Method:
+    """The method of a reference file named ``{dataset}-{method}`` (as ``references_for``
+    lists them)."""
+    return METHODS[Path(path).stem.rsplit("-", 1)[1]]
+
+
 def references_for(dataset: str, folder: str | os.PathLike = FOLDER) -> list[Path]:
     """The reference map files of ``dataset`` in ``folder`` (``{dataset}-{method}``), in
     METHODS' order."""

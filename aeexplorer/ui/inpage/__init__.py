@@ -19,6 +19,7 @@ SOURCES = ("decoder.js", "mapbridge.js", "paint.js", "panel.js", "player.js", "l
 
 
 @functools.cache
-def joined() -> str:
-    """The in-page code as one module (``live.js``'s export default is its entry)."""
-    return "\n".join((HERE / name).read_text(encoding="utf-8") for name in SOURCES)
+def joined(names: tuple[str, ...] = SOURCES) -> str:
+    """The files ``names``, in their order, as one module (by default the whole in-page code,
+    whose entry is ``live.js``'s export default)."""
+    return "\n".join((HERE / name).read_text(encoding="utf-8") for name in names)
