@@ -212,6 +212,16 @@ def _state(page, key: str = "cmp_linked") -> dict:
     return {c["key"]: c["state"] for c in probe["cells"]}, probe
 
 
+def _point_at_centre(page, key: str, shown: str) -> tuple[dict, dict]:
+    """The pointer moved to the centre of map ``key``, then ``_state`` once the probe ``p`` of
+    Compare's row holds ``shown`` (a JS expression)."""
+    x, y = page.evaluate(AT, [key, 0.5, 0.5])
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_function("() => { const p = window.__aeLive.linked('linked:cmp_linked');"
+                           f" return !!p && {shown}; }}")
+    return _state(page)
+
+
 def test_a_reference_map_is_linked_to_no_model_and_its_click_selects_on_all(page, app_url):
     """C is the shipped t-SNE map: over a model's map the models decode and the reference
     shows nothing (no ring: its coordinates are not their z); over the reference its own cell
@@ -220,19 +230,11 @@ def test_a_reference_map_is_linked_to_no_model_and_its_click_selects_on_all(page
     page.goto(f"{app_url}/compare?ckpt=mnist-vae.safetensors&vs=mnist-ae.safetensors"
               "&vs2=ref:mnist-tsne")
     _ready(page, MAPS)
-    x, y = page.evaluate(AT, ["cmp_map_a", 0.5, 0.5])
-    page.mouse.move(x, y, steps=3)
-    page.wait_for_function("() => { const p = window.__aeLive.linked('linked:cmp_linked');"
-                           " return !!p && !!p.cells[1].pixels; }")
-    states, probe = _state(page)
+    states, probe = _point_at_centre(page, "cmp_map_a", "!!p.cells[1].pixels")
     assert states == {"cmp_map_a": "hover", "cmp_map_b": "hover", "cmp_map_c": "none"}
     assert probe["cells"][2]["marker"] is None or not probe["cells"][2]["marker"]["visible"]
 
-    x, y = page.evaluate(AT, ["cmp_map_c", 0.5, 0.5])
-    page.mouse.move(x, y, steps=3)
-    page.wait_for_function("() => window.__aeLive.linked('linked:cmp_linked').source"
-                           " === 'cmp_map_c'")
-    states, probe = _state(page)
+    states, probe = _point_at_centre(page, "cmp_map_c", "p.source === 'cmp_map_c'")
     assert states == {"cmp_map_a": "none", "cmp_map_b": "none", "cmp_map_c": "hover"}
     c = probe["cells"][2]
     assert c["pixels"] is None and c["note"].startswith("No decoder: a reference map")
