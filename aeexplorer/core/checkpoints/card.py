@@ -44,6 +44,8 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
     values = settings(config, train_cfg)
     # left out: settings that did not act on this model
     unused = {"sparsity_target"} if values["penalty"] != "kl" else set()
+    if values["penalty"] != "map":
+        unused.add("map_method")
     if config.arch == "dense":
         unused.add("channels")
     if not config.learned:  # PCA: the network's settings, and the precision, do not apply

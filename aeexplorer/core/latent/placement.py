@@ -72,9 +72,9 @@ def how_for(how: str, variational: bool, neighbour_map: bool = False) -> str:
 
 def keeps_neighbours(ckpt: Checkpoint) -> bool:
     """Whether the checkpoint's map was trained to keep each image's neighbours (the UMAP
-    penalty), as its training record says."""
+    AE, and the map-first AE taught a UMAP or t-SNE), as its training record says."""
     config = (ckpt.train or {}).get("config") if isinstance(ckpt.train, dict) else None
-    return isinstance(config, dict) and config.get("penalty") == "umap"
+    return isinstance(config, dict) and config.get("penalty") in ("umap", "map")
 
 
 @dataclass

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training.noise import check_noise
 
-PENALTIES = ("none", "l1", "kl", "contractive", "umap")
+PENALTIES = ("none", "l1", "kl", "contractive", "umap", "map")
+# the maps a map-first AE can be taught (``first_map``): the libraries of
+# requirements-references.txt make them
+MAP_METHODS = ("umap", "tsne")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -27,10 +30,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     # "l1" / "kl": sparse AE on the encoder's last hidden layer; "contractive": Rifai et al.;
-    # "umap": the UMAP AE, a map that keeps the images' neighbours (``neighbour_graph``)
+    # "umap": the UMAP AE, a map that keeps the images' neighbours (``neighbour_graph``);
+    # "map": the map-first AE, its encoder taught a map made first (``first_map``)
     penalty: str = "none"
     penalty_weight: float = 0.0  # lambda (l1, contractive) or the KL sparsity weight
     sparsity_target: float = 0.05  # rho: the wanted mean activation (kl)
+    map_method: str = "umap"  # the map-first AE's map: "umap" (umap-learn) or "tsne" (openTSNE)
     noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
@@ -56,6 +61,8 @@ class TrainConfig:
             raise ValueError(f"the {self.penalty} penalty needs a penalty weight > 0")
         if not 0 < self.sparsity_target < 1:
             raise ValueError("the sparsity target rho must lie strictly between 0 and 1")
+        if self.map_method not in MAP_METHODS:
+            raise ValueError(f"the map must be one of {MAP_METHODS}, not {self.map_method!r}")
         check_noise(self.noise, self.noise_level)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
@@ -70,8 +77,8 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     if cfg.penalty == "kl" and model_cfg.activation != "sigmoid":
         raise ValueError("the KL sparsity penalty needs activations in (0, 1): "
                          "use --activation sigmoid")
-    if cfg.penalty == "umap" and model_cfg.kind != "ae":
-        raise ValueError("the UMAP penalty shapes a deterministic code: use --model ae")
+    if cfg.penalty in ("umap", "map") and model_cfg.kind != "ae":
+        raise ValueError(f"the {cfg.penalty} penalty shapes a deterministic code: use --model ae")
     if cfg.penalty == "contractive" and model_cfg.batchnorm:
         raise ValueError("the contractive penalty needs each image's own Jacobian, and batch "
                          "norm mixes the images of a batch: drop --batchnorm")

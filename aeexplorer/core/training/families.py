@@ -29,6 +29,10 @@ class Family:
     detail: Callable[[Settings], str] | None = None  # its settings in that name: "λ=0.05"
 
 
+# the map-first AE's maps (``TrainConfig.map_method``), in words
+MAP_WORDS = {"umap": "UMAP", "tsne": "t-SNE"}
+
+
 def _noisy(s: Settings) -> bool:
     return s["kind"] != "pca" and s["noise"] not in ("none", None) and s["noise_level"] > 0
 
@@ -89,6 +93,16 @@ FAMILIES: dict[str, Family] = {  # in the Train page's order
                    "pushed from the rest) and the decoder learns to draw from it.",
         {"kind": "ae", "penalty": "umap", "penalty_weight": 1.0}, NET_PARAMS, "penalty",
         _penalty("umap"), "UMAP AE"),
+    # the map is made first, by a library (``first_map``), and the encoder only learns to
+    # place each image on it: the weight, as the UMAP AE's, only scales the encoder's step
+    "map-first": Family(
+        "map-first AE", "An AE taught a map made first: a UMAP (or t-SNE) of the training "
+                        "images, then an encoder that learns to put each image where the map "
+                        "put it, and a decoder that learns to draw from it. The map that keeps "
+                        "the digits' neighbours best (README, Faithful maps).",
+        {"kind": "ae", "penalty": "map", "penalty_weight": 1.0}, (*NET_PARAMS, "map_method"),
+        "penalty", _penalty("map"), "map-first AE",
+        lambda s: MAP_WORDS.get(s["map_method"], "an unknown map")),
     "pca": Family(  # closed form: nothing to tune
         "PCA", "The top 2 principal components, fitted in closed form: no epochs, no settings.",
         {"kind": "pca"}, (), None, lambda s: s["kind"] == "pca", "PCA"),

@@ -25,6 +25,7 @@ from aeexplorer.core.runtime import pick_device, seed_everything
 from aeexplorer.core.training import distributed
 from aeexplorer.core.training.config import TrainConfig, check_compatible
 from aeexplorer.core.training.losses import LossParts, loss_parts
+from aeexplorer.core.training.first_map import make_map
 from aeexplorer.core.training.neighbour_graph import NeighbourGraph, build_graph
 from aeexplorer.core.training.precision import settle_precision
 from aeexplorer.core.training.step import adam, batch_loss
@@ -98,12 +99,12 @@ def train(
     )
     history = History()
     start = time.perf_counter()
-    graph = _graph(images, cfg)  # its time counts as training time
+    guide = _guide(images, cfg)  # its time counts as training time
     stepped = None if on_step is None else (lambda e, s: on_step(model, e, s))
     if stepped is not None:
         stepped(0.0, 0)
     for epoch in range(cfg.epochs):
-        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen, graph),
+        record = _run_epoch(net, images, opt, sched, cfg, epoch, (generator, noise_gen, guide),
                             (progress, stepped), should_stop)
         if record is None:
             break
@@ -133,16 +134,20 @@ def _fit(model, images: torch.Tensor, progress: ProgressFn | None) -> tuple[Auto
     return model.eval(), History(epochs=[record], seconds=seconds, finished=True)
 
 
-def _graph(images, cfg: TrainConfig) -> NeighbourGraph | None:
-    """The training images' neighbour graph, for the UMAP penalty alone."""
-    if cfg.penalty != "umap":
+def _guide(images, cfg: TrainConfig) -> NeighbourGraph | torch.Tensor | None:
+    """What the penalty is taught from, made before the first step: the training images'
+    neighbour graph (the UMAP AE) or their map, (n, 2) (the map-first AE)."""
+    if cfg.penalty not in ("umap", "map"):
         return None
+    family, needs = (("UMAP AE", "finds every image's neighbours among") if cfg.penalty == "umap"
+                     else ("map-first AE", "makes its map of"))
     if isinstance(images, Streamed):
-        raise AeError("the UMAP AE finds every image's neighbours among all the images at "
-                      "once, and these are too many to hold in memory: use fewer or smaller "
-                      "images")
+        raise AeError(f"the {family} {needs} all the images at once, and these are too many to "
+                      "hold in memory: use fewer or smaller images")
     if distributed.world_size() > 1:
-        raise AeError("the UMAP AE trains in one process: run it without torchrun")
+        raise AeError(f"the {family} trains in one process: run it without torchrun")
+    if cfg.penalty == "map":
+        return make_map(images, cfg.map_method, cfg.seed).to(images.device)
     return build_graph(images)
 
 
@@ -161,7 +166,7 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generators, listeners, sho
     model.train()
     progress, stepped = listeners
     t0 = time.perf_counter()
-    generator, noise_gen, graph = generators
+    generator, noise_gen, guide = generators
     order = torch.randperm(images.shape[0], generator=generator).to(images.device)
     # this process's rows of each batch: all of them in one process
     batches = distributed.shard(order, cfg.batch_size)
@@ -172,8 +177,10 @@ def _run_epoch(model, images, opt, sched, cfg, epoch, generators, listeners, sho
         if should_stop is not None and should_stop():
             return None
         beta = beta_at(cfg, epoch + b / n_batches)
-        near = None if graph is None else images[graph.sample(rows, generator).to(images.device)]
-        parts = batch_loss(model, x, cfg, beta, noise_gen, near)
+        near = (images[guide.sample(rows, generator).to(images.device)]
+                if isinstance(guide, NeighbourGraph) else None)
+        place = guide[rows] if isinstance(guide, torch.Tensor) else None
+        parts = batch_loss(model, x, cfg, beta, noise_gen, near, place)
         values = _batch_values(parts, weight)  # checked alike on every process
         if not math.isfinite(values[0]):
             raise TrainingDiverged(

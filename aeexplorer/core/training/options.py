@@ -17,7 +17,8 @@ from aeexplorer.core.datasets.registry import DATASETS, check_dataset_name, own_
 from aeexplorer.core.errors import DataNotFound
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.models.config import ACTIVATIONS, ARCHS, KINDS
-from aeexplorer.core.training.config import PENALTIES, PRECISIONS, TrainConfig, check_compatible
+from aeexplorer.core.training.config import (MAP_METHODS, PENALTIES, PRECISIONS, TrainConfig,
+                                             check_compatible)
 from aeexplorer.core.training.noise import NOISES
 
 _FIELDS = {f.name: f for cls in (ModelConfig, TrainConfig) for f in dataclasses.fields(cls)}
@@ -96,9 +97,13 @@ OPTIONS = (
     Option("beta", "KL weight (VAE)"),
     Option("kl_warmup_epochs", "epochs of linear KL warm-up", flag="--kl-warmup"),
     Option("penalty", "l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian; "
-           "umap: the UMAP AE (a map that keeps each image's 15 nearest)", PENALTIES),
+           "umap: the UMAP AE (a map that keeps each image's 15 nearest); map: the map-first AE "
+           "(a map of the training images made first, see --map-method)", PENALTIES),
     Option("penalty_weight", "lambda for l1 and contractive, the weight of the KL sparsity term"),
     Option("sparsity_target", "rho, the wanted mean activation (kl)"),
+    Option("map_method", "the map a map-first AE (--penalty map) is taught: umap (umap-learn) "
+                         "or tsne (openTSNE), both in requirements-references.txt", MAP_METHODS,
+           flag="--map"),
     Option("noise", "denoising AE: corrupt the inputs while training", NOISES),
     Option("noise_level", "gaussian: sigma; mask: the probability that a pixel is dropped"),
     Option("precision", "bf16: bfloat16 autocast in the forward pass (faster on CPUs with "

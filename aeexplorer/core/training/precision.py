@@ -118,9 +118,10 @@ def time_steps(model_cfg: ModelConfig, cfg: TrainConfig, device) -> tuple[float,
         for round_ in range(12):
             for model, opt, run_cfg, times in runs.values():
                 t0 = time.perf_counter()
-                # the UMAP penalty's neighbours: any other images do for a timing
+                # the UMAP penalty's neighbours, the map's places: any do for a timing
                 near = x.flip(0) if cfg.penalty == "umap" else None
-                parts = batch_loss(model, x, run_cfg, cfg.beta, near=near)
+                place = x.new_zeros(len(x), 2) if cfg.penalty == "map" else None
+                parts = batch_loss(model, x, run_cfg, cfg.beta, near=near, place=place)
                 opt.zero_grad(set_to_none=True)
                 parts.total.backward()
                 opt.step()

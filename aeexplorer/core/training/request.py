@@ -33,6 +33,7 @@ class TrainRequest:
     sparsity_target: float = TrainConfig.sparsity_target
     noise: str = "gaussian"  # the denoising AE's own settings: no noise is the plain AE
     noise_level: float = 0.5
+    map_method: str = TrainConfig.map_method  # the map-first AE's map
     # a named recipe (aeexplorer.core.training.recipes) whose other settings the CLI adds
     recipe: str = ""
 

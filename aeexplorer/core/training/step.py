@@ -25,13 +25,17 @@ def adam(model: Autoencoder, cfg: TrainConfig) -> torch.optim.Adam:
 
 def batch_loss(model: Autoencoder, x: torch.Tensor, cfg: TrainConfig, beta: float,
                noise_gen: torch.Generator | None = None,
-               near: torch.Tensor | None = None) -> LossParts:
+               near: torch.Tensor | None = None,
+               place: torch.Tensor | None = None) -> LossParts:
     """The training objective on clean images ``x``: the model sees them corrupted (denoising)
     and is scored against the clean ones, plus the weighted penalty. ``cfg``'s precision is
     settled (``precision.settle_precision``): only "bf16" turns autocast on. ``near``: for the
-    UMAP penalty, one neighbour of each image (``neighbour_graph``)."""
+    UMAP penalty, one neighbour of each image (``neighbour_graph``); ``place``: for the map
+    penalty, each image's place (B, 2) on the map made first (``first_map``)."""
     if cfg.penalty == "umap":
         return _umap_batch(model, x, near, cfg)
+    if cfg.penalty == "map":
+        return _map_batch(model, x, place, cfg)
     channels = 1 if x.dim() == 4 else None  # a (B, C, H, W) batch: a mask drops whole pixels
     seen = corrupt(x, cfg.noise, cfg.noise_level, noise_gen, channels) if cfg.noise != "none" else x
     if cfg.penalty == "contractive":
@@ -69,5 +73,23 @@ def _umap_batch(model: Autoencoder, x: torch.Tensor, near: torch.Tensor | None,
         logits = model.decode_logits(z.detach()).float()
     recon = bce_per_image(logits, x).mean()
     penalty = umap_loss(z, z_near)
+    return LossParts(total=recon + cfg.penalty_weight * penalty, recon=recon,
+                     kl=torch.zeros((), device=x.device), penalty=penalty)
+
+
+def _map_batch(model: Autoencoder, x: torch.Tensor, place: torch.Tensor | None,
+               cfg: TrainConfig) -> LossParts:
+    """The map-first AE's objective: the encoder learns to put each image at its ``place`` on
+    the map made first (the squared distance, summed over the code's axes), and the decoder
+    learns to draw from the codes, detached as in the UMAP AE: the map stays the map that
+    was made, and the weight only scales the encoder's gradients."""
+    if place is None:
+        raise ValueError("the map penalty needs each image's place on the map")
+    with torch.autocast(x.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
+        codes, _ = model.encode(x)
+        z = codes.float()  # (B, 2)
+        logits = model.decode_logits(z.detach()).float()
+    recon = bce_per_image(logits, x).mean()
+    penalty = (z - place.to(z)).pow(2).sum(dim=1).mean()
     return LossParts(total=recon + cfg.penalty_weight * penalty, recon=recon,
                      kl=torch.zeros((), device=x.device), penalty=penalty)
