@@ -20,6 +20,12 @@ MAX_SAMPLE = 5000  # images in the forming map's sample (the CLI sends 2,000)
 # (a dense VAE's is 300 bytes); decoder.js checks the spec against the file before using it
 DECODER_FILE = re.compile(r"[0-9a-f]{24}\.bin", re.ASCII)
 MAX_SPEC_CHARS = 20_000
+# what a family does between loading the data and its first step (which can take minutes)
+BEFORE_TRAINING = {
+    "map-first": "Making the map of the training images first (about a minute for MNIST's "
+                 "60,000 by UMAP, two by t-SNE)…",
+    "umap": "Finding each training image's 15 nearest neighbours…",
+}
 
 
 def parse_line(line: str) -> dict | None:
@@ -76,7 +82,13 @@ class Progress:
         if self.epochs and len(self.history) >= self.epochs:
             return "Trained: computing the test-set figures and writing the file…"
         if not self.epoch and not self.history:
-            return "Fitting the components…" if self.family == "pca" else "Loading the data set…"
+            if self.family == "pca":
+                return "Fitting the components…"
+            # the precision is settled once the data has loaded, just before the first step;
+            # these two families first work on all the training images at once
+            if self.precision and self.family in BEFORE_TRAINING:
+                return BEFORE_TRAINING[self.family]
+            return "Loading the data set…"
         epoch = max(self.epoch, len(self.history) + 1)  # a finished epoch: the next has begun
         batch = self.batch if epoch == self.epoch else 0
         return f"Epoch {epoch} of {self.epochs} · batch {batch} of {self.batches}"

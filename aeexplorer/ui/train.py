@@ -16,6 +16,7 @@ from aeexplorer.core.datasets.loading import offered, resolve_data_root
 from aeexplorer.core.datasets.registry import title
 from aeexplorer.core.errors import AeError
 from aeexplorer.core.text_numbers import parse_hidden
+from aeexplorer.core.training import first_map
 from aeexplorer.core.training.families import FAMILIES
 from aeexplorer.core.training.recipes import FAST
 from aeexplorer.core.training.request import TrainRequest, check_name
@@ -100,9 +101,14 @@ def _form(root: Path, busy: bool) -> tuple[TrainRequest, str] | None:
                          help="The file name in the checkpoint pickers.") or default
     if _taken(resources.session_folder(root), name):
         st.caption("A model of yours has this name: a finished training replaces it.")
+    no_library = first_map.missing(values["map_method"]) if "map_method" in values else None
+    if no_library:
+        st.warning(no_library, icon=":material/extension_off:")
     why_not = ("One training per session at a time." if busy else
-               "The data set is not on this server (see above)." if no_data else None)
-    pressed = st.button("Start training", type="primary", disabled=busy or no_data,
+               "The data set is not on this server (see above)." if no_data else
+               "The map's library is not on this server (see above)." if no_library else None)
+    pressed = st.button("Start training", type="primary", disabled=bool(busy or no_data
+                                                                          or no_library),
                         key="train_start", help=why_not)
     st.caption(_limits_text(registry().limits))
     if not pressed:

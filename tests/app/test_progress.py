@@ -12,6 +12,10 @@ def test_the_progress_text_names_each_stage():
         return Progress("m", values.pop("family", "vae"), Path("m"), **values).stage
 
     assert at() == "Loading the data set…" and at(family="pca") == "Fitting the components…"
+    # the map-first AE makes its map once the data is in (the precision is said then)
+    assert at(family="map-first") == "Loading the data set…"
+    assert at(family="map-first", precision="bf16").startswith("Making the map of the training")
+    assert at(family="vae", precision="bf16") == "Loading the data set…"
     assert at(epoch=1, epochs=3, batch=10, batches=100) == "Epoch 1 of 3 · batch 10 of 100"
     history = [{"epoch": 1.0}]
     assert at(epoch=1, epochs=3, batch=90, batches=100, history=history) == (

@@ -86,7 +86,8 @@ NET = {"Hidden layer widths", "Batch norm after each hidden layer"} | TRAINING
     ("sparse-kl", NET | {"ρ (target mean activation)", "β (sparsity weight)"}),
     ("denoising", NET | {"Noise", "Noise level"}),
     ("contractive", TRAINING | {"Hidden layer widths", "λ (contractive weight)"}),
-    ("shallow", TRAINING), ("pca", set()),
+    ("shallow", TRAINING), ("pca", set()), ("umap", NET),
+    ("map-first", NET | {"The map made first"}),
 ])
 def test_the_form_shows_the_family_settings_only(family, wanted, root):
     at = open_train(root)
@@ -364,6 +365,31 @@ def test_the_fast_recipe_is_the_vae_default_and_reaches_the_trainer(fake_trainer
     assert model_cfg.hidden == FAST.settings["hidden"] and model_cfg.batchnorm
     assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.kl_warmup_epochs) == (
         25, 256, 2e-3, FAST.settings["kl_warmup_epochs"])
+
+
+def test_the_map_first_ae_takes_its_map_or_says_the_server_cannot_make_it(fake_trainer, root,
+                                                                        monkeypatch):
+    """The map's library is optional: where it is missing the page says so before Start (which
+    stays off), and where it is there the chosen map reaches the command line."""
+    from aeexplorer.core.training import first_map
+
+    started = []
+    monkeypatch.setattr(jobs, "command", lambda args: started.append(args) or
+                        [sys.executable, FAKE, "ok", *args])
+    monkeypatch.setattr(first_map, "find_spec", lambda name: None)
+    at = open_train(root)
+    at.selectbox(key="train_family").set_value("map-first").run()
+    at.radio(key="train_map").set_value("tsne").run()
+    assert any("openTSNE" in w.value and "requirements-references.txt" in w.value
+               for w in at.warning)
+    assert at.button(key="train_start").disabled
+    monkeypatch.setattr(first_map, "find_spec", lambda name: object())  # installed
+    at.run()
+    assert not at.warning and not at.button(key="train_start").disabled
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    args = started[-1]
+    assert args[args.index("--penalty") + 1] == "map" and args[args.index("--map") + 1] == "tsne"
 
 
 def test_the_picker_offers_the_image_folders_of_the_data_root_by_name(fake_trainer, root,
