@@ -16,6 +16,7 @@ from tests.helpers.digit_cases import Look, jpeg, pen_drawing, photo
 VAE = REPO / "checkpoints" / "mnist-vae.safetensors"
 AE = REPO / "checkpoints" / "mnist-ae.safetensors"
 UMAP = REPO / "checkpoints" / "mnist-umap-ae.safetensors"
+MAP_FIRST = REPO / "checkpoints" / "mnist-map-ae.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +101,13 @@ def test_encode_places_as_the_app_does_and_its_flags_pick_the_others(tmp_path, c
     assert results[()] != pytest.approx(results[("--placement", "encoder")], abs=1e-3)
 
 
-@pytest.mark.parametrize("path,same_as", [(VAE, "encoder"), (AE, "searched"), (UMAP, "encoder")],
-                         ids=["vae", "ae", "umap-ae"])
+@pytest.mark.parametrize("path,same_as", [(VAE, "encoder"), (AE, "searched"), (UMAP, "encoder"),
+                                          (MAP_FIRST, "encoder")],
+                         ids=["vae", "ae", "umap-ae", "map-ae"])
 def test_auto_is_what_measured_best_for_the_family(path, same_as):
     """The default: a VAE's encoder (a test image stays on its dot), an autoencoder's search,
-    and the encoder for a map trained to keep neighbours (the UMAP AE), whose map is the
-    encoder's own."""
+    and the encoder for a map trained to keep neighbours (the UMAP AE, the map-first AE),
+    whose map is the encoder's own."""
     from aeexplorer.core.checkpoints.file import load_checkpoint
     from aeexplorer.core.latent.placement import DEFAULT_HOW, Method, place_bytes
 

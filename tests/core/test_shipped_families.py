@@ -20,6 +20,7 @@ FAMILIES = {  # file -> what its model card must call it
     "mnist-cae": "contractive AE",
     "mnist-bvae-beta4": "β-VAE (β=4)",
     "mnist-umap-ae": "UMAP AE",
+    "mnist-map-ae": "map-first AE (UMAP)",
 }
 
 
@@ -124,3 +125,18 @@ def test_the_umap_ae_keeps_digits_together_better_than_the_plain_ae():
     assert umap["knn5_accuracy"] > ae["knn5_accuracy"] + 0.05
     assert umap["continuity"] > ae["continuity"]
     assert umap["recon_mse"] < 1.15 * ae["recon_mse"]
+
+
+def test_the_map_first_ae_keeps_the_digits_apart_at_the_umap_aes_reconstruction():
+    """The issue's targets it meets, as the file carries its figures: 5-NN >= 0.95 at a
+    reconstruction MSE <= 0.036, better on both than the UMAP AE trained with the network
+    (its trustworthiness, 0.948, is short of the 0.96 asked for: docs/results.md)."""
+    from aeexplorer.core.checkpoints.header import read_card
+
+    first, umap = (read_card(SHIPPED / f"{n}.safetensors")["metrics"]
+                   for n in ("mnist-map-ae", "mnist-umap-ae"))
+    assert first["knn5_accuracy"] >= 0.95 and first["recon_mse"] <= 0.036
+    assert first["knn5_accuracy"] > umap["knn5_accuracy"]
+    assert first["recon_mse"] < umap["recon_mse"]
+    assert first["trustworthiness"] > umap["trustworthiness"]
+    assert first["train_seconds"] < 15 * 60
