@@ -1,5 +1,5 @@
-"""The map-first AE: its map (made by the library, seeded, scaled), the split of its gradients
-(the encoder is taught the map, the decoder only draws from it), a short training whose codes
+"""The map-first AE: its map (made by the library, seeded, scaled), its leash (free within,
+paid beyond, the reconstruction arranging the codes inside), a short training whose codes
 land where the map put the images, and its place in the registry, the config, the command
 line, the placement and the Train page's check for the library."""
 
@@ -55,31 +55,50 @@ def test_a_missing_library_is_said_in_words_for_the_page_and_the_command_line(mo
         first_map.make_map(torch.rand(30, 1, 4, 4), "tsne", 0)
 
 
-def test_the_encoder_is_taught_the_map_and_the_decoder_does_not_move_it() -> None:
+def test_a_code_strays_free_within_its_leash_and_pays_beyond_it() -> None:
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind="ae", hidden=(32,), batchnorm=False))
-    cfg = TrainConfig(penalty="map", penalty_weight=1.0, precision="fp32", device="cpu")
-    x, place = torch.rand(16, 1, 28, 28), torch.randn(16, 2)
-    parts = batch_loss(model, x, cfg, 1.0, place=place)
-    parts.total.backward()
-    with_recon = [p.grad.clone() for p in model.encoder.parameters()]
-    model.zero_grad()
-    parts = batch_loss(model, x, cfg, 1.0, place=place)
-    parts.penalty.backward()
-    alone = [p.grad for p in model.encoder.parameters()]
-    assert all(torch.allclose(a, b) for a, b in zip(with_recon, alone))
-    z = model.encode(x)[0]
-    assert parts.penalty.item() == pytest.approx((z - place).pow(2).sum(1).mean().item(),
-                                                 rel=1e-5)
+    cfg = TrainConfig(penalty="map", penalty_weight=100.0, map_leash=0.5, precision="fp32",
+                      device="cpu")
+    x = torch.rand(16, 1, 28, 28)
+    with torch.no_grad():
+        z = model.encode(x)[0]
+    direction = torch.nn.functional.normalize(torch.randn(16, 2), dim=1)
+    inside = batch_loss(model, x, cfg, 1.0, place=z + 0.4 * direction)
+    assert inside.penalty.item() == pytest.approx(0.0, abs=1e-9)
+    beyond = batch_loss(model, x, cfg, 1.0, place=z + 1.5 * direction)
+    assert beyond.penalty.item() == pytest.approx(1.0, rel=1e-3)  # (1.5 - 0.5)²
+    assert beyond.total.item() == pytest.approx(beyond.recon.item() + 100.0, rel=1e-4)
     with pytest.raises(ValueError, match="place"):
         batch_loss(model, x, cfg, 1.0)
+
+
+def test_the_reconstruction_arranges_the_codes_within_the_leash() -> None:
+    """Inside the leash only the reconstruction moves the encoder; a code exactly on its
+    place (leash 0, weight 1) still gets the reconstruction's gradient, finite."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="ae", hidden=(32,), batchnorm=False))
+    x = torch.rand(16, 1, 28, 28)
+    with torch.no_grad():
+        z = model.encode(x)[0]
+    for leash, place in ((0.5, z + 0.1), (0.0, z)):
+        cfg = TrainConfig(penalty="map", penalty_weight=1.0, map_leash=leash,
+                          precision="fp32", device="cpu")
+        model.zero_grad()
+        parts = batch_loss(model, x, cfg, 1.0, place=place)
+        parts.total.backward()
+        grads = [p.grad for p in model.encoder.parameters()]
+        assert all(torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads)
+    with pytest.raises(ValueError, match="leash"):
+        TrainConfig(map_leash=-1.0)
 
 
 @needs_umap
 def test_a_short_training_puts_the_images_where_the_map_put_them() -> None:
     images, labels = synthetic_images(400, seed=0)
     data = Split(images=images, labels=labels)
-    cfg = TrainConfig(penalty="map", penalty_weight=1.0, epochs=8, batch_size=64, lr=3e-3,
+    cfg = TrainConfig(penalty="map", penalty_weight=100.0, epochs=8, batch_size=64, lr=3e-3,
                       precision="fp32", device="cpu", seed=0)
     model, history = train(ModelConfig(kind="ae", hidden=(64,)), cfg, data)
     assert history.finished and all(math.isfinite(e.penalty) for e in history.epochs)
@@ -87,7 +106,10 @@ def test_a_short_training_puts_the_images_where_the_map_put_them() -> None:
     with torch.no_grad():
         codes = model.encode(images)[0]
     wanted = first_map.make_map(images, "umap", 0)
-    assert (codes - wanted).pow(2).sum(1).mean() < 0.1  # the map's own scale is 1
+    stray = (codes - wanted).pow(2).sum(1).sqrt()
+    # the map's own scale is 1 (two of its points lie about 1.4 apart): after 56 steps the
+    # codes are well within a cluster's width of their places
+    assert stray.median() < 0.3
     half = slice(0, 200), slice(200, 400)
     acc = knn_accuracy(codes[half[0]].numpy(), labels[half[0]].numpy(),
                        codes[half[1]].numpy(), labels[half[1]].numpy(), k=5)
@@ -106,9 +128,12 @@ def test_its_place_in_the_registry_the_config_and_the_command_line(tmp_path) -> 
     assert args[args.index("--penalty") + 1] == "map" and args[args.index("--map") + 1] == "tsne"
     model_cfg, cfg = configs(request_settings(req))
     assert cfg.penalty == "map" and cfg.map_method == "tsne" and model_cfg.kind == "ae"
-    command = train_command(model_cfg, {"penalty": "map", "penalty_weight": 1.0,
-                                        "map_method": "tsne"}, "m.safetensors")
+    command = train_command(model_cfg, {"penalty": "map", "penalty_weight": 100.0,
+                                        "map_method": "tsne", "map_leash": 0.1}, "m.safetensors")
     assert "--penalty map" in command and "--map tsne" in command
+    assert "--map-leash 0.1" in command and "--penalty-weight 100.0" in command
+    assert "--map" not in train_command(model_cfg, {"penalty": "l1", "penalty_weight": 0.1,
+                                                    "map_leash": 0.3}, "m.safetensors")
     assert family(model_cfg, {"penalty": "map", "penalty_weight": 1.0}) == "map-first AE (UMAP)"
     with pytest.raises(ValueError, match="--model ae"):
         check_compatible(ModelConfig(kind="vae"), TrainConfig(penalty="map", penalty_weight=1))

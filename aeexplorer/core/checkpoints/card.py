@@ -45,7 +45,7 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
     # left out: settings that did not act on this model
     unused = {"sparsity_target"} if values["penalty"] != "kl" else set()
     if values["penalty"] != "map":
-        unused.add("map_method")
+        unused |= {"map_method", "map_leash"}
     if config.arch == "dense":
         unused.add("channels")
     if not config.learned:  # PCA: the network's settings, and the precision, do not apply

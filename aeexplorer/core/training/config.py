@@ -36,6 +36,9 @@ class TrainConfig:
     penalty_weight: float = 0.0  # lambda (l1, contractive) or the KL sparsity weight
     sparsity_target: float = 0.05  # rho: the wanted mean activation (kl)
     map_method: str = "umap"  # the map-first AE's map: "umap" (umap-learn) or "tsne" (openTSNE)
+    # how far a map-first AE's code may stray from its place on the map at no cost, in the
+    # map's standard deviations: within it the reconstruction arranges the codes
+    map_leash: float = 0.05
     noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
@@ -61,6 +64,8 @@ class TrainConfig:
             raise ValueError(f"the {self.penalty} penalty needs a penalty weight > 0")
         if not 0 < self.sparsity_target < 1:
             raise ValueError("the sparsity target rho must lie strictly between 0 and 1")
+        if not (0 <= self.map_leash <= 10 and math.isfinite(self.map_leash)):
+            raise ValueError("the map's leash must be a number from 0 to 10")
         if self.map_method not in MAP_METHODS:
             raise ValueError(f"the map must be one of {MAP_METHODS}, not {self.map_method!r}")
         check_noise(self.noise, self.noise_level)

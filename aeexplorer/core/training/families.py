@@ -93,14 +93,16 @@ FAMILIES: dict[str, Family] = {  # in the Train page's order
                    "pushed from the rest) and the decoder learns to draw from it.",
         {"kind": "ae", "penalty": "umap", "penalty_weight": 1.0}, NET_PARAMS, "penalty",
         _penalty("umap"), "UMAP AE"),
-    # the map is made first, by a library (``first_map``), and the encoder only learns to
-    # place each image on it: the weight, as the UMAP AE's, only scales the encoder's step
+    # the map is made first, by a library (``first_map``); the weight holds each code on the
+    # leash to its place (100: the codes keep to the map while the reconstruction, ~130 nats
+    # an image, arranges them within it; docs/results.md, "A map first")
     "map-first": Family(
         "map-first AE", "An AE taught a map made first: a UMAP (or t-SNE) of the training "
                         "images, then an encoder that learns to put each image where the map "
-                        "put it, and a decoder that learns to draw from it. The map that keeps "
-                        "the digits' neighbours best (README, Faithful maps).",
-        {"kind": "ae", "penalty": "map", "penalty_weight": 1.0}, (*NET_PARAMS, "map_method"),
+                        "put it (give or take a little, where the reconstruction arranges "
+                        "them) and a decoder that learns to draw from it. The map that keeps "
+                        "the digits' neighbours best (README, How faithful the maps are).",
+        {"kind": "ae", "penalty": "map", "penalty_weight": 100.0}, (*NET_PARAMS, "map_method"),
         "penalty", _penalty("map"), "map-first AE",
         lambda s: MAP_WORDS.get(s["map_method"], "an unknown map")),
     "pca": Family(  # closed form: nothing to tune

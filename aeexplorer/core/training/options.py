@@ -104,6 +104,8 @@ OPTIONS = (
     Option("map_method", "the map a map-first AE (--penalty map) is taught: umap (umap-learn) "
                          "or tsne (openTSNE), both in requirements-references.txt", MAP_METHODS,
            flag="--map"),
+    Option("map_leash", "how far a map-first AE's code may stray from its place on the map "
+                        "at no cost, in the map's standard deviations"),
     Option("noise", "denoising AE: corrupt the inputs while training", NOISES),
     Option("noise_level", "gaussian: sigma; mask: the probability that a pixel is dropped"),
     Option("precision", "bf16: bfloat16 autocast in the forward pass (faster on CPUs with "

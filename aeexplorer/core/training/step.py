@@ -79,17 +79,19 @@ def _umap_batch(model: Autoencoder, x: torch.Tensor, near: torch.Tensor | None,
 
 def _map_batch(model: Autoencoder, x: torch.Tensor, place: torch.Tensor | None,
                cfg: TrainConfig) -> LossParts:
-    """The map-first AE's objective: the encoder learns to put each image at its ``place`` on
-    the map made first (the squared distance, summed over the code's axes), and the decoder
-    learns to draw from the codes, detached as in the UMAP AE: the map stays the map that
-    was made, and the weight only scales the encoder's gradients."""
+    """The map-first AE's objective: the reconstruction, and the squared distance of each code
+    beyond ``cfg.map_leash`` from the image's ``place`` on the map made first. The map sets
+    where each digit's cluster lies; within the leash the reconstruction arranges the codes,
+    so that test images that look alike land side by side (docs/results.md, "A map first":
+    trustworthiness 0.946 against 0.935 for codes held to their places exactly)."""
     if place is None:
         raise ValueError("the map penalty needs each image's place on the map")
     with torch.autocast(x.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
         codes, _ = model.encode(x)
-        z = codes.float()  # (B, 2)
-        logits = model.decode_logits(z.detach()).float()
+        logits = model.decode_logits(codes).float()
+    z = codes.float()  # (B, 2)
     recon = bce_per_image(logits, x).mean()
-    penalty = (z - place.to(z)).pow(2).sum(dim=1).mean()
+    stray = (z - place.to(z)).pow(2).sum(dim=1).add(1e-12).sqrt()  # finite gradient at 0
+    penalty = (stray - cfg.map_leash).clamp_min(0).pow(2).mean()
     return LossParts(total=recon + cfg.penalty_weight * penalty, recon=recon,
                      kl=torch.zeros((), device=x.device), penalty=penalty)
