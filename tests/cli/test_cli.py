@@ -37,7 +37,7 @@ TRAIN_DEFAULTS = {
     "--hidden": (512, 256), "--channels": (32, 64), "--batchnorm": False, "--activation": "relu",
     "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
-    "--noise": "none", "--noise-level": 0.0, "--precision": "auto", "--recipe": None,
+    "--map": "umap", "--map-leash": 0.05, "--noise": "none", "--noise-level": 0.0, "--precision": "auto", "--recipe": None,
     "--seed": 0, "--device": "auto", "--out": None, "--snapshots": 0, "--progress-json": False,
     "--snapshot-decoders": None, "--data-dir": None, "--download": False}
 
@@ -380,7 +380,8 @@ def test_train_help_explains_the_settings(capsys):
     for words in ("--model {ae,vae,pca} pca: the top principal components",
                   "--kl-warmup KL_WARMUP epochs of linear KL warm-up",
                   "--hidden HIDDEN layer widths", "--batchnorm, --no-batchnorm",
-                  "--penalty {none,l1,kl,contractive,umap}", "--recipe {fast,fast-5min}",
+                  "--penalty {none,l1,kl,contractive,umap,map}", "--map {umap,tsne}",
+                  "--recipe {fast,fast-5min}",
                   "--device DEVICE auto, cpu or cuda"):
         assert words in shown, words
 

@@ -98,8 +98,9 @@ OPTIONS = (
     Option("kl_warmup_epochs", "epochs of linear KL warm-up", flag="--kl-warmup"),
     Option("penalty", "l1 / kl: sparse AE (on the last hidden layer); contractive: Jacobian; "
            "umap: the UMAP AE (a map that keeps each image's 15 nearest); map: the map-first AE "
-           "(a map of the training images made first, see --map-method)", PENALTIES),
-    Option("penalty_weight", "lambda for l1 and contractive, the weight of the KL sparsity term"),
+           "(a map of the training images made first, see --map)", PENALTIES),
+    Option("penalty_weight", "lambda for l1 and contractive, the weight of the KL sparsity term, "
+                             "of the map-first AE's stray beyond its leash (100)"),
     Option("sparsity_target", "rho, the wanted mean activation (kl)"),
     Option("map_method", "the map a map-first AE (--penalty map) is taught: umap (umap-learn) "
                          "or tsne (openTSNE), both in requirements-references.txt", MAP_METHODS,
