@@ -57,3 +57,15 @@ def _private_cache(tmp_path_factory):
     """Measured precision choices (aeexplorer.core.training.precision) go to a folder of the test
     run, not to the home folder's cache."""
     os.environ.setdefault("AEEXPLORER_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread, above all on a machine that is busy: a module
+    of such trainings asks for it with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

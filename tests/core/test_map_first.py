@@ -28,12 +28,7 @@ needs_umap = pytest.mark.skipif(first_map.missing("umap") is not None,
                                 reason="umap-learn (requirements-references.txt)")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @needs_umap

@@ -25,12 +25,7 @@ from aeexplorer.core.training.step import batch_loss
 from tests.helpers.images import synthetic_images
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_nearest_finds_the_same_neighbours_as_a_brute_force_over_chunks() -> None:
