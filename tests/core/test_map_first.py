@@ -134,3 +134,14 @@ def test_its_place_in_the_registry_the_config_and_the_command_line(tmp_path) -> 
         check_compatible(ModelConfig(kind="vae"), TrainConfig(penalty="map", penalty_weight=1))
     with pytest.raises(ValueError, match="map must be one of"):
         TrainConfig(map_method="pca")
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_images_that_make_no_map_are_refused_in_a_sentence(method) -> None:
+    if first_map.missing(method):
+        pytest.skip(first_map.missing(method))
+    with pytest.raises(AeError, match="at least 10 training images"):
+        first_map.make_map(torch.rand(2, 1, 8, 8), method, 0)
+    if method == "tsne":  # all alike: t-SNE's map is NaN, never a divergence blamed on --lr
+        with pytest.raises(AeError, match="all alike"):
+            first_map.make_map(torch.zeros(40, 1, 8, 8), method, 0)

@@ -83,7 +83,7 @@ def _map_batch(model: Autoencoder, x: torch.Tensor, place: torch.Tensor | None,
     beyond ``cfg.map_leash`` from the image's ``place`` on the map made first. The map sets
     where each digit's cluster lies; within the leash the reconstruction arranges the codes,
     so that test images that look alike land side by side (docs/results.md, "A map first":
-    trustworthiness 0.946 against 0.935 for codes held to their places exactly)."""
+    trustworthiness 0.948 against 0.935 for codes held to their places exactly)."""
     if place is None:
         raise ValueError("the map penalty needs each image's place on the map")
     with torch.autocast(x.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
