@@ -253,6 +253,8 @@ def test_the_sidebars_find_boxes_show_their_whole_text(browser, app_url, size, t
         page.wait_for_function("() => location.search.includes('i=4242')")
         wait_idle(page)
         assert page.evaluate(SHOWN, "Find test image #") == ["4242", True]
-        assert "Test image #4242" in page.locator(".st-key-decoded").text_content()
+        # the block streams in after its heading: wait for its text, not for one reading of it
+        page.wait_for_function("() => (document.querySelector('.st-key-decoded') || {})"
+                               ".textContent?.includes('Test image #4242')", timeout=15_000)
     finally:
         context.close()
