@@ -145,3 +145,14 @@ def test_images_that_make_no_map_are_refused_in_a_sentence(method) -> None:
     if method == "tsne":  # all alike: t-SNE's map is NaN, never a divergence blamed on --lr
         with pytest.raises(AeError, match="all alike"):
             first_map.make_map(torch.zeros(40, 1, 8, 8), method, 0)
+
+
+def test_the_maps_offered_are_the_reference_methods_by_their_names() -> None:
+    """The config's methods and the page's words (kept light of numpy) are the reference
+    module's, which computes the maps and says which library each needs."""
+    from aeexplorer.core.latent.reference import METHODS
+    from aeexplorer.core.training.config import MAP_METHODS
+    from aeexplorer.core.training.families import MAP_WORDS
+
+    assert set(MAP_METHODS) == set(METHODS) == set(MAP_WORDS)
+    assert all(MAP_WORDS[m] == METHODS[m].name for m in METHODS)

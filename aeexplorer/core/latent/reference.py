@@ -36,12 +36,13 @@ FOLDER = Path("checkpoints", "references")
 class Method:
     name: str  # in words, for a page
     library: str  # the pip package that computes it
+    module: str  # what ``compute`` imports of it (a page checks it is installed by this name)
     cite: str
 
 
 METHODS = {
-    "tsne": Method("t-SNE", "openTSNE", "van der Maaten & Hinton 2008"),
-    "umap": Method("UMAP", "umap-learn", "McInnes, Healy & Melville 2018"),
+    "tsne": Method("t-SNE", "openTSNE", "openTSNE", "van der Maaten & Hinton 2008"),
+    "umap": Method("UMAP", "umap-learn", "umap", "McInnes, Healy & Melville 2018"),
 }
 
 

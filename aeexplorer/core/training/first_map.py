@@ -25,18 +25,18 @@ from aeexplorer.core.latent import reference
 if TYPE_CHECKING:  # torch is imported where a map is made, not by the Train page's check
     import torch
 
-MODULES = {"umap": "umap", "tsne": "openTSNE"}  # what each method imports
 # fewer images make no map: UMAP's spectral start fails on two, and a map of a handful is
 # nothing to teach
 MIN_IMAGES = 10
 
 
 def missing(method: str) -> str | None:
-    """Why a map by ``method`` (a key of MODULES) cannot be made here, worded for a page;
-    None when it can. Looks the library up without importing it (numba compiles on import)."""
-    if find_spec(MODULES[method]) is not None:
-        return None
+    """Why a map by ``method`` (a key of ``reference.METHODS``) cannot be made here, worded
+    for a page; None when it can. Looks the library up without importing it (numba compiles
+    on import)."""
     m = reference.METHODS[method]
+    if find_spec(m.module) is not None:
+        return None
     return (f"A {m.name} map needs {m.library}, which this server does not have (whoever "
             "runs it can add it with pip install -r requirements-references.txt).")
 
