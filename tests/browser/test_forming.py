@@ -8,6 +8,7 @@ tests/app/test_export.py holds to torch), and they change as the model learns.""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -24,6 +25,25 @@ FORMING = """() => { const d = document.querySelector('.st-key-train_forming .js
 PROBE = "() => window.__aeForming && window.__aeForming.probe ? window.__aeForming.probe() : null"
 AREA = ".st-key-train_forming .js-plotly-plot .nsewdrag"
 DECODERS = REPO / "static" / "decoders"
+
+
+@contextmanager
+def _training(browser, data_root, size: tuple[int, int], query: str, log: str):
+    """A Train page (``query`` after /train) on a server of its own, the fast recipe started
+    with its defaults; afterwards the training is cancelled and the page closed."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.set_default_timeout(120_000)
+    try:
+        with server.running({"AEEXPLORER_DATA": str(data_root)}, ARTIFACTS / log) as url:
+            page.goto(f"{url}/train{query}")
+            page.get_by_role("button", name="Start training").click()
+            yield page
+            cancel = page.get_by_role("button", name="Cancel")
+            if cancel.count():
+                cancel.click()
+                time.sleep(2)
+    finally:
+        page.close()
 
 
 def _point_at_the_map(page, k: int) -> None:
@@ -59,22 +79,10 @@ def _watch(page, seconds: float) -> tuple[list[str], dict]:
 
 
 def test_the_fast_recipe_forms_its_map_and_the_pointer_decodes_it(browser, data_root):
-    env = {"AEEXPLORER_DATA": str(data_root)}
-    page = browser.new_page(viewport={"width": 1440, "height": 1200})
-    page.set_default_timeout(120_000)
-    try:
-        with server.running(env, ARTIFACTS / "forming-server.log") as url:
-            page.goto(f"{url}/train")
-            page.get_by_role("button", name="Start training").click()
-            maps, decoded = _watch(page, 60)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "forming-train-page.png"), full_page=True)
-            cancel = page.get_by_role("button", name="Cancel")
-            if cancel.count():
-                cancel.click()
-                time.sleep(2)
-    finally:
-        page.close()
+    with _training(browser, data_root, (1440, 1200), "", "forming-server.log") as page:
+        maps, decoded = _watch(page, 60)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "forming-train-page.png"), full_page=True)
     assert len(maps) >= 3, maps  # three different maps of the sample within a minute
     assert maps[0].startswith("The map forming · before training"), maps[0][:80]
     assert len(decoded) >= 2, list(decoded)  # the pointer's image, from two snapshots at least
@@ -98,30 +106,21 @@ TALK_BOXES = {"map": ".st-key-train_talkmap", "reconstruction": ".st-key-train_t
 def test_in_talk_mode_the_forming_map_fills_a_projectors_view(browser, data_root):
     """At 1280x720 in talk mode, while the fast recipe trains: the map, the image under the
     pointer and both curves wholly in view, no text under 18 px, no sideways scroll."""
-    env = {"AEEXPLORER_DATA": str(data_root)}
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.set_default_timeout(120_000)
-    try:
-        with server.running(env, ARTIFACTS / "forming-talk-server.log") as url:
-            page.goto(f"{url}/train?talk=1")
-            page.get_by_role("button", name="Start training").click()
-            page.wait_for_selector(AREA, timeout=120_000)
-            deadline, k, shown = time.time() + 60, 0, None
-            while time.time() < deadline and not (shown and shown["pixels"]):
-                _point_at_the_map(page, k)
-                k += 1
-                shown = page.evaluate(PROBE)
-                time.sleep(0.3)
-            time.sleep(1.5)  # the curves drawn after the map's rerun
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "forming-talk-1280x720.png"))
-            outside, small, scroll = (fit.outside(page, TALK_BOXES), fit.small_text(page, 18),
-                                      fit.h_scroll(page))
-            title = page.locator("h1").count()
-            page.get_by_role("button", name="Cancel").click()
-            time.sleep(2)
-    finally:
-        page.close()
+    with _training(browser, data_root, (1280, 720), "?talk=1",
+                   "forming-talk-server.log") as page:
+        page.wait_for_selector(AREA, timeout=120_000)
+        deadline, k, shown = time.time() + 60, 0, None
+        while time.time() < deadline and not (shown and shown["pixels"]):
+            _point_at_the_map(page, k)
+            k += 1
+            shown = page.evaluate(PROBE)
+            time.sleep(0.3)
+        time.sleep(1.5)  # the curves drawn after the map's rerun
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "forming-talk-1280x720.png"))
+        outside, small, scroll = (fit.outside(page, TALK_BOXES), fit.small_text(page, 18),
+                                  fit.h_scroll(page))
+        title = page.locator("h1").count()
     assert shown and shown["pixels"], shown  # the pointer over the map decodes
     assert not outside, outside
     assert not small, small[:10]
