@@ -35,6 +35,7 @@ TRAIN_DEFAULTS = {
     "--dataset": "mnist", "--image-size": None, "--image-channels": None,  # None: the data's
     "--model": "vae", "--arch": "dense", "--latent-dim": 2,
     "--hidden": (512, 256), "--channels": (32, 64), "--batchnorm": False, "--activation": "relu",
+    "--refine": 0,
     "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
     "--map": "umap", "--map-leash": 0.05, "--noise": "none", "--noise-level": 0.0,

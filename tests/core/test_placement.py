@@ -35,7 +35,8 @@ def inputs(data_root) -> torch.Tensor:
 @pytest.mark.parametrize("path", [VAE, AE], ids=["vae", "ae"])
 def test_the_search_fits_the_image_at_least_as_well_as_the_encoder(path, inputs):
     from aeexplorer.core.checkpoints.file import load_checkpoint
-    from aeexplorer.core.latent.placement import Method, codes, fit
+    from aeexplorer.core.latent.placement import Method, codes
+    from aeexplorer.core.latent.refine import fit
 
     ckpt = load_checkpoint(path)
     x = inputs.reshape(-1, 1, 28, 28)

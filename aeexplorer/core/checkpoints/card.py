@@ -102,6 +102,8 @@ def layers(config: ModelConfig) -> list[str]:
         words.append(f"hidden {','.join(map(str, config.hidden)) or 'none'}")
         if config.batchnorm:
             words.append("batch norm")
+        if config.refine:  # the decoder's steps after the encoder (core.latent.refine)
+            words.append(f"codes polished ({config.refine} steps)")
     if config.colour or config.image_size != 28:
         side = config.image_size
         words.append(f"{side}×{side} {'colour' if config.colour else 'grey'}")

@@ -6,6 +6,8 @@ formats: ``aeexplorer.core.checkpoints.metric_table``).
   seed), so that neg_elbo = recon_bce + kl is an honest bound.
 - recon_mse: mean squared error per pixel of the reconstruction a user sees (encode, then
   decode the code: the posterior mean for a VAE; see ``ops.reconstruct``).
+- Every figure reads the model's own codes (``refine.model_codes``): the encoder's, polished
+  by the decoder for a model whose config asks for it, as the app's map shows them.
 - knn5_accuracy: 5-NN classifier fit on the training codes, scored on the test codes; None
   (and ``knn5_note`` says why) for data without labels, where there is nothing to score.
 - trustworthiness, continuity: how well the test codes keep the test images' 5 nearest
@@ -23,6 +25,7 @@ from aeexplorer.core.datasets.stream import indexed_batches, skipped
 from aeexplorer.core.latent.faithfulness import sample_rows, trustworthiness_continuity
 from aeexplorer.core.latent.neighbours import knn_accuracy
 from aeexplorer.core.latent.ops import BATCH, Codes, ModelOps
+from aeexplorer.core.latent.refine import model_codes
 from aeexplorer.core.models import Autoencoder, count_parameters
 from aeexplorer.core.runtime import device_of
 from aeexplorer.core.training.losses import bce_per_image, kl_per_image
@@ -56,7 +59,7 @@ def _test_pass(model: Autoencoder, data: Split, batch_size: int = 1000, seed: in
             at = torch.arange(n, n + len(x))[keep]
             pixels.append((x.cpu()[keep].flatten(1), at))
         x, n = x.to(device), n + len(x)
-        mu, logvar = model.encode(x)
+        mu, logvar = model_codes(model, x)
         mus.append(mu.cpu())
         logvars.append(None if logvar is None else logvar.cpu())
         labels.append(data.labels[index.to(data.labels.device)].numpy())

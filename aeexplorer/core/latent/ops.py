@@ -3,8 +3,9 @@ reconstruct, walk through stops, sample the prior, decode a grid. ``ModelOps(mod
 ``Checkpoint.ops``; numpy in and out, so tensors stay inside the core.
 
 "Reconstruction" means one thing: encode the image, then decode its code (the posterior mean
-for a VAE). Decoding a test image's code stored in the atlas gives the same image without the
-encoder; the app calls that the decoded code.
+for a VAE). A code is the model's own: the encoder's, polished by the decoder where the model's
+config asks for it (``refine``). Decoding a test image's code stored in the atlas gives the
+same image without the encoder; the app calls that the decoded code.
 
 A code shorter than the latent (a map position: z1, z2) is padded with zeros, a longer one
 cut (a 1-D latent takes z1 only). Every method runs the model in eval mode, without
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from aeexplorer.core.images.layout import as_batch, as_images
+from aeexplorer.core.latent.refine import model_codes
 from aeexplorer.core.models import Autoencoder
 from aeexplorer.core.runtime import device_of
 
@@ -67,7 +69,7 @@ class ModelOps:
         """(N, H, W[, 3]) images in [0, 1] -> their codes."""
         mus, logvars = [], []
         for x in self.batches(images, batch_size):
-            mu, logvar = self.model.encode(x)
+            mu, logvar = model_codes(self.model, x)
             mus.append(mu.cpu())
             if logvar is not None:
                 logvars.append(logvar.cpu())
@@ -90,7 +92,7 @@ class ModelOps:
         """(N, H, W[, 3]) images -> their codes and the decodings of those codes."""
         codes, recons = [], []
         for x in self.batches(images, batch_size):
-            mu, _ = self.model.encode(x)
+            mu, _ = model_codes(self.model, x)
             codes.append(mu.cpu())
             recons.append(as_images(self.model.decode(mu)))
         return Reconstruction(self._codes(codes), self._images(recons))

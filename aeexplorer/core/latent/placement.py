@@ -12,7 +12,8 @@ prior's log-density is added (the most probable code given the image), which kee
 the region the map was trained on.
 
 ``how`` names what is done: ``auto`` (the best of these for the model's family, see
-``how_for``), ``encoder`` (the encoder's code, as for the test set itself),
+``how_for``), ``encoder`` (the model's own code, as for the test set itself: the encoder's,
+polished where the model's config says so, ``aeexplorer.core.latent.refine``),
 ``refined`` (a few gradient steps from the encoder's code), ``searched`` (the grid search, then
 the steps). The label is a vote of the k nearest test codes; ``weighted`` weighs each by the
 inverse of its distance (``neighbours.weighted_votes``).
@@ -120,38 +121,26 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor,
     codes, which bound the search grid)."""
     import torch
 
-    # imported on use (it imports torch): the CLI's --help reads this module's defaults
+    # imported on use (they import torch): the CLI's --help reads this module's defaults
     from aeexplorer.core.latent.ops import ModelOps
+    from aeexplorer.core.latent.refine import model_codes, polish
 
     # all images in one batch, on the model's device, the model in eval mode
     x = torch.cat(list(ModelOps(model).batches(images, max(len(images), 1))))
-    device = x.device
-    with torch.no_grad():
-        z, _ = model.encode(x)
+    z, _ = model_codes(model, x)  # the model's own code, as the test set's in the atlas
     how = how_for(method.how, model.config.variational)
     if how == "encoder":
         return z.cpu()
     if how == "searched" and z.shape[1] == SEARCH_DIMS:
-        z = _grid_start(model, x, z, atlas.to(device))
-    polished = _polish(model, x, z, method.steps)
-    with torch.no_grad():  # Adam's steps need not go downhill every time: keep the better
-        better = fit(model, x, polished) <= fit(model, x, z)
-    return torch.where(better[:, None], polished, z).cpu()
-
-
-def fit(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Per image: the decoder's binary cross-entropy, plus the prior's -log density for a VAE."""
-    from aeexplorer.core.training.losses import bce_per_image  # torch: when a code is searched
-
-    loss = bce_per_image(model.decode_logits(z), x)
-    if model.config.variational:
-        loss = loss + 0.5 * (z ** 2).sum(1)
-    return loss
+        z = _grid_start(model, x, z, atlas.to(x.device))
+    return polish(model, x, z, method.steps, LR).cpu()
 
 
 def _grid_start(model, x: torch.Tensor, z: torch.Tensor, atlas: torch.Tensor) -> torch.Tensor:
     """The best of the encoder's code and a grid over the atlas's extent, for each image."""
     import torch
+
+    from aeexplorer.core.latent.refine import fit
 
     grid, log_p, log_q = _decoded_grid(model, atlas)
     with torch.no_grad():
@@ -185,18 +174,6 @@ def _decoded_grid(model, atlas: torch.Tensor) -> tuple[torch.Tensor, ...]:
     value = (grid, decoded.log(), (1 - decoded).log())
     _GRIDS[model] = (key, value)
     return value
-
-
-def _polish(model, x: torch.Tensor, z: torch.Tensor, steps: int) -> torch.Tensor:
-    import torch
-    z = z.detach().clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=LR)
-    for _ in range(steps):
-        opt.zero_grad()
-        # only the code gets a gradient: the model, shared by every session, is left as it is
-        fit(model, x, z).sum().backward(inputs=[z])
-        opt.step()
-    return z.detach()
 
 
 def place(ckpt: Checkpoint, image: np.ndarray, steps: Preprocessed | Photo | None = None,

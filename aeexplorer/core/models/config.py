@@ -12,6 +12,7 @@ KINDS = ("ae", "vae", "pca")
 ARCHS = ("dense", "conv")
 ACTIVATIONS = ("relu", "sigmoid")
 MIN_SIDE, MAX_SIDE = 8, 128
+MAX_REFINE = 200  # each step is a pass through the decoder and back, for every code
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class ModelConfig:
     image_size: int = 28  # square images, image_size x image_size pixels
     image_channels: int = 1  # 1: grey, 3: colour (RGB)
     activation: str = "relu"  # of the hidden layers; KL sparsity needs "sigmoid" (in (0, 1))
+    # gradient steps on the decoder's fit that polish each code after the encoder, wherever
+    # the model encodes after training (0: the encoder's code): ``aeexplorer.core.latent.refine``
+    refine: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -52,6 +56,9 @@ class ModelConfig:
         if self.kind == "pca" and (self.arch != "dense" or self.latent_dim > self.pixels):
             raise ValueError(f"PCA is a linear model on the {self.pixels} pixel values: use the "
                              f"dense arch and at most {self.pixels} components")
+        if not 0 <= self.refine <= MAX_REFINE or (self.refine and not self.learned):
+            raise ValueError(f"refine must be 0 to {MAX_REFINE} steps, and 0 for PCA (its "
+                             f"codes are fitted in closed form), not {self.refine}")
         if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
             raise ValueError("channels must list two channel counts, each from 1 to 512")
 
@@ -104,7 +111,7 @@ class ModelConfig:
             elif key == "batchnorm":
                 if not isinstance(value, bool):
                     raise ValueError("config field 'batchnorm' must be true or false")
-            elif key in ("latent_dim", "image_size", "image_channels"):
+            elif key in ("latent_dim", "image_size", "image_channels", "refine"):
                 if not _is_int(value):
                     raise ValueError(f"config field {key!r} must be an integer")
             elif not isinstance(value, str):

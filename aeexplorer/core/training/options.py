@@ -90,6 +90,10 @@ OPTIONS = (
     Option("batchnorm", "batch norm after each hidden layer (--no-batchnorm: none, e.g. to "
                         "override a recipe)"),
     Option("activation", choices=ACTIVATIONS),
+    Option("refine", "after training, polish every code the model gives (its map, its "
+                     "figures, each placement) by this many gradient steps on the decoder's "
+                     "fit, from the encoder's code; 0: the encoder's code (the map-first AE: "
+                     "30)"),
     Option("epochs"),
     Option("batch_size"),
     Option("lr"),
