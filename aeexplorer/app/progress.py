@@ -26,6 +26,11 @@ BEFORE_TRAINING = {
                  "60,000 by UMAP, two by t-SNE)…",
     "umap": "Finding each training image's 15 nearest neighbours…",
 }
+# what a family does after its last epoch, when it is more than the figures
+AFTER_TRAINING = {
+    "map-first": "Trained: the decoder polishes every image's code (a minute or two for "
+                 "MNIST's 70,000), then the test-set figures and the file…",
+}
 
 
 def parse_line(line: str) -> dict | None:
@@ -80,7 +85,9 @@ class Progress:
     def stage(self) -> str:
         """What the training is doing now, in words."""
         if self.epochs and len(self.history) >= self.epochs:
-            return "Trained: computing the test-set figures and writing the file…"
+            return AFTER_TRAINING.get(self.family,
+                                      "Trained: computing the test-set figures and writing "
+                                      "the file…")
         if not self.epoch and not self.history:
             if self.family == "pca":
                 return "Fitting the components…"

@@ -390,6 +390,7 @@ def test_the_map_first_ae_takes_its_map_or_says_the_server_cannot_make_it(fake_t
     wait_for(at, lambda job: job.status != jobs.RUNNING)
     args = started[-1]
     assert args[args.index("--penalty") + 1] == "map" and args[args.index("--map") + 1] == "tsne"
+    assert args[args.index("--refine") + 1] == "30"  # its codes polished, as the shipped one's
 
 
 def test_the_picker_offers_the_image_folders_of_the_data_root_by_name(fake_trainer, root,

@@ -95,14 +95,17 @@ FAMILIES: dict[str, Family] = {  # in the Train page's order
         _penalty("umap"), "UMAP AE"),
     # the map is made first, by a library (``first_map``); the weight holds each code on the
     # leash to its place (100: the codes keep to the map while the reconstruction, ~130 nats
-    # an image, arranges them within it; docs/results.md, "A map first")
+    # an image, arranges them within it; docs/results.md, "A map first"); 30 steps of the
+    # decoder polish each code after training (docs/results.md, "Polished codes")
     "map-first": Family(
         "map-first AE", "An AE taught a map made first: a UMAP (or t-SNE) of the training "
                         "images, then an encoder that learns to put each image where the map "
                         "put it (give or take a little, where the reconstruction arranges "
-                        "them) and a decoder that learns to draw from it. The map that keeps "
-                        "the digits' neighbours best (README, How faithful the maps are).",
-        {"kind": "ae", "penalty": "map", "penalty_weight": 100.0}, (*NET_PARAMS, "map_method"),
+                        "them) and a decoder that learns to draw from it; the decoder then "
+                        "polishes each code the encoder gives. The map that keeps the digits' "
+                        "neighbours best (README, How faithful the maps are).",
+        {"kind": "ae", "penalty": "map", "penalty_weight": 100.0, "refine": 30},
+        (*NET_PARAMS, "map_method"),
         "penalty", _penalty("map"), "map-first AE",
         lambda s: MAP_WORDS.get(s["map_method"], "an unknown map")),
     "pca": Family(  # closed form: nothing to tune
