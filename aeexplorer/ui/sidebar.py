@@ -96,8 +96,10 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     arch = f" · {cfg.arch}, hidden {hidden}" if cfg.learned else ""
     # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
     dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
+    # a model whose codes the decoder polishes says so: its map is not the encoder's alone
+    polished = f" · codes polished ({cfg.refine} steps)" if cfg.refine else ""
     side.markdown(f"**{dataset}** · {kind}{arch} · "
-                  f"{cfg.latent_dim}-D latent")
+                  f"{cfg.latent_dim}-D latent{polished}")
     rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"
             for key in QUALITY if present(metrics.get(key))]
     epochs = number(train_config(card), "epochs")

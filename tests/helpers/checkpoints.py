@@ -7,7 +7,7 @@ from pathlib import Path
 
 def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset: str = "mnist",
                     n_atlas: int = 200, seed: int = 0, train: dict | None = None,
-                    hidden: tuple[int, ...] = (32, 16)) -> Path:
+                    hidden: tuple[int, ...] = (32, 16), refine: int = 0) -> Path:
     """A small untrained model with a synthetic atlas, saved as a real checkpoint; ``train``
     adds to the stored train config (e.g. ``{"noise": "gaussian", "noise_level": 0.5}``)."""
     import torch
@@ -16,7 +16,7 @@ def make_checkpoint(path: Path, kind: str = "vae", arch: str = "dense", dataset:
     from aeexplorer.core.models import ModelConfig, build_model
 
     torch.manual_seed(seed)
-    cfg = ModelConfig(kind=kind, arch=arch, hidden=hidden, channels=(4, 8))
+    cfg = ModelConfig(kind=kind, arch=arch, hidden=hidden, channels=(4, 8), refine=refine)
     model = build_model(cfg).eval()
     g = torch.Generator().manual_seed(seed)
     mu = torch.randn(n_atlas, 2, generator=g)

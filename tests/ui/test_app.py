@@ -27,6 +27,7 @@ def ckpt_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("ckpts")
     make_checkpoint(folder / NAME, kind="vae")
     make_checkpoint(folder / "apptest-tiny-ae.safetensors", kind="ae", dataset="fashion")
+    make_checkpoint(folder / "apptest-polished-ae.safetensors", kind="ae", refine=30)
     (folder / "apptest-broken.safetensors").write_bytes(b"this is not a checkpoint")
     return folder
 
@@ -55,6 +56,15 @@ def test_starts_with_the_model_card_and_the_map(app):
     sidebar = "\n".join(m.value for m in app.sidebar.markdown)
     assert "MNIST digits" in sidebar and "VAE" in sidebar and "5-NN accuracy" in sidebar
     assert "Click anywhere on the map" in app.info[0].value
+    assert "polished" not in sidebar
+
+
+def test_the_model_card_says_when_the_decoder_polishes_the_codes(app):
+    app.query_params["ckpt"] = "apptest-polished-ae.safetensors"
+    app.run()
+    assert not app.exception
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert "2-D latent · codes polished (30 steps)" in sidebar
 
 
 def test_a_bookmark_keeps_the_checkpoint_and_the_selected_point(app, ckpt_dir, monkeypatch):
