@@ -19,6 +19,9 @@ from aeexplorer.ui.compare_maps import Side, atlas_of, maps
 from aeexplorer.ui.text import md
 
 TWO_MAPS = "none"  # model C's choice (and the URL's vs2) for two maps
+# B's and C's picks per data set ("vs:mnist", "vs2:mnist"), kept for a return to the page:
+# Streamlit drops a page's widget state and clears the URL when another page opens
+KEPT = "cmp_kept"
 COLUMNS = {  # label, help
     "name": ("Checkpoint", None), "family": ("Model", "From the stored model and train config"),
     "dataset": ("Dataset", None),
@@ -64,15 +67,19 @@ def _pickers(entries: list[tuple[Path, dict]], root: Path, talk: bool
     dataset = a[1]["dataset"]
     same = compare.same_dataset(entries, dataset)
     other = next((p.name for p, _ in same if p != a[0]), None)
+    kept = st.session_state.setdefault(KEPT, {})
     b = pickers.choose(same, "Model B (same data set as A)", f"cmp_b:{dataset}", cols[1],
-                       prefer=other, wanted=page_url.wanted("vs"), named=pickers.brief,
-                       label_visibility=shown)
+                       prefer=other, wanted=page_url.wanted("vs") or kept.get(f"vs:{dataset}"),
+                       named=pickers.brief, label_visibility=shown)
     refs = references_for(dataset, root / reference.FOLDER)
-    c = _pick_c(same, refs, (a[0], b[0]), f"cmp_c:{dataset}", cols[2], shown)
+    c = _pick_c(same, refs, (a[0], b[0]), f"cmp_c:{dataset}", cols[2], shown,
+                page_url.wanted("vs2") or kept.get(f"vs2:{dataset}"))
     picks = [a, b] + ([c] if c is not None else [])
+    c_name = TWO_MAPS if c is None else _c_name(c)
+    kept.update({f"vs:{dataset}": b[0].name, f"vs2:{dataset}": c_name})
     for param, pick in zip(("ckpt", "vs"), (a, b)):
         page_url.keep(param, pick[0].name)
-    page_url.keep("vs2", TWO_MAPS if c is None else _c_name(c))
+    page_url.keep("vs2", c_name)
     if len({p for p, _ in (a, b)}) < 2 or c in (a, b):
         st.caption("Some maps show the same model" + (": it is the only one for this data "
                                                       "set." if other is None else "."))
@@ -80,12 +87,11 @@ def _pickers(entries: list[tuple[Path, dict]], root: Path, talk: bool
 
 
 def _pick_c(same: list[tuple[Path, dict]], refs: list[Path], taken: tuple[Path, Path],
-            key: str, where, shown: str) -> tuple[Path, dict] | Path | None:
-    """Model C, a reference map (a file of ``refs``), or None for two maps: the URL's vs2,
-    else a model not yet shown (a PCA first: the linear baseline beside two nets), else a
-    reference, else none."""
+            key: str, where, shown: str, wanted: str | None) -> tuple[Path, dict] | Path | None:
+    """Model C, a reference map (a file of ``refs``), or None for two maps: ``wanted`` (the
+    URL's vs2, or the pick kept from an earlier visit), else a model not yet shown (a PCA
+    first: the linear baseline beside two nets), else a reference, else none."""
     options: list = [None, *same, *refs]  # 0: none
-    wanted = page_url.wanted("vs2")
     index = next((i for i, o in enumerate(options) if o is not None and _c_name(o) == wanted),
                  None)
     if index is None and wanted != TWO_MAPS:

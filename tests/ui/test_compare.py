@@ -275,6 +275,24 @@ def test_a_third_map_joins_the_selection_and_the_url(app, root):
     assert len(app.get("plotly_chart")) == 2 and app.query_params["vs2"] == "none"
 
 
+def test_b_and_c_are_still_picked_after_another_page(app):
+    """Picked B and C, the Explorer, then Compare again (Streamlit drops the page's widget
+    state and a browser's URL on the way): the same three maps, not the defaults."""
+    app.selectbox(key="cmp_b:mnist").set_value(1).run()  # mnist-vae-tiny, A's own model
+    box = app.selectbox(key="cmp_c:mnist")
+    box.set_value(box.options.index("mnist-ae-tiny")).run()
+    app.switch_page("aeexplorer/ui/pages/explorer.py").run()
+    assert not app.exception
+    for param in ("vs", "vs2"):  # as a browser's URL is on the Explorer
+        app.query_params.pop(param, None)
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    b, c = app.selectbox(key="cmp_b:mnist"), app.selectbox(key="cmp_c:mnist")
+    assert "mnist-vae-tiny" in b.options[b.value] and c.options[c.value] == "mnist-ae-tiny"
+    assert len(app.get("plotly_chart")) == 3
+    assert app.query_params["vs"] == "mnist-vae-tiny.safetensors"
+
+
 def test_a_model_with_no_page_decoder_is_worded_for_a_linked_map():
     from aeexplorer.ui.inpage.decoder_files import NO_PAGE_DECODER, too_big
     from aeexplorer.ui.inpage.linked import NOT_HERE, why_not
