@@ -177,3 +177,20 @@ def test_the_table_says_conv_once_and_names_batch_norm(tmp_path):
     row = model_card_table([path]).splitlines()[2]
     assert "| conv VAE, channels 4,8, hidden 16, batch norm |" in row
     assert row.count("conv") == 1
+
+
+def test_the_tables_command_keeps_the_snapshots_a_file_holds():
+    """The command under the table rebuilds the file as it is: with its snapshots of the
+    forming map (the shipped VAE keeps 40), and without for a file that has none; a model
+    whose codes are polished says so too."""
+    from tests.helpers import REPO
+
+    from aeexplorer.core.checkpoints.card import model_card_table
+
+    shipped = REPO / "checkpoints"
+    vae, first = (model_card_table([shipped / f"{n}.safetensors"]).splitlines()[-2]
+                  for n in ("mnist-vae", "mnist-map-ae"))
+    assert "--snapshots 40 --out" in vae
+    assert "--snapshots" not in first and "--refine 30" in first
+    args = cli.parse(shlex.split(vae)[3:])  # the line as the command line reads it
+    assert args.snapshots == 40 and configs(args)[1].epochs == 120

@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aeexplorer.core.checkpoints.header import read_card
+from aeexplorer.core.checkpoints.header import read_card, read_header
+from aeexplorer.core.checkpoints.snapshots import parse_moments
 from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training.config import TrainConfig
@@ -39,8 +40,10 @@ def _read(values: dict, key: str, default: Any) -> Any:
     return default if wrong else value
 
 
-def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) -> str:
-    """The ``python -m aeexplorer train`` command line that rebuilds this checkpoint."""
+def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike,
+                  snapshots: int = 0) -> str:
+    """The ``python -m aeexplorer train`` command line that rebuilds this checkpoint;
+    ``snapshots``: how many snapshots of its forming map the file keeps (0: none)."""
     values = settings(config, train_cfg)
     # left out: settings that did not act on this model
     unused = {"sparsity_target"} if values["penalty"] != "kl" else set()
@@ -54,7 +57,14 @@ def train_command(config: ModelConfig, train_cfg: dict, out: str | os.PathLike) 
     # the data, the model and its length always named; the precision too, as the default
     # (auto) depends on the hardware
     keep = ("dataset", "kind", "arch", "precision", "epochs")
-    return shell([*command(values, keep), "--out", str(out)])
+    kept = ["--snapshots", str(snapshots)] if snapshots > 0 else []  # not a config field
+    return shell([*command(values, keep), *kept, "--out", str(out)])
+
+
+def snapshot_count(path: str | os.PathLike) -> int:
+    """How many snapshots of its forming map a checkpoint keeps, from its header (0: none)."""
+    meta = read_header(path)["meta"]
+    return len(parse_moments(meta["snapshots"], Path(path).name)) if "snapshots" in meta else 0
 
 
 def family(config: ModelConfig, train_cfg: Any) -> str:
@@ -124,7 +134,7 @@ def model_card_table(paths: list[Path]) -> str:
                  str(t.get("epochs")), METRICS["train_seconds"].text(m.get("train_seconds")),
                  *(METRICS[k].text(m.get(k)) for k in QUALITY)]
         rows.append("| " + " | ".join(cells) + " |")
-        commands.append(train_command(cfg, t, path.as_posix()))
+        commands.append(train_command(cfg, t, path.as_posix(), snapshot_count(path)))
     return "\n".join(rows) + "\n\n```bash\n" + "\n".join(commands) + "\n```\n"
 
 
