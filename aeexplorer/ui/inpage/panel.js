@@ -3,8 +3,7 @@
 // the page), "Playing the walk (frame k of n)" / "Walk paused (frame k of n)" (the player's
 // frame), "Selected point" (a click, painted by the page at once, then the server's own block
 // once its answer for that click arrives) and nothing (the server's block says what to do).
-// The panel lies over the server's "Selected point" block, which keeps its place (hidden while
-// the panel shows), so switching states moves nothing on the page.
+// It lies over the server's "Selected point" block (``overlay.js``): nothing on the page moves.
 
 const FAILED = "The page could not load this model's decoder: hold the pointer still and the " +
   "server decodes that z.";
@@ -34,12 +33,10 @@ class Panel {
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
   frame = null;  // the player's frame: {z, pixels | image, decoder, k, n, playing, dismissed}
-  restTimer = 0;
-  watchTimer = 0;
+  restTimer = 0; watchTimer = 0;
   restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
-  covering = null;  // whether the panel lies over the server's block (null: not placed yet)
-  reserved = null;  // the server's block whose height was made room for the panel's
+  overlay;  // where the panel lies: over the server's block beside the map (``overlay.js``)
   trigger = null;  // sends a value to the server (the component's setTriggerValue)
   listeners;
 
@@ -48,6 +45,7 @@ class Panel {
     const q = (s) => this.root.querySelector(s);
     [this.title, this.canvas, this.original] = [q(".ae-title"), q("canvas.ae-decoded"), q("canvas.ae-original")];
     [this.zText, this.note] = [q(".ae-z"), q(".ae-note")];
+    this.overlay = new Overlay(this.root, this.title, this.zText, this.original);
     const unclick = () => this.unclick();  // a double-click clears the selection instead
     const moved = () => this.onMapMoved();
     this.bridge = new MapBridge({ plotly_click: (ev) => this.onClick(ev), plotly_doubleclick: unclick,
@@ -75,7 +73,7 @@ class Panel {
     clearTimeout(this.restTimer);
     clearInterval(this.watchTimer);
     this.bridge.dispose();
-    this.cover(false);
+    this.overlay.release();
     this.root = null;  // a decoder still on its way finds the panel gone
   }
 
@@ -90,7 +88,7 @@ class Panel {
     const mine = this.selection, theirs = data.selected && { ...data.selected, page: false };
     const older = mine && mine.page && selKey(theirs) === mine.before && selKey(theirs) !== selKey(mine);
     if (!older || performance.now() - mine.at > STALE_MS) this.selection = theirs;
-    this.covering = null;  // the server's block may be new: place the panel over it again
+    this.overlay.unplaced();  // the server's block may be new: place the panel over it again
     if (data.server && this.pointer && this.restingAt === data.server.key) this.showServer(data.server);
     else this.render();
     this.onMapMoved();  // a rerun may have redrawn the map under a pointer that moved meanwhile
@@ -271,7 +269,7 @@ class Panel {
     this.zText.textContent = z ? "z = " + fmtZ(z) : "";
     this.note.textContent = note || "";
     this.shown = { state, title, z, pixels, decoder };
-    if (this.covering !== true) this.cover(true);
+    this.overlay.place(true);
   }
 
   hide(state) {
@@ -279,7 +277,7 @@ class Panel {
     const pixels = s && s.z && this.net ? decode(this.net, s.z, this.pixels) : null;
     this.shown = { state, title: state === "none" ? "" : "Selected point", z: s ? s.z : null,
                    pixels, decoder: pixels ? "page" : s ? "server" : null };
-    if (this.covering !== false) this.cover(false);
+    this.overlay.place(false);
   }
 
   showServer(server) {
@@ -292,61 +290,10 @@ class Panel {
     img.src = server.uri;
   }
 
-  /** The server's "Selected point" block, hidden (keeping its place) while the panel lies over
-   *  it; it keeps room for the panel's tallest state, so that nothing below moves. */
-  cover(on) {
-    const host = this.root && this.root.getRootNode().host;
-    const side = host && host.closest(".st-key-side, .st-key-talkside");
-    const block = side && side.querySelector(".st-key-decoded");
-    this.covering = on;
-    if (!block) { if (this.root) this.root.hidden = !on; return; }
-    this.root.hidden = false;
-    if (this.reserved !== block) {  // the first time, or the server drew a new block
-      this.align(block);
-      block.style.minHeight = this.tallest() + "px";
-      this.reserved = block;
-    }
-    this.root.style.visibility = on ? "visible" : "hidden";
-    block.style.visibility = on ? "hidden" : "";
-    const b = block.getBoundingClientRect(), r = this.root.getBoundingClientRect();
-    const top = parseFloat(this.root.style.top || "0"), left = parseFloat(this.root.style.left || "0");
-    this.root.style.top = top + b.top - r.top + "px";
-    this.root.style.left = left + b.left - r.left + "px";
-    this.root.style.width = b.width + "px";
-    this.root.style.height = b.height + "px";
-  }
-
-  /** The heading as the server's: its size, and the images starting at the same height. */
-  align(block) {
-    const h3 = block.querySelector("h3"), next = block.children[1];
-    if (h3) this.title.style.fontSize = getComputedStyle(h3).fontSize;
-    if (next) this.title.style.height = next.getBoundingClientRect().top - block.getBoundingClientRect().top + "px";
-  }
-
-  /** The panel's height in its tallest state: a heading, the images and a line of text. */
-  tallest() {
-    const texts = [this.title, this.zText], kept = texts.map((t) => t.textContent);
-    texts.forEach((t, i) => { t.textContent = ["Selected point", "Test image #0 · z = (0, 0)"][i]; });
-    const hidden = this.original.hidden;
-    this.original.hidden = false;
-    this.root.style.height = "auto";
-    const need = this.root.scrollHeight;
-    texts.forEach((t, i) => { t.textContent = kept[i]; });
-    this.original.hidden = hidden;
-    return need;
-  }
-
   /** What the panel shows now, for tests (see ``G.probe``). */
   probe() {
-    const s = this.shown, title = s.state === "none" ? headingOf(this.root) : s.title;
+    const s = this.shown, title = s.state === "none" ? this.overlay.heading() : s.title;
     return { state: s.state, title, z: s.z ? Array.from(s.z) : null,
              pixels: s.pixels ? Array.from(s.pixels) : null, decoder: s.decoder };
   }
-}
-
-/** The visible heading of the server's block beside the map (state "none"). */
-function headingOf(root) {
-  const host = root && root.getRootNode().host;
-  const h = host && host.closest(".st-key-side, .st-key-talkside")?.querySelector(".st-key-decoded h3");
-  return h ? h.textContent.trim() : "";
 }
