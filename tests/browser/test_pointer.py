@@ -55,6 +55,13 @@ SCROLL = """(dy) => { let el = document.querySelector('.js-plotly-plot');
   el = el || document.scrollingElement;
   el.scrollTop = dy === null ? 0 : el.scrollTop + dy; return el.scrollTop; }"""
 RANGE = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range"
+# what of a hidden panel still shows (a child set "visible" shows through its hidden parent)
+SHOWS_THROUGH = """() => { for (const h of document.querySelectorAll('*')) {
+  const r = h.shadowRoot && h.shadowRoot.querySelector('.ae-live');
+  if (r && getComputedStyle(r).visibility === 'hidden')
+    return [...r.querySelectorAll('*')].filter((e) => e.getClientRects().length > 0 &&
+      getComputedStyle(e).visibility === 'visible').map((e) => e.className || e.tagName);
+  } return []; }"""
 
 
 def new_page(browser, width: int = 1400, height: int = 1000):
@@ -293,6 +300,9 @@ def test_talk_mode_first_hover_and_a_panel_that_does_not_move(browser, app_url):
         boxes["clicked"] = page.evaluate(BOXES)
         wait_idle(page)
         boxes["served"] = page.evaluate(BOXES)
+        # the server's block shows the selection now: nothing of the panel over it (its
+        # decoded image once showed through, below the block's own)
+        assert page.evaluate(SHOWS_THROUGH) == []
         first = boxes["selected"]
         for state, box in boxes.items():  # nothing moves between the states
             for name in ("block", "button"):

@@ -33,8 +33,7 @@ class Panel {
   // prev (the selection before it), before (prev's key) and at (when)
   selection = null;
   frame = null;  // the player's frame: {z, pixels | image, decoder, k, n, playing, dismissed}
-  restTimer = 0; watchTimer = 0;
-  restingAt = null;
+  restTimer = 0; watchTimer = 0; restingAt = null;
   shown = { state: "none", title: "", z: null, pixels: null, decoder: null };
   overlay;  // where the panel lies: over the server's block beside the map (``overlay.js``)
   trigger = null;  // sends a value to the server (the component's setTriggerValue)
@@ -264,7 +263,8 @@ class Panel {
   show(state, title, z, pixels, decoder, note) {
     if (pixels) paint(this.canvas, pixels, this.data.side);
     this.original.hidden = true;
-    this.canvas.style.visibility = pixels || decoder === "server" ? "visible" : "hidden";
+    // never "visible": that would show through the panel when the overlay hides it
+    this.canvas.style.visibility = pixels || decoder === "server" ? "" : "hidden";
     this.title.textContent = title;
     this.zText.textContent = z ? "z = " + fmtZ(z) : "";
     this.note.textContent = note || "";
