@@ -99,6 +99,12 @@ def train_config(card: dict) -> dict:
     return cfg if isinstance(cfg, dict) else {}
 
 
+def polished(config: ModelConfig) -> str:
+    """How the decoder polishes the model's codes after the encoder (``core.latent.refine``),
+    in words: "codes polished (30 steps)"; "" for the encoder's codes alone."""
+    return f"codes polished ({config.refine} steps)" if config.refine else ""
+
+
 def layers(config: ModelConfig) -> list[str]:
     """A network's shape in words, for the card's "Model" cell: ["dense", "hidden 512,256",
     "batch norm"], or ["channels 32,64", "hidden 256"] for a conv net (whose family's name
@@ -112,8 +118,8 @@ def layers(config: ModelConfig) -> list[str]:
         words.append(f"hidden {','.join(map(str, config.hidden)) or 'none'}")
         if config.batchnorm:
             words.append("batch norm")
-        if config.refine:  # the decoder's steps after the encoder (core.latent.refine)
-            words.append(f"codes polished ({config.refine} steps)")
+        if config.refine:
+            words.append(polished(config))
     if config.colour or config.image_size != 28:
         side = config.image_size
         words.append(f"{side}×{side} {'colour' if config.colour else 'grey'}")

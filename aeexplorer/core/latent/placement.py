@@ -41,7 +41,7 @@ DEFAULT_HOW = "auto"  # what measured best for the model's family (see ``how_for
 DEFAULT_VOTE = "majority"
 VOTES = ("majority", "weighted")
 GRID = 48  # points a side of the search grid (2 304 decodes)
-STEPS, LR = 30, 0.05  # Adam steps that polish a code, and their step size
+STEPS = 30  # Adam steps that polish a code (their step size: ``refine.LR``)
 SEARCH_DIMS = 2  # only a 2-D map is searched on a grid; deeper latents are refined
 
 
@@ -133,7 +133,7 @@ def codes(model, images: torch.Tensor, atlas: torch.Tensor,
         return z.cpu()
     if how == "searched" and z.shape[1] == SEARCH_DIMS:
         z = _grid_start(model, x, z, atlas.to(x.device))
-    return polish(model, x, z, method.steps, LR).cpu()
+    return polish(model, x, z, method.steps).cpu()
 
 
 def _grid_start(model, x: torch.Tensor, z: torch.Tensor, atlas: torch.Tensor) -> torch.Tensor:
