@@ -62,6 +62,7 @@ class Panel {
       if (this.root) { this.net = net; this.render(); }
     }).catch(() => { this.failed = true; });
     if (data.sprite) this.sprite = spriteImage(data.sprite.url);
+    this.lastMove = G.pointerAt || null;  // built by a rerun: a resting pointer is read (``watch``)
     this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
   }
 
@@ -96,10 +97,9 @@ class Panel {
   onMove(e) {
     if (!alive(this)) return;
     this.lastMove = { clientX: e.clientX, clientY: e.clientY };
-    if (!e.moved) this.outside = false;
+    if (!e.moved) [this.outside, G.pointerAt] = [false, this.lastMove];
     const xy = this.bridge.toData(e.clientX, e.clientY);
-    this.unread = xy === undefined;
-    this.seen = this.mapNow();
+    [this.unread, this.seen] = [xy === undefined, this.mapNow()];
     if (xy === undefined) return;
     if (xy === null || !this.onMap(e)) { this.onLeave(); return; }
     if (this.clickAt && Math.hypot(e.clientX - this.clickAt[0], e.clientY - this.clickAt[1]) < MOVE_PX) return;
@@ -147,17 +147,19 @@ class Panel {
   /** A rerun may replace or move the map with no Plotly event reaching this panel (its events
    *  are bound to the element it saw): a pointer resting over it would then go unread, and the
    *  panel would keep showing the selected point (seen in the sequence benchmark after a click
-   *  that added a stop). So the z under the last pointer position is read again whenever the
-   *  map drawn there changed. */
+   *  that added a stop, and in CI after a click reported once the pointer had moved on). So
+   *  the z under the last pointer position is read again whenever the map drawn there changed
+   *  or no z is read under it (a pointer still where it clicked stays unread: ``onMove``). */
   watch() {
     if (!alive(this) || !this.lastMove || this.outside) return;
     const now = this.mapNow(), was = this.seen;
-    if (!now || (was && now.length === was.length && now.every((v, i) => v === was[i]))) return;
+    const same = now && was && now.length === was.length && now.every((v, i) => v === was[i]);
+    if (!now || (same && this.pointer)) return;
     this.onMove({ ...this.lastMove, moved: true });
   }
 
   onOut() {
-    this.outside = true;
+    [this.outside, G.pointerAt] = [true, null];
     this.onLeave();
   }
 
@@ -263,8 +265,7 @@ class Panel {
   show(state, title, z, pixels, decoder, note) {
     if (pixels) paint(this.canvas, pixels, this.data.side);
     this.original.hidden = true;
-    // never "visible": that would show through the panel when the overlay hides it
-    this.canvas.style.visibility = pixels || decoder === "server" ? "" : "hidden";
+    this.canvas.style.visibility = pixels || decoder === "server" ? "" : "hidden";  // not "visible": it shows through
     this.title.textContent = title;
     this.zText.textContent = z ? "z = " + fmtZ(z) : "";
     this.note.textContent = note || "";
