@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from aeexplorer.app.density import MAX_POINTS
-from aeexplorer.core.checkpoints.card import family, number, polished, train_config
+from aeexplorer.core.checkpoints.card import family, number, placing, train_config
 from aeexplorer.core.checkpoints.metric_table import METRICS, QUALITY, present
 from aeexplorer.ui import pickers, resources, state
 from aeexplorer.ui.text import md, show_paths
@@ -96,8 +96,8 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     arch = f" · {cfg.arch}, hidden {hidden}" if cfg.learned else ""
     # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
     dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
-    # a model whose codes the decoder polishes says so: its map is not the encoder's alone
-    refined = f" · {polished(cfg)}" if cfg.refine else ""
+    # a model that places images by more than its encoder says so (polished codes, a kept map)
+    refined = f" · {placing(cfg)}" if placing(cfg) else ""
     side.markdown(f"**{dataset}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent{refined}")
     rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"

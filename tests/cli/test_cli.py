@@ -38,7 +38,8 @@ TRAIN_DEFAULTS = {
     "--refine": 0,
     "--epochs": 30, "--batch-size": 128, "--lr": 1e-3, "--weight-decay": 0.0, "--beta": 1.0,
     "--kl-warmup": 0, "--penalty": "none", "--penalty-weight": 0.0, "--sparsity-target": 0.05,
-    "--map": "umap", "--map-leash": 0.05, "--noise": "none", "--noise-level": 0.0,
+    "--map": "umap", "--map-leash": 0.05, "--keep-map": False, "--noise": "none",
+    "--noise-level": 0.0,
     "--precision": "auto", "--recipe": None,
     "--seed": 0, "--device": "auto", "--out": None, "--snapshots": 0, "--progress-json": False,
     "--snapshot-decoders": None, "--data-dir": None, "--download": False}

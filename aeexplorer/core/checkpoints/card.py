@@ -99,9 +99,12 @@ def train_config(card: dict) -> dict:
     return cfg if isinstance(cfg, dict) else {}
 
 
-def polished(config: ModelConfig) -> str:
-    """How the decoder polishes the model's codes after the encoder (``core.latent.refine``),
-    in words: "codes polished (30 steps)"; "" for the encoder's codes alone."""
+def placing(config: ModelConfig) -> str:
+    """How the model places an image after training, where not by its encoder alone, in
+    words: "codes polished (30 steps)" (``core.latent.refine``), "map kept (60,000 images)"
+    (``core.models.kept``); "" for the encoder's codes."""
+    if config.kept:
+        return f"map kept ({config.kept:,} images)"
     return f"codes polished ({config.refine} steps)" if config.refine else ""
 
 
@@ -118,8 +121,8 @@ def layers(config: ModelConfig) -> list[str]:
         words.append(f"hidden {','.join(map(str, config.hidden)) or 'none'}")
         if config.batchnorm:
             words.append("batch norm")
-        if config.refine:
-            words.append(polished(config))
+        if placing(config):
+            words.append(placing(config))
     if config.colour or config.image_size != 28:
         side = config.image_size
         words.append(f"{side}×{side} {'colour' if config.colour else 'grey'}")

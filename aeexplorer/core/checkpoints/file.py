@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aeexplorer.core import atomic
-from aeexplorer.core.checkpoints.header import (FORMAT, FORMAT_VERSION, atlas_rows, card_from_meta,
-                                                check_atlas, clip, read_header)
+from aeexplorer.core.checkpoints.header import (FORMAT, FORMAT_VERSION, MAX_CODE, atlas_rows,
+                                                card_from_meta, check_atlas, clip, read_header)
 from aeexplorer.core.checkpoints.snapshots import (KEYS, Snapshots, check_values,
                                                    expected_entries, parse_moments, tensors_of)
 from aeexplorer.core.datasets.registry import class_names_of
@@ -166,6 +166,10 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
                 path.name)
     if not all(bool(v.isfinite().all()) for k, v in tensors.items() if v.is_floating_point()):
         raise CheckpointError(f"{path.name}: the weights hold NaN or infinite numbers")
+    places = tensors.get("model.kept.places")  # a kept map's places are codes the map shows
+    if places is not None and len(places) and places.abs().max().item() > MAX_CODE:
+        raise CheckpointError(f"{path.name}: the kept map's places must lie within "
+                              f"±{MAX_CODE:g}, as the atlas codes do")
     model = build_model(card["config"])
     weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(weights, strict=True)

@@ -68,9 +68,13 @@ def polish(model: Autoencoder, x: torch.Tensor, z: torch.Tensor, steps: int,
 
 
 def model_codes(model: Autoencoder, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """(B, C, S, S) images -> (mu, logvar) as the model gives them after training: the
-    encoder's, with mu polished for ``config.refine`` steps and pulled towards the encoder's
-    (a VAE's logvar stays the encoder's). Training itself uses the encoder alone."""
+    """(B, C, S, S) images -> (mu, logvar) as the model gives them after training: the place
+    of each one's nearest training image where the model keeps its map (``models.kept``),
+    else the encoder's, with mu polished for ``config.refine`` steps and pulled towards the
+    encoder's (a VAE's logvar stays the encoder's). Training itself uses the encoder alone."""
+    kept = getattr(model, "kept", None)  # (PCA has none)
+    if kept is not None:  # an AE, never polished (ModelConfig)
+        return kept.place(x), None
     with torch.no_grad():
         mu, logvar = model.encode(x)
     return polish(model, x, mu.float(), model.config.refine, pull=PULL), logvar

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
+from .kept import KeptMap
 from .networks import build_decoder, build_encoder
 
 
@@ -33,6 +34,9 @@ class Autoencoder(nn.Module):
         self.config = config
         self.encoder = build_encoder(config)
         self.decoder = build_decoder(config)
+        # the training images' places, where new images are placed by their nearest one
+        self.kept = (KeptMap(config.kept, config.pixels, config.latent_dim) if config.kept
+                     else None)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (B, C, S, S) in [0, 1] -> (mu, logvar), each (B, latent_dim); logvar None for AE."""

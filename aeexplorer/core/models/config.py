@@ -13,6 +13,7 @@ ARCHS = ("dense", "conv")
 ACTIVATIONS = ("relu", "sigmoid")
 MIN_SIDE, MAX_SIDE = 8, 128
 MAX_REFINE = 200  # each step is a pass through the decoder and back, for every code
+MAX_KEPT = 200_000  # training images a kept map may hold (``kept.py``: a key and a place each)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class ModelConfig:
     # gradient steps on the decoder's fit that polish each code after the encoder, wherever
     # the model encodes after training (0: the encoder's code): ``aeexplorer.core.latent.refine``
     refine: int = 0
+    # training images whose places on the map the model keeps, to place a new image where its
+    # nearest one lies (0: the encoder places it): ``aeexplorer.core.models.kept``. Set after
+    # training (``train --keep-map``), not a choice of its own
+    kept: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -59,6 +64,9 @@ class ModelConfig:
         if not 0 <= self.refine <= MAX_REFINE or (self.refine and not self.learned):
             raise ValueError(f"refine must be 0 to {MAX_REFINE} steps, and 0 for PCA (its "
                              f"codes are fitted in closed form), not {self.refine}")
+        if not 0 <= self.kept <= MAX_KEPT or (self.kept and (self.kind != "ae" or self.refine)):
+            raise ValueError(f"kept must be 0 to {MAX_KEPT} training images, and 0 unless the "
+                             f"model is an AE whose codes are not polished, not {self.kept}")
         if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
             raise ValueError("channels must list two channel counts, each from 1 to 512")
 
@@ -111,7 +119,7 @@ class ModelConfig:
             elif key == "batchnorm":
                 if not isinstance(value, bool):
                     raise ValueError("config field 'batchnorm' must be true or false")
-            elif key in ("latent_dim", "image_size", "image_channels", "refine"):
+            elif key in ("latent_dim", "image_size", "image_channels", "refine", "kept"):
                 if not _is_int(value):
                     raise ValueError(f"config field {key!r} must be an integer")
             elif not isinstance(value, str):

@@ -39,6 +39,9 @@ class TrainConfig:
     # how far a map-first AE's code may stray from its place on the map at no cost, in the
     # map's standard deviations: within it the reconstruction arranges the codes
     map_leash: float = 0.05
+    # the map-first AE keeps its map: its decoder draws each training image from its place,
+    # and a new image is placed where its nearest training image lies (``models.kept``)
+    keep_map: bool = False
     noise: str = "none"  # denoising AE: "gaussian" (sigma) or "mask" (drop probability)
     noise_level: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights, optimiser and losses stay
@@ -68,6 +71,8 @@ class TrainConfig:
             raise ValueError("the map's leash must be a number from 0 to 10")
         if self.map_method not in MAP_METHODS:
             raise ValueError(f"the map must be one of {MAP_METHODS}, not {self.map_method!r}")
+        if self.keep_map and self.penalty != "map":
+            raise ValueError("only a map-first AE (--penalty map) has a map to keep")
         check_noise(self.noise, self.noise_level)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
@@ -84,6 +89,9 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
                          "use --activation sigmoid")
     if cfg.penalty in ("umap", "map") and model_cfg.kind != "ae":
         raise ValueError(f"the {cfg.penalty} penalty shapes a deterministic code: use --model ae")
+    if cfg.keep_map and model_cfg.refine:
+        raise ValueError("a kept map places each image where its nearest training image "
+                         "lies, and polishing would move it away: drop --refine")
     if cfg.penalty == "contractive" and model_cfg.batchnorm:
         raise ValueError("the contractive penalty needs each image's own Jacobian, and batch "
                          "norm mixes the images of a batch: drop --batchnorm")

@@ -21,6 +21,7 @@ from aeexplorer.core.datasets.split import Split
 from aeexplorer.core.datasets.stream import Streamed, parted_batches
 from aeexplorer.core.errors import AeError, TrainingDiverged
 from aeexplorer.core.models import Autoencoder, ModelConfig, build_model
+from aeexplorer.core.models.build import keeping
 from aeexplorer.core.runtime import pick_device, seed_everything
 from aeexplorer.core.training import distributed
 from aeexplorer.core.training.config import TrainConfig, check_compatible
@@ -113,6 +114,8 @@ def train(
             on_epoch(model, record)
     else:
         history.finished = True
+    if history.finished and cfg.keep_map:
+        model = keeping(model, images, guide)
     history.seconds = time.perf_counter() - start
     return model.eval(), history
 

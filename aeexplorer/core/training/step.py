@@ -88,7 +88,8 @@ def _map_batch(model: Autoencoder, x: torch.Tensor, place: torch.Tensor | None,
         raise ValueError("the map penalty needs each image's place on the map")
     with torch.autocast(x.device.type, torch.bfloat16, enabled=cfg.precision == "bf16"):
         codes, _ = model.encode(x)
-        logits = model.decode_logits(codes).float()
+        # a kept map gives each training image its place: the decoder learns to draw from there
+        logits = model.decode_logits(place.to(codes) if cfg.keep_map else codes).float()
     z = codes.float()  # (B, 2)
     recon = bce_per_image(logits, x).mean()
     stray = (z - place.to(z)).pow(2).sum(dim=1).add(1e-12).sqrt()  # finite gradient at 0
