@@ -28,8 +28,10 @@ BEFORE_TRAINING = {
 }
 # what a family does after its last epoch, when it is more than the figures
 AFTER_TRAINING = {
-    "map-first": "Trained: the decoder polishes every image's code (a minute or two for "
-                 "MNIST's 70,000), then the test-set figures and the file…",
+    "map-first": "Trained: every image placed as the model will place it (its code "
+                 "polished by the decoder, a minute or two for MNIST's 70,000, or its "
+                 "nearest training image's place on a kept map), then the test-set figures "
+                 "and the file…",
 }
 
 

@@ -21,6 +21,6 @@ def test_the_progress_text_names_each_stage():
     assert at(epoch=1, epochs=3, batch=90, batches=100, history=history) == (
         "Epoch 2 of 3 · batch 0 of 100")  # epoch 1 ended, no batch of epoch 2 yet
     assert at(epoch=1, epochs=1, history=history).startswith("Trained: computing the test-set")
-    # the map-first AE's decoder then polishes every code, which takes a while
+    # the map-first AE then places every image (its decoder polishes every code, a while)
     assert at(family="map-first", epoch=1, epochs=1, history=history).startswith(
-        "Trained: the decoder polishes every image's code")
+        "Trained: every image placed as the model will place it")

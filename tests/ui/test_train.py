@@ -87,7 +87,7 @@ NET = {"Hidden layer widths", "Batch norm after each hidden layer"} | TRAINING
     ("denoising", NET | {"Noise", "Noise level"}),
     ("contractive", TRAINING | {"Hidden layer widths", "λ (contractive weight)"}),
     ("shallow", TRAINING), ("pca", set()), ("umap", NET),
-    ("map-first", NET | {"The map made first"}),
+    ("map-first", NET | {"The map made first", "Keep the map in the file"}),
 ])
 def test_the_form_shows_the_family_settings_only(family, wanted, root):
     at = open_train(root)
@@ -391,6 +391,13 @@ def test_the_map_first_ae_takes_its_map_or_says_the_server_cannot_make_it(fake_t
     args = started[-1]
     assert args[args.index("--penalty") + 1] == "map" and args[args.index("--map") + 1] == "tsne"
     assert args[args.index("--refine") + 1] == "30"  # its codes polished, as the shipped one's
+    assert "--no-keep-map" in args
+    # kept, its map places each image by its nearest training image: nothing is polished
+    at.checkbox(key="train_keep_map").check().run()
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda job: job.status != jobs.RUNNING)
+    args = started[-1]
+    assert "--keep-map" in args and args[args.index("--refine") + 1] == "0"
 
 
 def test_the_picker_offers_the_image_folders_of_the_data_root_by_name(fake_trainer, root,

@@ -102,10 +102,11 @@ FAMILIES: dict[str, Family] = {  # in the Train page's order
                         "images, then an encoder that learns to put each image where the map "
                         "put it (give or take a little, where the reconstruction arranges "
                         "them) and a decoder that learns to draw from it; the decoder then "
-                        "polishes each code the encoder gives. The map that keeps the digits' "
-                        "neighbours best (README, How faithful the maps are).",
+                        "polishes each code the encoder gives (or, with the map kept, a new "
+                        "image goes where its nearest training image lies). The maps that "
+                        "keep the neighbours best (README, How faithful the maps are).",
         {"kind": "ae", "penalty": "map", "penalty_weight": 100.0, "refine": 30},
-        (*NET_PARAMS, "map_method"),
+        (*NET_PARAMS, "map_method", "keep_map"),
         "penalty", _penalty("map"), "map-first AE",
         lambda s: MAP_WORDS.get(s["map_method"], "an unknown map")),
     "pca": Family(  # closed form: nothing to tune

@@ -34,6 +34,7 @@ class TrainRequest:
     noise: str = "gaussian"  # the denoising AE's own settings: no noise is the plain AE
     noise_level: float = 0.5
     map_method: str = TrainConfig.map_method  # the map-first AE's map
+    keep_map: bool = TrainConfig.keep_map  # and whether it keeps it (then nothing is polished)
     # a named recipe (aeexplorer.core.training.recipes) whose other settings the CLI adds
     recipe: str = ""
 
@@ -42,7 +43,11 @@ def request_settings(req: TrainRequest) -> dict[str, Any]:
     """The config fields a request sets: the data set, the form's values of the fields its
     family takes, and the settings the family fixes."""
     fam = FAMILIES[req.family]
-    return {"dataset": req.dataset, **{k: getattr(req, k) for k in fam.params}, **fam.settings}
+    settings = {"dataset": req.dataset, **{k: getattr(req, k) for k in fam.params},
+                **fam.settings}
+    if settings.get("keep_map"):  # a kept map places by the nearest training image, unpolished
+        settings["refine"] = 0
+    return settings
 
 
 PAGE_SNAPSHOTS = 40  # kept in a model trained on the Train page (a few MB at most)
