@@ -17,7 +17,7 @@ from aeexplorer.core.errors import AeError
 from aeexplorer.core.latent.metrics import evaluate
 from aeexplorer.core.models import ModelConfig
 from aeexplorer.core.training import distributed
-from aeexplorer.core.training.config import TrainConfig
+from aeexplorer.core.training.config import TrainConfig, check_compatible
 from aeexplorer.core.training.loop import ProgressFn, train
 from aeexplorer.core.training.precision import Choice, choose
 from aeexplorer.core.training.snapshots import Listener, taker_for
@@ -55,6 +55,10 @@ def train_and_save(
     train_split, test_split = distributed.together(
         lambda: _splits(cfg.dataset, data_dir, download, shape))
     model_cfg = fit_to(model_cfg, train_split)
+    try:  # again, now that the data has set the image size (a kept map's keys need a small one)
+        check_compatible(model_cfg, cfg)
+    except ValueError as exc:
+        raise AeError(str(exc)) from None
     if on_data is not None and distributed.is_main():
         on_data(train_split, test_split)
     choice = distributed.from_main(lambda: choose(model_cfg, distributed.per_process(cfg)))

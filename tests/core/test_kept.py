@@ -133,3 +133,18 @@ def test_a_file_whose_kept_places_are_off_any_map_is_refused_in_a_line(tmp_path)
                            Atlas(torch.zeros(10, 2), None, labels[:10]))
     with pytest.raises(CheckpointError, match="far.safetensors: the kept map's places"):
         load_checkpoint(path)
+
+
+def test_images_too_big_to_key_are_refused_before_training(tmp_path) -> None:
+    """The data decides the image size, so the training checks it once the data is in, and
+    says what to change in a line (a covariance of 64x64 colour images would be 1.2 GB)."""
+    from aeexplorer.core.errors import AeError
+    from aeexplorer.core.pipeline import train_and_save
+
+    model_cfg, cfg = configs({"kind": "ae", "penalty": "map", "penalty_weight": 100.0,
+                              "keep_map": True, "dataset": "shapes", "epochs": 1})
+    with pytest.raises(AeError, match="up to 4,096 values, not 12,288: use a smaller"):
+        train_and_save(model_cfg, cfg, tmp_path / "big.safetensors", tmp_path, image_size=64)
+    assert not (tmp_path / "big.safetensors").exists()
+    with pytest.raises(ValueError, match="kept"):  # nor can a file say it has such a map
+        ModelConfig(kind="ae", image_size=64, image_channels=3, kept=10)

@@ -14,6 +14,7 @@ ACTIVATIONS = ("relu", "sigmoid")
 MIN_SIDE, MAX_SIDE = 8, 128
 MAX_REFINE = 200  # each step is a pass through the decoder and back, for every code
 MAX_KEPT = 200_000  # training images a kept map may hold (``kept.py``: a key and a place each)
+MAX_KEY_PIXELS = 4096  # values of an image a kept map keys: its P x P covariance, 134 MB float64
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,11 @@ class ModelConfig:
         if not 0 <= self.refine <= MAX_REFINE or (self.refine and not self.learned):
             raise ValueError(f"refine must be 0 to {MAX_REFINE} steps, and 0 for PCA (its "
                              f"codes are fitted in closed form), not {self.refine}")
-        if not 0 <= self.kept <= MAX_KEPT or (self.kept and (self.kind != "ae" or self.refine)):
+        if not 0 <= self.kept <= MAX_KEPT or (self.kept and (
+                self.kind != "ae" or self.refine or self.pixels > MAX_KEY_PIXELS)):
             raise ValueError(f"kept must be 0 to {MAX_KEPT} training images, and 0 unless the "
-                             f"model is an AE whose codes are not polished, not {self.kept}")
+                             f"model is an AE whose codes are not polished, of images of at "
+                             f"most {MAX_KEY_PIXELS} values, not {self.kept}")
         if len(self.channels) != 2 or any(not 1 <= c <= 512 for c in self.channels):
             raise ValueError("channels must list two channel counts, each from 1 to 512")
 

@@ -1,8 +1,8 @@
 """A kept map: the places of a model's training images on the map it was taught, and a key per
 image, to place a new image where its nearest training image lies (nearest-neighbour
-out-of-sample placement, as a t-SNE places new points by their neighbours in the data: van der
-Maaten 2009, "Learning a Parametric Embedding by Preserving Local Structure", section 1;
-Poličar et al. 2019, openTSNE's ``transform``).
+out-of-sample placement; openTSNE's ``transform`` likewise starts a new point from its nearest
+neighbours' places: Poličar et al. 2019, "openTSNE: a modular Python library for t-SNE
+dimensionality reduction and embedding").
 
 Why: an encoder regresses each place and blurs the places of near lookalikes; on Fashion-MNIST
 the map-first AE's encoder puts a test image among its own kind for a 5-NN of 0.74, while its
@@ -41,12 +41,16 @@ class KeptMap(nn.Module):
     @torch.no_grad()
     def fill(self, images: torch.Tensor, places: torch.Tensor) -> None:
         """(N, C, S, S) training images and (N, D) their places: the principal axes from the
-        covariance in float64 (exact and deterministic, unlike a randomised SVD), signs fixed
-        so that each axis's largest entry is positive."""
-        x = images.flatten(1).double().cpu()
-        mean = x.mean(0)
-        centred = x - mean
-        _, vectors = torch.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+        covariance in float64 (exact and deterministic, unlike a randomised SVD; summed 4,096
+        images at a time, so the images are never all held in float64), signs fixed so that
+        each axis's largest entry is positive."""
+        x = images.flatten(1).cpu()
+        mean = x.sum(0, dtype=torch.float64) / max(len(x), 1)
+        scatter = torch.zeros(len(mean), len(mean), dtype=torch.float64)  # (P, P)
+        for chunk in x.split(4096):
+            centred = chunk.double() - mean
+            scatter += centred.T @ centred
+        _, vectors = torch.linalg.eigh(scatter)  # ascending eigenvalues
         basis = vectors[:, -self.basis.shape[1]:].flip(1)  # (P, K), largest first
         basis = basis * basis.gather(0, basis.abs().argmax(0, keepdim=True)).sign()
         self.mean.copy_(mean.float())

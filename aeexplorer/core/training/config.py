@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from aeexplorer.core.models import ModelConfig
+from aeexplorer.core.models.config import MAX_KEY_PIXELS
 from aeexplorer.core.training.noise import check_noise
 
 PENALTIES = ("none", "l1", "kl", "contractive", "umap", "map")
@@ -92,6 +93,10 @@ def check_compatible(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     if cfg.keep_map and model_cfg.refine:
         raise ValueError("a kept map places each image where its nearest training image "
                          "lies, and polishing would move it away: drop --refine")
+    if cfg.keep_map and model_cfg.pixels > MAX_KEY_PIXELS:
+        raise ValueError(f"a kept map keys each image by its principal components, found for "
+                         f"images of up to {MAX_KEY_PIXELS:,} values, not {model_cfg.pixels:,}: "
+                         f"use a smaller --image-size (32 in colour, 64 in grey)")
     if cfg.penalty == "contractive" and model_cfg.batchnorm:
         raise ValueError("the contractive penalty needs each image's own Jacobian, and batch "
                          "norm mixes the images of a batch: drop --batchnorm")
