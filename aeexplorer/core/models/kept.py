@@ -73,4 +73,3 @@ class KeptMap(nn.Module):
             nearest = (norms - 2 * q @ keys.T).argmin(1)  # |q|^2 is the same for every key
             out.append(self.places[nearest])
         return torch.cat(out) if out else self.places[:0]
-
