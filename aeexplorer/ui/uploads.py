@@ -14,7 +14,7 @@ import streamlit as st
 
 from aeexplorer.app import imaging
 from aeexplorer.core.errors import AeError
-from aeexplorer.core.images.photo import Photo, digit_like
+from aeexplorer.core.images.photo import Photo, digit_like, item_like
 from aeexplorer.core.images.upload import MAX_PIXELS, MAX_UPLOAD_BYTES
 from aeexplorer.core.images.upload import largest_megapixels
 from aeexplorer.ui import draw
@@ -32,12 +32,15 @@ LIMITS = (f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_BYTES // 2**20} MB an
           "memory to prepare). A file marked in red above was refused before it was read: "
           "point at it to see why.")
 
-DIGIT_LABEL = "An image of a digit or a clothing item: a scan, a drawing, a phone photo"
+DIGIT_LABEL = "An image of a digit: a scan, a drawing, a phone photo"
+ITEM_LABEL = "A picture of a clothing item or a bag, on a plain background (as a shop shows it)"
 PHOTO_LABEL = "An image like this model's own: a photo, a picture, a drawing"
 
 
 def upload_label(dataset: str) -> str:
     """The uploader's label for a model of ``dataset``: what kind of image it takes."""
+    if item_like(dataset):
+        return ITEM_LABEL
     return DIGIT_LABEL if digit_like(dataset) else PHOTO_LABEL
 
 
@@ -92,7 +95,8 @@ def how_prepared(config: ModelConfig, dataset: str, then: str) -> str:
         return f"Its centre square is resized to the model's {side}×{side} {what} input, {then}."
     fitted = "" if (side, config.image_channels) == (28, 1) else (
         f", fitted to the model's {side}×{side}" + (" colour" if config.colour else ""))
-    return f"It is turned into a 28×28 input the way MNIST was made{fitted}, {then}."
+    made = "Fashion-MNIST" if item_like(dataset) else "MNIST"
+    return f"It is turned into a 28×28 input the way {made} was made{fitted}, {then}."
 
 
 def step_images(steps: Preprocessed | Photo, side: int) -> list[tuple[np.ndarray, str]]:
@@ -101,6 +105,9 @@ def step_images(steps: Preprocessed | Photo, side: int) -> list[tuple[np.ndarray
     model's ``side``×``side`` input."""
     if isinstance(steps, Photo):
         shown = [(imaging.outline_box(steps.picture, steps.box), "your image, centre boxed")]
+    elif steps.kind == "item":
+        shown = [(imaging.outline_box(steps.grey, steps.box), "your image, item boxed"),
+                 (steps.ink, "background removed")]
     else:
         shown = [(imaging.outline_box(steps.grey, steps.box), "your image, digit boxed"),
                  (steps.ink, "ink, background removed")]

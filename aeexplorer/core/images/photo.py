@@ -1,8 +1,9 @@
 """Turn an image of one's own into a model's input: the way its training images were made.
 
 A model of MNIST-format data (white strokes or items on black, 28x28, centred by mass: MNIST,
-Fashion-MNIST, KMNIST, EMNIST) gets the digit preparation of ``preprocess`` (ink found, boxed,
-centred), then fitted to the model's size and channels as its training data was
+KMNIST, EMNIST) gets the digit preparation of ``preprocess`` (ink found, boxed, centred); one of
+Fashion-MNIST's products the preparation of ``garment`` (the item trimmed, filling the field);
+then fitted to the model's size and channels as its training data was
 (``fit.fit_images``). Any other model (colour images, an image folder: photos, shapes)
 was trained on whole pictures: its input is the picture's centred square, resized to the
 model's side, in colour, or in luma (ITU-R BT.601) for a grey model. ``prepare_bytes``
@@ -17,11 +18,14 @@ import numpy as np
 from PIL import Image
 
 from aeexplorer.core.images.fit import fit_images
+from aeexplorer.core.images.garment import prepare_item
 from aeexplorer.core.images.preprocess import Preprocessed, as_grey, preprocess_array
 from aeexplorer.core.images.upload import decode_image, scale_to_unit, shrink
 
 # the MNIST-format data sets, made of strokes (or items) centred on black the way MNIST was
 DIGIT_SETS = ("mnist", "fashion", "kmnist", "emnist")
+# of those, the ones of products, each trimmed and filling the field (``garment``)
+ITEM_SETS = ("fashion",)
 
 
 @dataclass
@@ -38,10 +42,17 @@ def digit_like(dataset: str) -> bool:
     return any(name == s or name.startswith(s + "-") for s in DIGIT_SETS)
 
 
+def item_like(dataset: str) -> bool:
+    """Whether a model of this data set takes the product preparation (Fashion-MNIST)."""
+    return str(dataset).lower() in ITEM_SETS
+
+
 def prepare_bytes(data: bytes, config, dataset: str) -> Preprocessed | Photo:
     """An image file's bytes -> the input of a model of ``config`` (a ``ModelConfig``)
     trained on ``dataset``, with the steps that made it."""
     colour = config.image_channels == 3
+    if item_like(dataset):
+        return fit_digit(prepare_item(decode_image(data)), config)
     if digit_like(dataset):
         return fit_digit(preprocess_array(decode_image(data)), config)
     return prepare_photo(decode_image(data, colour=colour), config.image_size,

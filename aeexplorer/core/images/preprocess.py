@@ -33,6 +33,7 @@ class Preprocessed:
     box: tuple[int, int, int, int]  # (top, left, bottom, right) of the digit in ``ink``
     image: np.ndarray  # (28, 28) float32 in [0, 1]: the model's input
     inverted: bool  # True when the upload had a light background
+    kind: str = "digit"  # what was found and boxed: a "digit", or an "item" (``garment``)
 
 
 def preprocess_bytes(data: bytes) -> Preprocessed:
