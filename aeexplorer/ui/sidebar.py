@@ -97,7 +97,8 @@ def model_card(path: Path, card: dict, root: Path) -> None:
     # a file's data set name is free text ("folder:NAME"): escaped like every value from a file
     dataset = _DATASETS.get(card["dataset"]) or md(card["dataset"])
     # a model that places images by more than its encoder says so (polished codes, a kept map)
-    refined = f" · {placing(cfg)}" if placing(cfg) else ""
+    placed = placing(cfg)
+    refined = f" · {placed}" if placed else ""
     side.markdown(f"**{dataset}** · {kind}{arch} · "
                   f"{cfg.latent_dim}-D latent{refined}")
     rows = [f"| {METRICS[key].long_label} | {METRICS[key].text(metrics[key])} |"

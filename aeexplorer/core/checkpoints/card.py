@@ -121,8 +121,9 @@ def layers(config: ModelConfig) -> list[str]:
         words.append(f"hidden {','.join(map(str, config.hidden)) or 'none'}")
         if config.batchnorm:
             words.append("batch norm")
-        if placing(config):
-            words.append(placing(config))
+        placed = placing(config)
+        if placed:
+            words.append(placed)
     if config.colour or config.image_size != 28:
         side = config.image_size
         words.append(f"{side}×{side} {'colour' if config.colour else 'grey'}")

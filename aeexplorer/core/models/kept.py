@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .principal import principal_axes
+
 KEY_DIMS = 50  # principal components per key: Fashion-MNIST's 5-NN 0.833 (all 784 pixels: 0.836)
 _DISTANCES = 1 << 24  # distances held at once (64 MB): 279 images against 60,000 keys
 
@@ -40,21 +42,12 @@ class KeptMap(nn.Module):
 
     @torch.no_grad()
     def fill(self, images: torch.Tensor, places: torch.Tensor) -> None:
-        """(N, C, S, S) training images and (N, D) their places: the principal axes from the
-        covariance in float64 (exact and deterministic, unlike a randomised SVD; summed 4,096
-        images at a time, so the images are never all held in float64), signs fixed so that
-        each axis's largest entry is positive."""
-        x = images.flatten(1).cpu()
-        mean = x.sum(0, dtype=torch.float64) / max(len(x), 1)
-        scatter = torch.zeros(len(mean), len(mean), dtype=torch.float64)  # (P, P)
-        for chunk in x.split(4096):
-            centred = chunk.double() - mean
-            scatter += centred.T @ centred
-        _, vectors = torch.linalg.eigh(scatter)  # ascending eigenvalues
-        basis = vectors[:, -self.basis.shape[1]:].flip(1)  # (P, K), largest first
-        basis = basis * basis.gather(0, basis.abs().argmax(0, keepdim=True)).sign()
-        self.mean.copy_(mean.float())
-        self.basis.copy_(basis.float())
+        """(N, C, S, S) training images and (N, D) their places; the keys' axes are the
+        images' principal axes (``principal``: exact and deterministic, unlike a randomised
+        SVD)."""
+        mean, basis = principal_axes(images.cpu(), self.basis.shape[1])
+        self.mean.copy_(mean)
+        self.basis.copy_(basis)
         self.keys.copy_(self._key(images.cpu()))
         self.places.copy_(places.float().cpu())
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from .autoencoder import ModelOutput
 from .config import ModelConfig
+from .principal import principal_axes
 
 # Decoded pixels are probabilities only after clipping; BCE needs them strictly inside (0, 1).
 _EPS = 1e-4
@@ -31,22 +32,10 @@ class PCA(nn.Module):
 
     @torch.no_grad()
     def fit(self, images: torch.Tensor) -> "PCA":
-        """Fit to (N, C, S, S) images: the eigenvectors of the pixel covariance with the
-        largest eigenvalues, each signed so its largest entry is positive (a stable result)."""
-        x = images.flatten(1)
-        n = x.shape[0]
-        mean = x.double().mean(dim=0)
-        # the covariance summed in float64 over float32 chunks: no float64 copy of the data
-        cov = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64, device=x.device)
-        for start in range(0, n, 8192):
-            chunk = x[start:start + 8192].double() - mean
-            cov += chunk.T @ chunk
-        cov /= max(1, n - 1)
-        _, vectors = torch.linalg.eigh(cov)  # ascending eigenvalues
-        top = vectors[:, -self.config.latent_dim:].flip(1).T  # (D, pixels), largest first
-        signs = torch.sign(top.gather(1, top.abs().argmax(dim=1, keepdim=True)))
-        self.mean.copy_(mean.float())
-        self.components.copy_((top * signs).float())
+        """Fit to (N, C, S, S) images: the principal axes (``principal``), the largest first."""
+        mean, axes = principal_axes(images, self.config.latent_dim)
+        self.mean.copy_(mean)
+        self.components.copy_(axes.T)  # (D, pixels)
         return self
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
