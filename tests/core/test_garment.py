@@ -3,7 +3,7 @@ Fashion-MNIST's own images come back as they were, a shop's photo of one (dark i
 page, a margin, noise, JPEG) comes out as the item, a shirt that fills its picture is not taken
 for the background, and the shipped Fashion model places such photos among their own kind as
 it places the test images themselves. Before, the digit preparation shrank each item into
-MNIST's 20-pixel box and thinned it: 34 % were placed among their own kind."""
+MNIST's 20-pixel box and thinned it: 29 to 34 % were placed among their own kind."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_only_fashion_takes_the_items_preparation():
 @pytest.mark.slow
 def test_the_shipped_fashion_model_places_shop_photos_as_the_test_images(fashion):
     """100 test items as shop photos: placed among their own kind (the vote of the 5 nearest
-    test codes) about as often as the test images themselves (0.83 on all 10,000)."""
+    test codes) about as often as the test images themselves (0.82 on all 10,000)."""
     import torch
 
     from aeexplorer.core.checkpoints.file import load_checkpoint

@@ -52,7 +52,7 @@ def test_a_new_image_goes_where_its_nearest_training_image_lies() -> None:
     flat = images.flatten(1)
     nearest = torch.cdist(near.flatten(1), flat).argmin(1)  # in all the pixels
     placed = kept.place(near)
-    # the keys are 50 principal components, so an image's nearest may rarely differ from the
+    # the keys are 20 principal components, so an image's nearest may rarely differ from the
     # one of all 784 pixels; here it never does
     assert torch.equal(placed, places[nearest])
     assert kept.place(images[:0]).shape == (0, 2)

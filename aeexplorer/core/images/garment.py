@@ -7,7 +7,7 @@ white background turns black) and grey.
 An item is not a stroke: it fills its box and its shading is what tells a shirt from a coat, so
 unlike a digit (``preprocess``) nothing is thinned, thickened or flattened to ink. Measured on
 300 Fashion-MNIST test images saved as 112-pixel files: the digit preparation shrank each into
-MNIST's 20-pixel box and thinned it, and the shipped ``fashion-map-ae`` then placed 34 % among
+MNIST's 20-pixel box and thinned it, and the shipped ``fashion-map-ae`` then placed 29 % among
 their own kind; prepared this way, as many as the test images themselves (docs/results.md,
 "Placing your own garment").
 

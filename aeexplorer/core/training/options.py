@@ -113,7 +113,7 @@ OPTIONS = (
                         "at no cost, in the map's standard deviations"),
     Option("keep_map", "a map-first AE keeps its map in the file: a new image goes where its "
                        "nearest training image lies, and the decoder learns to draw from "
-                       "those places (adds about 0.1 kB per training image)"),
+                       "those places (adds about 48 bytes per training image)"),
     Option("noise", "denoising AE: corrupt the inputs while training", NOISES),
     Option("noise_level", "gaussian: sigma; mask: the probability that a pixel is dropped"),
     Option("precision", "bf16: bfloat16 autocast in the forward pass (faster on CPUs with "
